@@ -1,0 +1,214 @@
+//! Download benchmark: `pixgrab get` against a sequential one-at-a-time client, both
+//! fetching the same corpus from the in-process loopback server in the same run.
+//!
+//! Run: `cargo bench --bench download` (add `-- --small 400 --photos 40 --latency-ms 40
+//! --mbps 0` to change the corpus or the simulated link; `--mbps 0` means uncapped).
+//! Every downloaded file is checked against the served bytes by SHA-256.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Write};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use pixgrab::loopback::{Link, Response, Server};
+use sha2::{Digest, Sha256};
+
+struct Options {
+    photos: usize,
+    small: usize,
+    latency: Duration,
+    bytes_per_sec: Option<u64>,
+}
+
+fn main() -> Result<()> {
+    let opts = parse_options()?;
+    let corpus = Corpus::generate(opts.photos, opts.small)?;
+    let served = Arc::new(corpus.files.clone());
+    let link = Link {
+        latency: opts.latency,
+        bytes_per_sec: opts.bytes_per_sec,
+    };
+    let server = Server::with_link(link, move |req| match served.get(req.path.as_str()) {
+        Some(body) => Response::ok("image/jpeg", body.clone()),
+        None => Response::status(404),
+    })?;
+    let total: u64 = corpus.files.values().map(|b| b.len() as u64).sum();
+    println!(
+        "corpus: {} photos + {} small images, {:.1} MB; link: latency {:?}, bandwidth {}",
+        opts.photos,
+        opts.small,
+        total as f64 / 1e6,
+        opts.latency,
+        opts.bytes_per_sec
+            .map_or("uncapped".to_string(), |b| format!(
+                "{:.0} MB/s",
+                b as f64 / 1e6
+            )),
+    );
+    let lower_bound = opts.bytes_per_sec.map(|b| total as f64 / b as f64);
+    if let Some(lb) = lower_bound {
+        println!("link lower bound (bytes / bandwidth): {lb:.2} s");
+    }
+
+    let tmp = tempfile::tempdir()?;
+    let urls: Vec<String> = corpus.order.iter().map(|p| server.url(p)).collect();
+    let list = tmp.path().join("list.txt");
+    std::fs::write(&list, urls.join("\n"))?;
+
+    let sequential = time(|| sequential(&urls, &tmp.path().join("seq")))?;
+    report("sequential (1 at a time)", sequential, lower_bound, None);
+
+    for (label, extra) in [
+        ("pixgrab get -j 8", &[][..]),
+        ("pixgrab get -j 8 --per-host 8", &["--per-host", "8"][..]),
+    ] {
+        let out = tmp.path().join(label.replace(' ', "_"));
+        let elapsed = time(|| run_pixgrab(&list, &out, extra))?;
+        verify(&out, &corpus)?;
+        report(label, elapsed, lower_bound, Some(sequential));
+    }
+    Ok(())
+}
+
+fn report(label: &str, secs: f64, lower_bound: Option<f64>, baseline: Option<f64>) {
+    let mut line = format!("{label:32} {secs:7.2} s");
+    if let Some(base) = baseline {
+        line.push_str(&format!("   {:.2}x faster than sequential", base / secs));
+    }
+    if let Some(lb) = lower_bound {
+        line.push_str(&format!("   {:.3}x the link lower bound", secs / lb));
+    }
+    println!("{line}");
+}
+
+fn time(f: impl FnOnce() -> Result<()>) -> Result<f64> {
+    let start = Instant::now();
+    f()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// The baseline: one blocking client, one request at a time, streamed to disk.
+fn sequential(urls: &[String], out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out)?;
+    pixgrab::engine::install_tls_provider();
+    let client = reqwest::blocking::Client::new();
+    for (i, url) in urls.iter().enumerate() {
+        let mut response = client.get(url).send()?.error_for_status()?;
+        let mut file = std::fs::File::create(out.join(format!("{i}.jpg")))?;
+        std::io::copy(&mut response, &mut file)?;
+        file.flush()?;
+    }
+    Ok(())
+}
+
+fn run_pixgrab(list: &Path, out: &Path, extra: &[&str]) -> Result<()> {
+    let exe = env!("CARGO_BIN_EXE_pixgrab");
+    let status = Command::new(exe)
+        .args(["get", "-i"])
+        .arg(list)
+        .arg("-o")
+        .arg(out)
+        .args(["-j", "8"])
+        .args(extra)
+        .status()
+        .context("run pixgrab")?;
+    ensure!(status.success(), "pixgrab get failed: {status}");
+    Ok(())
+}
+
+/// Every served file must be on disk, byte for byte, under its URL's name.
+fn verify(out: &Path, corpus: &Corpus) -> Result<()> {
+    for (path, body) in &corpus.files {
+        let name = path.trim_start_matches('/');
+        let on_disk = std::fs::read(out.join(name)).with_context(|| format!("missing {name}"))?;
+        if Sha256::digest(&on_disk) != Sha256::digest(&body[..]) {
+            bail!("{name}: content differs from what was served");
+        }
+    }
+    println!("  verified {} files by SHA-256", corpus.files.len());
+    Ok(())
+}
+
+struct Corpus {
+    files: HashMap<String, Arc<[u8]>>,
+    order: Vec<String>,
+}
+
+impl Corpus {
+    /// Photos of ~3.5 MB and small images of ~100 KB: noisy JPEGs, each made
+    /// distinct by a comment segment (so every file has its own hash).
+    fn generate(photos: usize, small: usize) -> Result<Self> {
+        let photo = noisy_jpeg(1500, 1100, 1)?;
+        let thumb = noisy_jpeg(260, 190, 2)?;
+        let mut files = HashMap::new();
+        let mut order = Vec::new();
+        let mut add = |name: String, base: &[u8], n: usize| {
+            let body = with_comment(base, &format!("pixgrab bench {name} {n}"));
+            order.push(format!("/{name}"));
+            files.insert(format!("/{name}"), Arc::from(body));
+        };
+        for n in 0..photos {
+            add(format!("photo-{n:03}.jpg"), &photo, n);
+        }
+        for n in 0..small {
+            add(format!("small-{n:03}.jpg"), &thumb, n);
+        }
+        Ok(Self { files, order })
+    }
+}
+
+fn noisy_jpeg(width: u32, height: u32, seed: u32) -> Result<Vec<u8>> {
+    let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let n = (state & 0xff) as u8;
+        image::Rgb([((x + y) / 8) as u8 ^ n, (y / 3) as u8 ^ (n >> 1), n])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut out, 92,
+    ))?;
+    Ok(out.into_inner())
+}
+
+/// Inserts a COM segment right after SOI: still a valid JPEG, different bytes.
+fn with_comment(jpeg: &[u8], text: &str) -> Vec<u8> {
+    let len = (text.len() + 2) as u16;
+    let mut out = Vec::with_capacity(jpeg.len() + text.len() + 4);
+    out.extend_from_slice(&jpeg[..2]);
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn parse_options() -> Result<Options> {
+    let mut opts = Options {
+        photos: 40,
+        small: 400,
+        latency: Duration::from_millis(40),
+        bytes_per_sec: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().context("missing value");
+        match arg.as_str() {
+            "--photos" => opts.photos = value()?.parse()?,
+            "--small" => opts.small = value()?.parse()?,
+            "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),
+            "--mbps" => {
+                let mb: f64 = value()?.parse()?;
+                opts.bytes_per_sec = (mb > 0.0).then_some((mb * 1e6) as u64);
+            }
+            // cargo bench passes --bench; ignore what is not ours.
+            _ => {}
+        }
+    }
+    Ok(opts)
+}

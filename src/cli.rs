@@ -1,0 +1,347 @@
+//! `pixgrab get`: headless downloads with a progress bar or JSON events.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pixgrab::intake::Intake;
+use pixgrab::{Bytes, Config, Engine, Event, ItemId};
+use serde_json::json;
+use url::Url;
+
+/// Exit status when every item downloaded.
+const EXIT_OK: u8 = 0;
+/// Exit status when some items failed.
+const EXIT_SOME_FAILED: u8 = 1;
+/// Exit status for bad usage or nothing to download.
+const EXIT_USAGE: u8 = 2;
+
+/// Options of `pixgrab get`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GetArgs {
+    /// URLs to download (any text containing URLs is fine).
+    #[arg(value_name = "URL")]
+    urls: Vec<String>,
+    /// Read URLs from a text or HTML file ('-' for stdin); repeatable.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    inputs: Vec<PathBuf>,
+    /// Output folder (created if missing).
+    #[arg(short, long, value_name = "DIR", default_value = "pixgrab-downloads")]
+    out: PathBuf,
+    /// Concurrent downloads.
+    #[arg(short, long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
+    /// Concurrent downloads per host.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    per_host: u16,
+    /// Print one JSON object per event on stdout instead of the progress display.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `pixgrab get` and returns the exit status.
+pub(crate) fn run(args: &GetArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("pixgrab: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run_inner(args: &GetArgs) -> Result<u8> {
+    let intake = read_intake(args)?;
+    let mut out = Output::new(args.json);
+    for rejected in &intake.rejected {
+        out.rejected(&rejected.text, &rejected.reason);
+    }
+    if intake.urls.is_empty() {
+        anyhow::bail!("no http or https URL to download (give URLs as arguments or with -i FILE)");
+    }
+    let mut config = Config::new(&args.out);
+    config.jobs = usize::from(args.jobs);
+    config.per_host = usize::from(args.per_host);
+    let (engine, events) = Engine::start(config)?;
+    let ids = engine.add(intake.urls.iter().cloned());
+    let urls: HashMap<ItemId, Url> = ids.into_iter().zip(intake.urls.iter().cloned()).collect();
+    out.begin(urls.len(), intake.duplicates, engine.out_dir());
+
+    let mut tally = Tally::default();
+    for event in events.iter() {
+        let url = |id: &ItemId| urls.get(id).map_or("", Url::as_str);
+        match &event {
+            Event::Progress { id, bytes, .. } => tally.progress(*id, *bytes),
+            Event::Done { id, info } => {
+                tally.forget(*id);
+                tally.done += 1;
+                tally.done_bytes += info.bytes;
+            }
+            Event::Failed { id, reason } => {
+                tally.failed += 1;
+                tally.forget(*id);
+                out.failure(url(id), &reason.to_string());
+            }
+            Event::Cancelled { id } => {
+                tally.failed += 1;
+                tally.forget(*id);
+                out.failure(url(id), "cancelled");
+            }
+            _ => {}
+        }
+        out.event(&event, url(&event_id(&event).unwrap_or(ItemId(0))), &tally);
+        if matches!(event, Event::Idle) {
+            break;
+        }
+    }
+    engine.shutdown();
+    out.finish(&tally, urls.len());
+    Ok(if tally.failed == 0 {
+        EXIT_OK
+    } else {
+        EXIT_SOME_FAILED
+    })
+}
+
+/// Gathers URLs from the arguments and every input file.
+fn read_intake(args: &GetArgs) -> Result<Intake> {
+    let mut intake = Intake::default();
+    intake.add_text(&args.urls.join("\n"));
+    for path in &args.inputs {
+        let text = read_input(path)?;
+        intake.add_text(&text);
+    }
+    Ok(intake)
+}
+
+fn read_input(path: &Path) -> Result<String> {
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read URLs from stdin")?;
+    } else {
+        bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    // URL lists come in every encoding; invalid bytes cannot be part of a valid URL anyway.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn event_id(event: &Event) -> Option<ItemId> {
+    match event {
+        Event::Queued { id, .. }
+        | Event::Started { id, .. }
+        | Event::Progress { id, .. }
+        | Event::Done { id, .. }
+        | Event::Thumbnail { id, .. }
+        | Event::ThumbnailFailed { id, .. }
+        | Event::Failed { id, .. }
+        | Event::Cancelled { id } => Some(*id),
+        Event::Idle => None,
+    }
+}
+
+/// Running totals for the progress display and the summary.
+#[derive(Default)]
+struct Tally {
+    done: usize,
+    failed: usize,
+    done_bytes: u64,
+    /// Bytes received by items still in flight.
+    in_flight: HashMap<ItemId, u64>,
+}
+
+impl Tally {
+    fn progress(&mut self, id: ItemId, bytes: u64) {
+        self.in_flight.insert(id, bytes);
+    }
+
+    fn forget(&mut self, id: ItemId) {
+        self.in_flight.remove(&id);
+    }
+
+    fn received(&self) -> u64 {
+        self.done_bytes + self.in_flight.values().sum::<u64>()
+    }
+}
+
+/// Where results go: a progress bar on stderr, or JSON lines on stdout.
+enum Output {
+    /// On a terminal the bar redraws in place; otherwise (logs, pipes) a plain status line
+    /// is printed every few seconds.
+    Human {
+        bar: ProgressBar,
+        started: Instant,
+        last_line: Instant,
+    },
+    Json {
+        stdout: std::io::Stdout,
+    },
+}
+
+impl Output {
+    fn new(json: bool) -> Self {
+        if json {
+            return Self::Json {
+                stdout: std::io::stdout(),
+            };
+        }
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(8));
+        if !std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} images  {msg}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(125));
+        Self::Human {
+            bar,
+            started: Instant::now(),
+            last_line: Instant::now(),
+        }
+    }
+
+    /// Prints a line above the bar (or plainly when there is no bar).
+    fn say(bar: &ProgressBar, text: String) {
+        if bar.is_hidden() {
+            eprintln!("{text}");
+        } else {
+            bar.println(text);
+        }
+    }
+
+    fn rejected(&mut self, text: &str, reason: &str) {
+        match self {
+            Self::Human { bar, .. } => Self::say(bar, format!("skipped {text}: {reason}")),
+            Self::Json { stdout } => line(
+                stdout,
+                &json!({"event": "rejected", "text": text, "reason": reason}),
+            ),
+        }
+    }
+
+    fn begin(&mut self, count: usize, duplicates: usize, out_dir: &Path) {
+        match self {
+            Self::Human { bar, .. } => {
+                bar.set_length(count as u64);
+                let dup = if duplicates > 0 {
+                    format!(" ({duplicates} duplicates skipped)")
+                } else {
+                    String::new()
+                };
+                Self::say(
+                    bar,
+                    format!("Downloading {count} URLs{dup} into {}", out_dir.display()),
+                );
+            }
+            Self::Json { stdout } => line(
+                stdout,
+                &json!({"event": "begin", "urls": count, "duplicates": duplicates, "out_dir": out_dir}),
+            ),
+        }
+    }
+
+    fn failure(&mut self, url: &str, reason: &str) {
+        if let Self::Human { bar, .. } = self {
+            Self::say(bar, format!("failed {url}: {reason}"));
+        }
+    }
+
+    fn event(&mut self, event: &Event, url: &str, tally: &Tally) {
+        match self {
+            Self::Human {
+                bar,
+                started,
+                last_line,
+            } => {
+                if matches!(
+                    event,
+                    Event::Done { .. } | Event::Failed { .. } | Event::Cancelled { .. }
+                ) {
+                    bar.set_position((tally.done + tally.failed) as u64);
+                }
+                let received = tally.received();
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                let status = format!(
+                    "{}  {}/s",
+                    Bytes(received),
+                    Bytes((received as f64 / secs) as u64)
+                );
+                if bar.is_hidden() && last_line.elapsed() >= Duration::from_secs(2) {
+                    *last_line = Instant::now();
+                    eprintln!(
+                        "[{secs:.0} s] {}/{} images  {status}",
+                        bar.position(),
+                        bar.length().unwrap_or(0)
+                    );
+                }
+                bar.set_message(status);
+            }
+            Self::Json { stdout } => {
+                if let Some(value) = event_json(event, url) {
+                    line(stdout, &value);
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, tally: &Tally, total: usize) {
+        match self {
+            Self::Human { bar, started, .. } => {
+                bar.finish_and_clear();
+                let secs = started.elapsed().as_secs_f64();
+                eprintln!(
+                    "Downloaded {} of {total} images ({}) in {secs:.1} s; {} failed.",
+                    tally.done,
+                    Bytes(tally.done_bytes),
+                    tally.failed
+                );
+            }
+            Self::Json { stdout } => line(
+                stdout,
+                &json!({"event": "summary", "done": tally.done, "failed": tally.failed, "bytes": tally.done_bytes}),
+            ),
+        }
+    }
+}
+
+fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
+    Some(match event {
+        Event::Queued { id, url } => json!({"event": "queued", "id": id.0, "url": url.as_str()}),
+        Event::Started { id, total } => {
+            json!({"event": "started", "id": id.0, "url": url, "total": total})
+        }
+        Event::Progress { id, bytes, total } => {
+            json!({"event": "progress", "id": id.0, "bytes": bytes, "total": total})
+        }
+        Event::Done { id, info } => json!({
+            "event": "done", "id": id.0, "url": url, "final_url": info.final_url.as_str(),
+            "path": info.path, "bytes": info.bytes, "format": info.format.name(),
+            "content_type": info.content_type, "sha256": info.sha256,
+            "width": info.dimensions.map(|d| d.0), "height": info.dimensions.map(|d| d.1),
+        }),
+        Event::Thumbnail { id, thumb } => {
+            json!({"event": "thumbnail", "id": id.0, "width": thumb.width, "height": thumb.height})
+        }
+        Event::ThumbnailFailed { id, reason } => {
+            json!({"event": "thumbnail_failed", "id": id.0, "reason": reason.to_string()})
+        }
+        Event::Failed { id, reason } => {
+            json!({"event": "failed", "id": id.0, "url": url, "reason": reason.to_string()})
+        }
+        Event::Cancelled { id } => json!({"event": "cancelled", "id": id.0, "url": url}),
+        Event::Idle => return None,
+    })
+}
+
+fn line(stdout: &mut std::io::Stdout, value: &serde_json::Value) {
+    let mut lock = stdout.lock();
+    // A closed stdout (`| head`) must not turn into a panic.
+    let _ = writeln!(lock, "{value}");
+}

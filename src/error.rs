@@ -1,0 +1,176 @@
+//! The reasons an item can fail, written for people.
+//!
+//! Every variant's `Display` is the text a user sees next to the failed item
+//! ("HTTP 404 Not Found", "not an image (got HTML)", "stalled 30 s"), so it must
+//! read well on its own and never leak a Rust type name.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a download failed. Cloneable so it can travel in events.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The server answered with a non-success status.
+    #[error("HTTP {code}{}", reason_suffix(.reason))]
+    Http {
+        /// The status code, e.g. 404.
+        code: u16,
+        /// The canonical reason phrase, e.g. "Not Found" (may be empty).
+        reason: String,
+    },
+    /// No connection could be made (DNS, refused, TLS handshake...).
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// No bytes arrived for this long.
+    #[error("stalled {}", Secs(*.0))]
+    Stalled(Duration),
+    /// The connection broke during the transfer.
+    #[error("network error: {0}")]
+    Network(String),
+    /// Fewer bytes arrived than the server announced.
+    #[error("truncated: got {} of {}", Bytes(*.got), Bytes(*.expected))]
+    Truncated {
+        /// Bytes received.
+        got: u64,
+        /// Bytes announced by Content-Length.
+        expected: u64,
+    },
+    /// The body is not an image, judged by its bytes.
+    #[error("not an image (got {0})")]
+    NotAnImage(String),
+    /// The body exceeded the configured size cap.
+    #[error("too large: over {}", Bytes(*.0))]
+    TooLarge(u64),
+    /// Too many redirects, or a redirect to a scheme other than http/https.
+    #[error("bad redirect: {0}")]
+    Redirect(String),
+    /// The file could not be written in the output folder.
+    #[error("could not write file: {0}")]
+    Disk(String),
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" {reason}")
+    }
+}
+
+/// Why no thumbnail could be made for a downloaded file. The file itself is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThumbError {
+    /// The file ends before the image data does.
+    #[error("image is truncated")]
+    Truncated,
+    /// The declared dimensions or memory need exceed the decode limits.
+    #[error("image too large to preview ({0})")]
+    TooLarge(String),
+    /// The format is recognised but no decoder is compiled in (e.g. SVG, AVIF).
+    #[error("no preview for {0} files")]
+    Unsupported(&'static str),
+    /// The decoder rejected the data.
+    #[error("image is corrupt: {0}")]
+    Corrupt(String),
+    /// Reading the file failed.
+    #[error("could not read file: {0}")]
+    Io(String),
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The output folder could not be created or opened.
+    #[error("cannot use output folder {path}: {source}")]
+    OutputDir {
+        /// The folder that was asked for.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+    /// A worker thread could not be spawned.
+    #[error("cannot start worker threads: {0}")]
+    Threads(std::io::Error),
+}
+
+/// A duration shown for people: `30 s`, `0.5 s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secs(pub Duration);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs_f64();
+        if secs.fract() == 0.0 {
+            write!(f, "{secs:.0} s")
+        } else {
+            write!(f, "{secs:.1} s")
+        }
+    }
+}
+
+/// A byte count shown in binary units: `3.4 MiB`, `512 B`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+        if self.0 < 1024 {
+            return write!(f, "{} B", self.0);
+        }
+        let mut value = self.0 as f64 / 1024.0;
+        let mut unit = 0;
+        while value >= 1024.0 && unit + 1 < UNITS.len() {
+            value /= 1024.0;
+            unit += 1;
+        }
+        write!(f, "{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_like_sentences() {
+        let e = FetchError::Http {
+            code: 404,
+            reason: "Not Found".into(),
+        };
+        assert_eq!(e.to_string(), "HTTP 404 Not Found");
+        let e = FetchError::Http {
+            code: 599,
+            reason: String::new(),
+        };
+        assert_eq!(e.to_string(), "HTTP 599");
+        assert_eq!(
+            FetchError::Stalled(Duration::from_secs(30)).to_string(),
+            "stalled 30 s"
+        );
+        assert_eq!(
+            FetchError::Stalled(Duration::from_millis(500)).to_string(),
+            "stalled 0.5 s"
+        );
+        let e = FetchError::Truncated {
+            got: 1000,
+            expected: 3 * 1024 * 1024,
+        };
+        assert_eq!(e.to_string(), "truncated: got 1000 B of 3.0 MiB");
+        assert_eq!(
+            FetchError::NotAnImage("HTML".into()).to_string(),
+            "not an image (got HTML)"
+        );
+    }
+
+    #[test]
+    fn bytes_pick_a_readable_unit() {
+        assert_eq!(Bytes(0).to_string(), "0 B");
+        assert_eq!(Bytes(1023).to_string(), "1023 B");
+        assert_eq!(Bytes(1536).to_string(), "1.5 KiB");
+        assert_eq!(Bytes(1 << 30).to_string(), "1.0 GiB");
+    }
+}

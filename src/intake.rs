@@ -1,0 +1,311 @@
+//! Turning free text into the list of URLs to download.
+//!
+//! Accepts any shape: one URL per line, URLs inside prose, CSV cells, HTML
+//! attributes (`src="..."`, with `&amp;` decoded) or Markdown links. The result
+//! keeps the first occurrence of each distinct http/https URL, in order. Every
+//! other token that looks like a URL is reported back with a reason: nothing is
+//! dropped silently.
+//!
+//! Invariant: intake never fails; bad input only grows [`Intake::rejected`].
+
+use url::Url;
+
+/// The outcome of reading a piece of text.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Intake {
+    /// Distinct http/https URLs, in order of first appearance.
+    pub urls: Vec<Url>,
+    /// URL-like tokens that cannot be downloaded, with the reason.
+    pub rejected: Vec<Rejected>,
+    /// How many repeated URLs were folded into an earlier one.
+    pub duplicates: usize,
+}
+
+/// A token that looked like a URL but will not be downloaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The token as it appeared in the text.
+    pub text: String,
+    /// Why it was not accepted ("unsupported scheme ftp:").
+    pub reason: String,
+}
+
+/// Schemes that are recognised as URL-like even without `//`.
+const OPAQUE_SCHEMES: &[&str] = &["javascript", "data", "mailto", "file", "blob", "about"];
+
+/// Longest URL accepted; anything longer is surely garbage (browsers cap near 2 MB, servers at 8 KB).
+const MAX_URL_LEN: usize = 8192;
+
+impl Intake {
+    /// Reads `text` and appends what it finds.
+    pub fn add_text(&mut self, text: &str) {
+        for candidate in candidates(text) {
+            self.add_candidate(candidate);
+        }
+    }
+
+    fn add_candidate(&mut self, raw: &str) {
+        let decoded = decode_entities(raw);
+        let reject = |reason: String| Rejected {
+            text: raw.to_string(),
+            reason,
+        };
+        if decoded.len() > MAX_URL_LEN {
+            self.rejected
+                .push(reject(format!("longer than {MAX_URL_LEN} characters")));
+            return;
+        }
+        if decoded.to_ascii_lowercase().starts_with("www.") {
+            self.rejected.push(reject(format!(
+                "missing http:// or https:// (did you mean https://{decoded}?)"
+            )));
+            return;
+        }
+        match Url::parse(&decoded) {
+            Err(e) => self.rejected.push(reject(format!("malformed URL: {e}"))),
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+                self.rejected
+                    .push(reject(format!("unsupported scheme {}:", url.scheme())));
+            }
+            Ok(url) if url.host_str().is_none_or(str::is_empty) => {
+                self.rejected.push(reject("no host name".to_string()));
+            }
+            Ok(mut url) => {
+                url.set_fragment(None);
+                if self.urls.contains(&url) {
+                    self.duplicates += 1;
+                } else {
+                    self.urls.push(url);
+                }
+            }
+        }
+    }
+}
+
+/// Reads `text` into a fresh [`Intake`].
+pub fn parse(text: &str) -> Intake {
+    let mut intake = Intake::default();
+    intake.add_text(text);
+    intake
+}
+
+/// Characters that always end a URL in running text.
+fn is_hard_delimiter(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '"' | '\'' | '<' | '>' | '`' | '{' | '}' | '|' | '^')
+}
+
+/// Finds the URL-like substrings of `text`.
+fn candidates(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let Some(start) = scheme_start(text, i) else {
+            break;
+        };
+        // A URL that starts right after a comma is a CSV cell: the next comma ends it.
+        let in_csv = start > 0 && bytes[start - 1] == b',';
+        let rest = &text[start..];
+        let mut end = rest
+            .char_indices()
+            .find(|&(_, c)| is_hard_delimiter(c) || (in_csv && c == ','))
+            .map_or(rest.len(), |(idx, _)| idx);
+        // Another scheme glued on (`a.jpg,https://b.jpg`) starts a new URL.
+        if let Some(next) = scheme_start(&rest[..end], 1)
+            && matches!(rest.as_bytes()[next - 1], b',' | b';')
+        {
+            end = next - 1;
+        }
+        let url = trim_trailing_punctuation(&rest[..end]);
+        if !url.is_empty() {
+            found.push(url);
+        }
+        i = start + end.max(1);
+    }
+    found
+}
+
+/// The byte offset of the next URL-like token at or after `from`.
+fn scheme_start(text: &str, from: usize) -> Option<usize> {
+    match (next_scheme(text, from), next_www(text, from)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The next `scheme://` (or `javascript:`-like opaque scheme) at or after `from`.
+fn next_scheme(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut search = from;
+    while let Some(colon) = text.get(search..)?.find(':').map(|p| p + search) {
+        // Walk back over scheme characters.
+        let mut start = colon;
+        while start > 0 {
+            let b = bytes[start - 1];
+            if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.') {
+                start -= 1;
+            } else {
+                break;
+            }
+        }
+        // The scheme must begin with a letter; skip leading digits/punctuation.
+        while start < colon && !bytes[start].is_ascii_alphabetic() {
+            start += 1;
+        }
+        let scheme = &text[start..colon];
+        let after = &text[colon + 1..];
+        let looks_like_url = scheme.len() >= 2
+            && (after.starts_with("//")
+                || OPAQUE_SCHEMES
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(scheme)));
+        if looks_like_url && start >= from {
+            return Some(start);
+        }
+        search = colon + 1;
+    }
+    None
+}
+
+/// The next `www.` that starts a word: a URL without its scheme, worth a hint.
+fn next_www(text: &str, from: usize) -> Option<usize> {
+    let lower = text.get(from..)?.to_ascii_lowercase();
+    let mut offset = 0;
+    while let Some(p) = lower[offset..].find("www.") {
+        let at = from + offset + p;
+        let before = text[..at].chars().next_back();
+        if before.is_none_or(|c| is_hard_delimiter(c) || matches!(c, '(' | '[' | ',')) {
+            return Some(at);
+        }
+        offset += p + 4;
+    }
+    None
+}
+
+/// Drops sentence punctuation that ends a URL in prose: `see https://x/a.jpg.` or `(https://x/a.jpg)`.
+fn trim_trailing_punctuation(url: &str) -> &str {
+    let mut url = url;
+    loop {
+        let Some(last) = url.chars().next_back() else {
+            return url;
+        };
+        let unbalanced = |open: char, close: char| {
+            last == close && url.matches(open).count() < url.matches(close).count()
+        };
+        if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '*')
+            || unbalanced('(', ')')
+            || unbalanced('[', ']')
+        {
+            url = &url[..url.len() - last.len_utf8()];
+        } else {
+            return url;
+        }
+    }
+}
+
+/// Decodes the few HTML entities that appear inside URLs in attributes.
+fn decode_entities(raw: &str) -> String {
+    if !raw.contains('&') {
+        return raw.to_string();
+    }
+    raw.replace("&amp;", "&")
+        .replace("&#38;", "&")
+        .replace("&#x26;", "&")
+        .replace("&quot;", "\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(text: &str) -> Vec<String> {
+        parse(text).urls.iter().map(|u| u.to_string()).collect()
+    }
+
+    #[test]
+    fn one_url_per_line() {
+        assert_eq!(
+            urls("https://a.org/1.jpg\nhttp://b.org/2.png\r\n\n  https://a.org/3.gif  \n"),
+            [
+                "https://a.org/1.jpg",
+                "http://b.org/2.png",
+                "https://a.org/3.gif"
+            ]
+        );
+    }
+
+    #[test]
+    fn urls_inside_prose_lose_sentence_punctuation() {
+        assert_eq!(
+            urls(
+                "Look at https://a.org/cat.jpg, and (https://a.org/dog.jpg). Also https://a.org/x_(1).png!"
+            ),
+            [
+                "https://a.org/cat.jpg",
+                "https://a.org/dog.jpg",
+                "https://a.org/x_(1).png"
+            ]
+        );
+    }
+
+    #[test]
+    fn html_attributes_and_entities() {
+        let html =
+            r#"<img src="https://a.org/p.jpg?w=1&amp;h=2"><a href='https://a.org/big.png'>x</a>"#;
+        assert_eq!(
+            urls(html),
+            ["https://a.org/p.jpg?w=1&h=2", "https://a.org/big.png"]
+        );
+    }
+
+    #[test]
+    fn csv_cells_end_at_commas_but_cdn_paths_keep_theirs() {
+        assert_eq!(
+            urls("id,url,title\n1,https://a.org/1.jpg,First\n2,https://a.org/2.jpg,Second"),
+            ["https://a.org/1.jpg", "https://a.org/2.jpg"]
+        );
+        assert_eq!(
+            urls("https://res.cdn.org/image/upload/w_300,h_200/s.jpg"),
+            ["https://res.cdn.org/image/upload/w_300,h_200/s.jpg"]
+        );
+        assert_eq!(
+            urls("https://a.org/1.jpg,https://a.org/2.jpg"),
+            ["https://a.org/1.jpg", "https://a.org/2.jpg"]
+        );
+    }
+
+    #[test]
+    fn duplicates_are_folded_in_order() {
+        let got = parse(
+            "https://a.org/1.jpg https://a.org/2.jpg https://a.org/1.jpg#frag HTTPS://A.ORG/1.jpg",
+        );
+        assert_eq!(got.urls.len(), 2);
+        assert_eq!(got.duplicates, 2);
+    }
+
+    #[test]
+    fn everything_else_url_like_is_reported_with_a_reason() {
+        let got = parse(
+            "ftp://a.org/x.jpg javascript:alert(1) file:///etc/passwd http:// https://[bad/x.jpg www.a.org/y.jpg data:image/png;base64,AAAA",
+        );
+        assert!(got.urls.is_empty(), "{:?}", got.urls);
+        let reasons: Vec<&str> = got.rejected.iter().map(|r| r.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 7, "{:?}", got.rejected);
+        assert_eq!(reasons[0], "unsupported scheme ftp:");
+        assert_eq!(reasons[1], "unsupported scheme javascript:");
+        assert_eq!(reasons[2], "unsupported scheme file:");
+        assert!(reasons[3].starts_with("malformed URL"), "{}", reasons[3]);
+        assert!(reasons[4].starts_with("malformed URL"), "{}", reasons[4]);
+        assert!(reasons[5].starts_with("missing http://"), "{}", reasons[5]);
+        assert_eq!(reasons[6], "unsupported scheme data:");
+    }
+
+    #[test]
+    fn ordinary_words_with_colons_are_not_urls() {
+        let got = parse("Note: this is 10:30, C:\\photos, ratio 16:9 and key:value");
+        assert!(got.urls.is_empty());
+        assert!(got.rejected.is_empty(), "{:?}", got.rejected);
+    }
+}

@@ -1,0 +1,250 @@
+//! The output folder: the only code in Pixgrab that creates, renames or removes files.
+//!
+//! Invariants:
+//! - Every path created is `root/NAME` (or inside `root/.pixgrab/`) where `NAME` passed
+//!   [`naming::is_safe_component`]: nothing is ever written outside the output folder.
+//! - Files are created with `create_new`, which never follows or replaces an existing
+//!   entry (symlinks included): an existing file is never overwritten.
+//! - A final name only ever appears with complete content: data goes to `NAME.part`
+//!   first and is published with an atomic hard link (which fails rather than replace).
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::naming;
+
+/// Suffix of in-progress downloads.
+pub const PART_SUFFIX: &str = ".part";
+
+/// Name of the folder, inside the output folder, where Pixgrab keeps its own data.
+pub const DATA_DIR: &str = ".pixgrab";
+
+/// Give up numbering collisions after this many tries.
+const MAX_COLLISIONS: u32 = 100_000;
+
+/// An output folder that exists and is writable.
+#[derive(Debug, Clone)]
+pub struct OutputDir {
+    root: PathBuf,
+}
+
+/// An in-progress download: an open `.part` file that is removed unless committed.
+#[derive(Debug)]
+pub struct PartFile {
+    /// The open file, positioned at its start.
+    pub file: File,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl OutputDir {
+    /// Creates the folder (and parents) if missing.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        fs::create_dir_all(path)?;
+        let root = fs::canonicalize(path)?;
+        if !root.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a folder"));
+        }
+        Ok(Self { root })
+    }
+
+    /// The folder's canonical path.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `root/.pixgrab/SUB`, created if missing.
+    pub fn data_dir(&self, sub: &str) -> io::Result<PathBuf> {
+        check_component(sub)?;
+        let dir = self.root.join(DATA_DIR).join(sub);
+        fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    /// Creates `STEM.EXT.part` (or `STEM (2).EXT.part`, ...) that no other entry uses.
+    pub fn create_part(&self, stem: &str, ext: &str) -> io::Result<PartFile> {
+        for n in 1..=MAX_COLLISIONS {
+            let name = format!("{}{PART_SUFFIX}", naming::numbered(stem, n, ext));
+            check_component(&name)?;
+            let path = self.root.join(&name);
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    return Ok(PartFile {
+                        file,
+                        path,
+                        committed: false,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(too_many_collisions())
+    }
+
+    /// Publishes a finished part as `STEM.EXT`, or the first free `STEM (n).EXT`.
+    /// Returns the final path. The part file is gone afterwards.
+    pub fn commit(&self, mut part: PartFile, stem: &str, ext: &str) -> io::Result<PathBuf> {
+        part.file.sync_all()?;
+        for n in 1..=MAX_COLLISIONS {
+            let name = naming::numbered(stem, n, ext);
+            check_component(&name)?;
+            let target = self.root.join(&name);
+            match fs::hard_link(&part.path, &target) {
+                Ok(()) => {
+                    part.committed = true;
+                    fs::remove_file(&part.path)?;
+                    return Ok(target);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                // Filesystems without hard links (FAT, some network mounts): claim the
+                // name with create_new, then rename over our own empty placeholder.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied
+                    ) =>
+                {
+                    match OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&target)
+                    {
+                        Ok(_) => {
+                            fs::rename(&part.path, &target)?;
+                            part.committed = true;
+                            return Ok(target);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(too_many_collisions())
+    }
+}
+
+impl OutputDir {
+    /// Atomically writes `root/.pixgrab/SUB/NAME` (Pixgrab's own data, such as
+    /// thumbnails): a reader sees the old content or the new, never a mix.
+    pub fn write_data_file(&self, sub: &str, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+        use std::io::Write;
+        check_component(name)?;
+        let dir = self.data_dir(sub)?;
+        let target = dir.join(name);
+        for n in 0..MAX_COLLISIONS {
+            let tmp = dir.join(format!("{name}.{n}.tmp"));
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(mut file) => {
+                    let written = file
+                        .write_all(bytes)
+                        .and_then(|()| fs::rename(&tmp, &target));
+                    if written.is_err() {
+                        let _ = fs::remove_file(&tmp);
+                    }
+                    return written.map(|()| target);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(too_many_collisions())
+    }
+}
+
+impl PartFile {
+    /// Where the part file lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: a failed download leaves nothing behind.
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn check_component(name: &str) -> io::Result<()> {
+    if naming::is_safe_component(name) {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("refusing unsafe file name {name:?}"),
+        ))
+    }
+}
+
+fn too_many_collisions() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "too many files with this name",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn commit_never_overwrites_and_numbers_collisions() -> io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = OutputDir::open(&tmp.path().join("new/nested"))?;
+        fs::write(out.root().join("cat.jpg"), b"old")?;
+        let mut part = out.create_part("cat", "jpg")?;
+        part.file.write_all(b"new")?;
+        assert!(part.path().ends_with("cat.jpg.part"));
+        let path = out.commit(part, "cat", "jpg")?;
+        assert_eq!(path, out.root().join("cat (2).jpg"));
+        assert_eq!(fs::read(out.root().join("cat.jpg"))?, b"old");
+        assert_eq!(fs::read(&path)?, b"new");
+        assert!(!out.root().join("cat.jpg.part").exists());
+        Ok(())
+    }
+
+    #[test]
+    fn dropped_parts_leave_nothing_behind() -> io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = OutputDir::open(tmp.path())?;
+        let a = out.create_part("x", "png")?;
+        let b = out.create_part("x", "png")?;
+        assert!(b.path().ends_with("x (2).png.part"));
+        drop((a, b));
+        assert_eq!(fs::read_dir(out.root())?.count(), 0);
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_in_the_folder_are_not_followed() -> io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = OutputDir::open(&tmp.path().join("out"))?;
+        let victim = tmp.path().join("victim");
+        fs::write(&victim, b"precious")?;
+        std::os::unix::fs::symlink(&victim, out.root().join("a.jpg"))?;
+        std::os::unix::fs::symlink(&victim, out.root().join("a.jpg.part"))?;
+        let mut part = out.create_part("a", "jpg")?;
+        part.file.write_all(b"data")?;
+        let path = out.commit(part, "a", "jpg")?;
+        assert_eq!(path, out.root().join("a (2).jpg"));
+        assert_eq!(fs::read(&victim)?, b"precious");
+        Ok(())
+    }
+
+    #[test]
+    fn unsafe_names_are_refused() -> io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = OutputDir::open(tmp.path())?;
+        assert!(out.create_part("../escape", "jpg").is_err());
+        assert!(out.create_part("a/b", "jpg").is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,232 @@
+//! Thumbnails: decoding a downloaded image with strict limits and shrinking it.
+//!
+//! This is CPU-bound work; the engine runs it on its thumbnail pool, never on a
+//! download worker or the UI thread. Invariants: decoding never allocates more
+//! than [`MAX_DECODE_BYTES`] or accepts a side over [`MAX_SIDE`]; a decoder panic
+//! becomes a [`ThumbError`], never a crash.
+
+use std::fs::File;
+use std::io::{BufReader, Cursor};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
+
+use crate::error::ThumbError;
+use crate::sniff::ImageFormat;
+
+/// The default longest side of a thumbnail, in pixels.
+pub const DEFAULT_THUMB_SIDE: u32 = 256;
+
+/// Widest or tallest image Pixgrab will decode.
+pub const MAX_SIDE: u32 = 30_000;
+
+/// Most memory one decode may take (a 100-megapixel RGBA image is 400 MB).
+pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A small RGBA image, ready to upload as a texture.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Thumbnail {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height * 4` bytes, row-major, unpremultiplied RGBA.
+    pub rgba: Vec<u8>,
+}
+
+impl std::fmt::Debug for Thumbnail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Thumbnail({}x{})", self.width, self.height)
+    }
+}
+
+/// The decode limits used for every untrusted image.
+pub fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits
+}
+
+/// Reads an image file's pixel size from its header, without decoding it.
+pub fn dimensions(path: &Path, format: ImageFormat) -> Option<(u32, u32)> {
+    let format = format.decoder()?;
+    let file = File::open(path).ok()?;
+    let mut reader = ImageReader::with_format(BufReader::new(file), format);
+    reader.limits(limits());
+    catch_unwind(AssertUnwindSafe(|| reader.into_dimensions().ok())).ok()?
+}
+
+/// Decodes the image at `path` (honouring EXIF orientation) and shrinks it so its
+/// longest side is at most `max_side`.
+pub fn make_thumbnail(
+    path: &Path,
+    format: ImageFormat,
+    max_side: u32,
+) -> Result<Thumbnail, ThumbError> {
+    let Some(decoder_format) = format.decoder() else {
+        return Err(ThumbError::Unsupported(format.name()));
+    };
+    let file = File::open(path).map_err(|e| ThumbError::Io(e.to_string()))?;
+    let reader = BufReader::with_capacity(256 * 1024, file);
+    guarded(|| {
+        let mut reader = ImageReader::with_format(reader, decoder_format);
+        reader.limits(limits());
+        let image = decode_oriented(reader)?;
+        Ok(shrink(&image, max_side))
+    })
+}
+
+/// Decodes a thumbnail that Pixgrab itself wrote to its cache.
+pub fn decode_cached(bytes: &[u8]) -> Result<Thumbnail, ThumbError> {
+    guarded(|| {
+        let mut reader = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| ThumbError::Io(e.to_string()))?;
+        reader.limits(limits());
+        let image = reader.decode().map_err(classify)?;
+        Ok(to_thumbnail(image))
+    })
+}
+
+/// Encodes a thumbnail for the on-disk cache: JPEG when opaque, PNG when it has
+/// transparency. Returns the file extension and the bytes.
+pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), ThumbError> {
+    let rgba = image::RgbaImage::from_raw(thumb.width, thumb.height, thumb.rgba.clone())
+        .ok_or_else(|| ThumbError::Corrupt("thumbnail buffer has the wrong size".into()))?;
+    let opaque = thumb.rgba.chunks_exact(4).all(|p| p[3] == 255);
+    let mut out = Cursor::new(Vec::new());
+    let (ext, result) = if opaque {
+        let rgb = DynamicImage::ImageRgba8(rgba).to_rgb8();
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+        ("jpg", rgb.write_with_encoder(encoder))
+    } else {
+        ("png", rgba.write_to(&mut out, image::ImageFormat::Png))
+    };
+    result.map_err(|e| ThumbError::Corrupt(e.to_string()))?;
+    Ok((ext, out.into_inner()))
+}
+
+fn decode_oriented<R: std::io::BufRead + std::io::Seek>(
+    reader: ImageReader<R>,
+) -> Result<DynamicImage, ThumbError> {
+    let mut decoder = reader.into_decoder().map_err(classify)?;
+    let orientation = decoder.orientation().ok();
+    let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    if let Some(orientation) = orientation {
+        image.apply_orientation(orientation);
+    }
+    Ok(image)
+}
+
+fn shrink(image: &DynamicImage, max_side: u32) -> Thumbnail {
+    let max_side = max_side.max(1);
+    if image.width() <= max_side && image.height() <= max_side {
+        return to_thumbnail(image.clone());
+    }
+    to_thumbnail(image.thumbnail(max_side, max_side))
+}
+
+fn to_thumbnail(image: DynamicImage) -> Thumbnail {
+    let rgba = image.into_rgba8();
+    Thumbnail {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    }
+}
+
+/// Runs a decode, turning a panic inside a decoder into an error.
+fn guarded(f: impl FnOnce() -> Result<Thumbnail, ThumbError>) -> Result<Thumbnail, ThumbError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(ThumbError::Corrupt(
+            "the decoder crashed on this file".into(),
+        ))
+    })
+}
+
+fn classify(error: ImageError) -> ThumbError {
+    match error {
+        ImageError::Limits(e) => ThumbError::TooLarge(e.to_string()),
+        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ThumbError::Truncated
+        }
+        ImageError::IoError(e) => ThumbError::Io(e.to_string()),
+        ImageError::Unsupported(e) => ThumbError::Corrupt(e.to_string()),
+        other => {
+            let text = other.to_string();
+            let lower = text.to_ascii_lowercase();
+            if [
+                "eof",
+                "end of",
+                "truncat",
+                "no more bytes",
+                "unexpected end",
+            ]
+            .iter()
+            .any(|k| lower.contains(k))
+            {
+                ThumbError::Truncated
+            } else {
+                ThumbError::Corrupt(text)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_png(path: &Path, w: u32, h: u32) {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 7])
+        });
+        img.save(path).expect("write test png");
+    }
+
+    #[test]
+    fn thumbnails_fit_the_box_and_keep_aspect() -> Result<(), ThumbError> {
+        let dir = tempfile::tempdir().map_err(|e| ThumbError::Io(e.to_string()))?;
+        let path = dir.path().join("wide.png");
+        write_png(&path, 1000, 500);
+        let t = make_thumbnail(&path, ImageFormat::Png, 256)?;
+        assert_eq!((t.width, t.height), (256, 128));
+        assert_eq!(t.rgba.len(), 256 * 128 * 4);
+        assert_eq!(dimensions(&path, ImageFormat::Png), Some((1000, 500)));
+        let small = make_thumbnail(&path, ImageFormat::Png, 2000)?;
+        assert_eq!((small.width, small.height), (1000, 500));
+        Ok(())
+    }
+
+    #[test]
+    fn cache_round_trip_keeps_size() -> Result<(), ThumbError> {
+        let thumb = Thumbnail {
+            width: 3,
+            height: 2,
+            rgba: vec![200; 24],
+        };
+        let (ext, bytes) = encode_for_cache(&thumb)?;
+        assert_eq!(ext, "png"); // alpha 200 is not opaque
+        assert_eq!(decode_cached(&bytes)?, thumb);
+        Ok(())
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_errors_not_panics() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.png");
+        write_png(&path, 300, 300);
+        let bytes = std::fs::read(&path).expect("read");
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("write");
+        assert!(make_thumbnail(&path, ImageFormat::Png, 64).is_err());
+        std::fs::write(&path, b"\x89PNG\r\n\x1a\ngarbage").expect("write");
+        assert!(make_thumbnail(&path, ImageFormat::Png, 64).is_err());
+        assert_eq!(
+            make_thumbnail(&path, ImageFormat::Svg, 64),
+            Err(ThumbError::Unsupported("SVG"))
+        );
+    }
+}

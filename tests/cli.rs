@@ -1,0 +1,132 @@
+//! `pixgrab get`, run as a real process against a local server.
+
+mod support;
+
+use std::fs;
+use std::process::{Command, Output};
+
+use support::site;
+
+fn pixgrab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+        .args(args)
+        .output()
+        .expect("run pixgrab")
+}
+
+#[test]
+fn a_list_file_downloads_everything_and_exits_zero() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let list = tmp.path().join("list.html");
+    // An HTML file with URLs in attributes, plus one unsupported scheme that is reported.
+    let html = format!(
+        "<p><img src=\"{}\"> <a href='{}'>photo</a> <a href=\"ftp://x.org/a.jpg\">ftp</a></p>",
+        server.url("/img/2.png"),
+        server.url("/photo.jpg")
+    );
+    fs::write(&list, html).expect("write list");
+    let out = tmp.path().join("out");
+    let run = pixgrab(&[
+        "get",
+        "-i",
+        list.to_str().expect("utf8"),
+        "-o",
+        out.to_str().expect("utf8"),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("skipped ftp://x.org/a.jpg: unsupported scheme ftp:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Downloaded 2 of 2 images"), "{stderr}");
+    assert!(out.join("2.png").is_file());
+    assert!(out.join("photo.jpg").is_file());
+    let thumbs = fs::read_dir(out.join(".pixgrab/thumbs"))
+        .expect("thumb cache")
+        .count();
+    assert_eq!(thumbs, 2);
+}
+
+#[test]
+fn failures_are_listed_with_reasons_and_exit_one() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let run = pixgrab(&[
+        "get",
+        "-o",
+        out.to_str().expect("utf8"),
+        &server.url("/img/1.png"),
+        &server.url("/missing.jpg"),
+        &server.url("/login.jpg"),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "failed {}: HTTP 404 Not Found",
+            server.url("/missing.jpg")
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not an image (got HTML, served as image/jpeg)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Downloaded 1 of 3 images"), "{stderr}");
+}
+
+#[test]
+fn json_mode_prints_one_object_per_event() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let run = pixgrab(&[
+        "get",
+        "--json",
+        "-o",
+        out.to_str().expect("utf8"),
+        &server.url("/photo.jpg"),
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"begin"));
+    assert_eq!(kinds.last(), Some(&"summary"));
+    let done = events
+        .iter()
+        .find(|e| e["event"] == "done")
+        .expect("done event");
+    assert_eq!(done["width"], 800);
+    assert_eq!(done["height"], 600);
+    assert_eq!(done["format"], "JPEG");
+    let bytes = fs::read(out.join("photo.jpg")).expect("file");
+    assert_eq!(done["bytes"], bytes.len());
+    assert!(kinds.contains(&"thumbnail"), "{kinds:?}");
+}
+
+#[test]
+fn no_valid_url_is_a_usage_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = pixgrab(&[
+        "get",
+        "-o",
+        tmp.path().to_str().expect("utf8"),
+        "ftp://a.org/x.jpg",
+        "hello",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("no http or https URL"), "{stderr}");
+    let missing = pixgrab(&["get", "-i", "/definitely/not/here.txt"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("cannot read /definitely/not/here.txt")
+    );
+}

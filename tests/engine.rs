@@ -1,0 +1,270 @@
+//! The engine against a real local HTTP server: files on disk, events and reasons.
+
+mod support;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use pixgrab::loopback::{Behaviour, Response, Server};
+use pixgrab::{Config, Engine, Event, ItemId};
+use support::{site, until_idle};
+use url::Url;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn urls(server: &Server, paths: &[&str]) -> Vec<Url> {
+    paths
+        .iter()
+        .map(|p| Url::parse(&server.url(p)).expect("url"))
+        .collect()
+}
+
+/// Files in the output folder (not Pixgrab's own data), by name.
+fn files(dir: &Path) -> HashMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .expect("read out dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, fs::read(e.path()).expect("read file"))
+        })
+        .collect()
+}
+
+fn fetch_body(_server: &Server, path: &str) -> Vec<u8> {
+    support::body(path)
+}
+
+fn failures(events: &[Event]) -> HashMap<ItemId, String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Failed { id, reason } => Some((*id, reason.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn images_land_under_their_names_with_exact_bytes_and_thumbnails() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(Config::new(tmp.path().join("out"))).expect("start");
+    let paths = [
+        "/img/0.png",
+        "/img/1.png",
+        "/img/2.png",
+        "/photo.jpg",
+        "/go",
+    ];
+    let ids = engine.add(urls(&server, &paths));
+    let events = until_idle(&rx, LIMIT);
+
+    let on_disk = files(engine.out_dir());
+    for (path, name) in [
+        ("/img/0.png", "0.png"),
+        ("/img/1.png", "1.png"),
+        ("/img/2.png", "2.png"),
+        ("/photo.jpg", "photo.jpg"),
+    ] {
+        assert_eq!(
+            on_disk.get(name),
+            Some(&fetch_body(&server, path)),
+            "{name}"
+        );
+    }
+    // The redirect lands under the final URL's name, numbered because 1.png exists.
+    assert_eq!(
+        on_disk.get("1 (2).png"),
+        Some(&fetch_body(&server, "/img/1.png"))
+    );
+    assert_eq!(on_disk.len(), 5, "{:?}", on_disk.keys());
+
+    let done: HashMap<ItemId, _> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Done { id, info } => Some((*id, info.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done.len(), 5);
+    assert_eq!(done[&ids[3]].dimensions, Some((800, 600)));
+    assert_eq!(done[&ids[0]].dimensions, Some((64, 48)));
+    assert_eq!(done[&ids[3]].content_type.as_deref(), Some("image/jpeg"));
+
+    let thumbs: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Thumbnail { id, thumb } => Some((*id, thumb.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(thumbs.len(), 5);
+    let photo_thumb = &thumbs
+        .iter()
+        .find(|(id, _)| *id == ids[3])
+        .expect("photo thumb")
+        .1;
+    assert_eq!((photo_thumb.width, photo_thumb.height), (256, 192));
+    assert_eq!(photo_thumb.rgba.len(), 256 * 192 * 4);
+
+    // Each item's thumbnail comes after its Done, and Idle comes last.
+    for id in &ids {
+        let done_at = events
+            .iter()
+            .position(|e| matches!(e, Event::Done { id: i, .. } if i == id));
+        let thumb_at = events
+            .iter()
+            .position(|e| matches!(e, Event::Thumbnail { id: i, .. } if i == id));
+        assert!(done_at < thumb_at, "{id:?}");
+    }
+    assert!(matches!(events.last(), Some(Event::Idle)));
+
+    // Thumbnails are cached under .pixgrab/thumbs, one per distinct content.
+    let cached = fs::read_dir(engine.out_dir().join(".pixgrab/thumbs"))
+        .expect("cache dir")
+        .count();
+    assert_eq!(cached, 4);
+}
+
+#[test]
+fn every_failure_has_a_reason_and_leaves_no_file() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(Config::new(tmp.path())).expect("start");
+    let paths = ["/missing.jpg", "/boom.jpg", "/short.jpg", "/login.jpg"];
+    let ids = engine.add(urls(&server, &paths));
+    let events = until_idle(&rx, LIMIT);
+    let failed = failures(&events);
+    assert_eq!(failed[&ids[0]], "HTTP 404 Not Found");
+    assert_eq!(failed[&ids[1]], "HTTP 500 Internal Server Error");
+    assert!(
+        failed[&ids[2]].starts_with("truncated: got "),
+        "{}",
+        failed[&ids[2]]
+    );
+    assert_eq!(
+        failed[&ids[3]],
+        "not an image (got HTML, served as image/jpeg)"
+    );
+    assert!(
+        files(engine.out_dir()).is_empty(),
+        "{:?}",
+        files(engine.out_dir()).keys()
+    );
+
+    // Nothing at all is left but Pixgrab's own (empty) cache folder.
+    let entries: Vec<_> = fs::read_dir(engine.out_dir())
+        .expect("read")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(entries, [".pixgrab"]);
+}
+
+#[test]
+fn a_stalled_transfer_fails_but_a_slow_moving_one_finishes() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::new(tmp.path());
+    config.stall_timeout = Duration::from_millis(500);
+    let (engine, rx) = Engine::start(config).expect("start");
+    // slow.png sends a piece every 150 ms: slower than nothing, faster than the watchdog.
+    let ids = engine.add(urls(&server, &["/stall.png", "/slow.png"]));
+    let events = until_idle(&rx, LIMIT);
+    let failed = failures(&events);
+    assert_eq!(
+        failed.get(&ids[0]).map(String::as_str),
+        Some("stalled 0.5 s")
+    );
+    assert!(!failed.contains_key(&ids[1]), "{failed:?}");
+    assert_eq!(
+        files(engine.out_dir()).get("slow.png"),
+        Some(&fetch_body(&server, "/slow.png"))
+    );
+}
+
+#[test]
+fn existing_files_are_never_overwritten() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    fs::write(tmp.path().join("cat.png"), b"mine").expect("write");
+    let (engine, rx) = Engine::start(Config::new(tmp.path())).expect("start");
+    engine.add(urls(&server, &["/a/cat.png"]));
+    until_idle(&rx, LIMIT);
+    engine.add(urls(&server, &["/b/cat.png"]));
+    until_idle(&rx, LIMIT);
+    let on_disk = files(engine.out_dir());
+    assert_eq!(on_disk["cat.png"], b"mine");
+    assert_eq!(on_disk["cat (2).png"], fetch_body(&server, "/a/cat.png"));
+    assert_eq!(on_disk["cat (3).png"], fetch_body(&server, "/b/cat.png"));
+}
+
+#[test]
+fn per_host_limit_caps_parallel_requests() {
+    let body = support::png(10, 10, 1);
+    let server = Server::start(move |_| {
+        Response::ok("image/png", body.clone()).behaving(Behaviour::Slow {
+            chunk: 50,
+            delay: Duration::from_millis(40),
+        })
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::new(tmp.path());
+    config.jobs = 8;
+    config.per_host = 2;
+    let (engine, rx) = Engine::start(config).expect("start");
+    let list: Vec<String> = (0..8).map(|i| format!("/p{i}.png")).collect();
+    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+    engine.add(urls(&server, &refs));
+    let events = until_idle(&rx, LIMIT);
+    assert!(failures(&events).is_empty());
+    assert_eq!(server.stats().max_in_flight.load(Ordering::SeqCst), 2);
+    assert_eq!(files(engine.out_dir()).len(), 8);
+}
+
+#[test]
+fn cancelling_stops_queued_and_running_items_and_keeps_nothing() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::new(tmp.path());
+    config.jobs = 1;
+    let (engine, rx) = Engine::start(config).expect("start");
+    let ids = engine.add(urls(&server, &["/hang.png", "/img/7.png"]));
+    // Wait until the first one is running, then cancel both.
+    loop {
+        match rx.recv_timeout(LIMIT).expect("event") {
+            Event::Started { id, .. } if id == ids[0] => break,
+            _ => {}
+        }
+    }
+    engine.cancel(ids[1]);
+    engine.cancel(ids[0]);
+    let events = until_idle(&rx, LIMIT);
+    let cancelled: Vec<ItemId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Cancelled { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cancelled, [ids[1], ids[0]]);
+    assert!(files(engine.out_dir()).is_empty());
+}
+
+#[test]
+fn an_unusable_output_folder_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("not-a-folder");
+    fs::write(&file, b"x").expect("write");
+    let err = Engine::start(Config::new(&file)).expect_err("must fail");
+    assert!(
+        err.to_string().starts_with("cannot use output folder"),
+        "{err}"
+    );
+}

@@ -1,0 +1,130 @@
+//! Shared test fixtures: generated images and a local site that misbehaves on purpose.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::io::Cursor;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use pixgrab::Event;
+use pixgrab::loopback::{Behaviour, Response, Server};
+
+/// A PNG with a gradient that depends on `seed`.
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([
+            (x as u8).wrapping_add(seed),
+            (y as u8).wrapping_mul(3),
+            seed,
+        ])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
+    out.into_inner()
+}
+
+/// A noisy JPEG (photo-like: it does not compress to nothing).
+pub fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let n = (state & 0x3f) as u8;
+        image::Rgb([(x / 4) as u8 ^ n, (y / 4) as u8 ^ n, n.wrapping_mul(3)])
+    });
+    let mut out = Cursor::new(Vec::new());
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    img.write_with_encoder(encoder).expect("encode jpeg");
+    out.into_inner()
+}
+
+/// The bytes the site serves at `path` (for the paths that serve an image).
+pub fn body(path: &str) -> Vec<u8> {
+    if let Some(n) = path
+        .strip_prefix("/img/")
+        .and_then(|p| p.strip_suffix(".png"))
+    {
+        let n: u32 = n.parse().expect("image number");
+        return png(64, 48 + n, n as u8);
+    }
+    match path {
+        "/photo.jpg" => jpeg(800, 600, 7),
+        "/slow.png" => body("/img/3.png"),
+        "/a/cat.png" => png(30, 20, 1),
+        "/b/cat.png" => png(20, 30, 2),
+        _ => panic!("no image at {path}"),
+    }
+}
+
+pub const HTML: &[u8] = b"<!DOCTYPE html><html><body>Please log in</body></html>";
+
+/// The misbehaving site most tests use. Paths:
+/// `/img/N.png` (N in 0..20) a 64x48+N PNG, `/photo.jpg` an 800x600 JPEG,
+/// `/missing.jpg` 404, `/boom.jpg` 500, `/short.jpg` truncated body,
+/// `/login.jpg` HTML served as image/jpeg, `/slow.png` a slow but moving body,
+/// `/stall.png` stops after 100 bytes, `/hang.png` a very slow body (for cancel),
+/// `/go` a redirect to `/img/1.png`, `/a/cat.png` and `/b/cat.png` two different cats.
+pub fn site() -> Server {
+    let pngs: Vec<Arc<[u8]>> = (0..20)
+        .map(|n| Arc::from(png(64, 48 + n, n as u8)))
+        .collect();
+    let photo: Arc<[u8]> = Arc::from(jpeg(800, 600, 7));
+    let cat_a: Arc<[u8]> = Arc::from(png(30, 20, 1));
+    let cat_b: Arc<[u8]> = Arc::from(png(20, 30, 2));
+    Server::start(move |req| {
+        let path = req.path.as_str();
+        if let Some(n) = path
+            .strip_prefix("/img/")
+            .and_then(|p| p.strip_suffix(".png"))
+        {
+            return match n.parse::<usize>().ok().and_then(|n| pngs.get(n)) {
+                Some(body) => Response::ok("image/png", body.clone()),
+                None => Response::status(404),
+            };
+        }
+        match path {
+            "/photo.jpg" => Response::ok("image/jpeg", photo.clone()),
+            "/missing.jpg" => Response::status(404),
+            "/boom.jpg" => Response::status(500),
+            "/short.jpg" => Response::ok("image/jpeg", photo.clone())
+                .behaving(Behaviour::Truncate { send: 1000 }),
+            "/login.jpg" => Response::ok("image/jpeg", HTML.to_vec()),
+            "/slow.png" => Response::ok("image/png", pngs[3].clone()).behaving(Behaviour::Slow {
+                chunk: pngs[3].len() / 4 + 1,
+                delay: Duration::from_millis(150),
+            }),
+            "/stall.png" => Response::ok("image/png", pngs[4].clone()).behaving(Behaviour::Stall {
+                send: 100,
+                hold: Duration::from_secs(5),
+            }),
+            "/hang.png" => Response::ok("image/png", pngs[5].clone()).behaving(Behaviour::Slow {
+                chunk: 10,
+                delay: Duration::from_millis(200),
+            }),
+            "/go" => Response::redirect("/img/1.png"),
+            "/a/cat.png" => Response::ok("image/png", cat_a.clone()),
+            "/b/cat.png" => Response::ok("image/png", cat_b.clone()),
+            _ => Response::status(404),
+        }
+    })
+    .expect("start test site")
+}
+
+/// Collects events until `Idle` (which is included), failing the test after `limit`.
+pub fn until_idle(rx: &Receiver<Event>, limit: Duration) -> Vec<Event> {
+    let deadline = Instant::now() + limit;
+    let mut events = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Event::Idle) => {
+                events.push(Event::Idle);
+                return events;
+            }
+            Ok(event) => events.push(event),
+            Err(e) => panic!("no Idle within {limit:?} ({e}); got {events:#?}"),
+        }
+    }
+}
