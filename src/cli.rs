@@ -93,7 +93,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             }
             _ => {}
         }
-        out.event(&event, url(&event_id(&event).unwrap_or(ItemId(0))), &tally);
+        out.event(&event, url(&event.id().unwrap_or(ItemId(0))), &tally);
         if matches!(event, Event::Idle) {
             break;
         }
@@ -129,20 +129,6 @@ fn read_input(path: &Path) -> Result<String> {
     }
     // URL lists come in every encoding; invalid bytes cannot be part of a valid URL anyway.
     Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn event_id(event: &Event) -> Option<ItemId> {
-    match event {
-        Event::Queued { id, .. }
-        | Event::Started { id, .. }
-        | Event::Progress { id, .. }
-        | Event::Done { id, .. }
-        | Event::Thumbnail { id, .. }
-        | Event::ThumbnailFailed { id, .. }
-        | Event::Failed { id, .. }
-        | Event::Cancelled { id } => Some(*id),
-        Event::Idle => None,
-    }
 }
 
 /// Running totals for the progress display and the summary.
@@ -326,7 +312,7 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             "content_type": info.content_type, "sha256": info.sha256,
             "width": info.dimensions.map(|d| d.0), "height": info.dimensions.map(|d| d.1),
         }),
-        Event::Thumbnail { id, thumb } => {
+        Event::Thumbnail { id, thumb, .. } => {
             json!({"event": "thumbnail", "id": id.0, "width": thumb.width, "height": thumb.height})
         }
         Event::ThumbnailFailed { id, reason } => {

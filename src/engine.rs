@@ -142,6 +142,8 @@ pub enum Event {
         id: ItemId,
         /// Pixels, at most `thumb_side` on the long side.
         thumb: Arc<Thumbnail>,
+        /// The cache file holding the same thumbnail, if it could be written.
+        cached: Option<PathBuf>,
     },
     /// No thumbnail could be made; the file is kept.
     ThumbnailFailed {
@@ -164,6 +166,23 @@ pub enum Event {
     },
     /// Every item added so far has reached its last event.
     Idle,
+}
+
+impl Event {
+    /// The item this event is about (`None` for [`Event::Idle`]).
+    pub fn id(&self) -> Option<ItemId> {
+        match self {
+            Self::Queued { id, .. }
+            | Self::Started { id, .. }
+            | Self::Progress { id, .. }
+            | Self::Done { id, .. }
+            | Self::Thumbnail { id, .. }
+            | Self::ThumbnailFailed { id, .. }
+            | Self::Failed { id, .. }
+            | Self::Cancelled { id } => Some(*id),
+            Self::Idle => None,
+        }
+    }
 }
 
 /// Sends events, wakes the receiver, and notices when all work is settled.
@@ -423,9 +442,10 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded) {
     let pool_shared = shared.clone();
     shared.thumbs.spawn_fifo(move || {
         let event = match thumbnail(&pool_shared, &path, format, &hash) {
-            Ok(thumb) => Event::Thumbnail {
+            Ok((thumb, cached)) => Event::Thumbnail {
                 id,
                 thumb: Arc::new(thumb),
+                cached,
             },
             Err(reason) => Event::ThumbnailFailed { id, reason },
         };
@@ -433,32 +453,36 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded) {
     });
 }
 
-/// Loads the thumbnail from the cache, or makes it and caches it.
+/// Loads the thumbnail from the cache, or makes it and caches it. Also returns the
+/// cache file, from which a front end can reload the pixels after dropping them.
 fn thumbnail(
     shared: &Shared,
     path: &Path,
     format: ImageFormat,
     hash: &str,
-) -> Result<Thumbnail, ThumbError> {
+) -> Result<(Thumbnail, Option<PathBuf>), ThumbError> {
     let side = shared.config.thumb_side;
     let cache_stem = format!("{hash}-{side}");
     if let Some(dir) = &shared.thumb_cache {
         for ext in ["jpg", "png"] {
-            if let Ok(bytes) = std::fs::read(dir.join(format!("{cache_stem}.{ext}")))
+            let cached = dir.join(format!("{cache_stem}.{ext}"));
+            if let Ok(bytes) = std::fs::read(&cached)
                 && let Ok(thumb) = thumbs::decode_cached(&bytes)
             {
-                return Ok(thumb);
+                return Ok((thumb, Some(cached)));
             }
         }
     }
     let thumb = thumbs::make_thumbnail(path, format, side)?;
+    let mut cached = None;
     if shared.thumb_cache.is_some()
         && let Ok((ext, bytes)) = thumbs::encode_for_cache(&thumb)
     {
         // A cache write that fails costs a decode next time, nothing more.
-        let _ = shared
+        cached = shared
             .out
-            .write_data_file("thumbs", &format!("{cache_stem}.{ext}"), &bytes);
+            .write_data_file("thumbs", &format!("{cache_stem}.{ext}"), &bytes)
+            .ok();
     }
-    Ok(thumb)
+    Ok((thumb, cached))
 }

@@ -4,6 +4,7 @@
 //!
 //! See `ARCHITECTURE.md` for the module map and the invariants.
 
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod fetch;

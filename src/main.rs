@@ -1,11 +1,13 @@
 //! `pixgrab`: the window, or `pixgrab get` for headless downloads. Both are thin
 //! layers over the `pixgrab` engine library.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod ui;
 
 /// Download many images at once and watch their thumbnails arrive.
 #[derive(Debug, Parser)]
@@ -13,6 +15,18 @@ mod cli;
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Serve sample images from this computer and fill the URL box with them.
+    #[arg(long)]
+    demo: bool,
+    /// Number of sample images for --demo.
+    #[arg(long, value_name = "N", default_value_t = pixgrab::demo::DEFAULT_COUNT, requires = "demo")]
+    demo_count: usize,
+    /// Output folder for this session (default: the one chosen last time).
+    #[arg(short, long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Press Download at once; when all items finish, save a screenshot to FILE and exit.
+    #[arg(long, value_name = "FILE", hide = true)]
+    autorun_screenshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,9 +40,23 @@ fn main() -> ExitCode {
     match args.command {
         Some(Command::Get(get)) => cli::run(&get),
         None => {
-            // TODO(issue 3): open the window here.
-            eprintln!("pixgrab: the window is not built yet; use `pixgrab get --help`");
-            ExitCode::from(2)
+            let autorun = args.autorun_screenshot.is_some();
+            let options = ui::UiOptions {
+                demo: args.demo.then_some(args.demo_count),
+                autorun_screenshot: args.autorun_screenshot,
+                out_dir: args.out,
+            };
+            match ui::run(options) {
+                Ok(()) if autorun && !ui::AUTORUN_OK.load(std::sync::atomic::Ordering::SeqCst) => {
+                    eprintln!("pixgrab: the autorun did not finish");
+                    ExitCode::FAILURE
+                }
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pixgrab: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

@@ -99,7 +99,7 @@ fn images_land_under_their_names_with_exact_bytes_and_thumbnails() {
     let thumbs: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Thumbnail { id, thumb } => Some((*id, thumb.clone())),
+            Event::Thumbnail { id, thumb, .. } => Some((*id, thumb.clone())),
             _ => None,
         })
         .collect();

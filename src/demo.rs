@@ -1,0 +1,141 @@
+//! Sample images for `pixgrab --demo`: a loopback site that serves generated
+//! pictures (plus one broken link and one HTML page posing as an image), so a
+//! newcomer with no internet sees the whole flow.
+
+use std::collections::HashMap;
+use std::io::{self, Cursor};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::loopback::{Link, Response, Server};
+
+/// Default number of pictures the demo serves.
+pub const DEFAULT_COUNT: usize = 48;
+
+/// A running demo site.
+pub struct DemoSite {
+    server: Server,
+    count: usize,
+}
+
+impl DemoSite {
+    /// Starts the site on 127.0.0.1 with `count` pictures, behind a modest simulated
+    /// link (30 ms latency, 40 MB/s) so progress is visible.
+    pub fn start(count: usize) -> io::Result<Self> {
+        let cache: Mutex<HashMap<usize, Arc<[u8]>>> = Mutex::new(HashMap::new());
+        let link = Link {
+            latency: Duration::from_millis(30),
+            bytes_per_sec: Some(40_000_000),
+        };
+        let server = Server::with_link(link, move |req| {
+            let Some(n) = picture_number(&req.path).filter(|n| *n < count) else {
+                return match req.path.as_str() {
+                    "/gallery/login-required.jpg" => Response::ok(
+                        "image/jpeg",
+                        b"<!DOCTYPE html><html><body>Please log in</body></html>".to_vec(),
+                    ),
+                    _ => Response::status(404),
+                };
+            };
+            let cached = cache.lock().ok().and_then(|c| c.get(&n).cloned());
+            let body = cached.unwrap_or_else(|| {
+                let body: Arc<[u8]> = Arc::from(picture(n));
+                if let Ok(mut c) = cache.lock() {
+                    c.insert(n, body.clone());
+                }
+                body
+            });
+            Response::ok("image/jpeg", body)
+        })?;
+        Ok(Self { server, count })
+    }
+
+    /// The demo's URL list, one per line: every picture, one missing file and one
+    /// HTML page served as a JPEG.
+    pub fn url_list(&self) -> String {
+        let mut lines: Vec<String> = (0..self.count)
+            .map(|n| self.server.url(&format!("/gallery/picture-{n:02}.jpg")))
+            .collect();
+        lines.insert(self.count.min(5), self.server.url("/gallery/missing.jpg"));
+        lines.insert(
+            self.count.min(11),
+            self.server.url("/gallery/login-required.jpg"),
+        );
+        lines.join("\n")
+    }
+
+    /// The underlying server (for its address and counters).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+}
+
+fn picture_number(path: &str) -> Option<usize> {
+    path.strip_prefix("/gallery/picture-")?
+        .strip_suffix(".jpg")?
+        .parse()
+        .ok()
+}
+
+/// Picture `n`: a Julia set with its own constant, palette and shape.
+pub fn picture(n: usize) -> Vec<u8> {
+    let (w, h) = match n % 3 {
+        0 => (1200, 800),
+        1 => (800, 1000),
+        _ => (1000, 1000),
+    };
+    let angle = n as f64 * 0.37;
+    let (cr, ci) = (0.7885 * angle.cos(), 0.7885 * angle.sin());
+    let hue = (n as f64 * 47.0) % 360.0;
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let scale = 3.0 / f64::from(w.min(h));
+        let mut zr = (f64::from(x) - f64::from(w) / 2.0) * scale;
+        let mut zi = (f64::from(y) - f64::from(h) / 2.0) * scale;
+        let mut i = 0;
+        while i < 60 && zr * zr + zi * zi < 4.0 {
+            let t = zr * zr - zi * zi + cr;
+            zi = 2.0 * zr * zi + ci;
+            zr = t;
+            i += 1;
+        }
+        let v = f64::from(i) / 60.0;
+        hsv(hue + 120.0 * v, 0.75, 0.15 + 0.85 * v.sqrt())
+    });
+    let mut out = Cursor::new(Vec::new());
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88);
+    // Encoding an in-memory RGB image into a Vec cannot fail.
+    let _ = img.write_with_encoder(encoder);
+    out.into_inner()
+}
+
+fn hsv(h: f64, s: f64, v: f64) -> image::Rgb<u8> {
+    let h = h.rem_euclid(360.0) / 60.0;
+    let c = v * s;
+    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
+    let (r, g, b) = match h as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = v - c;
+    let byte = |f: f64| ((f + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    image::Rgb([byte(r), byte(g), byte(b)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pictures_are_real_distinct_jpegs() {
+        let a = picture(0);
+        let b = picture(1);
+        assert!(a.starts_with(&[0xFF, 0xD8, 0xFF]));
+        assert_ne!(a, b);
+        let img = image::load_from_memory(&b).expect("decodes");
+        assert_eq!((img.width(), img.height()), (800, 1000));
+    }
+}

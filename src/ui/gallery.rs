@@ -1,0 +1,313 @@
+//! The thumbnail grid: virtualized (only rows on screen are laid out), with a texture
+//! budget. Textures are the one place thumbnail pixels live once uploaded; past the
+//! budget the least recently shown are dropped and reloaded from the on-disk cache
+//! when they scroll back into view.
+
+use std::collections::{HashMap, HashSet};
+
+use egui::{Color32, CornerRadius, Rect, Sense, Stroke, TextureHandle, TextureOptions, Vec2};
+
+use super::model::{ItemState, Model, ThumbSlot};
+use super::tasks::{Tasks, ThumbRequest};
+
+/// Most thumbnail textures kept at once (~256 KiB each at most).
+pub(crate) const TEXTURE_BUDGET: usize = 600;
+
+/// Side of a tile's picture area, in points.
+const TILE: f32 = 150.0;
+/// Height of the caption under a tile.
+const CAPTION: f32 = 34.0;
+const GAP: f32 = 8.0;
+
+/// Gallery state: textures and what is being reloaded.
+#[derive(Default)]
+pub(crate) struct Gallery {
+    textures: HashMap<usize, (TextureHandle, u64)>,
+    reloading: HashSet<usize>,
+    frame: u64,
+}
+
+/// What the user did in the gallery this frame.
+pub(crate) enum GalleryAction {
+    /// Open the viewer on this gallery position.
+    Open(usize),
+}
+
+impl Gallery {
+    /// Number of live textures (for tests and the status line).
+    pub(crate) fn texture_count(&self) -> usize {
+        self.textures.len()
+    }
+
+    /// True if item `idx` currently has a texture.
+    #[cfg(test)]
+    pub(crate) fn has_texture(&self, idx: usize) -> bool {
+        self.textures.contains_key(&idx)
+    }
+
+    /// Uploads fresh thumbnails as textures (pixels are then dropped from the model).
+    pub(crate) fn ingest(&mut self, ctx: &egui::Context, model: &mut Model) {
+        for idx in model.take_fresh() {
+            self.upload_from_slot(ctx, model, idx);
+        }
+    }
+
+    /// Takes a reloaded thumbnail.
+    pub(crate) fn reloaded(
+        &mut self,
+        ctx: &egui::Context,
+        model: &mut Model,
+        idx: usize,
+        thumb: pixgrab::thumbs::Thumbnail,
+    ) {
+        self.reloading.remove(&idx);
+        if let Some(item) = model.items.get_mut(idx) {
+            let cached = match &item.thumb {
+                ThumbSlot::Stored(c) => c.clone(),
+                _ => None,
+            };
+            let texture = ctx.load_texture(
+                format!("thumb-{idx}"),
+                color_image(&thumb),
+                TextureOptions::LINEAR,
+            );
+            self.textures.insert(idx, (texture, self.frame));
+            item.thumb = ThumbSlot::Stored(cached);
+        }
+    }
+
+    /// A reload failed: show the reason on the tile.
+    pub(crate) fn reload_failed(&mut self, model: &mut Model, idx: usize, reason: String) {
+        self.reloading.remove(&idx);
+        if let Some(item) = model.items.get_mut(idx) {
+            item.thumb = ThumbSlot::Failed(reason);
+        }
+    }
+
+    fn upload_from_slot(&mut self, ctx: &egui::Context, model: &mut Model, idx: usize) {
+        let Some(item) = model.items.get_mut(idx) else {
+            return;
+        };
+        if let ThumbSlot::Pixels(thumb, cached) = &item.thumb {
+            let texture = ctx.load_texture(
+                format!("thumb-{idx}"),
+                color_image(thumb),
+                TextureOptions::LINEAR,
+            );
+            self.textures.insert(idx, (texture, self.frame));
+            item.thumb = ThumbSlot::Stored(cached.clone());
+        }
+    }
+
+    /// Drops the least recently shown textures beyond the budget.
+    fn evict(&mut self) {
+        if self.textures.len() <= TEXTURE_BUDGET {
+            return;
+        }
+        let mut by_age: Vec<(u64, usize)> = self
+            .textures
+            .iter()
+            .map(|(idx, (_, used))| (*used, *idx))
+            .collect();
+        by_age.sort_unstable();
+        let excess = self.textures.len() - TEXTURE_BUDGET;
+        for (used, idx) in by_age.into_iter().take(excess) {
+            if used == self.frame {
+                break; // Never drop what is on screen.
+            }
+            self.textures.remove(&idx);
+        }
+    }
+
+    /// Draws the grid.
+    pub(crate) fn gallery_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: &mut Model,
+        tasks: &Tasks,
+    ) -> Option<GalleryAction> {
+        self.frame += 1;
+        let mut action = None;
+        if model.gallery.is_empty() {
+            ui.centered_and_justified(|ui| {
+                ui.weak("Thumbnails appear here as images finish downloading.");
+            });
+            return None;
+        }
+        let width = ui.available_width();
+        let columns = (((width + GAP) / (TILE + GAP)).floor() as usize).max(1);
+        let rows = model.gallery.len().div_ceil(columns);
+        let row_height = TILE + CAPTION + GAP;
+        egui::ScrollArea::vertical()
+            .id_salt("gallery")
+            .auto_shrink([false, false])
+            .show_rows(
+                ui,
+                row_height - ui.spacing().item_spacing.y,
+                rows,
+                |ui, row_range| {
+                    for row in row_range {
+                        ui.horizontal(|ui| {
+                            ui.spacing_mut().item_spacing.x = GAP;
+                            for col in 0..columns {
+                                let pos = row * columns + col;
+                                let Some(&idx) = model.gallery.get(pos) else {
+                                    break;
+                                };
+                                if self.tile_ui(ui, model, tasks, idx) {
+                                    action = Some(GalleryAction::Open(pos));
+                                }
+                            }
+                        });
+                    }
+                },
+            );
+        self.evict();
+        action
+    }
+
+    /// One tile; returns true when clicked.
+    fn tile_ui(&mut self, ui: &mut egui::Ui, model: &mut Model, tasks: &Tasks, idx: usize) -> bool {
+        let (rect, response) =
+            ui.allocate_exact_size(Vec2::new(TILE, TILE + CAPTION), Sense::click());
+        let Some(item) = model.items.get(idx) else {
+            return false;
+        };
+        let label = item.name.clone();
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+        if !ui.is_rect_visible(rect) {
+            return false;
+        }
+        let picture = Rect::from_min_size(rect.min, Vec2::splat(TILE));
+        let painter = ui.painter_at(rect);
+        let visuals = ui.visuals();
+        let hovered = response.hovered();
+        painter.rect_filled(picture, CornerRadius::same(4), visuals.extreme_bg_color);
+
+        let failed = match (&item.state, &item.thumb) {
+            (ItemState::Failed(reason), _) => Some(reason.clone()),
+            (_, ThumbSlot::Failed(reason)) => Some(reason.clone()),
+            _ => None,
+        };
+        if let Some(reason) = &failed {
+            let red = Color32::from_rgb(220, 80, 70);
+            painter.rect_stroke(
+                picture.shrink(1.0),
+                CornerRadius::same(4),
+                Stroke::new(1.5, red),
+                egui::StrokeKind::Inside,
+            );
+            // A drawn cross: no font needed.
+            let c = picture.center() - Vec2::new(0.0, 24.0);
+            let arm = Vec2::splat(10.0);
+            painter.line_segment([c - arm, c + arm], Stroke::new(3.0, red));
+            painter.line_segment(
+                [c + Vec2::new(arm.x, -arm.y), c + Vec2::new(-arm.x, arm.y)],
+                Stroke::new(3.0, red),
+            );
+            let galley = painter.layout(
+                reason.clone(),
+                egui::FontId::proportional(12.0),
+                visuals.text_color(),
+                TILE - 16.0,
+            );
+            let at = egui::pos2(
+                picture.center().x - galley.size().x / 2.0,
+                picture.center().y,
+            );
+            painter.galley(at, galley, visuals.text_color());
+        } else if let Some((texture, used)) = self.textures.get_mut(&idx) {
+            *used = self.frame;
+            let size = texture.size_vec2();
+            let scale = (TILE / size.x).min(TILE / size.y);
+            let shown = Rect::from_center_size(picture.center(), size * scale);
+            painter.image(
+                texture.id(),
+                shown,
+                Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        } else {
+            // Evicted or still on its way: ask for it and show a placeholder.
+            if let (ThumbSlot::Stored(cached), Some(path), Some(format)) =
+                (&item.thumb, &item.path, item.format)
+                && !self.reloading.contains(&idx)
+                && tasks.reload_thumb(ThumbRequest {
+                    idx,
+                    cached: cached.clone(),
+                    original: path.clone(),
+                    format,
+                })
+            {
+                self.reloading.insert(idx);
+            }
+            painter.text(
+                picture.center(),
+                egui::Align2::CENTER_CENTER,
+                "…",
+                egui::FontId::proportional(20.0),
+                visuals.weak_text_color(),
+            );
+        }
+        if hovered {
+            painter.rect_stroke(
+                picture,
+                CornerRadius::same(4),
+                visuals.selection.stroke,
+                egui::StrokeKind::Inside,
+            );
+        }
+        let caption = Rect::from_min_size(
+            egui::pos2(rect.min.x, picture.max.y + 2.0),
+            Vec2::new(TILE, CAPTION - 2.0),
+        );
+        let dims = item
+            .dimensions
+            .map_or_else(String::new, |(w, h)| format!("{w}×{h}"));
+        let name = painter.layout(
+            label.clone(),
+            egui::FontId::proportional(12.0),
+            visuals.text_color(),
+            f32::INFINITY,
+        );
+        let name = if name.size().x > TILE {
+            painter.layout(
+                elide(&label, 22),
+                egui::FontId::proportional(12.0),
+                visuals.text_color(),
+                f32::INFINITY,
+            )
+        } else {
+            name
+        };
+        painter.galley(caption.min, name, visuals.text_color());
+        painter.text(
+            caption.min + Vec2::new(0.0, 15.0),
+            egui::Align2::LEFT_TOP,
+            dims,
+            egui::FontId::proportional(11.0),
+            visuals.weak_text_color(),
+        );
+        let response = response.on_hover_text(&label);
+        response.clicked()
+    }
+}
+
+/// Shortens `text` to at most `max` characters with an ellipsis in the middle.
+pub(crate) fn elide(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(max / 2).collect();
+    let tail: String = text.chars().skip(count - (max - max / 2 - 1)).collect();
+    format!("{head}…{tail}")
+}
+
+/// egui's image type from engine pixels.
+pub(crate) fn color_image(thumb: &pixgrab::thumbs::Thumbnail) -> egui::ColorImage {
+    egui::ColorImage::from_rgba_unmultiplied(
+        [thumb.width as usize, thumb.height as usize],
+        &thumb.rgba,
+    )
+}

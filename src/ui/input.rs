@@ -1,0 +1,204 @@
+//! The input panel: the URL box, list files, output folder, concurrency, Download.
+
+use pixgrab::intake::{self, Intake};
+
+use super::settings::Settings;
+
+/// Text box contents and what intake makes of them.
+#[derive(Default)]
+pub(crate) struct InputPanel {
+    /// The URL box.
+    pub(crate) text: String,
+    /// Intake of `text`, refreshed when the text changes.
+    pub(crate) intake: Intake,
+    parsed: String,
+    /// The typed path of a URL-list file.
+    pub(crate) list_path: String,
+    /// A one-line message about the last input action ("Loaded 120 URLs from …").
+    pub(crate) notice: Option<Notice>,
+}
+
+/// A message under the input, good or bad.
+pub(crate) struct Notice {
+    pub(crate) text: String,
+    pub(crate) error: bool,
+}
+
+/// What the user asked for in the input panel.
+pub(crate) enum InputAction {
+    /// Start downloading the URLs in the box.
+    Download,
+    /// Show the "Open URL list" dialog.
+    PickList,
+    /// Read the typed list path.
+    LoadTyped,
+    /// Show the "Choose folder" dialog.
+    PickFolder,
+}
+
+impl InputPanel {
+    /// Re-reads the box if it changed since the last call.
+    pub(crate) fn refresh(&mut self) {
+        if self.parsed != self.text {
+            self.intake = intake::parse(&self.text);
+            self.parsed.clone_from(&self.text);
+        }
+    }
+
+    /// Appends text (pasted, dropped or loaded) on a new line.
+    pub(crate) fn append(&mut self, text: &str) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        self.text.push_str(text);
+        self.refresh();
+    }
+
+    pub(crate) fn say(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error,
+        });
+    }
+}
+
+/// Draws the input panel.
+pub(crate) fn input_ui(
+    ui: &mut egui::Ui,
+    input: &mut InputPanel,
+    settings: &mut Settings,
+    busy: bool,
+) -> Option<InputAction> {
+    let mut action = None;
+    ui.heading("Add images");
+    let label = ui.label("URLs (paste any text: lines, HTML, CSV)");
+    egui::ScrollArea::vertical()
+        .id_salt("url box")
+        .max_height(180.0)
+        .show(ui, |ui| {
+            ui.add_sized(
+                [ui.available_width(), 150.0],
+                egui::TextEdit::multiline(&mut input.text)
+                    .hint_text("https://example.org/photo.jpg\n…or Ctrl+V anywhere, or drop a .txt/.html file")
+                    .code_editor(),
+            )
+            .labelled_by(label.id);
+        });
+    input.refresh();
+
+    ui.horizontal(|ui| {
+        if ui
+            .button("Open URL list…")
+            .on_hover_text("Ctrl+O")
+            .clicked()
+        {
+            action = Some(InputAction::PickList);
+        }
+        if !input.text.is_empty() && ui.button("Clear").clicked() {
+            input.text.clear();
+            input.refresh();
+            input.notice = None;
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("List file:");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let has_path = !input.list_path.trim().is_empty();
+            let load = ui
+                .add_enabled(has_path, egui::Button::new("Load"))
+                .clicked();
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut input.list_path)
+                        .hint_text("/path/to/urls.txt")
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id);
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (load || enter) && has_path {
+                action = Some(InputAction::LoadTyped);
+            }
+        });
+    });
+
+    let n = input.intake.urls.len();
+    let mut summary = match n {
+        0 => "No URLs yet".to_string(),
+        1 => "1 URL ready".to_string(),
+        n => format!("{n} URLs ready"),
+    };
+    if input.intake.duplicates > 0 {
+        summary.push_str(&format!(" ({} repeats folded)", input.intake.duplicates));
+    }
+    ui.strong(summary);
+    if !input.intake.rejected.is_empty() {
+        let count = input.intake.rejected.len();
+        egui::CollapsingHeader::new(format!("{count} skipped"))
+            .id_salt("rejected")
+            .default_open(count <= 5)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("rejected list")
+                    .max_height(90.0)
+                    .show(ui, |ui| {
+                        for rejected in input.intake.rejected.iter().take(500) {
+                            ui.label(
+                                egui::RichText::new(format!(
+                                    "{} — {}",
+                                    super::gallery::elide(&rejected.text, 48),
+                                    rejected.reason
+                                ))
+                                .color(ui.visuals().warn_fg_color)
+                                .small(),
+                            );
+                        }
+                    });
+            });
+    }
+    if let Some(notice) = &input.notice {
+        let color = if notice.error {
+            ui.visuals().error_fg_color
+        } else {
+            ui.visuals().weak_text_color()
+        };
+        ui.label(egui::RichText::new(&notice.text).color(color));
+    }
+
+    ui.separator();
+    ui.horizontal(|ui| {
+        let label = ui.label("Save to:");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Choose folder…").clicked() {
+                action = Some(InputAction::PickFolder);
+            }
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.out_dir)
+                    .desired_width(ui.available_width()),
+            )
+            .labelled_by(label.id);
+        });
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("Downloads at once:");
+        ui.add(egui::DragValue::new(&mut settings.jobs).range(1..=64))
+            .labelled_by(label.id);
+        let label = ui.label("per host:");
+        ui.add(egui::DragValue::new(&mut settings.per_host).range(1..=32))
+            .labelled_by(label.id);
+    });
+    if busy {
+        ui.weak("Changed settings apply to the next Download.");
+    }
+    ui.add_space(4.0);
+    let download = ui
+        .add_enabled(
+            n > 0,
+            egui::Button::new(egui::RichText::new("Download").strong())
+                .min_size(egui::vec2(120.0, 28.0)),
+        )
+        .on_hover_text("Ctrl+Enter");
+    if download.clicked() {
+        action = Some(InputAction::Download);
+    }
+    action
+}

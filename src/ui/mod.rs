@@ -1,0 +1,503 @@
+//! The Pixgrab window: an eframe app over the same engine as the CLI.
+//!
+//! Invariant: the UI thread never blocks. It never touches the network, never decodes
+//! an image and never reads a file: `logic` drains channels (engine events, task
+//! results) and `ui` draws. Workers wake it with `request_repaint`.
+
+mod gallery;
+mod input;
+mod model;
+mod queue;
+mod settings;
+mod tasks;
+#[cfg(test)]
+mod tests;
+mod viewer;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use pixgrab::demo::DemoSite;
+use pixgrab::{Config, Engine, EngineHandle, Event};
+use url::Url;
+
+use gallery::{Gallery, GalleryAction};
+use input::{InputAction, InputPanel};
+use model::Model;
+use queue::QueueAction;
+use settings::Settings;
+use tasks::{TaskResult, Tasks};
+use viewer::{Viewer, ViewerAction};
+
+/// How the window starts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UiOptions {
+    /// Serve sample images on 127.0.0.1 and fill the URL box with them.
+    pub(crate) demo: Option<usize>,
+    /// Press Download at once, and when everything is finished save a screenshot here
+    /// and exit (the smoke test and the frame-time benchmark use this).
+    pub(crate) autorun_screenshot: Option<PathBuf>,
+    /// Output folder for this run (overrides the remembered one).
+    pub(crate) out_dir: Option<PathBuf>,
+}
+
+/// One engine and its event channel. A new engine starts when the output folder or the
+/// concurrency changes between batches; the old one finishes its own items.
+struct EngineSlot {
+    handle: EngineHandle,
+    events: Receiver<Event>,
+    settings: Settings,
+}
+
+/// Frame timings, reported when an autorun ends.
+#[derive(Default)]
+struct FrameStats {
+    ui_times: Vec<Duration>,
+}
+
+/// The app state.
+pub(crate) struct PixgrabApp {
+    settings: Settings,
+    input: InputPanel,
+    model: Model,
+    gallery: Gallery,
+    viewer: Option<Viewer>,
+    viewer_generation: u64,
+    tasks: Tasks,
+    engines: Vec<EngineSlot>,
+    queued: HashSet<Url>,
+    /// A problem that stopped the last Download (e.g. an unusable folder).
+    error: Option<String>,
+    _demo: Option<DemoSite>,
+    autorun: Option<Autorun>,
+    stats: FrameStats,
+}
+
+struct Autorun {
+    screenshot: PathBuf,
+    started: bool,
+    idle_frames: u32,
+    requested: bool,
+    done: Arc<AtomicBool>,
+}
+
+/// Set when an autorun finished and saved its screenshot; read by `main` for the exit status.
+pub(crate) static AUTORUN_OK: AtomicBool = AtomicBool::new(false);
+
+impl PixgrabApp {
+    /// Builds the app; `storage` holds remembered settings, if any.
+    pub(crate) fn new(
+        ctx: &egui::Context,
+        storage: Option<&dyn eframe::Storage>,
+        options: UiOptions,
+    ) -> Self {
+        let mut settings: Settings = storage
+            .and_then(|s| eframe::get_value(s, settings::STORAGE_KEY))
+            .unwrap_or_default();
+        if let Some(out) = &options.out_dir {
+            settings.out_dir = out.to_string_lossy().into_owned();
+        }
+        let mut input = InputPanel::default();
+        let demo = options.demo.and_then(|count| match DemoSite::start(count) {
+            Ok(site) => Some(site),
+            Err(e) => {
+                input.say(format!("Could not start the demo server: {e}"), true);
+                None
+            }
+        });
+        if let Some(site) = &demo {
+            input.append(&site.url_list());
+            input.say(
+                "Demo: sample images served from this computer. Press Download.",
+                false,
+            );
+        }
+        let autorun = options.autorun_screenshot.map(|screenshot| Autorun {
+            screenshot,
+            started: false,
+            idle_frames: 0,
+            requested: false,
+            done: Arc::new(AtomicBool::new(false)),
+        });
+        Self {
+            settings,
+            input,
+            model: Model::default(),
+            gallery: Gallery::default(),
+            viewer: None,
+            viewer_generation: 0,
+            tasks: Tasks::new(ctx.clone()),
+            engines: Vec::new(),
+            queued: HashSet::new(),
+            error: None,
+            _demo: demo,
+            autorun,
+            stats: FrameStats::default(),
+        }
+    }
+
+    /// Queues the URLs in the box, starting an engine if needed.
+    fn download(&mut self, ctx: &egui::Context) {
+        self.input.refresh();
+        let fresh: Vec<Url> = self
+            .input
+            .intake
+            .urls
+            .iter()
+            .filter(|u| !self.queued.contains(*u))
+            .cloned()
+            .collect();
+        let repeats = self.input.intake.urls.len() - fresh.len();
+        if fresh.is_empty() {
+            self.input
+                .say("Every URL in the box is already in the queue.", true);
+            return;
+        }
+        let slot = match self.engine_for_settings(ctx) {
+            Ok(slot) => slot,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        self.error = None;
+        let count = fresh.len();
+        self.queued.extend(fresh.iter().cloned());
+        self.engines[slot].handle.add(fresh);
+        self.input.text.clear();
+        self.input.refresh();
+        let mut note = format!("Queued {count} URLs.");
+        if repeats > 0 {
+            note.push_str(&format!(" {repeats} were already queued."));
+        }
+        self.input.say(note, false);
+    }
+
+    /// The engine for the current settings, started if needed.
+    fn engine_for_settings(&mut self, ctx: &egui::Context) -> Result<usize, String> {
+        if let Some(last) = self.engines.len().checked_sub(1)
+            && self.engines[last].settings == self.settings
+        {
+            return Ok(last);
+        }
+        let out = self.settings.out_dir.trim();
+        if out.is_empty() {
+            return Err("Choose an output folder first.".into());
+        }
+        let mut config = Config::new(PathBuf::from(out));
+        config.jobs = self.settings.jobs.clamp(1, 64);
+        config.per_host = self.settings.per_host.clamp(1, 32);
+        let repaint = ctx.clone();
+        config.waker = Some(Arc::new(move || repaint.request_repaint()));
+        let (handle, events) = Engine::start(config).map_err(|e| e.to_string())?;
+        self.engines.push(EngineSlot {
+            handle,
+            events,
+            settings: self.settings.clone(),
+        });
+        Ok(self.engines.len() - 1)
+    }
+
+    fn cancel(&self, idx: usize) {
+        if let Some(item) = self.model.items.get(idx)
+            && let Some(slot) = self.engines.get(item.key.0)
+        {
+            slot.handle.cancel(item.key.1);
+        }
+    }
+
+    fn handle_task(&mut self, ctx: &egui::Context, result: TaskResult) {
+        match result {
+            TaskResult::UrlText { source, result } => match result {
+                Ok(text) => {
+                    let before = self.input.intake.urls.len();
+                    self.input.append(&text);
+                    let added = self.input.intake.urls.len() - before;
+                    self.input.say(
+                        format!("Loaded {added} URLs from {}", source.display()),
+                        false,
+                    );
+                }
+                Err(e) => self.input.say(e, true),
+            },
+            TaskResult::PickedList(Some(path)) => {
+                self.input.list_path = path.to_string_lossy().into_owned();
+                self.tasks.read_list(path);
+            }
+            TaskResult::PickedList(None) | TaskResult::PickedFolder(None) => {
+                self.input.say(
+                    "No file chosen. If no dialog appeared, type the path into the field instead.",
+                    false,
+                );
+            }
+            TaskResult::PickedFolder(Some(path)) => {
+                self.settings.out_dir = path.to_string_lossy().into_owned();
+            }
+            TaskResult::Thumb { idx, result } => match result {
+                Ok(thumb) => self.gallery.reloaded(ctx, &mut self.model, idx, thumb),
+                Err(e) => self.gallery.reload_failed(&mut self.model, idx, e),
+            },
+            TaskResult::FullImage { generation, result } => {
+                if let Some(viewer) = &mut self.viewer {
+                    viewer.loaded(ctx, generation, result);
+                }
+            }
+        }
+    }
+
+    fn open_viewer(&mut self, ctx: &egui::Context, pos: usize) {
+        self.viewer_generation += 1;
+        let max_side = ctx.input(|i| i.max_texture_side).min(8192) as u32;
+        self.viewer = Some(Viewer::open(
+            pos,
+            self.viewer_generation,
+            &self.model,
+            &self.tasks,
+            max_side,
+        ));
+    }
+
+    /// Keyboard shortcuts and paste/drop anywhere in the window.
+    fn global_input(&mut self, ctx: &egui::Context) -> Option<InputAction> {
+        let mut action = None;
+        let nothing_focused = ctx.memory(|m| m.focused().is_none());
+        let (pasted, dropped, download, open) = ctx.input(|i| {
+            let pasted: Vec<String> = i
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    egui::Event::Paste(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect();
+            let dropped: Vec<PathBuf> = i
+                .raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            (
+                pasted,
+                dropped,
+                i.modifiers.command && i.key_pressed(egui::Key::Enter),
+                i.modifiers.command && i.key_pressed(egui::Key::O),
+            )
+        });
+        if nothing_focused {
+            for text in pasted {
+                self.input.append(&text);
+            }
+        }
+        for path in dropped {
+            self.tasks.read_list(path);
+        }
+        if download {
+            action = Some(InputAction::Download);
+        }
+        if open {
+            action = Some(InputAction::PickList);
+        }
+        action
+    }
+
+    fn run_input_action(&mut self, ctx: &egui::Context, action: InputAction) {
+        match action {
+            InputAction::Download => self.download(ctx),
+            InputAction::PickList => self.tasks.pick_list(),
+            InputAction::LoadTyped => {
+                let path = PathBuf::from(self.input.list_path.trim());
+                self.tasks.read_list(path);
+            }
+            InputAction::PickFolder => self
+                .tasks
+                .pick_folder(&PathBuf::from(&self.settings.out_dir)),
+        }
+    }
+
+    fn autorun_step(&mut self, ctx: &egui::Context) {
+        let Some(run) = &mut self.autorun else { return };
+        if !run.started {
+            run.started = true;
+            self.download(ctx);
+            return;
+        }
+        if !self.model.is_idle() || self.engines.is_empty() {
+            ctx.request_repaint_after(Duration::from_millis(100));
+            return;
+        }
+        run.idle_frames += 1;
+        if run.idle_frames < 5 {
+            ctx.request_repaint();
+            return;
+        }
+        if !run.requested {
+            run.requested = true;
+            let path = run.screenshot.clone();
+            let done = run.done.clone();
+            let repaint = ctx.clone();
+            ctx.request_screenshot(move |image| {
+                let saved = save_png(&path, &image);
+                match saved {
+                    Ok(()) => AUTORUN_OK.store(true, Ordering::SeqCst),
+                    Err(e) => eprintln!("pixgrab: cannot save screenshot {}: {e}", path.display()),
+                }
+                done.store(true, Ordering::SeqCst);
+                repaint.request_repaint();
+            });
+        } else if run.done.load(Ordering::SeqCst) {
+            self.report_frames();
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        } else {
+            ctx.request_repaint_after(Duration::from_millis(50));
+        }
+    }
+
+    fn report_frames(&self) {
+        let mut times: Vec<f64> = self
+            .stats
+            .ui_times
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
+        times.sort_by(f64::total_cmp);
+        if times.is_empty() {
+            return;
+        }
+        let median = times[times.len() / 2];
+        let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
+        let worst = times[times.len() - 1];
+        eprintln!(
+            "frames: {} · ui time per frame: median {median:.2} ms, p99 {p99:.2} ms, worst {worst:.2} ms · items {} · textures {} · peak RSS {}",
+            times.len(),
+            self.model.items.len(),
+            self.gallery.texture_count(),
+            peak_rss().map_or_else(
+                || "unknown".to_string(),
+                |kb| format!("{:.0} MiB", kb as f64 / 1024.0)
+            ),
+        );
+    }
+}
+
+impl eframe::App for PixgrabApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let now = Instant::now();
+        for (n, slot) in self.engines.iter().enumerate() {
+            for event in slot.events.try_iter() {
+                self.model.apply(n, event, now);
+            }
+        }
+        for result in self.tasks.drain() {
+            self.handle_task(ctx, result);
+        }
+        self.gallery.ingest(ctx, &mut self.model);
+        self.autorun_step(ctx);
+        if !self.model.is_idle() {
+            // Keep speed and ETA ticking even when no event arrives.
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let started = Instant::now();
+        let ctx = ui.ctx().clone();
+        let now = Instant::now();
+        let mut input_action = self.global_input(&ctx);
+        let mut queue_action = None;
+
+        egui::Panel::left("input")
+            .resizable(true)
+            .default_size(400.0)
+            .size_range(300.0..=640.0)
+            .show(ui, |ui| {
+                let busy = !self.model.is_idle();
+                if let Some(a) = input::input_ui(ui, &mut self.input, &mut self.settings, busy) {
+                    input_action = Some(a);
+                }
+                if let Some(error) = &self.error {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+                ui.separator();
+                ui.heading("Queue");
+                if let Some(a) = queue::queue_ui(ui, &self.model, now) {
+                    queue_action = Some(a);
+                }
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(a) = queue::overall_ui(ui, &self.model, now) {
+                queue_action = Some(a);
+            }
+            if let Some(viewer) = &mut self.viewer {
+                match viewer::viewer_ui(ui, viewer, &self.model) {
+                    Some(ViewerAction::Close) => self.viewer = None,
+                    Some(ViewerAction::Go(pos)) => self.open_viewer(&ctx, pos),
+                    None => {}
+                }
+            } else if let Some(GalleryAction::Open(pos)) =
+                self.gallery.gallery_ui(ui, &mut self.model, &self.tasks)
+            {
+                self.open_viewer(&ctx, pos);
+            }
+        });
+
+        if let Some(action) = input_action {
+            self.run_input_action(&ctx, action);
+        }
+        match queue_action {
+            Some(QueueAction::Cancel(idx)) => self.cancel(idx),
+            Some(QueueAction::CancelAll) => {
+                for slot in &self.engines {
+                    slot.handle.cancel_all();
+                }
+            }
+            None => {}
+        }
+        self.stats.ui_times.push(started.elapsed());
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
+    }
+}
+
+/// Opens the window and runs until it closes.
+pub(crate) fn run(options: UiOptions) -> anyhow::Result<()> {
+    let viewport = egui::ViewportBuilder::default()
+        .with_title("Pixgrab")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 480.0])
+        .with_drag_and_drop(true);
+    let native = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "pixgrab",
+        native,
+        Box::new(move |cc| Ok(Box::new(PixgrabApp::new(&cc.egui_ctx, cc.storage, options)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> anyhow::Result<()> {
+    let [w, h] = image.size;
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    let buffer = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
+        .ok_or_else(|| anyhow::anyhow!("screenshot has the wrong size"))?;
+    buffer.save(path)?;
+    Ok(())
+}
+
+/// The process's peak resident memory in KiB (Linux only).
+pub(crate) fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

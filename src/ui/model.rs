@@ -1,0 +1,278 @@
+//! What the window knows about every item: built from engine events, drawn by the
+//! panels. No drawing and no I/O here, so it is cheap to test.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use pixgrab::sniff::ImageFormat;
+use pixgrab::thumbs::Thumbnail;
+use pixgrab::{Event, ItemId};
+use url::Url;
+
+/// Where an item is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ItemState {
+    /// Waiting for a download slot.
+    Queued,
+    /// Bytes are arriving.
+    Downloading,
+    /// The file is on disk; its thumbnail is being made.
+    Decoding,
+    /// On disk, with a thumbnail or a thumbnail error.
+    Done,
+    /// Failed, with the reason.
+    Failed(String),
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+impl ItemState {
+    /// A short word for the queue.
+    pub(crate) fn label(&self) -> &str {
+        match self {
+            Self::Queued => "queued",
+            Self::Downloading => "downloading",
+            Self::Decoding => "decoding",
+            Self::Done => "done",
+            Self::Failed(_) => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// True once nothing more will happen to the item.
+    pub(crate) fn is_settled(&self) -> bool {
+        matches!(self, Self::Done | Self::Failed(_) | Self::Cancelled)
+    }
+}
+
+/// Where an item's thumbnail pixels are.
+#[derive(Debug, Clone)]
+pub(crate) enum ThumbSlot {
+    /// Nothing yet.
+    Pending,
+    /// Fresh pixels from the engine, waiting to become a texture, and the cache file
+    /// they can be reloaded from.
+    Pixels(Arc<Thumbnail>, Option<PathBuf>),
+    /// Uploaded (or evicted); reloadable from this cache file if evicted.
+    Stored(Option<PathBuf>),
+    /// No thumbnail: the reason is shown on an error tile.
+    Failed(String),
+}
+
+/// One row of the queue / one tile of the gallery.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemView {
+    /// Which engine and which item in it.
+    pub(crate) key: (usize, ItemId),
+    /// The requested URL.
+    pub(crate) url: Url,
+    /// A display name: the file name once known, else the URL's last segment.
+    pub(crate) name: String,
+    pub(crate) state: ItemState,
+    pub(crate) bytes: u64,
+    pub(crate) total: Option<u64>,
+    /// Smoothed bytes per second while downloading.
+    pub(crate) speed: f64,
+    last_sample: Option<(Instant, u64)>,
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) format: Option<ImageFormat>,
+    pub(crate) dimensions: Option<(u32, u32)>,
+    pub(crate) thumb: ThumbSlot,
+}
+
+/// Counts by state, kept up to date on every transition.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) queued: usize,
+    pub(crate) active: usize,
+    pub(crate) done: usize,
+    pub(crate) failed: usize,
+    pub(crate) cancelled: usize,
+}
+
+/// All items of this session.
+#[derive(Default)]
+pub(crate) struct Model {
+    pub(crate) items: Vec<ItemView>,
+    index: HashMap<(usize, ItemId), usize>,
+    /// Items in the order they finished (done or failed): the gallery's order.
+    pub(crate) gallery: Vec<usize>,
+    /// Items whose thumbnail pixels arrived and wait for upload.
+    fresh: VecDeque<usize>,
+    pub(crate) counts: Counts,
+    /// Bytes of finished files.
+    pub(crate) done_bytes: u64,
+    /// When the current batch started, for speed and ETA.
+    pub(crate) batch_started: Option<Instant>,
+    /// Bytes received in the current batch.
+    batch_bytes: u64,
+    /// Items of the current batch that have settled.
+    batch_finished: usize,
+}
+
+impl Model {
+    /// Applies one engine event from engine number `engine`.
+    pub(crate) fn apply(&mut self, engine: usize, event: Event, now: Instant) {
+        if let Event::Queued { id, url } = event {
+            self.queued(engine, id, url, now);
+            return;
+        }
+        let Some(id) = event.id() else { return };
+        let Some(&idx) = self.index.get(&(engine, id)) else {
+            return;
+        };
+        match event {
+            Event::Started { total, .. } => {
+                self.items[idx].total = total;
+                self.set_state(idx, ItemState::Downloading);
+            }
+            Event::Progress { bytes, total, .. } => self.progress(idx, bytes, total, now),
+            Event::Done { info, .. } => {
+                self.progress(idx, info.bytes, Some(info.bytes), now);
+                self.done_bytes += info.bytes;
+                let item = &mut self.items[idx];
+                item.name = info
+                    .path
+                    .file_name()
+                    .map_or_else(|| item.name.clone(), |n| n.to_string_lossy().into_owned());
+                item.path = Some(info.path);
+                item.format = Some(info.format);
+                item.dimensions = info.dimensions;
+                item.speed = 0.0;
+                self.set_state(idx, ItemState::Decoding);
+                self.gallery.push(idx);
+            }
+            Event::Thumbnail { thumb, cached, .. } => {
+                self.items[idx].thumb = ThumbSlot::Pixels(thumb, cached);
+                self.fresh.push_back(idx);
+                self.set_state(idx, ItemState::Done);
+            }
+            Event::ThumbnailFailed { reason, .. } => {
+                self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
+                self.set_state(idx, ItemState::Done);
+            }
+            Event::Failed { reason, .. } => {
+                self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
+                self.items[idx].speed = 0.0;
+                self.set_state(idx, ItemState::Failed(reason.to_string()));
+                self.gallery.push(idx);
+            }
+            Event::Cancelled { .. } => {
+                self.items[idx].speed = 0.0;
+                self.set_state(idx, ItemState::Cancelled);
+            }
+            Event::Queued { .. } | Event::Idle => {}
+        }
+    }
+
+    fn queued(&mut self, engine: usize, id: ItemId, url: Url, now: Instant) {
+        if self.counts.queued + self.counts.active == 0 {
+            self.batch_started = Some(now);
+            self.batch_bytes = 0;
+            self.batch_finished = 0;
+        }
+        let name = url
+            .path_segments()
+            .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .unwrap_or_else(|| url.host_str().unwrap_or("?").to_string());
+        self.index.insert((engine, id), self.items.len());
+        self.items.push(ItemView {
+            key: (engine, id),
+            url,
+            name,
+            state: ItemState::Queued,
+            bytes: 0,
+            total: None,
+            speed: 0.0,
+            last_sample: None,
+            path: None,
+            format: None,
+            dimensions: None,
+            thumb: ThumbSlot::Pending,
+        });
+        self.counts.queued += 1;
+    }
+
+    fn progress(&mut self, idx: usize, bytes: u64, total: Option<u64>, now: Instant) {
+        let item = &mut self.items[idx];
+        self.batch_bytes += bytes.saturating_sub(item.bytes);
+        if let Some((then, before)) = item.last_sample {
+            let secs = now.duration_since(then).as_secs_f64();
+            if secs > 0.05 {
+                let rate = bytes.saturating_sub(before) as f64 / secs;
+                item.speed = if item.speed == 0.0 {
+                    rate
+                } else {
+                    0.6 * item.speed + 0.4 * rate
+                };
+                item.last_sample = Some((now, bytes));
+            }
+        } else {
+            item.last_sample = Some((now, bytes));
+        }
+        item.bytes = bytes;
+        item.total = total.or(item.total);
+    }
+
+    fn set_state(&mut self, idx: usize, state: ItemState) {
+        let old = std::mem::replace(&mut self.items[idx].state, state.clone());
+        if state.is_settled() && !old.is_settled() {
+            self.batch_finished += 1;
+        }
+        self.count(&old, -1);
+        self.count(&state, 1);
+    }
+
+    fn count(&mut self, state: &ItemState, delta: isize) {
+        let c = &mut self.counts;
+        let slot = match state {
+            ItemState::Queued => &mut c.queued,
+            ItemState::Downloading | ItemState::Decoding => &mut c.active,
+            ItemState::Done => &mut c.done,
+            ItemState::Failed(_) => &mut c.failed,
+            ItemState::Cancelled => &mut c.cancelled,
+        };
+        *slot = slot.saturating_add_signed(delta);
+    }
+
+    /// Items whose fresh pixels should be uploaded now (each returned once).
+    pub(crate) fn take_fresh(&mut self) -> Vec<usize> {
+        self.fresh.drain(..).collect()
+    }
+
+    /// True when nothing is queued or running.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.counts.queued == 0 && self.counts.active == 0
+    }
+
+    /// Bytes per second over the current batch.
+    pub(crate) fn batch_speed(&self, now: Instant) -> f64 {
+        let Some(start) = self.batch_started else {
+            return 0.0;
+        };
+        let secs = now.duration_since(start).as_secs_f64();
+        if secs < 0.2 {
+            0.0
+        } else {
+            self.batch_bytes as f64 / secs
+        }
+    }
+
+    /// Seconds left, estimated from the finished share of the batch.
+    pub(crate) fn eta_secs(&self, now: Instant) -> Option<f64> {
+        let start = self.batch_started?;
+        let left = self.counts.queued + self.counts.active;
+        if left == 0 || self.batch_finished == 0 {
+            return None;
+        }
+        let per_item = now.duration_since(start).as_secs_f64() / self.batch_finished as f64;
+        Some(per_item * left as f64)
+    }
+}

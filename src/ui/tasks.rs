@@ -1,0 +1,178 @@
+//! Work the window hands off so the UI thread never blocks: file dialogs, reading
+//! URL files, reloading evicted thumbnails, decoding full images for the viewer.
+//! Every result comes back on one channel, drained in `App::logic`.
+
+use std::path::{Path, PathBuf};
+
+use crossbeam_channel::{Receiver, Sender};
+use pixgrab::sniff::ImageFormat;
+use pixgrab::thumbs::{self, Thumbnail};
+
+/// Largest URL-list file the window reads (a list of 100,000 URLs is ~10 MB).
+const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A finished background task.
+pub(crate) enum TaskResult {
+    /// Text read from a URL-list file.
+    UrlText {
+        source: PathBuf,
+        result: Result<String, String>,
+    },
+    /// The file dialog for a URL list closed.
+    PickedList(Option<PathBuf>),
+    /// The folder dialog closed.
+    PickedFolder(Option<PathBuf>),
+    /// A thumbnail reloaded for the gallery.
+    Thumb {
+        idx: usize,
+        result: Result<Thumbnail, String>,
+    },
+    /// A full image for the viewer.
+    FullImage {
+        generation: u64,
+        result: Result<Thumbnail, String>,
+    },
+}
+
+/// A thumbnail to reload: from the cache file, else from the original.
+pub(crate) struct ThumbRequest {
+    pub(crate) idx: usize,
+    pub(crate) cached: Option<PathBuf>,
+    pub(crate) original: PathBuf,
+    pub(crate) format: ImageFormat,
+}
+
+/// Starts tasks and collects their results.
+pub(crate) struct Tasks {
+    tx: Sender<TaskResult>,
+    rx: Receiver<TaskResult>,
+    thumbs: Option<Sender<ThumbRequest>>,
+    ctx: egui::Context,
+}
+
+impl Tasks {
+    pub(crate) fn new(ctx: egui::Context) -> Self {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let (thumb_tx, thumb_rx) = crossbeam_channel::unbounded::<ThumbRequest>();
+        let loader_tx = tx.clone();
+        let loader_ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("pixgrab-ui-thumbs".into())
+            .spawn(move || {
+                for req in thumb_rx {
+                    let result = reload_thumb(&req);
+                    if loader_tx
+                        .send(TaskResult::Thumb {
+                            idx: req.idx,
+                            result,
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                    loader_ctx.request_repaint();
+                }
+            });
+        Self {
+            tx,
+            rx,
+            thumbs: spawned.ok().map(|_| thumb_tx),
+            ctx,
+        }
+    }
+
+    /// Results that arrived since the last call.
+    pub(crate) fn drain(&self) -> Vec<TaskResult> {
+        self.rx.try_iter().collect()
+    }
+
+    fn spawn(&self, name: &str, work: impl FnOnce() -> TaskResult + Send + 'static) {
+        let tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _ = tx.send(work());
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            // Out of threads is not worth a crash; the action simply does nothing.
+            eprintln!("pixgrab: cannot start {name}: {e}");
+        }
+    }
+
+    /// Opens the "Open URL list" dialog.
+    pub(crate) fn pick_list(&self) {
+        self.spawn("pixgrab-ui-dialog", || {
+            TaskResult::PickedList(
+                rfd::FileDialog::new()
+                    .set_title("Open URL list")
+                    .add_filter("URL lists", &["txt", "html", "htm", "csv", "md", "json"])
+                    .add_filter("All files", &["*"])
+                    .pick_file(),
+            )
+        });
+    }
+
+    /// Opens the "Choose folder" dialog.
+    pub(crate) fn pick_folder(&self, start: &Path) {
+        let start = start.to_path_buf();
+        self.spawn("pixgrab-ui-dialog", move || {
+            TaskResult::PickedFolder(rfd::FileDialog::new().set_directory(start).pick_folder())
+        });
+    }
+
+    /// Reads a URL-list file.
+    pub(crate) fn read_list(&self, path: PathBuf) {
+        self.spawn("pixgrab-ui-read", move || {
+            let result = read_list(&path);
+            TaskResult::UrlText {
+                source: path,
+                result,
+            }
+        });
+    }
+
+    /// Queues a thumbnail reload.
+    pub(crate) fn reload_thumb(&self, req: ThumbRequest) -> bool {
+        self.thumbs.as_ref().is_some_and(|tx| tx.send(req).is_ok())
+    }
+
+    /// Decodes a full image, at most `max_side` pixels on its long side.
+    pub(crate) fn load_full(
+        &self,
+        generation: u64,
+        path: PathBuf,
+        format: ImageFormat,
+        max_side: u32,
+    ) {
+        self.spawn("pixgrab-ui-viewer", move || TaskResult::FullImage {
+            generation,
+            result: thumbs::make_thumbnail(&path, format, max_side).map_err(|e| e.to_string()),
+        });
+    }
+}
+
+fn read_list(path: &Path) -> Result<String, String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.is_dir() {
+        return Err(format!("{} is a folder, not a file", path.display()));
+    }
+    if meta.len() > MAX_LIST_BYTES {
+        return Err(format!("{} is too large for a URL list", path.display()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn reload_thumb(req: &ThumbRequest) -> Result<Thumbnail, String> {
+    if let Some(cached) = &req.cached
+        && let Ok(bytes) = std::fs::read(cached)
+        && let Ok(thumb) = thumbs::decode_cached(&bytes)
+    {
+        return Ok(thumb);
+    }
+    thumbs::make_thumbnail(&req.original, req.format, thumbs::DEFAULT_THUMB_SIDE)
+        .map_err(|e| e.to_string())
+}

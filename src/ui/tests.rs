@@ -1,0 +1,230 @@
+//! The window, driven like a user would: find widgets by label, type, click, step
+//! frames, against a real local HTTP server.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use pixgrab::loopback::{Response, Server};
+
+use super::model::ItemState;
+use super::{PixgrabApp, UiOptions};
+
+const URL_BOX: &str = "URLs (paste any text: lines, HTML, CSV)";
+
+/// A site with six small images in distinct colours and one missing file.
+fn site() -> Server {
+    let images: Vec<Arc<[u8]>> = (0..6u8)
+        .map(|n| {
+            let img = image::RgbImage::from_fn(90 + u32::from(n) * 10, 60, |x, y| {
+                image::Rgb([n * 40, (x * 2) as u8, (y * 4) as u8])
+            });
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Png)
+                .expect("encode");
+            Arc::from(out.into_inner())
+        })
+        .collect();
+    Server::start(move |req| {
+        let n = req
+            .path
+            .strip_prefix("/pic-")
+            .and_then(|p| p.strip_suffix(".png"))
+            .and_then(|n| n.parse::<usize>().ok());
+        match n.and_then(|n| images.get(n)) {
+            Some(body) => Response::ok("image/png", body.clone()),
+            None => Response::status(404),
+        }
+    })
+    .expect("server")
+}
+
+fn url_list(server: &Server) -> String {
+    let mut lines: Vec<String> = (0..6)
+        .map(|n| server.url(&format!("/pic-{n}.png")))
+        .collect();
+    lines.insert(3, server.url("/gone.png"));
+    lines.join("\n")
+}
+
+fn harness(out: &Path, jobs: usize) -> Harness<'static, PixgrabApp> {
+    let out = out.to_path_buf();
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 700.0])
+        .build_eframe(move |cc| {
+            let mut app = PixgrabApp::new(
+                &cc.egui_ctx,
+                None,
+                UiOptions {
+                    out_dir: Some(out),
+                    ..UiOptions::default()
+                },
+            );
+            app.settings.jobs = jobs;
+            app
+        });
+    harness.step();
+    harness
+}
+
+/// Steps frames (with a short real-time pause, since workers run on real threads)
+/// until `done` holds; fails the test after 30 s.
+fn step_until(
+    harness: &mut Harness<'_, PixgrabApp>,
+    what: &str,
+    done: impl Fn(&PixgrabApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+    harness.step();
+}
+
+fn type_urls_and_download(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
+    harness.get_by_label(URL_BOX).focus();
+    harness.step();
+    harness.get_by_label(URL_BOX).type_text(text);
+    harness.step();
+    assert!(
+        harness.query_by_label("7 URLs ready").is_some(),
+        "the count is shown before anything starts"
+    );
+    harness.get_by_label("Download").click();
+    harness.step();
+}
+
+fn all_settled(app: &PixgrabApp) -> bool {
+    app.model.items.len() == 7 && app.model.items.iter().all(|i| i.state.is_settled())
+}
+
+#[test]
+fn typing_urls_and_pressing_download_fills_queue_and_gallery() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 8);
+    type_urls_and_download(&mut harness, &url_list(&server));
+    step_until(&mut harness, "every item settled", all_settled);
+
+    let app = harness.state();
+    let failed: Vec<&str> = app
+        .model
+        .items
+        .iter()
+        .filter_map(|i| match &i.state {
+            ItemState::Failed(reason) => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, ["HTTP 404 Not Found"]);
+    assert_eq!(app.model.counts.done, 6);
+    // One texture per image; the failed item has an error tile instead.
+    assert_eq!(app.gallery.texture_count(), 6);
+    assert_eq!(app.model.gallery.len(), 7);
+    for item in app
+        .model
+        .items
+        .iter()
+        .filter(|i| i.state == ItemState::Done)
+    {
+        let idx = app
+            .model
+            .items
+            .iter()
+            .position(|x| std::ptr::eq(x, item))
+            .expect("index");
+        assert!(app.gallery.has_texture(idx), "{} has no texture", item.name);
+        assert!(item.path.as_ref().is_some_and(|p| p.is_file()));
+    }
+    // The queue shows the reason next to the failed item, and the totals line says so.
+    assert!(harness.query_by_label("HTTP 404 Not Found").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Finished: 6 downloaded, 1 failed")
+            .is_some()
+    );
+    // The box is emptied once its URLs are queued, and pressing Download again with
+    // the same URLs queues nothing twice.
+    assert!(harness.state().input.text.is_empty());
+    type_urls_and_download(&mut harness, &url_list(&server));
+    assert_eq!(harness.state().model.items.len(), 7);
+}
+
+#[test]
+fn the_viewer_opens_on_click_moves_with_arrows_and_closes_with_escape() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    type_urls_and_download(&mut harness, &url_list(&server));
+    step_until(&mut harness, "every item settled", all_settled);
+
+    // With one download at a time, completion order is list order.
+    harness
+        .get_by_role_and_label(egui::Role::Button, "pic-0.png")
+        .click();
+    harness.step();
+    step_until(&mut harness, "the full image loaded", |app| {
+        app.viewer.as_ref().is_some_and(|v| v.is_loaded())
+    });
+    assert_eq!(harness.state().viewer.as_ref().map(|v| v.pos), Some(0));
+    assert!(
+        harness
+            .query_by_label_contains("pic-0.png (1 of 7)")
+            .is_some()
+    );
+
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    step_until(&mut harness, "the next image loaded", |app| {
+        app.viewer
+            .as_ref()
+            .is_some_and(|v| v.pos == 1 && v.is_loaded())
+    });
+    assert!(
+        harness
+            .query_by_label_contains("pic-1.png (2 of 7)")
+            .is_some()
+    );
+
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.step();
+    assert!(harness.state().viewer.is_none());
+    assert!(
+        harness
+            .query_by_role_and_label(egui::Role::Button, "pic-0.png")
+            .is_some()
+    );
+}
+
+#[test]
+fn ctrl_v_anywhere_pastes_into_the_url_box() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    harness.event(egui::Event::Paste(
+        "see https://a.example/x.jpg and ftp://b.example/y.jpg".into(),
+    ));
+    harness.step();
+    let app = harness.state();
+    assert_eq!(app.input.intake.urls.len(), 1);
+    assert_eq!(app.input.intake.rejected.len(), 1);
+    assert!(harness.query_by_label("1 URL ready").is_some());
+}
+
+#[test]
+fn main_screen_after_a_finished_download() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    type_urls_and_download(&mut harness, &url_list(&server));
+    step_until(&mut harness, "every item settled", all_settled);
+    harness.run_steps(3);
+    // The output folder is a random temp path: keep it out of the picture.
+    let field = harness.get_by_label("Save to:").rect();
+    harness.mask(field);
+    harness.snapshot("main_after_download");
+}
