@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use pixgrab::demo::with_comment;
 use pixgrab::loopback::{Link, Response, Server};
 use sha2::{Digest, Sha256};
 
@@ -36,10 +37,21 @@ fn main() -> Result<()> {
         None => Response::status(404),
     })?;
     let total: u64 = corpus.files.values().map(|b| b.len() as u64).sum();
+    let mean = |prefix: &str| {
+        let sizes: Vec<usize> = corpus
+            .files
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.len())
+            .collect();
+        sizes.iter().sum::<usize>() as f64 / sizes.len().max(1) as f64 / 1e6
+    };
     println!(
-        "corpus: {} photos + {} small images, {:.1} MB; link: latency {:?}, bandwidth {}",
+        "corpus: {} photos of {:.2} MB + {} small images of {:.3} MB = {:.1} MB; link: latency {:?}, bandwidth {}",
         opts.photos,
+        mean("/photo"),
         opts.small,
+        mean("/small"),
         total as f64 / 1e6,
         opts.latency,
         opts.bytes_per_sec
@@ -141,8 +153,8 @@ impl Corpus {
     /// Photos of ~3.5 MB and small images of ~100 KB: noisy JPEGs, each made
     /// distinct by a comment segment (so every file has its own hash).
     fn generate(photos: usize, small: usize) -> Result<Self> {
-        let photo = noisy_jpeg(1500, 1100, 1)?;
-        let thumb = noisy_jpeg(260, 190, 2)?;
+        let photo = noisy_jpeg(1600, 1200, 1)?;
+        let thumb = noisy_jpeg(290, 215, 2)?;
         let mut files = HashMap::new();
         let mut order = Vec::new();
         let mut add = |name: String, base: &[u8], n: usize| {
@@ -174,18 +186,6 @@ fn noisy_jpeg(width: u32, height: u32, seed: u32) -> Result<Vec<u8>> {
         &mut out, 92,
     ))?;
     Ok(out.into_inner())
-}
-
-/// Inserts a COM segment right after SOI: still a valid JPEG, different bytes.
-fn with_comment(jpeg: &[u8], text: &str) -> Vec<u8> {
-    let len = (text.len() + 2) as u16;
-    let mut out = Vec::with_capacity(jpeg.len() + text.len() + 4);
-    out.extend_from_slice(&jpeg[..2]);
-    out.extend_from_slice(&[0xFF, 0xFE]);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(text.as_bytes());
-    out.extend_from_slice(&jpeg[2..]);
-    out
 }
 
 fn parse_options() -> Result<Options> {

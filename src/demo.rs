@@ -12,6 +12,9 @@ use crate::loopback::{Link, Response, Server};
 /// Default number of pictures the demo serves.
 pub const DEFAULT_COUNT: usize = 48;
 
+/// Distinct pictures generated; larger demos reuse them with different bytes.
+const DISTINCT_PICTURES: usize = 48;
+
 /// A running demo site.
 pub struct DemoSite {
     server: Server,
@@ -37,15 +40,21 @@ impl DemoSite {
                     _ => Response::status(404),
                 };
             };
-            let cached = cache.lock().ok().and_then(|c| c.get(&n).cloned());
-            let body = cached.unwrap_or_else(|| {
-                let body: Arc<[u8]> = Arc::from(picture(n));
+            // Pictures repeat every DISTINCT_PICTURES, but each URL's bytes differ (a
+            // comment segment), so every file is a real download and a real decode.
+            let base_n = n % DISTINCT_PICTURES;
+            let cached = cache.lock().ok().and_then(|c| c.get(&base_n).cloned());
+            let base = cached.unwrap_or_else(|| {
+                let body: Arc<[u8]> = Arc::from(picture(base_n));
                 if let Ok(mut c) = cache.lock() {
-                    c.insert(n, body.clone());
+                    c.insert(base_n, body.clone());
                 }
                 body
             });
-            Response::ok("image/jpeg", body)
+            Response::ok(
+                "image/jpeg",
+                with_comment(&base, &format!("pixgrab demo {n}")),
+            )
         })?;
         Ok(Self { server, count })
     }
@@ -108,6 +117,20 @@ pub fn picture(n: usize) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Inserts a JPEG comment (COM) segment right after SOI: still the same picture,
+/// different bytes. `jpeg` must start with SOI (`FF D8`).
+pub fn with_comment(jpeg: &[u8], text: &str) -> Vec<u8> {
+    let text = &text.as_bytes()[..text.len().min(60_000)];
+    let len = (text.len() + 2) as u16;
+    let mut out = Vec::with_capacity(jpeg.len() + text.len() + 4);
+    out.extend_from_slice(&jpeg[..2.min(jpeg.len())]);
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(text);
+    out.extend_from_slice(jpeg.get(2..).unwrap_or_default());
+    out
+}
+
 fn hsv(h: f64, s: f64, v: f64) -> image::Rgb<u8> {
     let h = h.rem_euclid(360.0) / 60.0;
     let c = v * s;
@@ -137,5 +160,9 @@ mod tests {
         assert_ne!(a, b);
         let img = image::load_from_memory(&b).expect("decodes");
         assert_eq!((img.width(), img.height()), (800, 1000));
+        let marked = with_comment(&b, "hello");
+        assert_ne!(marked, b);
+        let same = image::load_from_memory(&marked).expect("still decodes");
+        assert_eq!(same.to_rgb8(), img.to_rgb8());
     }
 }

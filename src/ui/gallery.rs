@@ -10,8 +10,9 @@ use egui::{Color32, CornerRadius, Rect, Sense, Stroke, TextureHandle, TextureOpt
 use super::model::{ItemState, Model, ThumbSlot};
 use super::tasks::{Tasks, ThumbRequest};
 
-/// Most thumbnail textures kept at once (~256 KiB each at most).
-pub(crate) const TEXTURE_BUDGET: usize = 600;
+/// Most thumbnail textures kept at once (~256 KiB each at most, so ~100 MiB): several
+/// screens' worth even on a 4K display.
+pub(crate) const TEXTURE_BUDGET: usize = 400;
 
 /// Side of a tile's picture area, in points.
 const TILE: f32 = 150.0;
@@ -20,11 +21,23 @@ const CAPTION: f32 = 34.0;
 const GAP: f32 = 8.0;
 
 /// Gallery state: textures and what is being reloaded.
-#[derive(Default)]
 pub(crate) struct Gallery {
     textures: HashMap<usize, (TextureHandle, u64)>,
     reloading: HashSet<usize>,
     frame: u64,
+    /// Most textures kept ([`TEXTURE_BUDGET`]; tests use less).
+    pub(crate) budget: usize,
+}
+
+impl Default for Gallery {
+    fn default() -> Self {
+        Self {
+            textures: HashMap::new(),
+            reloading: HashSet::new(),
+            frame: 0,
+            budget: TEXTURE_BUDGET,
+        }
+    }
 }
 
 /// What the user did in the gallery this frame.
@@ -101,7 +114,7 @@ impl Gallery {
 
     /// Drops the least recently shown textures beyond the budget.
     fn evict(&mut self) {
-        if self.textures.len() <= TEXTURE_BUDGET {
+        if self.textures.len() <= self.budget {
             return;
         }
         let mut by_age: Vec<(u64, usize)> = self
@@ -110,7 +123,7 @@ impl Gallery {
             .map(|(idx, (_, used))| (*used, *idx))
             .collect();
         by_age.sort_unstable();
-        let excess = self.textures.len() - TEXTURE_BUDGET;
+        let excess = self.textures.len() - self.budget;
         for (used, idx) in by_age.into_iter().take(excess) {
             if used == self.frame {
                 break; // Never drop what is on screen.

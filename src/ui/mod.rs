@@ -56,7 +56,10 @@ struct EngineSlot {
 /// Frame timings, reported when an autorun ends.
 #[derive(Default)]
 struct FrameStats {
+    /// Time spent in `App::ui` per frame.
     ui_times: Vec<Duration>,
+    /// eframe's whole-frame CPU time (layout, tessellation, painting) per frame.
+    cpu_times: Vec<f32>,
 }
 
 /// The app state.
@@ -82,6 +85,7 @@ struct Autorun {
     started: bool,
     idle_frames: u32,
     requested: bool,
+    closing: bool,
     done: Arc<AtomicBool>,
 }
 
@@ -121,6 +125,7 @@ impl PixgrabApp {
             started: false,
             idle_frames: 0,
             requested: false,
+            closing: false,
             done: Arc::new(AtomicBool::new(false)),
         });
         Self {
@@ -350,7 +355,10 @@ impl PixgrabApp {
                 repaint.request_repaint();
             });
         } else if run.done.load(Ordering::SeqCst) {
-            self.report_frames();
+            if !run.closing {
+                run.closing = true;
+                self.report_frames();
+            }
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         } else {
             ctx.request_repaint_after(Duration::from_millis(50));
@@ -358,22 +366,23 @@ impl PixgrabApp {
     }
 
     fn report_frames(&self) {
-        let mut times: Vec<f64> = self
+        let ui_ms: Vec<f64> = self
             .stats
             .ui_times
             .iter()
             .map(|d| d.as_secs_f64() * 1000.0)
             .collect();
-        times.sort_by(f64::total_cmp);
-        if times.is_empty() {
-            return;
-        }
-        let median = times[times.len() / 2];
-        let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
-        let worst = times[times.len() - 1];
+        let cpu_ms: Vec<f64> = self
+            .stats
+            .cpu_times
+            .iter()
+            .map(|s| f64::from(*s) * 1000.0)
+            .collect();
         eprintln!(
-            "frames: {} · ui time per frame: median {median:.2} ms, p99 {p99:.2} ms, worst {worst:.2} ms · items {} · textures {} · peak RSS {}",
-            times.len(),
+            "frames: {} · ui time {} · whole-frame CPU {} · items {} · textures {} · peak RSS {}",
+            ui_ms.len(),
+            summary(ui_ms),
+            summary(cpu_ms),
             self.model.items.len(),
             self.gallery.texture_count(),
             peak_rss().map_or_else(
@@ -382,6 +391,21 @@ impl PixgrabApp {
             ),
         );
     }
+}
+
+/// "median X ms, p99 Y ms, worst Z ms" of a list of milliseconds.
+fn summary(mut ms: Vec<f64>) -> String {
+    if ms.is_empty() {
+        return "n/a".into();
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |q: usize| ms[(ms.len() * q / 100).min(ms.len() - 1)];
+    format!(
+        "median {:.2} ms, p99 {:.2} ms, worst {:.2} ms",
+        at(50),
+        at(99),
+        ms[ms.len() - 1]
+    )
 }
 
 impl eframe::App for PixgrabApp {
@@ -403,8 +427,11 @@ impl eframe::App for PixgrabApp {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let started = Instant::now();
+        if let Some(cpu) = frame.info().cpu_usage {
+            self.stats.cpu_times.push(cpu);
+        }
         let ctx = ui.ctx().clone();
         let now = Instant::now();
         let mut input_action = self.global_input(&ctx);

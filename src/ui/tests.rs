@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use pixgrab::loopback::{Response, Server};
 
 use super::model::ItemState;
@@ -50,21 +50,23 @@ fn url_list(server: &Server) -> String {
 }
 
 fn harness(out: &Path, jobs: usize) -> Harness<'static, PixgrabApp> {
+    harness_sized(out, jobs, [1100.0, 700.0])
+}
+
+fn harness_sized(out: &Path, jobs: usize, size: [f32; 2]) -> Harness<'static, PixgrabApp> {
     let out = out.to_path_buf();
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 700.0])
-        .build_eframe(move |cc| {
-            let mut app = PixgrabApp::new(
-                &cc.egui_ctx,
-                None,
-                UiOptions {
-                    out_dir: Some(out),
-                    ..UiOptions::default()
-                },
-            );
-            app.settings.jobs = jobs;
-            app
-        });
+    let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
+        let mut app = PixgrabApp::new(
+            &cc.egui_ctx,
+            None,
+            UiOptions {
+                out_dir: Some(out),
+                ..UiOptions::default()
+            },
+        );
+        app.settings.jobs = jobs;
+        app
+    });
     harness.step();
     harness
 }
@@ -227,4 +229,54 @@ fn main_screen_after_a_finished_download() {
     let field = harness.get_by_label("Save to:").rect();
     harness.mask(field);
     harness.snapshot("main_after_download");
+}
+
+#[test]
+fn textures_past_the_budget_are_dropped_and_reloaded_from_the_cache_on_scroll() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness_sized(tmp.path(), 1, [900.0, 700.0]);
+    harness.state_mut().gallery.budget = 3;
+    type_urls_and_download(&mut harness, &url_list(&server));
+    step_until(&mut harness, "every item settled", all_settled);
+    // A short window shows one row of tiles (3 of the 7) at a time.
+    harness.set_size(egui::vec2(900.0, 200.0));
+    harness.run_steps(3);
+    let app = harness.state();
+    assert!(
+        app.gallery.texture_count() <= 3,
+        "{} textures",
+        app.gallery.texture_count()
+    );
+    let last = *app.model.gallery.last().expect("tiles");
+    assert!(
+        !app.gallery.has_texture(last),
+        "the last tile is off screen"
+    );
+
+    // Scroll to the end: the last tile's thumbnail comes back from .pixgrab/thumbs
+    // (the originals are removed first, so only the cache can provide it).
+    for entry in std::fs::read_dir(tmp.path())
+        .expect("out dir")
+        .filter_map(Result::ok)
+    {
+        if entry.path().extension().is_some_and(|e| e == "png") {
+            std::fs::remove_file(entry.path()).expect("remove original");
+        }
+    }
+    for _ in 0..8 {
+        let visible = harness.get_all_by_role(egui::Role::Button).find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with("pic-") || l == "gone.png")
+        });
+        if let Some(tile) = visible {
+            tile.scroll_down();
+        }
+        harness.step();
+    }
+    step_until(&mut harness, "the last tile reloaded", |app| {
+        app.gallery.has_texture(last)
+    });
+    assert!(harness.state().gallery.texture_count() <= 3);
 }
