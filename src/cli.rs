@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pixgrab::error::Secs;
 use pixgrab::intake::Intake;
 use pixgrab::{Bytes, Config, Engine, Event, ItemId};
 use serde_json::json;
@@ -90,6 +91,24 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
                 tally.failed += 1;
                 tally.forget(*id);
                 out.failure(url(id), "cancelled");
+            }
+            Event::Retrying {
+                id,
+                attempt,
+                delay,
+                reason,
+            } => {
+                tally.forget(*id);
+                out.note(&format!(
+                    "retrying {} in {} (attempt {attempt}): {reason}",
+                    url(id),
+                    Secs(*delay)
+                ));
+            }
+            Event::Paused { reason } => {
+                // Nothing more can be written: stop cleanly instead of waiting forever.
+                out.note(&format!("stopping: {reason}"));
+                engine.cancel_all();
             }
             _ => {}
         }
@@ -233,6 +252,12 @@ impl Output {
         }
     }
 
+    fn note(&mut self, text: &str) {
+        if let Self::Human { bar, .. } = self {
+            Self::say(bar, text.to_string());
+        }
+    }
+
     fn failure(&mut self, url: &str, reason: &str) {
         if let Self::Human { bar, .. } = self {
             Self::say(bar, format!("failed {url}: {reason}"));
@@ -322,6 +347,16 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             json!({"event": "failed", "id": id.0, "url": url, "reason": reason.to_string()})
         }
         Event::Cancelled { id } => json!({"event": "cancelled", "id": id.0, "url": url}),
+        Event::Retrying {
+            id,
+            attempt,
+            delay,
+            reason,
+        } => json!({
+            "event": "retrying", "id": id.0, "url": url, "attempt": attempt,
+            "delay_ms": delay.as_millis() as u64, "reason": reason.to_string(),
+        }),
+        Event::Paused { reason } => json!({"event": "paused", "reason": reason}),
         Event::Idle => return None,
     })
 }

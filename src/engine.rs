@@ -50,6 +50,12 @@ pub struct Config {
     pub progress_interval: Duration,
     /// Threads for thumbnails; 0 means one per core.
     pub thumb_threads: usize,
+    /// Further attempts after a retryable failure (connection trouble, stall, 5xx, 408, 429).
+    pub retries: u32,
+    /// First back-off; doubles with each attempt (with jitter), capped at 30 s.
+    pub retry_base: Duration,
+    /// Longest wait honoured from a server's `Retry-After`.
+    pub max_retry_wait: Duration,
     /// Called after events are sent (throttling is the callee's business).
     pub waker: Option<Waker>,
 }
@@ -67,6 +73,9 @@ impl Config {
             stall_timeout: Duration::from_secs(30),
             progress_interval: Duration::from_millis(200),
             thumb_threads: 0,
+            retries: 4,
+            retry_base: Duration::from_millis(500),
+            max_retry_wait: Duration::from_secs(300),
             waker: None,
         }
     }
@@ -102,8 +111,9 @@ pub struct DoneInfo {
 }
 
 /// What the engine reports. Per item the order is: `Queued`, then either
-/// `Cancelled`, or `Started`, `Progress`*, then `Failed`/`Cancelled`, or `Done`
-/// followed by exactly one of `Thumbnail` / `ThumbnailFailed`.
+/// `Cancelled`, or one or more attempts (`Started`, `Progress`*, and `Retrying` between
+/// attempts), then `Failed`/`Cancelled`, or `Done` followed by exactly one of
+/// `Thumbnail` / `ThumbnailFailed`.
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The URL is in the queue.
@@ -164,6 +174,22 @@ pub enum Event {
         /// The item.
         id: ItemId,
     },
+    /// An attempt failed in a way that may pass; the item is queued again.
+    Retrying {
+        /// The item.
+        id: ItemId,
+        /// The attempt that comes next (2 for the first retry).
+        attempt: u32,
+        /// How long until it may start.
+        delay: Duration,
+        /// What went wrong this time.
+        reason: FetchError,
+    },
+    /// No new download starts until [`EngineHandle::resume`] (after a disk error).
+    Paused {
+        /// Why.
+        reason: String,
+    },
     /// Every item added so far has reached its last event.
     Idle,
 }
@@ -179,8 +205,9 @@ impl Event {
             | Self::Thumbnail { id, .. }
             | Self::ThumbnailFailed { id, .. }
             | Self::Failed { id, .. }
+            | Self::Retrying { id, .. }
             | Self::Cancelled { id } => Some(*id),
-            Self::Idle => None,
+            Self::Idle | Self::Paused { .. } => None,
         }
     }
 }
@@ -289,11 +316,7 @@ impl EngineHandle {
     pub fn add(&self, urls: impl IntoIterator<Item = Url>) -> Vec<ItemId> {
         let jobs: Vec<Job> = urls
             .into_iter()
-            .map(|url| Job {
-                id: ItemId(self.next_id.fetch_add(1, Ordering::Relaxed)),
-                url,
-                cancel: Arc::default(),
-            })
+            .map(|url| Job::new(ItemId(self.next_id.fetch_add(1, Ordering::Relaxed)), url))
             .collect();
         let events = &self.shared.events;
         events.outstanding.fetch_add(jobs.len(), Ordering::AcqRel);
@@ -323,6 +346,11 @@ impl EngineHandle {
         for job in self.shared.scheduler.cancel_all() {
             self.shared.events.settle(Event::Cancelled { id: job.id });
         }
+    }
+
+    /// Starts new downloads again after a pause (see [`Event::Paused`]).
+    pub fn resume(&self) {
+        self.shared.scheduler.resume();
     }
 
     /// The output folder, canonicalised.
@@ -372,10 +400,38 @@ fn build_client(config: &Config) -> Result<reqwest::blocking::Client, EngineErro
         // In the blocking client this bounds each wait: headers, and every body read.
         .timeout(config.stall_timeout)
         .pool_max_idle_per_host(config.per_host.max(1))
-        .redirect(reqwest::redirect::Policy::limited(10))
+        .redirect(redirect_policy())
         .tcp_nodelay(true)
         .build()
         .map_err(|e| EngineError::Client(e.to_string()))
+}
+
+/// At most 10 redirects, each to http or https only. (reqwest already drops
+/// `Authorization`, `Cookie` and other sensitive headers when a redirect changes host.)
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            attempt.error("more than 10 redirects")
+        } else if !matches!(attempt.url().scheme(), "http" | "https") {
+            let scheme = attempt.url().scheme().to_string();
+            attempt.error(format!("redirect to a {scheme}: URL"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
+/// (capped), else exponential back-off from `base` with jitter (50-100%).
+fn backoff(config: &Config, attempt: u32, reason: &FetchError) -> Duration {
+    if let Some(after) = reason.retry_after() {
+        return after.min(config.max_retry_wait);
+    }
+    let exp = config
+        .retry_base
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    let capped = exp.min(Duration::from_secs(30));
+    capped.mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
 fn download_worker(shared: &Arc<Shared>) {
@@ -383,42 +439,69 @@ fn download_worker(shared: &Arc<Shared>) {
         max_bytes: shared.config.max_bytes,
         stall_timeout: shared.config.stall_timeout,
     };
-    while let Some(lease) = shared.scheduler.next() {
-        let job = lease.job.clone();
+    while let Some(mut lease) = shared.scheduler.next() {
+        let id = lease.job.id;
         let events = &shared.events;
         let mut total = None;
         let mut last_progress = Instant::now();
+        lease.job.attempts += 1;
+        let cancel = lease.job.cancel.clone();
+        let url = lease.job.url.clone();
         let result = fetch::download(
             &shared.client,
-            &job.url,
+            &url,
             &shared.out,
             &limits,
-            &job.cancel,
+            &cancel,
+            &mut lease.job.resume,
             |p| match p {
                 Progress::Started { total: t } => {
                     total = t;
-                    events.send(Event::Started {
-                        id: job.id,
-                        total: t,
-                    });
+                    events.send(Event::Started { id, total: t });
                 }
                 Progress::Bytes(bytes) => {
                     if last_progress.elapsed() >= shared.config.progress_interval {
                         last_progress = Instant::now();
-                        events.send(Event::Progress {
-                            id: job.id,
-                            bytes,
-                            total,
-                        });
+                        events.send(Event::Progress { id, bytes, total });
                     }
                 }
             },
         );
-        shared.scheduler.finish(lease);
         match result {
-            Ok(done) => finish_download(shared, job.id, done),
-            Err(Stopped::Cancelled) => events.settle(Event::Cancelled { id: job.id }),
-            Err(Stopped::Failed(reason)) => events.settle(Event::Failed { id: job.id, reason }),
+            Ok(done) => {
+                shared.scheduler.finish(lease);
+                finish_download(shared, id, done);
+            }
+            Err(Stopped::Cancelled) => {
+                shared.scheduler.finish(lease);
+                events.settle(Event::Cancelled { id });
+            }
+            Err(Stopped::Failed(reason))
+                if reason.is_retryable() && lease.job.attempts <= shared.config.retries =>
+            {
+                let delay = backoff(&shared.config, lease.job.attempts, &reason);
+                let attempt = lease.job.attempts + 1;
+                let cool_down = reason.is_host_overloaded();
+                events.send(Event::Retrying {
+                    id,
+                    attempt,
+                    delay,
+                    reason,
+                });
+                shared.scheduler.retry(lease, delay, cool_down);
+            }
+            Err(Stopped::Failed(reason)) => {
+                // A failed item keeps no part file.
+                lease.job.resume = None;
+                shared.scheduler.finish(lease);
+                if let FetchError::Disk(problem) = &reason {
+                    shared.scheduler.pause();
+                    events.send(Event::Paused {
+                        reason: format!("could not write to the output folder: {problem}"),
+                    });
+                }
+                events.settle(Event::Failed { id, reason });
+            }
         }
     }
 }

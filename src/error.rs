@@ -17,6 +17,8 @@ pub enum FetchError {
         code: u16,
         /// The canonical reason phrase, e.g. "Not Found" (may be empty).
         reason: String,
+        /// How long the server asked us to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
     },
     /// No connection could be made (DNS, refused, TLS handshake...).
     #[error("could not connect: {0}")]
@@ -47,6 +49,37 @@ pub enum FetchError {
     /// The file could not be written in the output folder.
     #[error("could not write file: {0}")]
     Disk(String),
+}
+
+impl FetchError {
+    /// True for failures that may go away on their own: connection trouble, stalls,
+    /// cut-off bodies, 5xx, 408 and 429. Never for other 4xx, bad content or disk errors.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Http { code, .. } => *code >= 500 || *code == 408 || *code == 429,
+            Self::Connect(_) | Self::Stalled(_) | Self::Network(_) | Self::Truncated { .. } => true,
+            Self::NotAnImage(_) | Self::TooLarge(_) | Self::Redirect(_) | Self::Disk(_) => false,
+        }
+    }
+
+    /// True when the whole host should slow down (429 Too Many Requests, 503 Service Unavailable).
+    pub fn is_host_overloaded(&self) -> bool {
+        matches!(
+            self,
+            Self::Http {
+                code: 429 | 503,
+                ..
+            }
+        )
+    }
+
+    /// The server's `Retry-After`, if it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -140,11 +173,13 @@ mod tests {
         let e = FetchError::Http {
             code: 404,
             reason: "Not Found".into(),
+            retry_after: None,
         };
         assert_eq!(e.to_string(), "HTTP 404 Not Found");
         let e = FetchError::Http {
             code: 599,
             reason: String::new(),
+            retry_after: None,
         };
         assert_eq!(e.to_string(), "HTTP 599");
         assert_eq!(

@@ -1,23 +1,27 @@
 //! Moving bytes: one HTTP GET streamed into a `.part` file in the output folder,
-//! checked, then published under its final name.
+//! checked, then published under its final name. A failed attempt can leave its part
+//! behind in a [`Resume`] so the next attempt continues with `Range` + `If-Range`.
 //!
 //! Invariants: the body is never held in memory whole (it streams through a fixed
-//! buffer); the file's extension comes from the bytes, not from the server; a
-//! failed or cancelled download leaves no file behind.
+//! buffer); the file's extension comes from the bytes, not from the server; a part
+//! that is not resumed is removed (dropping a [`Resume`] deletes its file).
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use reqwest::blocking::Client;
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{self, HeaderMap};
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::FetchError;
+use crate::headers;
 use crate::naming;
 use crate::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
-use crate::store::OutputDir;
+use crate::store::{OutputDir, PartFile};
 
 /// Size of the read buffer. Large reads keep syscalls and progress bookkeeping rare.
 const READ_BUF: usize = 256 * 1024;
@@ -46,16 +50,18 @@ pub struct Downloaded {
     pub sha256: String,
     /// The URL after redirects.
     pub final_url: Url,
+    /// Bytes that an earlier attempt had already fetched (0 if none was resumed).
+    pub resumed_from: u64,
 }
 
 /// What a download reports while it runs.
 pub enum Progress {
-    /// Response headers arrived; `total` is the Content-Length if given.
+    /// Response headers arrived; `total` is the full size if known.
     Started {
-        /// Announced size.
+        /// Announced size of the whole file.
         total: Option<u64>,
     },
-    /// `bytes` have arrived so far.
+    /// `bytes` of the file are on disk so far.
     Bytes(u64),
 }
 
@@ -74,44 +80,207 @@ impl From<FetchError> for Stopped {
     }
 }
 
-/// Downloads `url` into `out`. Calls `progress` after each read; it must be cheap.
+/// A partial download kept between attempts.
+#[derive(Debug)]
+pub struct Resume {
+    part: PartFile,
+    stem: String,
+    format: ImageFormat,
+    written: u64,
+    hasher: Sha256,
+    total: Option<u64>,
+    /// ETag (preferred) or Last-Modified of the first response.
+    validator: Option<String>,
+    content_type: Option<String>,
+}
+
+impl Resume {
+    /// Bytes already on disk.
+    pub fn bytes(&self) -> u64 {
+        self.written
+    }
+}
+
+/// Downloads `url` into `out`. If `resume` holds a part from an earlier attempt it
+/// is continued when the server allows; on failure `resume` holds whatever part is
+/// worth continuing (or nothing). `progress` is called after each read.
 pub fn download(
     client: &Client,
     url: &Url,
     out: &OutputDir,
     limits: &FetchLimits,
     cancel: &AtomicBool,
+    resume: &mut Option<Resume>,
     mut progress: impl FnMut(Progress),
 ) -> Result<Downloaded, Stopped> {
+    // Only a part with a validator can be continued safely.
+    if resume
+        .as_ref()
+        .is_some_and(|r| r.validator.is_none() || r.written == 0)
+    {
+        *resume = None;
+    }
+    let mut request = client.get(url.clone());
+    if let Some(r) = resume.as_ref() {
+        request = request
+            .header(header::RANGE, format!("bytes={}-", r.written))
+            .header(header::IF_RANGE, r.validator.clone().unwrap_or_default());
+    }
     // The client's timeout bounds each wait (headers, every read): a stall watchdog.
     // A per-request timeout would instead cap the whole transfer, killing slow ones.
-    let mut response = client
-        .get(url.clone())
-        .send()
-        .map_err(|e| request_error(&e, limits))?;
+    let mut response = request.send().map_err(|e| request_error(&e, limits))?;
     let status = response.status();
-    if !status.is_success() {
-        return Err(FetchError::Http {
-            code: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_string(),
+    if status == StatusCode::PARTIAL_CONTENT && resume.is_some() {
+        let range = response
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(headers::content_range);
+        let start = resume.as_ref().map_or(0, |r| r.written);
+        match range {
+            Some((from, total)) if from == start => {
+                if let Some(r) = resume.as_mut() {
+                    r.total = total.or(r.total);
+                }
+            }
+            // A range we did not ask for: start over cleanly.
+            _ => *resume = None,
         }
-        .into());
+        if resume.is_none() {
+            return Err(
+                FetchError::Network("server sent the wrong range; will start over".into()).into(),
+            );
+        }
+    } else if status == StatusCode::RANGE_NOT_SATISFIABLE && resume.is_some() {
+        *resume = None;
+        return Err(
+            FetchError::Network("server refused to continue; will start over".into()).into(),
+        );
+    } else if !status.is_success() {
+        return Err(http_error(status, response.headers()).into());
+    } else {
+        // A full body (200): the server ignored the range or the file changed.
+        *resume = None;
     }
-    let total = response.content_length();
-    if total.is_some_and(|t| t > limits.max_bytes) {
-        return Err(FetchError::TooLarge(limits.max_bytes).into());
-    }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
+    let headers_seen = response.headers().clone();
+    let final_url = response.url().clone();
+    let content_type = headers_seen
+        .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(100).collect::<String>());
-    let final_url = response.url().clone();
-    progress(Progress::Started { total });
 
-    // Read the head, judge it, and only then create a file.
     let mut buf = vec![0u8; READ_BUF];
-    let mut got: usize = 0;
+    let (mut state, resumed_from) = match resume.take() {
+        Some(r) => {
+            progress(Progress::Started { total: r.total });
+            let from = r.written;
+            (r, from)
+        }
+        None => {
+            let total = response.content_length();
+            if total.is_some_and(|t| t > limits.max_bytes) {
+                return Err(FetchError::TooLarge(limits.max_bytes).into());
+            }
+            progress(Progress::Started { total });
+            let got = read_head(&mut response, &mut buf, cancel, total, limits)?;
+            let format = match sniff::sniff(&buf[..got]) {
+                Sniffed::Image(format) => format,
+                Sniffed::NotImage(what) => {
+                    let said = content_type.as_deref().unwrap_or("no type");
+                    return Err(FetchError::NotAnImage(format!("{what}, served as {said}")).into());
+                }
+            };
+            let stem = stem_for(&headers_seen, &final_url);
+            let part = out
+                .create_part(&stem, format.extension())
+                .map_err(disk_error)?;
+            let mut state = Resume {
+                part,
+                stem,
+                format,
+                written: 0,
+                hasher: Sha256::new(),
+                total,
+                validator: validator(&headers_seen),
+                content_type: content_type.clone(),
+            };
+            state.append(&buf[..got], limits)?;
+            progress(Progress::Bytes(state.written));
+            (state, 0)
+        }
+    };
+    let result = stream_rest(
+        &mut response,
+        &mut state,
+        &mut buf,
+        cancel,
+        limits,
+        &mut progress,
+    );
+    match result {
+        Ok(()) => {}
+        Err(e) => {
+            // Keep the part for the next attempt.
+            *resume = Some(state);
+            return Err(e);
+        }
+    }
+    if let Some(expected) = state.total.filter(|&t| t != state.written) {
+        let e = FetchError::Truncated {
+            got: state.written,
+            expected,
+        };
+        if state.written < expected {
+            *resume = Some(state);
+        }
+        return Err(e.into());
+    }
+    let Resume {
+        part,
+        stem,
+        format,
+        written,
+        hasher,
+        content_type: first_type,
+        ..
+    } = state;
+    let path = out
+        .commit(part, &stem, format.extension())
+        .map_err(disk_error)?;
+    Ok(Downloaded {
+        path,
+        bytes: written,
+        format,
+        content_type: first_type.or(content_type),
+        sha256: hex(&hasher.finalize()),
+        final_url,
+        resumed_from,
+    })
+}
+
+impl Resume {
+    fn append(&mut self, chunk: &[u8], limits: &FetchLimits) -> Result<(), Stopped> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        if self.written + chunk.len() as u64 > limits.max_bytes {
+            return Err(FetchError::TooLarge(limits.max_bytes).into());
+        }
+        self.hasher.update(chunk);
+        self.part.file.write_all(chunk).map_err(disk_error)?;
+        self.written += chunk.len() as u64;
+        Ok(())
+    }
+}
+
+fn read_head(
+    response: &mut Response,
+    buf: &mut [u8],
+    cancel: &AtomicBool,
+    total: Option<u64>,
+    limits: &FetchLimits,
+) -> Result<usize, Stopped> {
+    let mut got = 0;
     while got < SNIFF_LEN {
         if cancel.load(Ordering::Relaxed) {
             return Err(Stopped::Cancelled);
@@ -123,57 +292,67 @@ pub fn download(
             Err(e) => return Err(read_error(&e, got as u64, total, limits).into()),
         }
     }
-    let format = match sniff::sniff(&buf[..got]) {
-        Sniffed::Image(format) => format,
-        Sniffed::NotImage(what) => {
-            let said = content_type.as_deref().unwrap_or("no type");
-            return Err(FetchError::NotAnImage(format!("{what}, served as {said}")).into());
-        }
-    };
+    Ok(got)
+}
 
-    let stem = naming::stem_from_url(&final_url);
-    let ext = format.extension();
-    let mut part = out.create_part(&stem, ext).map_err(disk_error)?;
-    let mut hasher = Sha256::new();
-    let mut written: u64 = 0;
-    let mut pending = got;
+fn stream_rest(
+    response: &mut Response,
+    state: &mut Resume,
+    buf: &mut [u8],
+    cancel: &AtomicBool,
+    limits: &FetchLimits,
+    progress: &mut impl FnMut(Progress),
+) -> Result<(), Stopped> {
     loop {
-        if pending > 0 {
-            let chunk = &buf[..pending];
-            hasher.update(chunk);
-            part.file.write_all(chunk).map_err(disk_error)?;
-            written += pending as u64;
-            if written > limits.max_bytes {
-                return Err(FetchError::TooLarge(limits.max_bytes).into());
-            }
-            progress(Progress::Bytes(written));
-        }
         if cancel.load(Ordering::Relaxed) {
             return Err(Stopped::Cancelled);
         }
-        pending = match response.read(&mut buf) {
-            Ok(0) => break,
+        let n = match response.read(buf) {
+            Ok(0) => return Ok(()),
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
-            Err(e) => return Err(read_error(&e, written, total, limits).into()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(&e, state.written, state.total, limits).into()),
         };
+        state.append(&buf[..n], limits)?;
+        progress(Progress::Bytes(state.written));
     }
-    if let Some(expected) = total.filter(|&t| t != written) {
-        return Err(FetchError::Truncated {
-            got: written,
-            expected,
-        }
-        .into());
+}
+
+/// The stem for the file: the server's Content-Disposition name if it gave one
+/// (base name only), else the URL's last segment.
+fn stem_for(headers_seen: &HeaderMap, final_url: &Url) -> String {
+    headers_seen
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(headers::content_disposition_filename)
+        .map(|name| naming::stem_from_file_name(&name))
+        .unwrap_or_else(|| naming::stem_from_url(final_url))
+}
+
+fn validator(headers_seen: &HeaderMap) -> Option<String> {
+    let strong_etag = headers_seen
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|e| !e.starts_with("W/"));
+    strong_etag
+        .or_else(|| {
+            headers_seen
+                .get(header::LAST_MODIFIED)
+                .and_then(|v| v.to_str().ok())
+        })
+        .map(str::to_string)
+}
+
+fn http_error(status: StatusCode, headers_seen: &HeaderMap) -> FetchError {
+    let retry_after = headers_seen
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| headers::retry_after(v, SystemTime::now()));
+    FetchError::Http {
+        code: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        retry_after,
     }
-    let path = out.commit(part, &stem, ext).map_err(disk_error)?;
-    Ok(Downloaded {
-        path,
-        bytes: written,
-        format,
-        content_type,
-        sha256: hex(&hasher.finalize()),
-        final_url,
-    })
 }
 
 fn request_error(e: &reqwest::Error, limits: &FetchLimits) -> FetchError {

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod fetch;
+pub mod headers;
 pub mod intake;
 pub mod loopback;
 pub mod naming;

@@ -56,6 +56,13 @@ pub fn stem_from_url(url: &Url) -> String {
     sanitize_stem(&stem)
 }
 
+/// The stem for a file name the server suggested (Content-Disposition, already reduced
+/// to a base name): its image or script extension is dropped, the rest sanitised.
+pub fn stem_from_file_name(name: &str) -> String {
+    let (stem, _) = split_extension(name);
+    sanitize_stem(stem)
+}
+
 /// `stem.ext`, with ` (n)` inserted for `n >= 2`: `cat.jpg`, `cat (2).jpg`.
 pub fn numbered(stem: &str, n: u32, ext: &str) -> String {
     if n <= 1 {

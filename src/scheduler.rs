@@ -1,25 +1,47 @@
 //! The download queue: hands queued items to workers while honouring a global and a
-//! per-host limit on concurrent downloads.
+//! per-host limit on concurrent downloads, retry delays, per-host cool-downs and pause.
 //!
 //! Invariants: at most `per_host` leases are out for one host at a time; items of one
-//! host start in the order they were queued; across hosts, the item queued earliest
-//! among the hosts with a free slot goes first. The global limit is the number of
+//! host start in the order they were queued (a retry waits for its delay, then goes
+//! first); no item of a host in cool-down starts before the cool-down ends; across
+//! hosts, the earliest-queued ready item goes first. The global limit is the number of
 //! workers, each holding at most one lease.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use url::Url;
 
 use crate::engine::ItemId;
+use crate::fetch::Resume;
 
 /// A queued download.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Job {
     pub(crate) id: ItemId,
     pub(crate) url: Url,
     pub(crate) cancel: Arc<AtomicBool>,
+    /// Attempts made so far.
+    pub(crate) attempts: u32,
+    /// Not before this time (a retry's back-off).
+    pub(crate) not_before: Option<Instant>,
+    /// The part file of an earlier attempt, to continue.
+    pub(crate) resume: Option<Resume>,
+}
+
+impl Job {
+    pub(crate) fn new(id: ItemId, url: Url) -> Self {
+        Self {
+            id,
+            url,
+            cancel: Arc::default(),
+            attempts: 0,
+            not_before: None,
+            resume: None,
+        }
+    }
 }
 
 /// The key that per-host limits are counted by: `host:port`.
@@ -34,7 +56,47 @@ pub(crate) fn host_key(url: &Url) -> String {
 #[derive(Default)]
 struct HostQueue {
     queue: VecDeque<Job>,
+    /// Retries waiting for their back-off; they go before `queue` once due.
+    delayed: Vec<Job>,
     active: usize,
+    /// No new request to this host before this time (after 429/503).
+    cool_until: Option<Instant>,
+}
+
+impl HostQueue {
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty() && self.delayed.is_empty()
+    }
+
+    /// The id of the job that would start now, if any.
+    fn ready(&self, now: Instant) -> Option<ItemId> {
+        if self.cool_until.is_some_and(|t| t > now) {
+            return None;
+        }
+        let due = self
+            .delayed
+            .iter()
+            .filter(|j| j.not_before.is_none_or(|t| t <= now))
+            .map(|j| j.id)
+            .min();
+        due.or_else(|| self.queue.front().map(|j| j.id))
+    }
+
+    /// When something here becomes ready, if it waits on a time.
+    fn next_wake(&self, now: Instant) -> Option<Instant> {
+        match self.cool_until.filter(|c| *c > now) {
+            Some(cool) => Some(cool),
+            None => self.delayed.iter().filter_map(|j| j.not_before).min(),
+        }
+    }
+
+    fn take(&mut self, id: ItemId) -> Option<Job> {
+        if let Some(pos) = self.delayed.iter().position(|j| j.id == id) {
+            return Some(self.delayed.swap_remove(pos));
+        }
+        let pos = self.queue.iter().position(|j| j.id == id)?;
+        self.queue.remove(pos)
+    }
 }
 
 #[derive(Default)]
@@ -42,6 +104,7 @@ struct State {
     hosts: HashMap<String, HostQueue>,
     /// Cancel flags of the items being downloaded right now.
     running: HashMap<ItemId, Arc<AtomicBool>>,
+    paused: bool,
     shutdown: bool,
 }
 
@@ -52,7 +115,7 @@ pub(crate) struct Scheduler {
     per_host: usize,
 }
 
-/// A job handed to a worker; give it back with [`Scheduler::finish`].
+/// A job handed to a worker; give it back with [`Scheduler::finish`] or [`Scheduler::retry`].
 pub(crate) struct Lease {
     pub(crate) job: Job,
     host: String,
@@ -68,8 +131,8 @@ impl Scheduler {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A worker that panicked while holding the lock left consistent data (every
-        // mutation is a single push/pop), so a poisoned lock is still usable.
+        // Every mutation under this lock is a single push/pop/flag, so data behind a
+        // poisoned lock is still consistent.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -95,37 +158,83 @@ impl Scheduler {
             if state.shutdown {
                 return None;
             }
-            let best = state
-                .hosts
-                .iter()
-                .filter(|(_, h)| h.active < self.per_host)
-                .filter_map(|(host, h)| h.queue.front().map(|job| (job.id, host)))
-                .min_by_key(|(id, _)| *id)
-                .map(|(_, host)| host.clone());
-            if let Some(host) = best {
-                let entry = state.hosts.entry(host.clone()).or_default();
-                if let Some(job) = entry.queue.pop_front() {
-                    entry.active += 1;
-                    state.running.insert(job.id, job.cancel.clone());
-                    return Some(Lease { job, host });
+            let now = Instant::now();
+            let mut wake: Option<Instant> = None;
+            let mut best: Option<(ItemId, String)> = None;
+            if !state.paused {
+                for (host, h) in &state.hosts {
+                    if h.active >= self.per_host {
+                        continue;
+                    }
+                    match h.ready(now) {
+                        Some(id) if best.as_ref().is_none_or(|(b, _)| id < *b) => {
+                            best = Some((id, host.clone()))
+                        }
+                        Some(_) => {}
+                        None => {
+                            if let Some(t) = h.next_wake(now) {
+                                wake = Some(wake.map_or(t, |w| w.min(t)));
+                            }
+                        }
+                    }
                 }
             }
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+            if let Some((id, host)) = best
+                && let Some(h) = state.hosts.get_mut(&host)
+                && let Some(job) = h.take(id)
+            {
+                h.active += 1;
+                state.running.insert(job.id, job.cancel.clone());
+                return Some(Lease { job, host });
+            }
+            state = match wake {
+                Some(t) => {
+                    let wait = t
+                        .saturating_duration_since(now)
+                        .max(Duration::from_millis(1));
+                    self.ready
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+                None => self.ready.wait(state).unwrap_or_else(|p| p.into_inner()),
+            };
         }
     }
 
     /// Returns a lease: the host's slot is free again.
     pub(crate) fn finish(&self, lease: Lease) {
         let mut state = self.lock();
+        Self::release(&mut state, &lease);
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    /// Returns a lease and queues its job again after `delay`. With `cool_down`, no
+    /// other item of the host starts before then either.
+    pub(crate) fn retry(&self, lease: Lease, delay: Duration, cool_down: bool) {
+        let mut state = self.lock();
+        Self::release(&mut state, &lease);
+        let at = Instant::now() + delay;
+        let Lease { mut job, host } = lease;
+        job.not_before = Some(at);
+        let h = state.hosts.entry(host).or_default();
+        if cool_down {
+            h.cool_until = Some(h.cool_until.map_or(at, |c| c.max(at)));
+        }
+        h.delayed.push(job);
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    fn release(state: &mut State, lease: &Lease) {
         state.running.remove(&lease.job.id);
         if let Some(h) = state.hosts.get_mut(&lease.host) {
             h.active = h.active.saturating_sub(1);
-            if h.active == 0 && h.queue.is_empty() {
+            if h.active == 0 && h.is_empty() && h.cool_until.is_none_or(|t| t <= Instant::now()) {
                 state.hosts.remove(&lease.host);
             }
         }
-        drop(state);
-        self.ready.notify_all();
     }
 
     /// Cancels one item: a queued one is removed and returned, a running one is flagged.
@@ -135,12 +244,7 @@ impl Scheduler {
             flag.store(true, Ordering::Relaxed);
             return None;
         }
-        for h in state.hosts.values_mut() {
-            if let Some(pos) = h.queue.iter().position(|j| j.id == id) {
-                return h.queue.remove(pos);
-            }
-        }
-        None
+        state.hosts.values_mut().find_map(|h| h.take(id))
     }
 
     /// Cancels everything: flags running items and returns every queued job.
@@ -152,10 +256,21 @@ impl Scheduler {
         let mut jobs: Vec<Job> = state
             .hosts
             .values_mut()
-            .flat_map(|h| h.queue.drain(..))
+            .flat_map(|h| h.queue.drain(..).chain(h.delayed.drain(..)))
             .collect();
         jobs.sort_by_key(|j| j.id);
         jobs
+    }
+
+    /// Stops handing out jobs (running ones go on) until [`Scheduler::resume`].
+    pub(crate) fn pause(&self) {
+        self.lock().paused = true;
+    }
+
+    /// Hands out jobs again after [`Scheduler::pause`].
+    pub(crate) fn resume(&self) {
+        self.lock().paused = false;
+        self.ready.notify_all();
     }
 
     /// Wakes every worker and makes [`Scheduler::next`] return `None` from now on.
@@ -170,11 +285,7 @@ mod tests {
     use super::*;
 
     fn job(id: u64, url: &str) -> Job {
-        Job {
-            id: ItemId(id),
-            url: Url::parse(url).expect("test URL"),
-            cancel: Arc::default(),
-        }
+        Job::new(ItemId(id), Url::parse(url).expect("test URL"))
     }
 
     #[test]
@@ -212,6 +323,44 @@ mod tests {
             s.cancel_all().iter().map(|j| j.id.0).collect::<Vec<_>>(),
             [2]
         );
+    }
+
+    #[test]
+    fn a_retry_waits_for_its_delay_and_a_cool_down_holds_the_whole_host() {
+        let s = Scheduler::new(4);
+        s.push([
+            job(1, "http://a/1"),
+            job(2, "http://a/2"),
+            job(3, "http://b/3"),
+        ]);
+        let first = s.next().expect("lease");
+        assert_eq!(first.job.id.0, 1);
+        let start = Instant::now();
+        s.retry(first, Duration::from_millis(150), true);
+        // Host a cools down: b goes first, then (after the delay) the retry before a/2.
+        assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
+        let again = s.next().expect("lease");
+        assert_eq!(again.job.id.0, 1);
+        assert!(start.elapsed() >= Duration::from_millis(150));
+        assert_eq!(s.next().map(|l| l.job.id.0), Some(2));
+    }
+
+    #[test]
+    fn pause_holds_new_starts_until_resume() {
+        let s = Arc::new(Scheduler::new(1));
+        s.pause();
+        s.push([job(1, "http://a/1")]);
+        let waiter = {
+            let s = s.clone();
+            std::thread::Builder::new()
+                .name("test-waiter".into())
+                .spawn(move || s.next().map(|l| l.job.id.0))
+                .expect("spawn")
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!waiter.is_finished(), "a paused scheduler handed out a job");
+        s.resume();
+        assert_eq!(waiter.join().expect("join"), Some(1));
     }
 
     #[test]

@@ -15,6 +15,13 @@ use url::Url;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// Defaults, with retries that back off in milliseconds instead of seconds.
+fn config(dir: &Path) -> Config {
+    let mut config = Config::new(dir);
+    config.retry_base = Duration::from_millis(5);
+    config
+}
+
 fn urls(server: &Server, paths: &[&str]) -> Vec<Url> {
     paths
         .iter()
@@ -53,7 +60,7 @@ fn failures(events: &[Event]) -> HashMap<ItemId, String> {
 fn images_land_under_their_names_with_exact_bytes_and_thumbnails() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (engine, rx) = Engine::start(Config::new(tmp.path().join("out"))).expect("start");
+    let (engine, rx) = Engine::start(config(&tmp.path().join("out"))).expect("start");
     let paths = [
         "/img/0.png",
         "/img/1.png",
@@ -135,7 +142,7 @@ fn images_land_under_their_names_with_exact_bytes_and_thumbnails() {
 fn every_failure_has_a_reason_and_leaves_no_file() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (engine, rx) = Engine::start(Config::new(tmp.path())).expect("start");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let paths = ["/missing.jpg", "/boom.jpg", "/short.jpg", "/login.jpg"];
     let ids = engine.add(urls(&server, &paths));
     let events = until_idle(&rx, LIMIT);
@@ -170,7 +177,7 @@ fn every_failure_has_a_reason_and_leaves_no_file() {
 fn a_stalled_transfer_fails_but_a_slow_moving_one_finishes() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::new(tmp.path());
+    let mut config = config(tmp.path());
     config.stall_timeout = Duration::from_millis(500);
     let (engine, rx) = Engine::start(config).expect("start");
     // slow.png sends a piece every 150 ms: slower than nothing, faster than the watchdog.
@@ -193,7 +200,7 @@ fn existing_files_are_never_overwritten() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
     fs::write(tmp.path().join("cat.png"), b"mine").expect("write");
-    let (engine, rx) = Engine::start(Config::new(tmp.path())).expect("start");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     engine.add(urls(&server, &["/a/cat.png"]));
     until_idle(&rx, LIMIT);
     engine.add(urls(&server, &["/b/cat.png"]));
@@ -215,7 +222,7 @@ fn per_host_limit_caps_parallel_requests() {
     })
     .expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::new(tmp.path());
+    let mut config = config(tmp.path());
     config.jobs = 8;
     config.per_host = 2;
     let (engine, rx) = Engine::start(config).expect("start");
@@ -232,7 +239,7 @@ fn per_host_limit_caps_parallel_requests() {
 fn cancelling_stops_queued_and_running_items_and_keeps_nothing() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::new(tmp.path());
+    let mut config = config(tmp.path());
     config.jobs = 1;
     let (engine, rx) = Engine::start(config).expect("start");
     let ids = engine.add(urls(&server, &["/hang.png", "/img/7.png"]));

@@ -482,6 +482,12 @@ impl eframe::App for PixgrabApp {
                     slot.handle.cancel_all();
                 }
             }
+            Some(QueueAction::Resume) => {
+                self.model.paused = None;
+                for slot in &self.engines {
+                    slot.handle.resume();
+                }
+            }
             None => {}
         }
         self.stats.ui_times.push(started.elapsed());

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pixgrab::sniff::ImageFormat;
 use pixgrab::thumbs::Thumbnail;
@@ -80,6 +80,8 @@ pub(crate) struct ItemView {
     pub(crate) format: Option<ImageFormat>,
     pub(crate) dimensions: Option<(u32, u32)>,
     pub(crate) thumb: ThumbSlot,
+    /// Why the item is waiting again ("HTTP 503; attempt 2 in 1 s").
+    pub(crate) note: Option<String>,
 }
 
 /// Counts by state, kept up to date on every transition.
@@ -110,11 +112,17 @@ pub(crate) struct Model {
     batch_bytes: u64,
     /// Items of the current batch that have settled.
     batch_finished: usize,
+    /// Set when an engine paused (disk trouble); cleared when the user resumes.
+    pub(crate) paused: Option<String>,
 }
 
 impl Model {
     /// Applies one engine event from engine number `engine`.
     pub(crate) fn apply(&mut self, engine: usize, event: Event, now: Instant) {
+        if let Event::Paused { reason } = &event {
+            self.paused = Some(reason.clone());
+            return;
+        }
         if let Event::Queued { id, url } = event {
             self.queued(engine, id, url, now);
             return;
@@ -126,6 +134,7 @@ impl Model {
         match event {
             Event::Started { total, .. } => {
                 self.items[idx].total = total;
+                self.items[idx].note = None;
                 self.set_state(idx, ItemState::Downloading);
             }
             Event::Progress { bytes, total, .. } => self.progress(idx, bytes, total, now),
@@ -163,7 +172,21 @@ impl Model {
                 self.items[idx].speed = 0.0;
                 self.set_state(idx, ItemState::Cancelled);
             }
-            Event::Queued { .. } | Event::Idle => {}
+            Event::Retrying {
+                attempt,
+                delay,
+                reason,
+                ..
+            } => {
+                let item = &mut self.items[idx];
+                item.speed = 0.0;
+                item.note = Some(format!(
+                    "{reason}; attempt {attempt} in {}",
+                    pixgrab::error::Secs(Duration::from_secs(delay.as_secs().max(1)))
+                ));
+                self.set_state(idx, ItemState::Queued);
+            }
+            Event::Queued { .. } | Event::Idle | Event::Paused { .. } => {}
         }
     }
 
@@ -196,6 +219,7 @@ impl Model {
             format: None,
             dimensions: None,
             thumb: ThumbSlot::Pending,
+            note: None,
         });
         self.counts.queued += 1;
     }

@@ -12,6 +12,8 @@ pub(crate) enum QueueAction {
     Cancel(usize),
     /// Cancel everything queued or running.
     CancelAll,
+    /// Start downloads again after a pause.
+    Resume,
 }
 
 const ROW_HEIGHT: f32 = 40.0;
@@ -25,6 +27,17 @@ pub(crate) fn overall_ui(ui: &mut egui::Ui, model: &Model, now: Instant) -> Opti
     }
     let finished = c.done + c.failed + c.cancelled;
     let mut action = None;
+    if let Some(reason) = &model.paused {
+        ui.horizontal(|ui| {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("Downloads paused: {reason}"),
+            );
+            if ui.button("Resume").clicked() {
+                action = Some(QueueAction::Resume);
+            }
+        });
+    }
     ui.horizontal(|ui| {
         let fraction = finished as f32 / total as f32;
         let text = if model.is_idle() {
