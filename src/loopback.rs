@@ -60,6 +60,8 @@ pub enum Behaviour {
     },
     /// Close the connection without answering.
     Drop,
+    /// Send no Content-Length; the body ends when the connection closes.
+    NoLength,
 }
 
 /// A response to send.
@@ -111,6 +113,33 @@ impl Response {
     pub fn behaving(mut self, behaviour: Behaviour) -> Self {
         self.behaviour = behaviour;
         self
+    }
+
+    /// `body` with an ETag, honouring `Range: bytes=N-` (and `If-Range`) like a real
+    /// static file server: `206 Partial Content` when the validator matches, else `200`.
+    pub fn ranged(request: &Request, content_type: &str, body: &Arc<[u8]>, etag: &str) -> Self {
+        let range_start = request
+            .header("range")
+            .and_then(|r| r.strip_prefix("bytes="))
+            .and_then(|r| r.strip_suffix('-'))
+            .and_then(|n| n.parse::<usize>().ok());
+        let validator_ok = request.header("if-range").is_none_or(|v| v == etag);
+        match range_start {
+            Some(start) if validator_ok && start < body.len() => Self {
+                status: 206,
+                headers: vec![
+                    ("Content-Type".into(), content_type.into()),
+                    ("ETag".into(), etag.into()),
+                    (
+                        "Content-Range".into(),
+                        format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
+                    ),
+                ],
+                body: Arc::from(&body[start..]),
+                behaviour: Behaviour::Normal,
+            },
+            _ => Self::ok(content_type, body.clone()).with_header("ETag", etag),
+        }
     }
 }
 
@@ -334,7 +363,11 @@ fn send_response(
     for (k, v) in &response.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
+    if matches!(response.behaviour, Behaviour::NoLength) {
+        head.push_str("Connection: close\r\n\r\n");
+    } else {
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
+    }
     stream.write_all(head.as_bytes())?;
     if request.method.eq_ignore_ascii_case("HEAD") {
         return Ok(true);
@@ -344,6 +377,10 @@ fn send_response(
         Behaviour::Normal | Behaviour::Drop => {
             write_paced(stream, shared, body)?;
             Ok(true)
+        }
+        Behaviour::NoLength => {
+            write_paced(stream, shared, body)?;
+            Ok(false)
         }
         Behaviour::Truncate { send } => {
             write_paced(stream, shared, &body[..(*send).min(body.len())])?;

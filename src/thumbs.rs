@@ -75,8 +75,32 @@ pub fn make_thumbnail(
         let mut reader = ImageReader::with_format(reader, decoder_format);
         reader.limits(limits());
         let image = decode_oriented(reader)?;
+        // The JPEG decoder fills a cut-off scan with grey instead of failing: a file
+        // without its end-of-image marker is truncated.
+        if format == ImageFormat::Jpeg && !has_jpeg_end(path) {
+            return Err(ThumbError::Truncated);
+        }
         Ok(shrink(&image, max_side))
     })
+}
+
+/// True when the last 64 KiB of a JPEG file hold an end-of-image marker (`FF D9`).
+/// Inside entropy-coded data every `FF` is followed by `00` or a restart marker, so
+/// `FF D9` near the end means the scan finished (trailing junk after it is common).
+fn has_jpeg_end(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let Ok(len) = file.seek(SeekFrom::End(0)) else {
+        return false;
+    };
+    let tail = len.min(64 * 1024);
+    let mut buf = Vec::with_capacity(tail as usize);
+    if file.seek(SeekFrom::Start(len - tail)).is_err() || file.read_to_end(&mut buf).is_err() {
+        return false;
+    }
+    buf.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// Decodes a thumbnail that Pixgrab itself wrote to its cache.
@@ -113,6 +137,12 @@ fn decode_oriented<R: std::io::BufRead + std::io::Seek>(
     reader: ImageReader<R>,
 ) -> Result<DynamicImage, ThumbError> {
     let mut decoder = reader.into_decoder().map_err(classify)?;
+    // Refuse before allocating: not every decoder charges its output buffer to the
+    // limits, and a few hundred bytes of PNG can claim gigabytes of pixels.
+    let (w, h) = decoder.dimensions();
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err(ThumbError::TooLarge(format!("{w}x{h} pixels")));
+    }
     let orientation = decoder.orientation().ok();
     let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
     if let Some(orientation) = orientation {
@@ -156,7 +186,7 @@ fn classify(error: ImageError) -> ThumbError {
         ImageError::IoError(e) => ThumbError::Io(e.to_string()),
         ImageError::Unsupported(e) => ThumbError::Corrupt(e.to_string()),
         other => {
-            let text = other.to_string();
+            let text = other.to_string().trim().to_string();
             let lower = text.to_ascii_lowercase();
             if [
                 "eof",

@@ -1,0 +1,112 @@
+//! Property tests (a fuzzing stand-in that runs in CI): for arbitrary input the name
+//! sanitiser stays inside the folder and within every platform's rules, and URL intake
+//! never panics and only ever accepts what it should.
+
+use std::path::{Component, Path};
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use pixgrab::headers::content_disposition_filename;
+use pixgrab::intake;
+use pixgrab::naming::{self, MAX_NAME_BYTES};
+use proptest::prelude::*;
+use unicode_normalization::UnicodeNormalization;
+use url::Url;
+
+const RESERVED: &[&str] = &[
+    "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7",
+    "com8", "com9", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// Every rule a file name must meet on Linux, macOS and Windows.
+fn assert_portable(name: &str) -> Result<(), TestCaseError> {
+    prop_assert!(!name.is_empty());
+    prop_assert!(name.len() + ".part".len() <= 255, "{} bytes", name.len());
+    prop_assert!(name.len() <= MAX_NAME_BYTES);
+    let mut components = Path::new(name).components();
+    prop_assert!(
+        matches!(components.next(), Some(Component::Normal(_))),
+        "{name:?}"
+    );
+    prop_assert!(
+        components.next().is_none(),
+        "{name:?} has several components"
+    );
+    prop_assert!(!name.starts_with('.'), "{name:?} is hidden or a parent");
+    prop_assert!(!name.ends_with(['.', ' ']), "{name:?}");
+    for c in name.chars() {
+        prop_assert!(!c.is_control(), "{name:?}");
+        prop_assert!(
+            !matches!(c, '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*'),
+            "{name:?}"
+        );
+        prop_assert!(
+            !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+            "{name:?}"
+        );
+    }
+    let device = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_ascii_lowercase();
+    prop_assert!(!RESERVED.contains(&device.as_str()), "{name:?}");
+    prop_assert_eq!(name.nfc().collect::<String>(), name.to_string());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 3000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn any_text_becomes_a_portable_name(raw in any::<String>(), n in 1u32..100_000, ext in "(jpg|png|gif|webp|tiff)") {
+        let stem = naming::sanitize_stem(&raw);
+        assert_portable(&naming::numbered(&stem, n, &ext))?;
+        assert_portable(&format!("{stem}.{ext}"))?;
+    }
+
+    #[test]
+    fn any_url_path_becomes_a_portable_name(segments in proptest::collection::vec(any::<String>(), 0..4), query in proptest::option::of(any::<String>())) {
+        let path: Vec<String> = segments.iter().map(|s| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()).collect();
+        let mut url = format!("https://example.org/{}", path.join("/"));
+        if let Some(q) = query {
+            url.push('?');
+            url.push_str(&utf8_percent_encode(&q, NON_ALPHANUMERIC).to_string());
+        }
+        let url = Url::parse(&url).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        assert_portable(&naming::numbered(&naming::stem_from_url(&url), 2, "jpg"))?;
+    }
+
+    #[test]
+    fn content_disposition_never_yields_a_path(value in any::<String>()) {
+        if let Some(name) = content_disposition_filename(&value) {
+            prop_assert!(!name.contains('/') && !name.contains('\\'), "{name:?}");
+            assert_portable(&naming::numbered(&naming::stem_from_file_name(&name), 1, "png"))?;
+        }
+    }
+
+    #[test]
+    fn intake_never_panics_and_accepts_only_distinct_http_urls(text in any::<String>()) {
+        let got = intake::parse(&text);
+        for (i, url) in got.urls.iter().enumerate() {
+            prop_assert!(matches!(url.scheme(), "http" | "https"));
+            prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()));
+            prop_assert!(!got.urls[..i].contains(url), "duplicate {url}");
+        }
+        for rejected in &got.rejected {
+            prop_assert!(text.contains(&rejected.text), "{:?} is not from the input", rejected.text);
+        }
+    }
+
+    #[test]
+    fn intake_finds_urls_wherever_they_sit(prefix in "([a-z]{0,6}[ ,;(\\n\\t\"'<>]){0,3}", suffix in "[ ,;)\\n\\t\"'<>.!?]{0,12}", path in "[a-z0-9_/-]{1,20}") {
+        let url = format!("https://example.org/{path}.jpg");
+        let got = intake::parse(&format!("{prefix}{url}{suffix}"));
+        prop_assert_eq!(got.urls.len(), 1, "{:?}", got);
+        prop_assert_eq!(got.urls[0].as_str(), url.as_str());
+    }
+}
