@@ -635,3 +635,22 @@ fn an_unwritable_folder_fails_the_item_pauses_the_rest_and_resume_finishes_them(
     assert_eq!(done, 2);
     assert_eq!(image_files(&out_dir), ["1.png", "2.png"]);
 }
+
+#[test]
+fn a_refused_connection_is_retried_then_reported() {
+    // A port that nothing listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = config(tmp.path());
+    config.retries = 1;
+    let target = Url::parse(&format!("http://127.0.0.1:{port}/nobody.png")).expect("url");
+    let (events, ids, out) = run(config, vec![target]);
+    let reason = failure(&events, ids[0]).unwrap_or_default();
+    assert!(reason.starts_with("could not connect: "), "{reason}");
+    assert!(reason.to_ascii_lowercase().contains("refused"), "{reason}");
+    assert_eq!(retries(&events, ids[0]).len(), 1);
+    assert!(image_files(&out).is_empty());
+}
