@@ -18,6 +18,8 @@ use pixgrab::loopback::{Link, Response, Server};
 use sha2::{Digest, Sha256};
 
 struct Options {
+    /// URLs for the memory run (0 skips it).
+    memory: usize,
     photos: usize,
     small: usize,
     latency: Duration,
@@ -82,7 +84,51 @@ fn main() -> Result<()> {
         verify(&out, &corpus)?;
         report(label, elapsed, lower_bound, Some(sequential));
     }
+    if opts.memory > 0 {
+        for count in [100, opts.memory] {
+            let peak = peak_memory(tmp.path(), count)?;
+            println!(
+                "peak RSS of pixgrab get with {count:6} queued URLs: {:.1} MiB",
+                peak as f64 / 1024.0
+            );
+        }
+    }
     Ok(())
+}
+
+/// Runs `pixgrab get --json` on `count` URLs of tiny images (no latency) and returns
+/// the peak RSS it reports, in KiB.
+fn peak_memory(dir: &Path, count: usize) -> Result<u64> {
+    let tiny: Arc<[u8]> = Arc::from(noisy_jpeg(16, 16, 3)?);
+    let server = Server::start(move |_| Response::ok("image/jpeg", tiny.clone()))?;
+    let list = dir.join(format!("memory-{count}.txt"));
+    let urls: Vec<String> = (0..count)
+        .map(|n| server.url(&format!("/m/{n}.jpg")))
+        .collect();
+    std::fs::write(&list, urls.join("\n"))?;
+    let out = dir.join(format!("memory-{count}"));
+    let output = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+        .args(["get", "--json", "-j", "8", "--per-host", "8", "-i"])
+        .arg(&list)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .context("run pixgrab")?;
+    ensure!(
+        output.status.success(),
+        "pixgrab get failed: {}",
+        output.status
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout.lines().last().context("no output")?;
+    let value: serde_json::Value = serde_json::from_str(summary)?;
+    ensure!(
+        value["done"] == count,
+        "not every tiny image downloaded: {summary}"
+    );
+    value["peak_rss_kib"]
+        .as_u64()
+        .context("no peak_rss_kib in the summary")
 }
 
 fn report(label: &str, secs: f64, lower_bound: Option<f64>, baseline: Option<f64>) {
@@ -190,6 +236,7 @@ fn noisy_jpeg(width: u32, height: u32, seed: u32) -> Result<Vec<u8>> {
 
 fn parse_options() -> Result<Options> {
     let mut opts = Options {
+        memory: 10_000,
         photos: 40,
         small: 400,
         latency: Duration::from_millis(40),
@@ -201,6 +248,7 @@ fn parse_options() -> Result<Options> {
         match arg.as_str() {
             "--photos" => opts.photos = value()?.parse()?,
             "--small" => opts.small = value()?.parse()?,
+            "--memory" => opts.memory = value()?.parse()?,
             "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),
             "--mbps" => {
                 let mb: f64 = value()?.parse()?;

@@ -316,7 +316,10 @@ impl Output {
             }
             Self::Json { stdout } => line(
                 stdout,
-                &json!({"event": "summary", "done": tally.done, "failed": tally.failed, "bytes": tally.done_bytes}),
+                &json!({
+                    "event": "summary", "done": tally.done, "failed": tally.failed,
+                    "bytes": tally.done_bytes, "peak_rss_kib": crate::peak_rss_kib(),
+                }),
             ),
         }
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod thumbs_cmd;
 mod ui;
 
 /// Download many images at once and watch their thumbnails arrive.
@@ -33,12 +34,15 @@ struct Args {
 enum Command {
     /// Download images without a window.
     Get(cli::GetArgs),
+    /// Make thumbnails of image files already on disk.
+    Thumbs(thumbs_cmd::ThumbsArgs),
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Some(Command::Get(get)) => cli::run(&get),
+        Some(Command::Thumbs(args)) => thumbs_cmd::run(&args),
         None => {
             let autorun = args.autorun_screenshot.is_some();
             let options = ui::UiOptions {
@@ -59,4 +63,13 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The process's peak resident memory in KiB (Linux only; `None` elsewhere).
+pub(crate) fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -155,6 +155,17 @@ impl OutputDir {
     }
 }
 
+impl OutputDir {
+    /// Writes a complete file as `STEM.EXT` (or `STEM (n).EXT`), through a part file,
+    /// so the final name never holds partial content. Returns the final path.
+    pub fn write_new(&self, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+        use std::io::Write;
+        let mut part = self.create_part(stem, ext)?;
+        part.file.write_all(bytes)?;
+        self.commit(part, stem, ext)
+    }
+}
+
 impl PartFile {
     /// Where the part file lives.
     pub fn path(&self) -> &Path {

@@ -10,9 +10,11 @@ use std::io::{BufReader, Cursor};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use crate::error::ThumbError;
+use crate::jpeg_scaled::{self, Scaled};
 use crate::sniff::ImageFormat;
 
 /// The default longest side of a thumbnail, in pixels.
@@ -72,15 +74,36 @@ pub fn make_thumbnail(
     let file = File::open(path).map_err(|e| ThumbError::Io(e.to_string()))?;
     let reader = BufReader::with_capacity(256 * 1024, file);
     guarded(|| {
-        let mut reader = ImageReader::with_format(reader, decoder_format);
-        reader.limits(limits());
-        let image = decode_oriented(reader)?;
-        // The JPEG decoder fills a cut-off scan with grey instead of failing: a file
+        // JPEG decoders fill a cut-off scan with grey instead of failing: a file
         // without its end-of-image marker is truncated.
         if format == ImageFormat::Jpeg && !has_jpeg_end(path) {
             return Err(ThumbError::Truncated);
         }
-        Ok(shrink(&image, max_side))
+        // JPEG: decode at 1/2, 1/4 or 1/8 size straight from the DCT, then shrink the
+        // small result and rotate the thumbnail (cheap at that size).
+        if format == ImageFormat::Jpeg {
+            match jpeg_scaled::decode(path, max_side) {
+                Scaled::Decoded(image, orientation) => {
+                    let mut small = shrink_image(image, max_side);
+                    if let Some(orientation) = orientation {
+                        small.apply_orientation(orientation);
+                    }
+                    return Ok(to_thumbnail(small));
+                }
+                Scaled::TooLarge(w, h) => {
+                    return Err(ThumbError::TooLarge(format!("{w}x{h} pixels")));
+                }
+                Scaled::Unsupported => {}
+            }
+        }
+        let mut reader = ImageReader::with_format(reader, decoder_format);
+        reader.limits(limits());
+        let (image, orientation) = decode_with_orientation(reader)?;
+        let mut small = shrink_image(image, max_side);
+        if let Some(orientation) = orientation {
+            small.apply_orientation(orientation);
+        }
+        Ok(to_thumbnail(small))
     })
 }
 
@@ -133,9 +156,9 @@ pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), Th
     Ok((ext, out.into_inner()))
 }
 
-fn decode_oriented<R: std::io::BufRead + std::io::Seek>(
+fn decode_with_orientation<R: std::io::BufRead + std::io::Seek>(
     reader: ImageReader<R>,
-) -> Result<DynamicImage, ThumbError> {
+) -> Result<(DynamicImage, Option<Orientation>), ThumbError> {
     let mut decoder = reader.into_decoder().map_err(classify)?;
     // Refuse before allocating: not every decoder charges its output buffer to the
     // limits, and a few hundred bytes of PNG can claim gigabytes of pixels.
@@ -144,19 +167,50 @@ fn decode_oriented<R: std::io::BufRead + std::io::Seek>(
         return Err(ThumbError::TooLarge(format!("{w}x{h} pixels")));
     }
     let orientation = decoder.orientation().ok();
-    let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
-    if let Some(orientation) = orientation {
-        image.apply_orientation(orientation);
-    }
-    Ok(image)
+    let image = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    Ok((image, orientation))
 }
 
-fn shrink(image: &DynamicImage, max_side: u32) -> Thumbnail {
+/// Shrinks `image` to fit a `max_side` box, keeping its aspect ratio, with a SIMD
+/// Lanczos3 resize (fast_image_resize). Smaller images are returned as they are.
+fn shrink_image(image: DynamicImage, max_side: u32) -> DynamicImage {
+    use fast_image_resize::{
+        FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image,
+    };
     let max_side = max_side.max(1);
-    if image.width() <= max_side && image.height() <= max_side {
-        return to_thumbnail(image.clone());
+    let (w, h) = (image.width(), image.height());
+    if w <= max_side && h <= max_side {
+        return image;
     }
-    to_thumbnail(image.thumbnail(max_side, max_side))
+    let scale = f64::from(max_side) / f64::from(w.max(h));
+    let tw = ((f64::from(w) * scale).round() as u32).clamp(1, max_side);
+    let th = ((f64::from(h) * scale).round() as u32).clamp(1, max_side);
+    let (pixel_type, source, rebuild): (
+        PixelType,
+        Vec<u8>,
+        fn(u32, u32, Vec<u8>) -> Option<DynamicImage>,
+    ) = match image {
+        DynamicImage::ImageLuma8(buf) => (PixelType::U8, buf.into_raw(), |w, h, v| {
+            image::GrayImage::from_raw(w, h, v).map(DynamicImage::ImageLuma8)
+        }),
+        DynamicImage::ImageRgb8(buf) => (PixelType::U8x3, buf.into_raw(), |w, h, v| {
+            image::RgbImage::from_raw(w, h, v).map(DynamicImage::ImageRgb8)
+        }),
+        other => (PixelType::U8x4, other.into_rgba8().into_raw(), |w, h, v| {
+            image::RgbaImage::from_raw(w, h, v).map(DynamicImage::ImageRgba8)
+        }),
+    };
+    let resized = Image::from_vec_u8(w, h, source, pixel_type)
+        .ok()
+        .and_then(|src| {
+            let mut dst = Image::new(tw, th, pixel_type);
+            let options =
+                ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+            Resizer::new().resize(&src, &mut dst, &options).ok()?;
+            rebuild(tw, th, dst.into_vec())
+        });
+    // A resize that cannot fail for matching buffers; an empty thumbnail if it somehow does.
+    resized.unwrap_or_else(|| DynamicImage::new_rgba8(tw, th))
 }
 
 fn to_thumbnail(image: DynamicImage) -> Thumbnail {
@@ -228,6 +282,52 @@ mod tests {
         assert_eq!(dimensions(&path, ImageFormat::Png), Some((1000, 500)));
         let small = make_thumbnail(&path, ImageFormat::Png, 2000)?;
         assert_eq!((small.width, small.height), (1000, 500));
+        Ok(())
+    }
+
+    /// A JPEG whose EXIF says "rotate 90° clockwise" (orientation 6).
+    fn rotated_jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, _| image::Rgb([(x % 256) as u8, 50, 90]));
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .expect("encode");
+        let jpeg = jpeg.into_inner();
+        let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec(); // header, IFD at 8, one entry
+        tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]); // Orientation = 6
+        tiff.extend_from_slice(&[0, 0, 0, 0]); // no next IFD
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn jpeg_thumbnails_follow_exif_orientation() -> Result<(), ThumbError> {
+        let dir = tempfile::tempdir().map_err(|e| ThumbError::Io(e.to_string()))?;
+        let path = dir.path().join("rotated.jpg");
+        std::fs::write(&path, rotated_jpeg(400, 200)).map_err(|e| ThumbError::Io(e.to_string()))?;
+        let t = make_thumbnail(&path, ImageFormat::Jpeg, 64)?;
+        assert_eq!((t.width, t.height), (32, 64));
+        Ok(())
+    }
+
+    #[test]
+    fn large_jpegs_are_decoded_scaled_and_fit_the_box() -> Result<(), ThumbError> {
+        let dir = tempfile::tempdir().map_err(|e| ThumbError::Io(e.to_string()))?;
+        let path = dir.path().join("big.jpg");
+        let img = image::RgbImage::from_fn(2000, 1500, |x, y| {
+            image::Rgb([(x / 8) as u8, (y / 6) as u8, 128])
+        });
+        img.save(&path).map_err(|e| ThumbError::Io(e.to_string()))?;
+        let t = make_thumbnail(&path, ImageFormat::Jpeg, 256)?;
+        assert_eq!((t.width, t.height), (256, 192));
+        // The gradient survives: left is darker than right in the red channel.
+        let red = |x: usize| t.rgba[(96 * 256 + x) * 4];
+        assert!(red(10) < red(240), "{} vs {}", red(10), red(240));
         Ok(())
     }
 

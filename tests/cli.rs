@@ -130,3 +130,33 @@ fn no_valid_url_is_a_usage_error() {
         String::from_utf8_lossy(&missing.stderr).contains("cannot read /definitely/not/here.txt")
     );
 }
+
+#[test]
+fn thumbs_makes_one_thumbnail_per_image_and_names_the_rest() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    fs::create_dir_all(&input).expect("mkdir");
+    fs::write(input.join("wide.png"), support::png(600, 300, 1)).expect("write");
+    fs::write(input.join("photo.jpg"), support::jpeg(800, 600, 2)).expect("write");
+    fs::write(input.join("notes.txt"), b"not an image").expect("write");
+    let out = tmp.path().join("thumbs");
+    let run = pixgrab(&[
+        "thumbs",
+        "--size",
+        "128",
+        "-o",
+        out.to_str().expect("utf8"),
+        input.to_str().expect("utf8"),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("notes.txt: not an image (got text)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Made 2 of 3 thumbnails"), "{stderr}");
+    let wide = image::open(out.join("wide.jpg")).expect("wide thumbnail");
+    assert_eq!((wide.width(), wide.height()), (128, 64));
+    let photo = image::open(out.join("photo.jpg")).expect("photo thumbnail");
+    assert_eq!((photo.width(), photo.height()), (128, 96));
+}

@@ -385,7 +385,7 @@ impl PixgrabApp {
             summary(cpu_ms),
             self.model.items.len(),
             self.gallery.texture_count(),
-            peak_rss().map_or_else(
+            crate::peak_rss_kib().map_or_else(
                 || "unknown".to_string(),
                 |kb| format!("{:.0} MiB", kb as f64 / 1024.0)
             ),
@@ -524,13 +524,4 @@ fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> anyhow::Result<
         .ok_or_else(|| anyhow::anyhow!("screenshot has the wrong size"))?;
     buffer.save(path)?;
     Ok(())
-}
-
-/// The process's peak resident memory in KiB (Linux only).
-pub(crate) fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

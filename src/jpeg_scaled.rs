@@ -1,0 +1,84 @@
+//! JPEG decoded at reduced size: the DCT-domain scaling (1/2, 1/4, 1/8) that
+//! libjpeg-turbo and vipsthumbnail use for thumbnails. A 4000x3000 photo bound for a
+//! 256 px thumbnail is decoded straight to 500x375, skipping most of the inverse DCT,
+//! upsampling and colour conversion work.
+//!
+//! Anything this path does not handle (CMYK, 16-bit, decoder errors) returns
+//! [`Scaled::Unsupported`] and the caller falls back to the full decoder.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use image::DynamicImage;
+use image::metadata::Orientation;
+
+use crate::thumbs::{MAX_DECODE_BYTES, MAX_SIDE};
+
+/// The outcome of a scaled decode.
+pub(crate) enum Scaled {
+    /// Pixels at reduced size, and the EXIF orientation to apply.
+    Decoded(DynamicImage, Option<Orientation>),
+    /// The image is larger than the decode limits allow.
+    TooLarge(u32, u32),
+    /// Not for this path: use the full decoder.
+    Unsupported,
+}
+
+/// Decodes `path` at the smallest DCT scale whose result still covers `max_side`
+/// on its long side.
+pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
+    let Ok(file) = File::open(path) else {
+        return Scaled::Unsupported;
+    };
+    let mut decoder = jpeg_decoder::Decoder::new(BufReader::with_capacity(256 * 1024, file));
+    decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODE_BYTES).unwrap_or(usize::MAX));
+    if decoder.read_info().is_err() {
+        return Scaled::Unsupported;
+    }
+    let Some(info) = decoder.info() else {
+        return Scaled::Unsupported;
+    };
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    if w == 0 || h == 0 {
+        return Scaled::Unsupported;
+    }
+    if w > MAX_SIDE || h > MAX_SIDE {
+        return Scaled::TooLarge(w, h);
+    }
+    if !matches!(
+        info.pixel_format,
+        jpeg_decoder::PixelFormat::L8 | jpeg_decoder::PixelFormat::RGB24
+    ) {
+        return Scaled::Unsupported;
+    }
+    let long = w.max(h);
+    let want = |side: u32| -> u16 {
+        let scaled = (u64::from(side) * u64::from(max_side)).div_ceil(u64::from(long));
+        u16::try_from(scaled.max(1)).unwrap_or(u16::MAX)
+    };
+    if decoder.scale(want(w), want(h)).is_err() {
+        return Scaled::Unsupported;
+    }
+    let Ok(pixels) = decoder.decode() else {
+        return Scaled::Unsupported;
+    };
+    let Some(info) = decoder.info() else {
+        return Scaled::Unsupported;
+    };
+    let (sw, sh) = (u32::from(info.width), u32::from(info.height));
+    let image = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageLuma8)
+        }
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageRgb8)
+        }
+        _ => None,
+    };
+    let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk);
+    match image {
+        Some(image) => Scaled::Decoded(image, orientation),
+        None => Scaled::Unsupported,
+    }
+}
