@@ -171,6 +171,9 @@ fn decode_with_orientation<R: std::io::BufRead + std::io::Seek>(
     Ok((image, orientation))
 }
 
+/// Turns resized raw pixels back into an image of the same kind.
+type Rebuild = fn(u32, u32, Vec<u8>) -> Option<DynamicImage>;
+
 /// Shrinks `image` to fit a `max_side` box, keeping its aspect ratio, with a SIMD
 /// Lanczos3 resize (fast_image_resize). Smaller images are returned as they are.
 fn shrink_image(image: DynamicImage, max_side: u32) -> DynamicImage {
@@ -185,11 +188,7 @@ fn shrink_image(image: DynamicImage, max_side: u32) -> DynamicImage {
     let scale = f64::from(max_side) / f64::from(w.max(h));
     let tw = ((f64::from(w) * scale).round() as u32).clamp(1, max_side);
     let th = ((f64::from(h) * scale).round() as u32).clamp(1, max_side);
-    let (pixel_type, source, rebuild): (
-        PixelType,
-        Vec<u8>,
-        fn(u32, u32, Vec<u8>) -> Option<DynamicImage>,
-    ) = match image {
+    let (pixel_type, source, rebuild): (PixelType, Vec<u8>, Rebuild) = match image {
         DynamicImage::ImageLuma8(buf) => (PixelType::U8, buf.into_raw(), |w, h, v| {
             image::GrayImage::from_raw(w, h, v).map(DynamicImage::ImageLuma8)
         }),
