@@ -26,8 +26,27 @@ pub(crate) enum Scaled {
 }
 
 /// Decodes `path` at the smallest DCT scale whose result still covers `max_side`
-/// on its long side.
+/// on its long side: the DC-only decoder when 1/8 is enough, else jpeg-decoder's
+/// scaled IDCT.
 pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
+    if let Ok(data) = std::fs::read(path)
+        && let Some(image) = crate::jpeg_dc::decode(&data, max_side)
+    {
+        let (w, h) = (image.width, image.height);
+        let built = if image.channels == 1 {
+            image::GrayImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageLuma8)
+        } else {
+            image::RgbImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageRgb8)
+        };
+        if let Some(built) = built {
+            let orientation = crate::jpeg_dc::exif(&data).and_then(Orientation::from_exif_chunk);
+            return Scaled::Decoded(built, orientation);
+        }
+    }
+    decode_scaled_idct(path, max_side)
+}
+
+fn decode_scaled_idct(path: &Path, max_side: u32) -> Scaled {
     let Ok(file) = File::open(path) else {
         return Scaled::Unsupported;
     };

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fetch;
 pub mod headers;
 pub mod intake;
+mod jpeg_dc;
 mod jpeg_scaled;
 pub mod loopback;
 pub mod naming;
