@@ -482,7 +482,7 @@ fn decode_scan(
         let stride = mcux * c.h;
         for by in 0..bh {
             for bx in 0..bw {
-                if restart_interval > 0 && done > 0 && done % restart_interval == 0 {
+                if restart_interval > 0 && done > 0 && done.is_multiple_of(restart_interval) {
                     bits.restart();
                     pred.iter_mut().for_each(|p| *p = 0);
                 }
@@ -494,7 +494,7 @@ fn decode_scan(
     }
     for my in 0..mcuy {
         for mx in 0..mcux {
-            if restart_interval > 0 && done > 0 && done % restart_interval == 0 {
+            if restart_interval > 0 && done > 0 && done.is_multiple_of(restart_interval) {
                 bits.restart();
                 pred.iter_mut().for_each(|p| *p = 0);
             }
