@@ -29,7 +29,11 @@ pub(crate) enum Scaled {
 /// on its long side: the DC-only decoder when 1/8 is enough, else jpeg-decoder's
 /// scaled IDCT.
 pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
-    if let Ok(data) = std::fs::read(path)
+    // The DC decoder works on the file in memory; beyond this size, stream instead.
+    const MAX_IN_MEMORY: u64 = 128 * 1024 * 1024;
+    let small_enough = std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_IN_MEMORY);
+    if small_enough
+        && let Ok(data) = std::fs::read(path)
         && let Some(image) = crate::jpeg_dc::decode(&data, max_side)
     {
         let (w, h) = (image.width, image.height);
