@@ -18,6 +18,7 @@ fn main() -> Result<()> {
     let mut threads = 2usize;
     let mut side = 256u32;
     let mut runs = 3usize;
+    let mut keep: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().context("missing value");
@@ -26,12 +27,16 @@ fn main() -> Result<()> {
             "--threads" => threads = value()?.parse()?,
             "--side" => side = value()?.parse()?,
             "--runs" => runs = value()?.parse()?,
+            // Write the corpus here (kept) instead of a temporary folder, e.g. for profiling.
+            "--keep" => keep = Some(PathBuf::from(value()?)),
             _ => {}
         }
     }
     let tmp = tempfile::tempdir()?;
+    let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
     let started = Instant::now();
-    let files = corpus(tmp.path(), photos)?;
+    let files = corpus(&dir, photos)?;
     let bytes: u64 = files
         .iter()
         .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))

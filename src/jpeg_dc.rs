@@ -133,6 +133,19 @@ impl<'a> Bits<'a> {
     }
 
     fn fill(&mut self) {
+        // Fast path: the next whole bytes hold no 0xFF, so no stuffing and no marker.
+        let room = (64u32.saturating_sub(self.count) / 8) as usize;
+        if !self.at_marker
+            && let Some(chunk) = self.data.get(self.pos..self.pos + room)
+            && !chunk.contains(&0xFF)
+        {
+            for &b in chunk {
+                self.acc |= u64::from(b) << (56 - self.count);
+                self.count += 8;
+            }
+            self.pos += room;
+            return;
+        }
         while self.count <= 56 {
             let mut byte = 0u8;
             if !self.at_marker {
@@ -440,8 +453,8 @@ fn decode_scan(
             let (ci, _, _) = scan[k];
             let (dct, act) = tables[k];
             let size = bits.symbol(dct)?;
-            pred[ci] += bits.receive_extend(size);
-            *dc[ci].get_mut(block)? = pred[ci] << al;
+            pred[ci] = pred[ci].wrapping_add(bits.receive_extend(size));
+            *dc[ci].get_mut(block)? = pred[ci].wrapping_shl(al);
             if let Some(act) = act {
                 // Hot loop: one refill check per coefficient, then the code and its
                 // magnitude bits are skipped without further checks (a refill leaves more
@@ -525,28 +538,36 @@ fn compose(
     let (hmax, vmax) = max_sampling(comps);
     let mcux = w.div_ceil(8 * hmax);
     let (ow, oh) = (w.div_ceil(8), h.div_ceil(8));
-    let sample = |ci: usize, x: usize, y: usize| -> f32 {
+    // Fixed point, 16 fractional bits: value = DC * q / 8 + 128.
+    let sample = |ci: usize, x: usize, y: usize| -> i64 {
         let c = comps[ci];
         let bx = x * c.h / hmax;
         let by = y * c.v / vmax;
-        let q = f32::from(quant[c.tq][0]);
-        let coef = dc[ci].get(by * mcux * c.h + bx).copied().unwrap_or(0) as f32;
-        coef * q / 8.0 + 128.0
+        let q = i64::from(quant[c.tq][0]);
+        let coef = i64::from(dc[ci].get(by * mcux * c.h + bx).copied().unwrap_or(0));
+        // Real DC values are within ±2^15; clamping keeps mangled ones from overflowing.
+        ((coef * q).clamp(-(1 << 24), 1 << 24) << 13) + (128 << 16)
     };
     let channels = if comps.len() == 3 { 3 } else { 1 };
     let mut pixels = Vec::with_capacity(ow * oh * channels);
-    let clamp = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+    let clamp = |v: i64| ((v + (1 << 15)) >> 16).clamp(0, 255) as u8;
+    // JFIF YCbCr -> RGB coefficients in 16.16 fixed point.
+    const CR_R: i64 = 91_881; // 1.402
+    const CB_G: i64 = 22_554; // 0.344136
+    const CR_G: i64 = 46_802; // 0.714136
+    const CB_B: i64 = 116_130; // 1.772
     for y in 0..oh {
         for x in 0..ow {
             let yy = sample(0, x, y);
             if channels == 1 {
                 pixels.push(clamp(yy));
             } else {
-                let cb = sample(1, x, y) - 128.0;
-                let cr = sample(2, x, y) - 128.0;
-                pixels.push(clamp(yy + 1.402 * cr));
-                pixels.push(clamp(yy - 0.344_136 * cb - 0.714_136 * cr));
-                pixels.push(clamp(yy + 1.772 * cb));
+                // Samples are clamped to ±2^37, so these products stay inside i64.
+                let cb = sample(1, x, y) - (128 << 16);
+                let cr = sample(2, x, y) - (128 << 16);
+                pixels.push(clamp(yy + ((CR_R * cr) >> 16)));
+                pixels.push(clamp(yy - ((CB_G * cb + CR_G * cr) >> 16)));
+                pixels.push(clamp(yy + ((CB_B * cb) >> 16)));
             }
         }
     }
