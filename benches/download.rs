@@ -18,6 +18,8 @@ use pixgrab::loopback::{Link, Response, Server};
 use sha2::{Digest, Sha256};
 
 struct Options {
+    /// Time photos and small images separately.
+    split: bool,
     /// URLs for the memory run (0 skips it).
     memory: usize,
     photos: usize,
@@ -62,27 +64,64 @@ fn main() -> Result<()> {
                 b as f64 / 1e6
             )),
     );
-    let lower_bound = opts.bytes_per_sec.map(|b| total as f64 / b as f64);
-    if let Some(lb) = lower_bound {
-        println!("link lower bound (bytes / bandwidth): {lb:.2} s");
-    }
-
     let tmp = tempfile::tempdir()?;
-    let urls: Vec<String> = corpus.order.iter().map(|p| server.url(p)).collect();
-    let list = tmp.path().join("list.txt");
-    std::fs::write(&list, urls.join("\n"))?;
+    let sets: Vec<(&str, Vec<String>)> = if opts.split {
+        vec![
+            (
+                "photos",
+                corpus
+                    .order
+                    .iter()
+                    .filter(|p| p.starts_with("/photo"))
+                    .cloned()
+                    .collect(),
+            ),
+            (
+                "small images",
+                corpus
+                    .order
+                    .iter()
+                    .filter(|p| p.starts_with("/small"))
+                    .cloned()
+                    .collect(),
+            ),
+        ]
+    } else {
+        vec![("all", corpus.order.clone())]
+    };
+    for (name, paths) in sets {
+        let bytes: u64 = paths.iter().map(|p| corpus.files[p].len() as u64).sum();
+        let lower_bound = opts.bytes_per_sec.map(|b| bytes as f64 / b as f64);
+        println!(
+            "== {name}: {} files, {:.1} MB",
+            paths.len(),
+            bytes as f64 / 1e6
+        );
+        if let Some(lb) = lower_bound {
+            println!("link lower bound (bytes / bandwidth): {lb:.2} s");
+        }
+        let dir = tmp.path().join(name.replace(' ', "_"));
+        std::fs::create_dir_all(&dir)?;
+        let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+        let list = dir.join("list.txt");
+        std::fs::write(&list, urls.join("\n"))?;
 
-    let sequential = time(|| sequential(&urls, &tmp.path().join("seq")))?;
-    report("sequential (1 at a time)", sequential, lower_bound, None);
+        let sequential = time(|| sequential(&urls, &dir.join("seq")))?;
+        report("sequential (1 at a time)", sequential, lower_bound, None);
 
-    for (label, extra) in [
-        ("pixgrab get -j 8", &[][..]),
-        ("pixgrab get -j 8 --per-host 8", &["--per-host", "8"][..]),
-    ] {
-        let out = tmp.path().join(label.replace(' ', "_"));
-        let elapsed = time(|| run_pixgrab(&list, &out, extra))?;
-        verify(&out, &corpus)?;
-        report(label, elapsed, lower_bound, Some(sequential));
+        for (label, extra) in [
+            ("pixgrab get -j 8", &[][..]),
+            ("pixgrab get -j 8 --per-host 8", &["--per-host", "8"][..]),
+            (
+                "pixgrab get -j 32 --per-host 32",
+                &["-j", "32", "--per-host", "32"][..],
+            ),
+        ] {
+            let out = dir.join(label.replace(' ', "_"));
+            let elapsed = time(|| run_pixgrab(&list, &out, extra))?;
+            verify(&out, paths.iter().map(|p| (p, &corpus.files[p])))?;
+            report(label, elapsed, lower_bound, Some(sequential));
+        }
     }
     if opts.memory > 0 {
         for count in [100, opts.memory] {
@@ -169,7 +208,11 @@ fn run_pixgrab(list: &Path, out: &Path, extra: &[&str]) -> Result<()> {
         .arg(list)
         .arg("-o")
         .arg(out)
-        .args(["-j", "8"])
+        .args(if extra.contains(&"-j") {
+            &[][..]
+        } else {
+            &["-j", "8"][..]
+        })
         .args(extra)
         .status()
         .context("run pixgrab")?;
@@ -178,15 +221,17 @@ fn run_pixgrab(list: &Path, out: &Path, extra: &[&str]) -> Result<()> {
 }
 
 /// Every served file must be on disk, byte for byte, under its URL's name.
-fn verify(out: &Path, corpus: &Corpus) -> Result<()> {
-    for (path, body) in &corpus.files {
+fn verify<'a>(out: &Path, files: impl Iterator<Item = (&'a String, &'a Arc<[u8]>)>) -> Result<()> {
+    let mut count = 0;
+    for (path, body) in files {
+        count += 1;
         let name = path.trim_start_matches('/');
         let on_disk = std::fs::read(out.join(name)).with_context(|| format!("missing {name}"))?;
         if Sha256::digest(&on_disk) != Sha256::digest(&body[..]) {
             bail!("{name}: content differs from what was served");
         }
     }
-    println!("  verified {} files by SHA-256", corpus.files.len());
+    println!("  verified {count} files by SHA-256");
     Ok(())
 }
 
@@ -236,6 +281,7 @@ fn noisy_jpeg(width: u32, height: u32, seed: u32) -> Result<Vec<u8>> {
 
 fn parse_options() -> Result<Options> {
     let mut opts = Options {
+        split: false,
         memory: 10_000,
         photos: 40,
         small: 400,
@@ -249,6 +295,7 @@ fn parse_options() -> Result<Options> {
             "--photos" => opts.photos = value()?.parse()?,
             "--small" => opts.small = value()?.parse()?,
             "--memory" => opts.memory = value()?.parse()?,
+            "--split" => opts.split = true,
             "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),
             "--mbps" => {
                 let mb: f64 = value()?.parse()?;
