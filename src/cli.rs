@@ -42,6 +42,9 @@ pub(crate) struct GetArgs {
     /// Print one JSON object per event on stdout instead of the progress display.
     #[arg(long)]
     json: bool,
+    /// Flush every file to disk before it gets its final name (survives power loss; slower).
+    #[arg(long)]
+    fsync: bool,
 }
 
 /// Runs `pixgrab get` and returns the exit status.
@@ -67,6 +70,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     let mut config = Config::new(&args.out);
     config.jobs = usize::from(args.jobs);
     config.per_host = usize::from(args.per_host);
+    config.sync_files = args.fsync;
     let (engine, events) = Engine::start(config)?;
     let ids = engine.add(intake.urls.iter().cloned());
     let urls: HashMap<ItemId, Url> = ids.into_iter().zip(intake.urls.iter().cloned()).collect();

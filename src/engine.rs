@@ -50,6 +50,9 @@ pub struct Config {
     pub progress_interval: Duration,
     /// Threads for thumbnails; 0 means one per core.
     pub thumb_threads: usize,
+    /// Flush every file to the device before publishing it (survives power loss; off
+    /// by default, like browsers and curl, since it costs a disk round trip per file).
+    pub sync_files: bool,
     /// Further attempts after a retryable failure (connection trouble, stall, 5xx, 408, 429).
     pub retries: u32,
     /// First back-off; doubles with each attempt (with jitter), capped at 30 s.
@@ -73,6 +76,7 @@ impl Config {
             stall_timeout: Duration::from_secs(30),
             progress_interval: Duration::from_millis(200),
             thumb_threads: 0,
+            sync_files: false,
             retries: 4,
             retry_base: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(300),
@@ -263,10 +267,12 @@ impl Engine {
     /// Starts the worker threads. Events arrive on the returned receiver.
     pub fn start(config: Config) -> Result<(EngineHandle, Receiver<Event>), EngineError> {
         install_tls_provider();
-        let out = OutputDir::open(&config.out_dir).map_err(|source| EngineError::OutputDir {
-            path: config.out_dir.clone(),
-            source,
-        })?;
+        let out = OutputDir::open(&config.out_dir)
+            .map_err(|source| EngineError::OutputDir {
+                path: config.out_dir.clone(),
+                source,
+            })?
+            .with_sync(config.sync_files);
         let client = build_client(&config)?;
         let thumb_threads = match config.thumb_threads {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
