@@ -200,7 +200,9 @@ fn existing_files_are_never_overwritten() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
     fs::write(tmp.path().join("cat.png"), b"mine").expect("write");
-    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let mut config = config(tmp.path());
+    config.sync_files = true; // the --fsync path publishes the same way
+    let (engine, rx) = Engine::start(config).expect("start");
     engine.add(urls(&server, &["/a/cat.png"]));
     until_idle(&rx, LIMIT);
     engine.add(urls(&server, &["/b/cat.png"]));
