@@ -56,6 +56,10 @@ struct Component {
 #[derive(Clone)]
 struct Huffman {
     lookup: Vec<u16>, // (length << 8) | symbol, 0 = not in the fast table
+    /// For AC tables: (code length + magnitude bits) << 8 | coefficients to advance
+    /// (AC_EOB for end-of-block), 0 = not in the fast table. Lets the hot loop skip a
+    /// whole coefficient with one lookup.
+    ac_skip: Vec<u16>,
     maxcode: [i32; 18],
     valptr: [i32; 17],
     mincode: [i32; 17],
@@ -63,6 +67,9 @@ struct Huffman {
 }
 
 const FAST_BITS: usize = 10;
+
+/// `Huffman::ac_skip` marker for end-of-block.
+const AC_EOB: u16 = 0xFF;
 
 impl Huffman {
     fn new(counts: &[u8; 16], values: Vec<u8>) -> Option<Self> {
@@ -101,7 +108,24 @@ impl Huffman {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
+        let ac_skip = lookup
+            .iter()
+            .map(|&entry| {
+                if entry == 0 {
+                    return 0;
+                }
+                let (len, rs) = (entry >> 8, entry & 0xFF);
+                let (run, size) = (rs >> 4, rs & 15);
+                let advance = match (run, size) {
+                    (15, 0) => 16,
+                    (_, 0) => AC_EOB,
+                    (run, _) => run + 1,
+                };
+                ((len + size) << 8) | advance
+            })
+            .collect();
         Some(Self {
+            ac_skip,
             lookup,
             maxcode,
             valptr,
@@ -464,13 +488,17 @@ fn decode_scan(
                     if bits.count < 32 {
                         bits.fill();
                     }
-                    let fast = act.lookup[(bits.acc >> (64 - FAST_BITS)) as usize];
-                    let rs = if fast != 0 {
+                    let fast = act.ac_skip[(bits.acc >> (64 - FAST_BITS)) as usize];
+                    if fast != 0 {
+                        // At most 10 code bits + 15 magnitude bits, and 32 are buffered.
                         bits.skip(u32::from(fast >> 8));
-                        (fast & 0xFF) as u8
-                    } else {
-                        bits.symbol(act)?
-                    };
+                        match fast & 0xFF {
+                            AC_EOB => break,
+                            advance => i += usize::from(advance),
+                        }
+                        continue;
+                    }
+                    let rs = bits.symbol(act)?;
                     let (run, size) = (rs >> 4, rs & 15);
                     if size == 0 {
                         if run != 15 {
