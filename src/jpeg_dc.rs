@@ -157,18 +157,23 @@ impl<'a> Bits<'a> {
     }
 
     fn fill(&mut self) {
-        // Fast path: the next whole bytes hold no 0xFF, so no stuffing and no marker.
-        let room = (64u32.saturating_sub(self.count) / 8) as usize;
+        // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no marker), so take as
+        // many whole bytes as fit in one go.
         if !self.at_marker
-            && let Some(chunk) = self.data.get(self.pos..self.pos + room)
-            && !chunk.contains(&0xFF)
+            && let Some(next) = self.data.get(self.pos..self.pos + 8)
+            && let Ok(next) = <[u8; 8]>::try_from(next)
         {
-            for &b in chunk {
-                self.acc |= u64::from(b) << (56 - self.count);
-                self.count += 8;
+            let x = u64::from_be_bytes(next);
+            let y = !x; // a 0xFF byte in x is a zero byte in y
+            let has_ff = y.wrapping_sub(0x0101_0101_0101_0101) & !y & 0x8080_8080_8080_8080 != 0;
+            let take = (64u32.saturating_sub(self.count) / 8).min(8);
+            if !has_ff && take > 0 {
+                let v = if take == 8 { x } else { x >> (64 - 8 * take) };
+                self.acc |= v << (64 - self.count - 8 * take);
+                self.count += 8 * take;
+                self.pos += take as usize;
+                return;
             }
-            self.pos += room;
-            return;
         }
         while self.count <= 56 {
             let mut byte = 0u8;
