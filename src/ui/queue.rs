@@ -129,10 +129,11 @@ fn row_status_ui(ui: &mut egui::Ui, item: &super::model::ItemView) {
             ui.weak("cancelled");
         }
         ItemState::Queued => {
+            let text = item.note.as_deref().unwrap_or("waiting");
             ui.add(
                 egui::ProgressBar::new(0.0)
                     .desired_height(12.0)
-                    .text(egui::RichText::new("waiting").small()),
+                    .text(egui::RichText::new(text).small()),
             );
         }
         state => {

@@ -280,3 +280,73 @@ fn textures_past_the_budget_are_dropped_and_reloaded_from_the_cache_on_scroll() 
     });
     assert!(harness.state().gallery.texture_count() <= 3);
 }
+
+#[test]
+fn a_retry_shows_its_reason_and_a_disk_error_pauses_until_resume() {
+    let body: Arc<[u8]> = Arc::from(
+        std::fs::read(env!("CARGO_MANIFEST_DIR").to_string() + "/docs/screenshot.png")
+            .expect("a PNG to serve"),
+    );
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let server = Server::start(move |req| {
+        if req.path == "/busy.png" && first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Response::status(503).with_header("Retry-After", "1");
+        }
+        Response::ok("image/png", body.clone())
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let mut harness = harness(&out, 1);
+
+    // A 503 with Retry-After: the row says why it waits and when it tries again.
+    harness.get_by_label(URL_BOX).focus();
+    harness.step();
+    harness
+        .get_by_label(URL_BOX)
+        .type_text(&server.url("/busy.png"));
+    harness.step();
+    harness.get_by_label("Download").click();
+    step_until(&mut harness, "the retry note", |app| {
+        app.model.items.first().is_some_and(|i| i.note.is_some())
+    });
+    assert!(
+        harness
+            .query_by_label_contains("HTTP 503 Service Unavailable; attempt 2 in 1 s")
+            .is_some()
+    );
+    step_until(&mut harness, "the retry succeeded", |app| {
+        app.model.counts.done == 1
+    });
+
+    // The folder vanishes: the next item fails, the rest wait behind a banner.
+    std::fs::remove_dir_all(&out).expect("remove output folder");
+    harness.get_by_label(URL_BOX).focus();
+    harness.step();
+    harness.get_by_label(URL_BOX).type_text(&format!(
+        "{}\n{}",
+        server.url("/a.png"),
+        server.url("/b.png")
+    ));
+    harness.step();
+    harness.get_by_label("Download").click();
+    step_until(&mut harness, "the pause banner", |app| {
+        app.model.paused.is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Downloads paused: could not write to the output folder")
+            .is_some()
+    );
+    assert_eq!(harness.state().model.counts.queued, 1, "b.png waits");
+    std::fs::create_dir_all(&out).expect("recreate");
+    harness.get_by_label("Resume").click();
+    step_until(&mut harness, "everything settled", |app| {
+        app.model.is_idle()
+    });
+    let app = harness.state();
+    assert_eq!(app.model.counts.done, 2);
+    assert_eq!(app.model.counts.failed, 1);
+    assert!(app.model.paused.is_none());
+    assert!(out.join("b.png").is_file());
+}
