@@ -208,7 +208,13 @@ fn open_external(path: &std::path::Path) {
     } else {
         "xdg-open"
     };
-    if let Err(e) = std::process::Command::new(program).arg(path).spawn() {
-        eprintln!("pixgrab: cannot run {program}: {e}");
+    match std::process::Command::new(program).arg(path).spawn() {
+        // Reap the child off the UI thread so it does not linger as a zombie.
+        Ok(mut child) => {
+            let _ = std::thread::Builder::new()
+                .name("pixgrab-open".into())
+                .spawn(move || child.wait());
+        }
+        Err(e) => eprintln!("pixgrab: cannot run {program}: {e}"),
     }
 }
