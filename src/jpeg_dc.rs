@@ -55,11 +55,11 @@ struct Component {
 /// 9-bit lookahead table for the common short codes.
 #[derive(Clone)]
 struct Huffman {
-    lookup: Vec<u16>, // (length << 8) | symbol, 0 = not in the fast table
+    lookup: Box<[u16; 1 << FAST_BITS]>, // (length << 8) | symbol, 0 = not in the fast table
     /// For AC tables: (code length + magnitude bits) << 8 | coefficients to advance
     /// (AC_EOB for end-of-block), 0 = not in the fast table. Lets the hot loop skip a
     /// whole coefficient with one lookup.
-    ac_skip: Vec<u16>,
+    ac_skip: Box<[u16; 1 << FAST_BITS]>,
     maxcode: [i32; 18],
     valptr: [i32; 17],
     mincode: [i32; 17],
@@ -80,7 +80,7 @@ impl Huffman {
         let mut maxcode = [-1i32; 18];
         let mut valptr = [0i32; 17];
         let mut mincode = [0i32; 17];
-        let mut lookup = vec![0u16; 1 << FAST_BITS];
+        let mut lookup = Box::new([0u16; 1 << FAST_BITS]);
         let mut code: i32 = 0;
         let mut k: i32 = 0;
         for len in 1..=16usize {
@@ -108,22 +108,20 @@ impl Huffman {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
-        let ac_skip = lookup
-            .iter()
-            .map(|&entry| {
-                if entry == 0 {
-                    return 0;
-                }
-                let (len, rs) = (entry >> 8, entry & 0xFF);
-                let (run, size) = (rs >> 4, rs & 15);
-                let advance = match (run, size) {
-                    (15, 0) => 16,
-                    (_, 0) => AC_EOB,
-                    (run, _) => run + 1,
-                };
-                ((len + size) << 8) | advance
-            })
-            .collect();
+        let mut ac_skip = Box::new([0u16; 1 << FAST_BITS]);
+        for (slot, &entry) in ac_skip.iter_mut().zip(lookup.iter()) {
+            if entry == 0 {
+                continue;
+            }
+            let (len, rs) = (entry >> 8, entry & 0xFF);
+            let (run, size) = (rs >> 4, rs & 15);
+            let advance = match (run, size) {
+                (15, 0) => 16,
+                (_, 0) => AC_EOB,
+                (run, _) => run + 1,
+            };
+            *slot = ((len + size) << 8) | advance;
+        }
         Some(Self {
             ac_skip,
             lookup,
