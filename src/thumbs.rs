@@ -79,26 +79,28 @@ pub fn make_thumbnail(
         if format == ImageFormat::Jpeg && !has_jpeg_end(path) {
             return Err(ThumbError::Truncated);
         }
-        // JPEG: decode at 1/2, 1/4 or 1/8 size straight from the DCT, then shrink the
-        // small result and rotate the thumbnail (cheap at that size).
-        if format == ImageFormat::Jpeg {
+        // JPEG: decode at 1/8, 1/4 or 1/2 size straight from the DCT when possible;
+        // everything else (and any JPEG that path declines) takes the full decoder.
+        let scaled = if format == ImageFormat::Jpeg {
             match jpeg_scaled::decode(path, max_side) {
-                Scaled::Decoded(image, orientation) => {
-                    let mut small = shrink_image(image, max_side);
-                    if let Some(orientation) = orientation {
-                        small.apply_orientation(orientation);
-                    }
-                    return Ok(to_thumbnail(small));
-                }
+                Scaled::Decoded(image, orientation) => Some((image, orientation)),
                 Scaled::TooLarge(w, h) => {
                     return Err(ThumbError::TooLarge(format!("{w}x{h} pixels")));
                 }
-                Scaled::Unsupported => {}
+                Scaled::Unsupported => None,
             }
-        }
-        let mut reader = ImageReader::with_format(reader, decoder_format);
-        reader.limits(limits());
-        let (image, orientation) = decode_with_orientation(reader)?;
+        } else {
+            None
+        };
+        let (image, orientation) = match scaled {
+            Some(decoded) => decoded,
+            None => {
+                let mut reader = ImageReader::with_format(reader, decoder_format);
+                reader.limits(limits());
+                decode_with_orientation(reader)?
+            }
+        };
+        // Shrink first, then rotate: turning the small result is cheap.
         let mut small = shrink_image(image, max_side);
         if let Some(orientation) = orientation {
             small.apply_orientation(orientation);

@@ -87,17 +87,28 @@ fn step_until(
     harness.step();
 }
 
-fn type_urls_and_download(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
+/// Types `text` into the URL box (found by its label).
+fn type_urls(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
     harness.get_by_label(URL_BOX).focus();
     harness.step();
     harness.get_by_label(URL_BOX).type_text(text);
     harness.step();
+}
+
+/// Clicks Download.
+fn press_download(harness: &mut Harness<'_, PixgrabApp>) {
+    harness.get_by_label("Download").click();
+    harness.step();
+}
+
+/// Types the test site's 7 URLs, checks the count shows before anything starts, downloads.
+fn type_urls_and_download(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
+    type_urls(harness, text);
     assert!(
         harness.query_by_label("7 URLs ready").is_some(),
         "the count is shown before anything starts"
     );
-    harness.get_by_label("Download").click();
-    harness.step();
+    press_download(harness);
 }
 
 fn all_settled(app: &PixgrabApp) -> bool {
@@ -300,13 +311,8 @@ fn a_retry_shows_its_reason_and_a_disk_error_pauses_until_resume() {
     let mut harness = harness(&out, 1);
 
     // A 503 with Retry-After: the row says why it waits and when it tries again.
-    harness.get_by_label(URL_BOX).focus();
-    harness.step();
-    harness
-        .get_by_label(URL_BOX)
-        .type_text(&server.url("/busy.png"));
-    harness.step();
-    harness.get_by_label("Download").click();
+    type_urls(&mut harness, &server.url("/busy.png"));
+    press_download(&mut harness);
     step_until(&mut harness, "the retry note", |app| {
         app.model.items.first().is_some_and(|i| i.note.is_some())
     });
@@ -321,15 +327,11 @@ fn a_retry_shows_its_reason_and_a_disk_error_pauses_until_resume() {
 
     // The folder vanishes: the next item fails, the rest wait behind a banner.
     std::fs::remove_dir_all(&out).expect("remove output folder");
-    harness.get_by_label(URL_BOX).focus();
-    harness.step();
-    harness.get_by_label(URL_BOX).type_text(&format!(
-        "{}\n{}",
-        server.url("/a.png"),
-        server.url("/b.png")
-    ));
-    harness.step();
-    harness.get_by_label("Download").click();
+    type_urls(
+        &mut harness,
+        &format!("{}\n{}", server.url("/a.png"), server.url("/b.png")),
+    );
+    press_download(&mut harness);
     step_until(&mut harness, "the pause banner", |app| {
         app.model.paused.is_some()
     });
