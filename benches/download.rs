@@ -2,7 +2,9 @@
 //! fetching the same corpus from the in-process loopback server in the same run.
 //!
 //! Run: `cargo bench --bench download` (add `-- --small 400 --photos 40 --latency-ms 40
-//! --mbps 0` to change the corpus or the simulated link; `--mbps 0` means uncapped).
+//! --mbps 0 --jobs 32` to change the corpus, the simulated link or the widest run's
+//! connection count; `--mbps 0` means uncapped). aria2c and curl run on the same list
+//! when they are installed.
 //! Every downloaded file is checked against the served bytes by SHA-256.
 
 use std::collections::HashMap;
@@ -26,6 +28,8 @@ struct Options {
     small: usize,
     latency: Duration,
     bytes_per_sec: Option<u64>,
+    /// Connections for the widest pixgrab run and for the other tools.
+    jobs: usize,
 }
 
 fn main() -> Result<()> {
@@ -109,19 +113,30 @@ fn main() -> Result<()> {
         let sequential = time(|| sequential(&urls, &dir.join("seq")))?;
         report("sequential (1 at a time)", sequential, lower_bound, None);
 
+        let wide = opts.jobs.to_string();
         for (label, extra) in [
-            ("pixgrab get -j 8", &[][..]),
-            ("pixgrab get -j 8 --per-host 8", &["--per-host", "8"][..]),
+            ("pixgrab get -j 8".to_string(), vec![]),
             (
-                "pixgrab get -j 32 --per-host 32",
-                &["-j", "32", "--per-host", "32"][..],
+                "pixgrab get -j 8 --per-host 8".to_string(),
+                vec!["--per-host", "8"],
+            ),
+            (
+                format!("pixgrab get -j {wide} --per-host {wide}"),
+                vec!["-j", &wide, "--per-host", &wide],
             ),
         ] {
             let out = dir.join(label.replace(' ', "_"));
-            let (files_on_disk, with_thumbnails) = run_pixgrab(&list, &out, extra)?;
+            let (files_on_disk, with_thumbnails) = run_pixgrab(&list, &out, &extra)?;
             verify(&out, paths.iter().map(|p| (p, &corpus.files[p])))?;
-            report(label, files_on_disk, lower_bound, Some(sequential));
+            report(&label, files_on_disk, lower_bound, Some(sequential));
             println!("  (all thumbnails made and the process done at {with_thumbnails:.2} s)");
+        }
+        for tool in other_tools(&list, &urls, opts.jobs) {
+            let out = dir.join(tool.label.replace(' ', "_"));
+            std::fs::create_dir_all(&out)?;
+            let secs = time(|| tool.run(&out))?;
+            verify(&out, paths.iter().map(|p| (p, &corpus.files[p])))?;
+            report(&tool.label, secs, lower_bound, Some(sequential));
         }
     }
     if opts.memory > 0 {
@@ -200,6 +215,74 @@ fn sequential(urls: &[String], out: &Path) -> Result<()> {
         file.flush()?;
     }
     Ok(())
+}
+
+/// Another downloader, run on the same list when it is installed (aria2c, curl).
+struct Tool {
+    label: String,
+    program: &'static str,
+    args: Vec<String>,
+}
+
+impl Tool {
+    fn run(&self, out: &Path) -> Result<()> {
+        let status = Command::new(self.program)
+            .args(&self.args)
+            .current_dir(out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .with_context(|| format!("run {}", self.program))?;
+        ensure!(status.success(), "{} failed: {status}", self.label);
+        Ok(())
+    }
+}
+
+/// aria2c and curl --parallel with `jobs` connections, those of them on `PATH`.
+fn other_tools(list: &Path, urls: &[String], jobs: usize) -> Vec<Tool> {
+    let installed = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let mut tools = Vec::new();
+    if installed("aria2c") {
+        tools.push(Tool {
+            label: format!("aria2c -j {jobs}"),
+            program: "aria2c",
+            args: vec![
+                "-q".into(),
+                "-i".into(),
+                list.display().to_string(),
+                "-j".into(),
+                jobs.to_string(),
+                "--max-connection-per-server=1".into(),
+                "--auto-file-renaming=false".into(),
+                "--allow-overwrite=true".into(),
+                "--file-allocation=none".into(),
+            ],
+        });
+    }
+    if installed("curl") {
+        let mut args = vec![
+            "-s".into(),
+            "-f".into(),
+            "--parallel".into(),
+            "--parallel-max".into(),
+            jobs.to_string(),
+            "--remote-name-all".into(),
+        ];
+        args.extend(urls.iter().cloned());
+        tools.push(Tool {
+            label: format!("curl --parallel-max {jobs}"),
+            program: "curl",
+            args,
+        });
+    }
+    tools
 }
 
 /// Runs `pixgrab get --json` and returns (seconds until the last file was on disk,
@@ -303,6 +386,7 @@ fn parse_options() -> Result<Options> {
         small: 400,
         latency: Duration::from_millis(40),
         bytes_per_sec: None,
+        jobs: 32,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -312,6 +396,7 @@ fn parse_options() -> Result<Options> {
             "--small" => opts.small = value()?.parse()?,
             "--memory" => opts.memory = value()?.parse()?,
             "--split" => opts.split = true,
+            "--jobs" => opts.jobs = value()?.parse()?,
             "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),
             "--mbps" => {
                 let mb: f64 = value()?.parse()?;

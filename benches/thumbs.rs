@@ -3,7 +3,7 @@
 //! + SIMD Lanczos3 resize), both on the same thread pool, in the same run.
 //!
 //! Run: `cargo bench --bench thumbs` (options after `--`: `--photos N`, `--threads N`,
-//! `--side N`, `--runs N`). Prints photos/second (median of the runs) and the ratio.
+//! `--side N`, `--runs N`, `--size WIDTHxHEIGHT`). Prints photos/second (median of the runs) and the ratio.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,6 +19,7 @@ fn main() -> Result<()> {
     let mut side = 256u32;
     let mut runs = 3usize;
     let mut keep: Option<PathBuf> = None;
+    let mut size = (4000u32, 3000u32);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().context("missing value");
@@ -27,6 +28,11 @@ fn main() -> Result<()> {
             "--threads" => threads = value()?.parse()?,
             "--side" => side = value()?.parse()?,
             "--runs" => runs = value()?.parse()?,
+            "--size" => {
+                let v = value()?;
+                let (w, h) = v.split_once('x').context("--size WIDTHxHEIGHT")?;
+                size = (w.parse()?, h.parse()?);
+            }
             // Write the corpus here (kept) instead of a temporary folder, e.g. for profiling.
             "--keep" => keep = Some(PathBuf::from(value()?)),
             _ => {}
@@ -36,13 +42,15 @@ fn main() -> Result<()> {
     let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
     let started = Instant::now();
-    let files = corpus(&dir, photos)?;
+    let files = corpus(&dir, photos, size)?;
     let bytes: u64 = files
         .iter()
         .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
         .sum();
     println!(
-        "corpus: {photos} JPEGs of 4000x3000, {:.2} MB each (made in {:.1} s); {threads} threads; {side} px; median of {runs} runs",
+        "corpus: {photos} JPEGs of {}x{}, {:.2} MB each (made in {:.1} s); {threads} threads; {side} px; median of {runs} runs",
+        size.0,
+        size.1,
         bytes as f64 / photos as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
@@ -67,7 +75,7 @@ fn main() -> Result<()> {
             files.par_iter().try_for_each(|f| -> Result<()> {
                 let t = make_thumbnail(f, ImageFormat::Jpeg, side)?;
                 anyhow::ensure!(
-                    t.width.max(t.height) == side,
+                    t.width.max(t.height) == side.min(size.0.max(size.1)),
                     "wrong size {}x{}",
                     t.width,
                     t.height
@@ -96,10 +104,10 @@ fn median_rate(runs: usize, photos: usize, mut f: impl FnMut() -> Result<()>) ->
 
 /// Photo-like JPEGs: smooth gradients and shapes with sensor-like noise, quality 90.
 /// Eight distinct pictures; the rest are byte-distinct copies (a comment segment).
-fn corpus(dir: &Path, photos: usize) -> Result<Vec<PathBuf>> {
+fn corpus(dir: &Path, photos: usize, size: (u32, u32)) -> Result<Vec<PathBuf>> {
     let bases: Vec<Vec<u8>> = (0..8u32.min(photos as u32).max(1))
         .into_par_iter()
-        .map(photo)
+        .map(|seed| photo(seed, size))
         .collect::<Result<_>>()?;
     let mut files = Vec::new();
     for n in 0..photos {
@@ -112,8 +120,7 @@ fn corpus(dir: &Path, photos: usize) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn photo(seed: u32) -> Result<Vec<u8>> {
-    let (w, h) = (4000u32, 3000u32);
+fn photo(seed: u32, (w, h): (u32, u32)) -> Result<Vec<u8>> {
     let mut state = seed.wrapping_mul(2_654_435_761) | 1;
     let cx = 1000.0 + f64::from(seed) * 250.0;
     let img = image::RgbImage::from_fn(w, h, |x, y| {

@@ -494,7 +494,9 @@ fn decode_scan(
                     let fast = act.ac_skip[(bits.acc >> (64 - FAST_BITS)) as usize];
                     if fast != 0 {
                         // At most 10 code bits + 15 magnitude bits, and 32 are buffered.
-                        bits.skip(u32::from(fast >> 8));
+                        let n = u32::from(fast >> 8);
+                        bits.acc <<= n;
+                        bits.count -= n;
                         match fast & 0xFF {
                             AC_EOB => break,
                             advance => i += usize::from(advance),
