@@ -45,6 +45,43 @@ pub(crate) struct GetArgs {
     /// Flush every file to disk before it gets its final name (survives power loss; slower).
     #[arg(long)]
     fsync: bool,
+    /// Overall bandwidth limit, e.g. 500k, 2M, 1.5M (bytes per second).
+    #[arg(long, value_name = "RATE")]
+    limit_rate: Option<Rate>,
+    /// Least time between two requests to the same host, in milliseconds (politeness).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    host_interval_ms: u64,
+}
+
+/// A byte rate given as `N`, `Nk` or `NM` (1k = 1000).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rate(u64);
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (number, unit) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+            Some((i, _)) => (&s[..i], &s[i..]),
+            None => (s, ""),
+        };
+        let factor = match unit.to_ascii_lowercase().as_str() {
+            "" | "b" => 1.0,
+            "k" | "kb" => 1e3,
+            "m" | "mb" => 1e6,
+            "g" | "gb" => 1e9,
+            other => return Err(format!("unknown unit {other:?} (use k, M or G)")),
+        };
+        let value: f64 = number
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a rate like 500k or 2M"))?;
+        if !(value.is_finite() && value > 0.0) {
+            return Err("the rate must be above zero".into());
+        }
+        Ok(Self((value * factor).round().max(1.0) as u64))
+    }
 }
 
 /// Runs `pixgrab get` and returns the exit status.
@@ -71,13 +108,48 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     config.jobs = usize::from(args.jobs);
     config.per_host = usize::from(args.per_host);
     config.sync_files = args.fsync;
+    config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
+    config.host_interval = Duration::from_millis(args.host_interval_ms);
     let (engine, events) = Engine::start(config)?;
-    let ids = engine.add(intake.urls.iter().cloned());
-    let urls: HashMap<ItemId, Url> = ids.into_iter().zip(intake.urls.iter().cloned()).collect();
-    out.begin(urls.len(), intake.duplicates, engine.out_dir());
-
+    // The folder's library comes back first (sent while the engine starts): items
+    // done, failed or queued in earlier runs. Queued ones continue in this run.
+    let mut urls: HashMap<ItemId, Url> = HashMap::new();
     let mut tally = Tally::default();
+    let earlier: Vec<Event> = events
+        .try_iter()
+        .filter(|e| !matches!(e, Event::Idle))
+        .collect();
+    for event in &earlier {
+        match event {
+            Event::Queued { id, url } => {
+                urls.insert(*id, url.clone());
+            }
+            Event::Done { .. } => {
+                tally.done += 1;
+                tally.already += 1;
+            }
+            _ => {}
+        }
+    }
+    let ids = engine.add(intake.urls.iter().cloned())?;
+    out.begin(
+        ids.len(),
+        intake.duplicates,
+        engine.out_dir(),
+        tally.already,
+    );
+    for event in &earlier {
+        let url = event
+            .id()
+            .and_then(|id| urls.get(&id))
+            .map_or("", Url::as_str);
+        out.event(event, url, &tally);
+    }
+
     for event in events.iter() {
+        if let Event::Queued { id, url } = &event {
+            urls.insert(*id, url.clone());
+        }
         let url = |id: &ItemId| urls.get(id).map_or("", Url::as_str);
         match &event {
             Event::Progress { id, bytes, .. } => tally.progress(*id, *bytes),
@@ -114,6 +186,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
                 out.note(&format!("stopping: {reason}"));
                 engine.cancel_all();
             }
+            Event::Requeued { id } => out.note(&format!("trying again: {}", url(id))),
             _ => {}
         }
         out.event(&event, url(&event.id().unwrap_or(ItemId(0))), &tally);
@@ -136,7 +209,11 @@ fn read_intake(args: &GetArgs) -> Result<Intake> {
     intake.add_text(&args.urls.join("\n"));
     for path in &args.inputs {
         let text = read_input(path)?;
-        intake.add_text(&text);
+        // A library export (`pixgrab export`, or the window's): only its `url` column.
+        match pixgrab::library::import_urls(&text) {
+            Some(urls) => intake.add_text(&urls.join("\n")),
+            None => intake.add_text(&text),
+        }
     }
     Ok(intake)
 }
@@ -158,6 +235,8 @@ fn read_input(path: &Path) -> Result<String> {
 #[derive(Default)]
 struct Tally {
     done: usize,
+    /// Done in an earlier run (found in the folder's library).
+    already: usize,
     failed: usize,
     done_bytes: u64,
     /// Bytes received by items still in flight.
@@ -235,7 +314,7 @@ impl Output {
         }
     }
 
-    fn begin(&mut self, count: usize, duplicates: usize, out_dir: &Path) {
+    fn begin(&mut self, count: usize, duplicates: usize, out_dir: &Path, already: usize) {
         match self {
             Self::Human { bar, .. } => {
                 bar.set_length(count as u64);
@@ -244,14 +323,23 @@ impl Output {
                 } else {
                     String::new()
                 };
+                let had = if already > 0 {
+                    format!("; {already} done in earlier runs")
+                } else {
+                    String::new()
+                };
                 Self::say(
                     bar,
-                    format!("Downloading {count} URLs{dup} into {}", out_dir.display()),
+                    format!(
+                        "Downloading {count} URLs{dup} into {}{had}",
+                        out_dir.display()
+                    ),
                 );
             }
             Self::Json { stdout } => line(
                 stdout,
-                &json!({"event": "begin", "urls": count, "duplicates": duplicates, "out_dir": out_dir}),
+                &json!({"event": "begin", "urls": count, "duplicates": duplicates,
+                        "out_dir": out_dir, "already": already}),
             ),
         }
     }
@@ -279,7 +367,11 @@ impl Output {
                     event,
                     Event::Done { .. } | Event::Failed { .. } | Event::Cancelled { .. }
                 ) {
-                    bar.set_position((tally.done + tally.failed) as u64);
+                    let length = bar.length().unwrap_or(0);
+                    let position = (tally.done + tally.failed) as u64;
+                    // Items left queued by an earlier run make the job bigger.
+                    bar.set_length(length.max(position));
+                    bar.set_position(position);
                 }
                 let received = tally.received();
                 let secs = started.elapsed().as_secs_f64().max(0.001);
@@ -311,8 +403,13 @@ impl Output {
             Self::Human { bar, started, .. } => {
                 bar.finish_and_clear();
                 let secs = started.elapsed().as_secs_f64();
+                let had = if tally.already > 0 {
+                    format!(" ({} of them in earlier runs)", tally.already)
+                } else {
+                    String::new()
+                };
                 eprintln!(
-                    "Downloaded {} of {total} images ({}) in {secs:.1} s; {} failed.",
+                    "Done: {} of {total} images{had}; {} downloaded in {secs:.1} s; {} failed.",
                     tally.done,
                     Bytes(tally.done_bytes),
                     tally.failed
@@ -322,6 +419,7 @@ impl Output {
                 stdout,
                 &json!({
                     "event": "summary", "done": tally.done, "failed": tally.failed,
+                    "already": tally.already,
                     "bytes": tally.done_bytes, "peak_rss_kib": crate::peak_rss_kib(),
                 }),
             ),
@@ -343,6 +441,7 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             "path": info.path, "bytes": info.bytes, "format": info.format.name(),
             "content_type": info.content_type, "sha256": info.sha256,
             "width": info.dimensions.map(|d| d.0), "height": info.dimensions.map(|d| d.1),
+            "earlier": info.restored, "duplicate_of": info.duplicate_of.map(|d| d.0),
         }),
         Event::Thumbnail { id, thumb, .. } => {
             json!({"event": "thumbnail", "id": id.0, "width": thumb.width, "height": thumb.height})
@@ -364,6 +463,10 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             "delay_ms": delay.as_millis() as u64, "reason": reason.to_string(),
         }),
         Event::Paused { reason } => json!({"event": "paused", "reason": reason}),
+        Event::ItemPaused { id, bytes } => {
+            json!({"event": "item_paused", "id": id.0, "url": url, "bytes": bytes})
+        }
+        Event::Requeued { id } => json!({"event": "requeued", "id": id.0, "url": url}),
         Event::Idle => return None,
     })
 }

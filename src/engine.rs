@@ -1,14 +1,19 @@
 //! The engine: queue URLs, download them on I/O worker threads, make thumbnails on
 //! a CPU pool, and report everything as [`Event`]s on a channel.
 //!
-//! Data flows one way: [`EngineHandle::add`] → scheduler → download worker
-//! (fetch → verify → store) → thumbnail pool → event channel. Nothing in the engine
-//! ever waits for the receiver of events (the channel is unbounded and only a
+//! Data flows one way: [`EngineHandle::add`] → library → scheduler → download worker
+//! (fetch → verify → store) → library → thumbnail pool → event channel. Nothing in the
+//! engine ever waits for the receiver of events (the channel is unbounded and only a
 //! wake-up callback is called), so a slow UI can never stall a download.
+//!
+//! Every state change is committed to the folder's [`Library`] before it is reported,
+//! and an engine starts by restoring the library: done items come back with their
+//! thumbnails (from the cache), failed ones with their reasons, queued and paused ones
+//! with their part files, to be continued with `Range`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -16,13 +21,15 @@ use crossbeam_channel::{Receiver, Sender};
 use url::Url;
 
 use crate::error::{EngineError, FetchError, ThumbError};
-use crate::fetch::{self, Downloaded, FetchLimits, Progress, Stopped};
-use crate::scheduler::{Job, Scheduler};
+use crate::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
+use crate::library::{DoneRecord, ItemState, Library, LibraryError, Record};
+use crate::pacer::Pacer;
+use crate::scheduler::{Job, Paused, Scheduler};
 use crate::sniff::ImageFormat;
 use crate::store::OutputDir;
 use crate::thumbs::{self, Thumbnail};
 
-/// Identifies one queued item for the life of an engine. Ids grow in queue order.
+/// Identifies one item of an output folder's library, across runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ItemId(pub u64);
 
@@ -59,6 +66,10 @@ pub struct Config {
     pub retry_base: Duration,
     /// Longest wait honoured from a server's `Retry-After`.
     pub max_retry_wait: Duration,
+    /// Least time between the starts of two requests to one host (politeness; 0: none).
+    pub host_interval: Duration,
+    /// Overall bandwidth limit in bytes per second (0: unlimited).
+    pub bandwidth: u64,
     /// Called after events are sent (throttling is the callee's business).
     pub waker: Option<Waker>,
 }
@@ -80,6 +91,8 @@ impl Config {
             retries: 4,
             retry_base: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(300),
+            host_interval: Duration::ZERO,
+            bandwidth: 0,
             waker: None,
         }
     }
@@ -112,12 +125,19 @@ pub struct DoneInfo {
     pub sha256: String,
     /// The URL after redirects.
     pub final_url: Url,
+    /// The same bytes were already in the library: `path` is that item's file and
+    /// nothing new was stored.
+    pub duplicate_of: Option<ItemId>,
+    /// Done in an earlier run (restored from the library).
+    pub restored: bool,
 }
 
 /// What the engine reports. Per item the order is: `Queued`, then either
 /// `Cancelled`, or one or more attempts (`Started`, `Progress`*, and `Retrying` between
-/// attempts), then `Failed`/`Cancelled`, or `Done` followed by exactly one of
-/// `Thumbnail` / `ThumbnailFailed`.
+/// attempts), then `Failed`/`Cancelled`/`ItemPaused`, or `Done` followed by exactly one
+/// of `Thumbnail` / `ThumbnailFailed`. `Requeued` brings a paused, failed or cancelled
+/// item back to the queue, and the sequence goes on from its attempts. Items restored
+/// from the library start with `Queued` too, followed at once by the state they had.
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The URL is in the queue.
@@ -189,10 +209,22 @@ pub enum Event {
         /// What went wrong this time.
         reason: FetchError,
     },
-    /// No new download starts until [`EngineHandle::resume`] (after a disk error).
+    /// No new download starts until [`EngineHandle::resume_all`] (after a disk error).
     Paused {
         /// Why.
         reason: String,
+    },
+    /// The item is paused; its part file (if any) is kept to continue later.
+    ItemPaused {
+        /// The item.
+        id: ItemId,
+        /// Bytes kept in the part file.
+        bytes: u64,
+    },
+    /// A paused, failed or cancelled item is back in the queue.
+    Requeued {
+        /// The item.
+        id: ItemId,
     },
     /// Every item added so far has reached its last event.
     Idle,
@@ -210,6 +242,8 @@ impl Event {
             | Self::ThumbnailFailed { id, .. }
             | Self::Failed { id, .. }
             | Self::Retrying { id, .. }
+            | Self::ItemPaused { id, .. }
+            | Self::Requeued { id }
             | Self::Cancelled { id } => Some(*id),
             Self::Idle | Self::Paused { .. } => None,
         }
@@ -233,6 +267,11 @@ impl Events {
         }
     }
 
+    /// An item enters the queue (or comes back to it).
+    fn enter(&self, count: usize) {
+        self.outstanding.fetch_add(count, Ordering::AcqRel);
+    }
+
     /// Sends an item's last event and, if it was the last outstanding item, `Idle`.
     fn settle(&self, event: Event) {
         self.send(event);
@@ -250,6 +289,27 @@ struct Shared {
     events: Events,
     thumbs: rayon::ThreadPool,
     thumb_cache: Option<PathBuf>,
+    library: Mutex<Library>,
+    pacer: Arc<Pacer>,
+}
+
+impl Shared {
+    fn library(&self) -> MutexGuard<'_, Library> {
+        // Each library call is one transaction; a panic mid-call leaves SQLite consistent.
+        self.library.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs a library write; if it fails, holds new downloads and says why (the disk
+    /// under the library is the same as the one under the files).
+    fn record(&self, write: impl FnOnce(&mut Library) -> Result<(), LibraryError>) {
+        let result = write(&mut self.library());
+        if let Err(e) = result {
+            self.scheduler.hold();
+            self.events.send(Event::Paused {
+                reason: format!("could not write the library: {e}"),
+            });
+        }
+    }
 }
 
 /// Starts engines.
@@ -259,9 +319,11 @@ pub struct Engine;
 /// Controls a running engine. Dropping it cancels everything still queued or running.
 pub struct EngineHandle {
     shared: Arc<Shared>,
-    next_id: AtomicU64,
-    workers: Vec<JoinHandle<()>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
 }
+
+/// Most download worker threads an engine will run.
+pub const MAX_JOBS: usize = 256;
 
 impl Engine {
     /// Starts the worker threads. Events arrive on the returned receiver.
@@ -285,9 +347,15 @@ impl Engine {
             .map_err(|e| EngineError::Threads(std::io::Error::other(e.to_string())))?;
         // A thumbnail cache that cannot be created only costs speed.
         let thumb_cache = out.data_dir("thumbs").ok();
+        let data_root = out.data_root().map_err(|source| EngineError::OutputDir {
+            path: config.out_dir.clone(),
+            source,
+        })?;
+        let library = Library::open(&data_root, config.sync_files)?;
+        let records = library.all()?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
-            scheduler: Scheduler::new(config.per_host),
+            scheduler: Scheduler::new(config.jobs, config.per_host),
             events: Events {
                 tx,
                 waker: config.waker.clone(),
@@ -297,66 +365,314 @@ impl Engine {
             client,
             thumbs,
             thumb_cache,
+            library: Mutex::new(library),
+            pacer: Arc::new(Pacer::new(config.bandwidth)),
             config,
         });
-        let mut workers = Vec::new();
-        for i in 0..shared.config.jobs.max(1) {
-            let shared = shared.clone();
-            let worker = std::thread::Builder::new()
-                .name(format!("pixgrab-download-{i}"))
-                .spawn(move || download_worker(&shared))
-                .map_err(EngineError::Threads)?;
-            workers.push(worker);
-        }
+        shared
+            .scheduler
+            .set_min_interval(shared.config.host_interval);
         let handle = EngineHandle {
             shared,
-            next_id: AtomicU64::new(1),
-            workers,
+            workers: Mutex::new(Vec::new()),
         };
+        handle.spawn_workers(handle.shared.config.jobs)?;
+        restore(&handle.shared, records);
         Ok((handle, rx))
     }
 }
 
+/// The size of a part file in the output folder (0 if missing or oddly named).
+fn part_len(shared: &Shared, name: &str) -> u64 {
+    if !crate::naming::is_safe_component(name) {
+        return 0;
+    }
+    std::fs::symlink_metadata(shared.out.root().join(name)).map_or(0, |m| m.len())
+}
+
+/// Brings back what the library holds: events for every item, jobs for queued and
+/// paused ones (with their parts), thumbnails (from the cache) for done ones.
+fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
+    let events = &shared.events;
+    let mut queued = Vec::new();
+    let mut held = Vec::new();
+    for record in records {
+        let Ok(url) = Url::parse(&record.url) else {
+            continue;
+        };
+        let id = record.id;
+        events.send(Event::Queued {
+            id,
+            url: url.clone(),
+        });
+        match record.state {
+            ItemState::Queued | ItemState::Paused => {
+                let mut job = Job::new(id, url, record.rank);
+                // Parts are reopened (and re-hashed) by the worker that continues them.
+                let bytes = record
+                    .part
+                    .as_ref()
+                    .map_or(0, |p| part_len(shared, &p.name));
+                job.part = record.part;
+                if record.state == ItemState::Queued {
+                    events.enter(1);
+                    queued.push(job);
+                } else {
+                    events.send(Event::ItemPaused { id, bytes });
+                    held.push(job);
+                }
+            }
+            ItemState::Done => {
+                let (Some(file), Some(sha256)) = (record.file, record.sha256) else {
+                    continue;
+                };
+                let format = record
+                    .format
+                    .as_deref()
+                    .and_then(ImageFormat::from_extension)
+                    .unwrap_or(ImageFormat::Jpeg);
+                let info = DoneInfo {
+                    path: shared.out.root().join(file),
+                    bytes: record.bytes.unwrap_or(0),
+                    format,
+                    content_type: record.content_type,
+                    dimensions: record.dimensions,
+                    sha256,
+                    final_url: record
+                        .final_url
+                        .and_then(|u| Url::parse(&u).ok())
+                        .unwrap_or(url),
+                    duplicate_of: record.duplicate_of,
+                    restored: true,
+                };
+                events.enter(1);
+                report_done(shared, id, info);
+            }
+            ItemState::Failed => events.send(Event::Failed {
+                id,
+                reason: FetchError::Earlier(record.error.unwrap_or_default()),
+            }),
+            ItemState::Cancelled => events.send(Event::Cancelled { id }),
+        }
+    }
+    shared.scheduler.push_held(held);
+    shared.scheduler.push(queued);
+}
+
 impl EngineHandle {
-    /// Queues URLs (in order) and returns their ids.
-    pub fn add(&self, urls: impl IntoIterator<Item = Url>) -> Vec<ItemId> {
-        let jobs: Vec<Job> = urls
-            .into_iter()
-            .map(|url| Job::new(ItemId(self.next_id.fetch_add(1, Ordering::Relaxed)), url))
-            .collect();
+    /// Queues URLs (in order) and returns their ids. A URL already in the library keeps
+    /// its item: done, queued and paused ones stay as they are, failed and cancelled ones
+    /// are queued again.
+    pub fn add(&self, urls: impl IntoIterator<Item = Url>) -> Result<Vec<ItemId>, EngineError> {
+        let urls: Vec<Url> = urls.into_iter().collect();
+        let added = self.shared.library().add(&urls)?;
         let events = &self.shared.events;
-        events.outstanding.fetch_add(jobs.len(), Ordering::AcqRel);
+        let mut jobs = Vec::new();
+        let mut again = Vec::new();
+        for (a, url) in added.iter().zip(urls) {
+            match a.before {
+                None => jobs.push(Job::new(a.id, crate::library::normalise(&url), a.rank)),
+                Some(ItemState::Failed | ItemState::Cancelled) => again.push(a.id),
+                Some(_) => {}
+            }
+        }
+        events.enter(jobs.len());
         for job in &jobs {
             let _ = events.tx.send(Event::Queued {
                 id: job.id,
                 url: job.url.clone(),
             });
         }
-        let ids = jobs.iter().map(|j| j.id).collect();
         self.shared.scheduler.push(jobs);
-        if let Some(wake) = &events.waker {
+        self.retry(&again)?;
+        if events.outstanding.load(Ordering::Acquire) == 0 {
+            // Nothing to do (everything was done already): say so, or a caller waiting
+            // for `Idle` would wait forever.
+            events.send(Event::Idle);
+        } else if let Some(wake) = &events.waker {
             wake();
         }
-        ids
+        Ok(added.iter().map(|a| a.id).collect())
     }
 
-    /// Cancels one item, queued or running. Unknown or finished ids are ignored.
+    /// Queues failed or cancelled items again (from scratch).
+    pub fn retry(&self, ids: &[ItemId]) -> Result<(), EngineError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let records = self.shared.library().all()?;
+        let wanted: std::collections::HashSet<ItemId> = ids.iter().copied().collect();
+        let mut jobs = Vec::new();
+        for r in records {
+            if wanted.contains(&r.id)
+                && matches!(r.state, ItemState::Failed | ItemState::Cancelled)
+                && let Ok(url) = Url::parse(&r.url)
+            {
+                jobs.push(Job::new(r.id, url, r.rank));
+            }
+        }
+        let ids: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();
+        self.shared.library().set_states(&ids, ItemState::Queued)?;
+        self.requeued(&ids);
+        self.shared.scheduler.push(jobs);
+        Ok(())
+    }
+
+    /// Queues every failed item again.
+    pub fn retry_failed(&self) -> Result<(), EngineError> {
+        let failed: Vec<ItemId> = self
+            .shared
+            .library()
+            .all()?
+            .iter()
+            .filter(|r| r.state == ItemState::Failed)
+            .map(|r| r.id)
+            .collect();
+        self.retry(&failed)
+    }
+
+    fn requeued(&self, ids: &[ItemId]) {
+        let events = &self.shared.events;
+        events.enter(ids.len());
+        for &id in ids {
+            events.send(Event::Requeued { id });
+        }
+    }
+
+    /// Pauses items: waiting ones at once, running ones within a read (their parts are
+    /// kept). Done, failed and unknown ids are ignored.
+    pub fn pause(&self, ids: &[ItemId]) {
+        let mut held = Vec::new();
+        for &id in ids {
+            if let Paused::Held(id, bytes) = self.shared.scheduler.pause(id) {
+                held.push((id, bytes));
+            }
+        }
+        let held_ids: Vec<ItemId> = held.iter().map(|h| h.0).collect();
+        self.shared
+            .record(|lib| lib.set_states(&held_ids, ItemState::Paused));
+        for (id, bytes) in held {
+            self.shared.events.settle(Event::ItemPaused { id, bytes });
+        }
+    }
+
+    /// Pauses every waiting and running item.
+    pub fn pause_all(&self) {
+        let ids = self.shared.scheduler.active_ids();
+        self.pause(&ids);
+    }
+
+    /// Queues paused items again; their parts continue with `Range`.
+    pub fn resume(&self, ids: &[ItemId]) {
+        let resumed = self.shared.scheduler.resume(ids);
+        self.shared
+            .record(|lib| lib.set_states(&resumed, ItemState::Queued));
+        self.requeued(&resumed);
+    }
+
+    /// Resumes every paused item and lifts a hold after a disk error (see [`Event::Paused`]).
+    pub fn resume_all(&self) {
+        self.shared.scheduler.release_hold();
+        let held = self.shared.scheduler.held_ids();
+        self.resume(&held);
+    }
+
+    /// Moves items to the front of the queue, in the given order.
+    pub fn move_to_top(&self, ids: &[ItemId]) -> Result<(), EngineError> {
+        let ranks = self.shared.library().move_to_top(ids)?;
+        let pairs: Vec<(ItemId, i64)> = ids.iter().copied().zip(ranks).collect();
+        self.shared.scheduler.rerank(&pairs);
+        Ok(())
+    }
+
+    /// Changes the number of concurrent downloads, in all and per host, while running.
+    pub fn set_limits(&self, jobs: usize, per_host: usize) -> Result<(), EngineError> {
+        let jobs = jobs.clamp(1, MAX_JOBS);
+        self.spawn_workers(jobs)?;
+        self.shared.scheduler.set_limits(jobs, per_host);
+        Ok(())
+    }
+
+    /// Sets the least time between two requests to one host.
+    pub fn set_host_interval(&self, interval: Duration) {
+        self.shared.scheduler.set_min_interval(interval);
+    }
+
+    /// Sets the overall bandwidth limit in bytes per second (0: unlimited).
+    pub fn set_bandwidth(&self, bytes_per_sec: u64) {
+        self.shared.pacer.set_rate(bytes_per_sec);
+    }
+
+    /// Every item of the library, in queue order (for export).
+    pub fn records(&self) -> Result<Vec<Record>, EngineError> {
+        Ok(self.shared.library().all()?)
+    }
+
+    /// A job that writes the library as CSV (or JSON) to a new file in the output
+    /// folder (`pixgrab-library.csv`, numbered if taken) and returns its path. It does
+    /// I/O: run it off the UI thread.
+    pub fn exporter(
+        &self,
+        json: bool,
+    ) -> impl FnOnce() -> Result<PathBuf, String> + Send + 'static {
+        let shared = self.shared.clone();
+        move || {
+            let records = shared.library().all().map_err(|e| e.to_string())?;
+            let (text, ext) = if json {
+                (crate::library::to_json(&records), "json")
+            } else {
+                (crate::library::to_csv(&records), "csv")
+            };
+            shared
+                .out
+                .write_new("pixgrab-library", ext, text.as_bytes())
+                .map_err(|e| format!("cannot write the export: {e}"))
+        }
+    }
+
+    /// Makes sure at least `count` download workers run.
+    fn spawn_workers(&self, count: usize) -> Result<(), EngineError> {
+        let mut workers = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+        while workers.len() < count.clamp(1, MAX_JOBS) {
+            let shared = self.shared.clone();
+            let worker = std::thread::Builder::new()
+                .name(format!("pixgrab-download-{}", workers.len()))
+                .spawn(move || download_worker(&shared))
+                .map_err(EngineError::Threads)?;
+            workers.push(worker);
+        }
+        Ok(())
+    }
+
+    /// Cancels one item, queued, paused or running. Unknown or finished ids are ignored.
     pub fn cancel(&self, id: ItemId) {
-        if let Some(job) = self.shared.scheduler.cancel(id) {
-            self.shared.events.settle(Event::Cancelled { id: job.id });
+        if let Some((job, held)) = self.shared.scheduler.cancel(id) {
+            self.cancelled(job, held);
         }
     }
 
-    /// Cancels every queued and running item.
+    /// Cancels every queued, paused and running item.
     pub fn cancel_all(&self) {
-        for job in self.shared.scheduler.cancel_all() {
-            self.shared.events.settle(Event::Cancelled { id: job.id });
+        for (job, held) in self.shared.scheduler.cancel_all() {
+            self.cancelled(job, held);
         }
     }
 
-    /// Starts new downloads again after a pause (see [`Event::Paused`]).
-    pub fn resume(&self) {
-        self.shared.scheduler.resume();
+    fn cancelled(&self, job: Job, held: bool) {
+        let id = job.id;
+        // A part from an earlier run that was never reopened: open it to remove it.
+        if let Some(part) = &job.part {
+            drop(self.shared.out.reopen_part(&part.name));
+        }
+        drop(job);
+        self.shared
+            .record(|lib| lib.set_state(id, ItemState::Cancelled));
+        if held {
+            // A paused item was already settled.
+            self.shared.events.send(Event::Cancelled { id });
+        } else {
+            self.shared.events.settle(Event::Cancelled { id });
+        }
     }
 
     /// The output folder, canonicalised.
@@ -364,17 +680,23 @@ impl EngineHandle {
         self.shared.out.root()
     }
 
-    /// Cancels everything and waits for the download workers to exit.
-    pub fn shutdown(mut self) {
+    /// Stops: running downloads are interrupted and, like queued ones, keep their part
+    /// files and their place in the library, to continue in the next run. Waits for the
+    /// download workers to exit.
+    pub fn shutdown(self) {
         self.stop();
-        for worker in self.workers.drain(..) {
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|p| p.into_inner()));
+        for worker in workers {
             let _ = worker.join();
         }
     }
 
     fn stop(&self) {
-        self.cancel_all();
-        self.shared.scheduler.shutdown();
+        for job in self.shared.scheduler.shutdown() {
+            if let Some(resume) = job.resume {
+                resume.keep();
+            }
+        }
     }
 }
 
@@ -405,7 +727,7 @@ fn build_client(config: &Config) -> Result<reqwest::blocking::Client, EngineErro
         .connect_timeout(config.connect_timeout)
         // In the blocking client this bounds each wait: headers, and every body read.
         .timeout(config.stall_timeout)
-        .pool_max_idle_per_host(config.per_host.max(1))
+        .pool_max_idle_per_host(config.per_host.clamp(1, MAX_JOBS))
         .redirect(redirect_policy())
         .tcp_nodelay(true)
         .build()
@@ -444,6 +766,7 @@ fn download_worker(shared: &Arc<Shared>) {
     let limits = FetchLimits {
         max_bytes: shared.config.max_bytes,
         stall_timeout: shared.config.stall_timeout,
+        pacer: Some(shared.pacer.clone()),
     };
     while let Some(mut lease) = shared.scheduler.next() {
         let id = lease.job.id;
@@ -451,20 +774,26 @@ fn download_worker(shared: &Arc<Shared>) {
         let mut total = None;
         let mut last_progress = Instant::now();
         lease.job.attempts += 1;
-        let cancel = lease.job.cancel.clone();
+        if lease.job.resume.is_none()
+            && let Some(part) = lease.job.part.take()
+        {
+            lease.job.resume = Resume::reopen(&shared.out, &part);
+        }
+        let stop = lease.job.stop.clone();
         let url = lease.job.url.clone();
         let result = fetch::download(
             &shared.client,
             &url,
             &shared.out,
             &limits,
-            &cancel,
+            &stop,
             &mut lease.job.resume,
             |p| match p {
                 Progress::Started { total: t } => {
                     total = t;
                     events.send(Event::Started { id, total: t });
                 }
+                Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
                 Progress::Bytes(bytes) => {
                     if last_progress.elapsed() >= shared.config.progress_interval {
                         last_progress = Instant::now();
@@ -480,7 +809,23 @@ fn download_worker(shared: &Arc<Shared>) {
             }
             Err(Stopped::Cancelled) => {
                 shared.scheduler.finish(lease);
+                shared.record(|lib| lib.set_state(id, ItemState::Cancelled));
                 events.settle(Event::Cancelled { id });
+            }
+            Err(Stopped::Paused) => {
+                let bytes = lease.job.resume.as_ref().map_or(0, Resume::bytes);
+                match shared.scheduler.park(lease) {
+                    // Shutting down: the item stays queued in the library, its part on disk.
+                    Some(job) => {
+                        if let Some(resume) = job.resume {
+                            resume.keep();
+                        }
+                    }
+                    None => {
+                        shared.record(|lib| lib.set_state(id, ItemState::Paused));
+                        events.settle(Event::ItemPaused { id, bytes });
+                    }
+                }
             }
             Err(Stopped::Failed(reason))
                 if reason.is_retryable() && lease.job.attempts <= shared.config.retries =>
@@ -500,8 +845,9 @@ fn download_worker(shared: &Arc<Shared>) {
                 // A failed item keeps no part file.
                 lease.job.resume = None;
                 shared.scheduler.finish(lease);
+                shared.record(|lib| lib.set_failed(id, &reason.to_string()));
                 if let FetchError::Disk(problem) = &reason {
-                    shared.scheduler.pause();
+                    shared.scheduler.hold();
                     events.send(Event::Paused {
                         reason: format!("could not write to the output folder: {problem}"),
                     });
@@ -512,10 +858,11 @@ fn download_worker(shared: &Arc<Shared>) {
     }
 }
 
-/// Reports a finished download and hands it to the thumbnail pool.
+/// Records a finished download (recognising a duplicate of a file already in the
+/// library), reports it and hands it to the thumbnail pool.
 fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded) {
     let dimensions = thumbs::dimensions(&done.path, done.format);
-    let info = DoneInfo {
+    let mut info = DoneInfo {
         path: done.path,
         bytes: done.bytes,
         format: done.format,
@@ -523,7 +870,43 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded) {
         dimensions,
         sha256: done.sha256,
         final_url: done.final_url,
+        duplicate_of: None,
+        restored: false,
     };
+    shared.record(|lib| {
+        // Look up and record under one lock, so two identical files finishing at the
+        // same moment cannot both be stored.
+        if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)? {
+            let existing = shared.out.root().join(&file);
+            if existing.is_file() && shared.out.remove_published(&info.path).is_ok() {
+                info.path = existing;
+                info.duplicate_of = Some(other);
+            }
+        }
+        let file = info
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        lib.set_done(
+            id,
+            &DoneRecord {
+                final_url: info.final_url.as_str(),
+                file: &file,
+                bytes: info.bytes,
+                sha256: &info.sha256,
+                dimensions: info.dimensions,
+                format: info.format.extension(),
+                content_type: info.content_type.as_deref(),
+                duplicate_of: info.duplicate_of,
+            },
+        )
+    });
+    report_done(shared, id, info);
+}
+
+/// Sends `Done` and queues the thumbnail (made, or loaded from the cache).
+fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo) {
     let path = info.path.clone();
     let format = info.format;
     let hash = info.sha256.clone();

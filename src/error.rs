@@ -49,6 +49,9 @@ pub enum FetchError {
     /// The file could not be written in the output folder.
     #[error("could not write file: {0}")]
     Disk(String),
+    /// A failure recorded by an earlier run (restored from the library), as it was shown.
+    #[error("{0}")]
+    Earlier(String),
 }
 
 impl FetchError {
@@ -58,7 +61,11 @@ impl FetchError {
         match self {
             Self::Http { code, .. } => *code >= 500 || *code == 408 || *code == 429,
             Self::Connect(_) | Self::Stalled(_) | Self::Network(_) | Self::Truncated { .. } => true,
-            Self::NotAnImage(_) | Self::TooLarge(_) | Self::Redirect(_) | Self::Disk(_) => false,
+            Self::NotAnImage(_)
+            | Self::TooLarge(_)
+            | Self::Redirect(_)
+            | Self::Disk(_)
+            | Self::Earlier(_) => false,
         }
     }
 
@@ -127,6 +134,9 @@ pub enum EngineError {
     /// A worker thread could not be spawned.
     #[error("cannot start worker threads: {0}")]
     Threads(std::io::Error),
+    /// The folder's library could not be opened or written.
+    #[error("{0}")]
+    Library(#[from] crate::library::LibraryError),
 }
 
 /// A duration shown for people: `30 s`, `0.5 s`.

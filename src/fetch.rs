@@ -8,7 +8,7 @@
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -19,9 +19,17 @@ use url::Url;
 
 use crate::error::FetchError;
 use crate::headers;
+use crate::library::PartRecord;
 use crate::naming;
+use crate::pacer::Pacer;
 use crate::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
 use crate::store::{OutputDir, PartFile};
+
+/// A stop flag value: the user cancelled the item (its part is removed).
+pub const STOP_CANCEL: u8 = 1;
+
+/// A stop flag value: the item is paused or the engine shuts down (its part is kept).
+pub const STOP_PAUSE: u8 = 2;
 
 /// Size of the read buffer. Large reads keep syscalls and progress bookkeeping rare.
 const READ_BUF: usize = 256 * 1024;
@@ -33,6 +41,8 @@ pub struct FetchLimits {
     pub max_bytes: u64,
     /// Fail when no byte arrives for this long.
     pub stall_timeout: Duration,
+    /// The shared bandwidth limit, if any.
+    pub pacer: Option<std::sync::Arc<Pacer>>,
 }
 
 /// A finished download.
@@ -63,13 +73,17 @@ pub enum Progress {
     },
     /// `bytes` of the file are on disk so far.
     Bytes(u64),
+    /// A new part file was started; record it to continue after a restart.
+    Part(PartRecord),
 }
 
 /// The outcome of [`download`] when it does not succeed.
 #[derive(Debug)]
 pub enum Stopped {
-    /// The item's cancel flag was raised.
+    /// The item's stop flag was raised to [`STOP_CANCEL`].
     Cancelled,
+    /// The item's stop flag was raised to [`STOP_PAUSE`]; the part is kept in the resume state.
+    Paused,
     /// It failed, with a reason for the user.
     Failed(FetchError),
 }
@@ -99,6 +113,67 @@ impl Resume {
     pub fn bytes(&self) -> u64 {
         self.written
     }
+
+    /// What the library stores to continue this part after a restart.
+    pub fn record(&self) -> PartRecord {
+        PartRecord {
+            name: self.part.name(),
+            stem: self.stem.clone(),
+            total: self.total,
+            validator: self.validator.clone(),
+            content_type: self.content_type.clone(),
+        }
+    }
+
+    /// Leaves the part file on disk (for the next run) instead of removing it.
+    pub fn keep(mut self) {
+        self.part.keep();
+    }
+
+    /// Rebuilds the state of a part left by an earlier run: reopens the file and hashes
+    /// what it holds. `None` when the file is gone, unusable, or cannot be continued
+    /// safely (no validator, unknown format); the caller then starts from zero.
+    /// A part that cannot be continued is removed.
+    pub fn reopen(out: &OutputDir, record: &PartRecord) -> Option<Self> {
+        // Opened first, so that returning `None` below drops (and removes) it.
+        let mut part = out.reopen_part(&record.name).ok()?;
+        record.validator.as_ref()?;
+        let name = record.name.strip_suffix(crate::store::PART_SUFFIX)?;
+        let ext = name.rsplit_once('.')?.1;
+        let format = ImageFormat::from_extension(ext)?;
+        let mut hasher = Sha256::new();
+        let mut reader =
+            io::BufReader::with_capacity(READ_BUF, std::fs::File::open(part.path()).ok()?);
+        let written = io::copy(&mut reader, &mut HashWriter(&mut hasher)).ok()?;
+        if written == 0 || record.total.is_some_and(|t| written > t) {
+            return None;
+        }
+        part.file.flush().ok()?;
+        Some(Self {
+            part,
+            stem: record.stem.clone(),
+            format,
+            written,
+            hasher,
+            total: record.total,
+            validator: record.validator.clone(),
+            content_type: record.content_type.clone(),
+        })
+    }
+}
+
+/// Feeds everything written into a hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Downloads `url` into `out`. If `resume` holds a part from an earlier attempt it
@@ -109,7 +184,7 @@ pub fn download(
     url: &Url,
     out: &OutputDir,
     limits: &FetchLimits,
-    cancel: &AtomicBool,
+    stop: &AtomicU8,
     resume: &mut Option<Resume>,
     mut progress: impl FnMut(Progress),
 ) -> Result<Downloaded, Stopped> {
@@ -182,7 +257,7 @@ pub fn download(
                 return Err(FetchError::TooLarge(limits.max_bytes).into());
             }
             progress(Progress::Started { total });
-            let got = read_head(&mut response, &mut buf, cancel, total, limits)?;
+            let got = read_head(&mut response, &mut buf, stop, total, limits)?;
             let format = match sniff::sniff(&buf[..got]) {
                 Sniffed::Image(format) => format,
                 Sniffed::NotImage(what) => {
@@ -204,6 +279,7 @@ pub fn download(
                 validator: validator(&headers_seen),
                 content_type: content_type.clone(),
             };
+            progress(Progress::Part(state.record()));
             state.append(&buf[..got], limits)?;
             progress(Progress::Bytes(state.written));
             (state, 0)
@@ -213,7 +289,7 @@ pub fn download(
         &mut response,
         &mut state,
         &mut buf,
-        cancel,
+        stop,
         limits,
         &mut progress,
     );
@@ -276,15 +352,13 @@ impl Resume {
 fn read_head(
     response: &mut Response,
     buf: &mut [u8],
-    cancel: &AtomicBool,
+    stop: &AtomicU8,
     total: Option<u64>,
     limits: &FetchLimits,
 ) -> Result<usize, Stopped> {
     let mut got = 0;
     while got < SNIFF_LEN {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Stopped::Cancelled);
-        }
+        check_stop(stop)?;
         match response.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
@@ -299,15 +373,19 @@ fn stream_rest(
     response: &mut Response,
     state: &mut Resume,
     buf: &mut [u8],
-    cancel: &AtomicBool,
+    stop: &AtomicU8,
     limits: &FetchLimits,
     progress: &mut impl FnMut(Progress),
 ) -> Result<(), Stopped> {
     loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Stopped::Cancelled);
-        }
-        let n = match response.read(buf) {
+        check_stop(stop)?;
+        // Under a bandwidth limit, read in slices of about 1/10 s so the pace is smooth.
+        let want = limits
+            .pacer
+            .as_ref()
+            .and_then(|p| p.slice())
+            .map_or(buf.len(), |slice| slice.clamp(1024, buf.len()));
+        let n = match response.read(&mut buf[..want]) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -315,6 +393,17 @@ fn stream_rest(
         };
         state.append(&buf[..n], limits)?;
         progress(Progress::Bytes(state.written));
+        if let Some(pacer) = &limits.pacer {
+            pacer.take(n as u64, || stop.load(Ordering::Relaxed) != 0);
+        }
+    }
+}
+
+fn check_stop(stop: &AtomicU8) -> Result<(), Stopped> {
+    match stop.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        STOP_PAUSE => Err(Stopped::Paused),
+        _ => Err(Stopped::Cancelled),
     }
 }
 

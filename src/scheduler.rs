@@ -1,45 +1,55 @@
 //! The download queue: hands queued items to workers while honouring a global and a
-//! per-host limit on concurrent downloads, retry delays, per-host cool-downs and pause.
+//! per-host limit on concurrent downloads (both changeable while running), a per-host
+//! minimum interval between requests, retry delays, per-host cool-downs, items held
+//! (paused) by the user, and an engine-wide hold after a disk error.
 //!
-//! Invariants: at most `per_host` leases are out for one host at a time; items of one
-//! host start in the order they were queued (a retry waits for its delay, then goes
-//! first); no item of a host in cool-down starts before the cool-down ends; across
-//! hosts, the earliest-queued ready item goes first. The global limit is the number of
-//! workers, each holding at most one lease.
+//! Invariants: at most `per_host` leases are out for one host and at most `jobs` in all
+//! (after a limit is lowered, running items finish and no new ones start until the
+//! count is below it); no two requests to one host start less than `min_interval`
+//! apart; no item of a host in cool-down starts before the cool-down ends; a held item
+//! never starts; across hosts the ready item with the lowest rank goes first (rank is
+//! queue order, and "move to top" lowers it); a retry waits for its delay.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use url::Url;
 
 use crate::engine::ItemId;
-use crate::fetch::Resume;
+use crate::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 
 /// A queued download.
 #[derive(Debug)]
 pub(crate) struct Job {
     pub(crate) id: ItemId,
     pub(crate) url: Url,
-    pub(crate) cancel: Arc<AtomicBool>,
+    /// Raised to [`STOP_CANCEL`] or [`STOP_PAUSE`] to stop a running transfer.
+    pub(crate) stop: Arc<AtomicU8>,
+    /// Queue order: lower goes first.
+    pub(crate) rank: i64,
     /// Attempts made so far.
     pub(crate) attempts: u32,
     /// Not before this time (a retry's back-off).
     pub(crate) not_before: Option<Instant>,
     /// The part file of an earlier attempt, to continue.
     pub(crate) resume: Option<Resume>,
+    /// A part file left by an earlier run, reopened when the job starts.
+    pub(crate) part: Option<crate::library::PartRecord>,
 }
 
 impl Job {
-    pub(crate) fn new(id: ItemId, url: Url) -> Self {
+    pub(crate) fn new(id: ItemId, url: Url, rank: i64) -> Self {
         Self {
             id,
             url,
-            cancel: Arc::default(),
+            stop: Arc::default(),
+            rank,
             attempts: 0,
             not_before: None,
             resume: None,
+            part: None,
         }
     }
 }
@@ -55,12 +65,15 @@ pub(crate) fn host_key(url: &Url) -> String {
 
 #[derive(Default)]
 struct HostQueue {
+    /// Sorted by rank.
     queue: VecDeque<Job>,
     /// Retries waiting for their back-off; they go before `queue` once due.
     delayed: Vec<Job>,
     active: usize,
     /// No new request to this host before this time (after 429/503).
     cool_until: Option<Instant>,
+    /// When the last request to this host started.
+    last_start: Option<Instant>,
 }
 
 impl HostQueue {
@@ -68,24 +81,46 @@ impl HostQueue {
         self.queue.is_empty() && self.delayed.is_empty()
     }
 
-    /// The id of the job that would start now, if any.
-    fn ready(&self, now: Instant) -> Option<ItemId> {
-        if self.cool_until.is_some_and(|t| t > now) {
+    fn insert(&mut self, job: Job) {
+        let at = self
+            .queue
+            .partition_point(|j| (j.rank, j.id) < (job.rank, job.id));
+        self.queue.insert(at, job);
+    }
+
+    /// When the next request may start, given cool-down and politeness interval.
+    fn open_at(&self, min_interval: Duration) -> Option<Instant> {
+        let polite = self
+            .last_start
+            .filter(|_| !min_interval.is_zero())
+            .map(|t| t + min_interval);
+        match (self.cool_until, polite) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The (rank, id) of the job that would start now, if any.
+    fn ready(&self, now: Instant, min_interval: Duration) -> Option<(i64, ItemId)> {
+        if self.open_at(min_interval).is_some_and(|t| t > now) {
             return None;
         }
         let due = self
             .delayed
             .iter()
             .filter(|j| j.not_before.is_none_or(|t| t <= now))
-            .map(|j| j.id)
+            .map(|j| (j.rank, j.id))
             .min();
-        due.or_else(|| self.queue.front().map(|j| j.id))
+        due.or_else(|| self.queue.front().map(|j| (j.rank, j.id)))
     }
 
     /// When something here becomes ready, if it waits on a time.
-    fn next_wake(&self, now: Instant) -> Option<Instant> {
-        match self.cool_until.filter(|c| *c > now) {
-            Some(cool) => Some(cool),
+    fn next_wake(&self, now: Instant, min_interval: Duration) -> Option<Instant> {
+        if self.is_empty() {
+            return None;
+        }
+        match self.open_at(min_interval).filter(|c| *c > now) {
+            Some(open) => Some(open),
             None => self.delayed.iter().filter_map(|j| j.not_before).min(),
         }
     }
@@ -99,12 +134,19 @@ impl HostQueue {
     }
 }
 
-#[derive(Default)]
 struct State {
     hosts: HashMap<String, HostQueue>,
-    /// Cancel flags of the items being downloaded right now.
-    running: HashMap<ItemId, Arc<AtomicBool>>,
-    paused: bool,
+    /// Stop flags of the items being downloaded right now.
+    running: HashMap<ItemId, Arc<AtomicU8>>,
+    /// Items paused by the user.
+    held: HashMap<ItemId, Job>,
+    /// Leases out in all.
+    active: usize,
+    jobs: usize,
+    per_host: usize,
+    min_interval: Duration,
+    /// The engine-wide hold (after a disk error).
+    on_hold: bool,
     shutdown: bool,
 }
 
@@ -112,21 +154,40 @@ struct State {
 pub(crate) struct Scheduler {
     state: Mutex<State>,
     ready: Condvar,
-    per_host: usize,
 }
 
-/// A job handed to a worker; give it back with [`Scheduler::finish`] or [`Scheduler::retry`].
+/// A job handed to a worker; give it back with [`Scheduler::finish`],
+/// [`Scheduler::retry`] or [`Scheduler::park`].
 pub(crate) struct Lease {
     pub(crate) job: Job,
     host: String,
 }
 
+/// What [`Scheduler::pause`] did with an item.
+pub(crate) enum Paused {
+    /// It was waiting; it is held now (its id and part size).
+    Held(ItemId, u64),
+    /// It is running; it stops shortly and comes back through [`Scheduler::park`].
+    Stopping,
+    /// Not queued or running (done, failed, already paused, unknown).
+    NotHere,
+}
+
 impl Scheduler {
-    pub(crate) fn new(per_host: usize) -> Self {
+    pub(crate) fn new(jobs: usize, per_host: usize) -> Self {
         Self {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                hosts: HashMap::new(),
+                running: HashMap::new(),
+                held: HashMap::new(),
+                active: 0,
+                jobs: jobs.max(1),
+                per_host: per_host.max(1),
+                min_interval: Duration::ZERO,
+                on_hold: false,
+                shutdown: false,
+            }),
             ready: Condvar::new(),
-            per_host: per_host.max(1),
         }
     }
 
@@ -136,7 +197,7 @@ impl Scheduler {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues jobs at the back.
+    /// Queues jobs by rank.
     pub(crate) fn push(&self, jobs: impl IntoIterator<Item = Job>) {
         let mut state = self.lock();
         for job in jobs {
@@ -144,10 +205,32 @@ impl Scheduler {
                 .hosts
                 .entry(host_key(&job.url))
                 .or_default()
-                .queue
-                .push_back(job);
+                .insert(job);
         }
         drop(state);
+        self.ready.notify_all();
+    }
+
+    /// Holds jobs that were paused in an earlier run.
+    pub(crate) fn push_held(&self, jobs: impl IntoIterator<Item = Job>) {
+        let mut state = self.lock();
+        for job in jobs {
+            state.held.insert(job.id, job);
+        }
+    }
+
+    /// Changes the global and per-host limits; running items are not interrupted.
+    pub(crate) fn set_limits(&self, jobs: usize, per_host: usize) {
+        let mut state = self.lock();
+        state.jobs = jobs.max(1);
+        state.per_host = per_host.max(1);
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    /// Sets the least time between the starts of two requests to one host.
+    pub(crate) fn set_min_interval(&self, interval: Duration) {
+        self.lock().min_interval = interval;
         self.ready.notify_all();
     }
 
@@ -160,32 +243,36 @@ impl Scheduler {
             }
             let now = Instant::now();
             let mut wake: Option<Instant> = None;
-            let mut best: Option<(ItemId, String)> = None;
-            if !state.paused {
+            let mut best: Option<((i64, ItemId), String)> = None;
+            if !state.on_hold && state.active < state.jobs {
                 for (host, h) in &state.hosts {
-                    if h.active >= self.per_host {
+                    if h.active >= state.per_host {
                         continue;
                     }
-                    match h.ready(now) {
-                        Some(id) if best.as_ref().is_none_or(|(b, _)| id < *b) => {
-                            best = Some((id, host.clone()))
+                    match h.ready(now, state.min_interval) {
+                        Some(key) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
+                            best = Some((key, host.clone()))
                         }
                         Some(_) => {}
                         None => {
-                            if let Some(t) = h.next_wake(now) {
+                            if let Some(t) = h.next_wake(now, state.min_interval) {
                                 wake = Some(wake.map_or(t, |w| w.min(t)));
                             }
                         }
                     }
                 }
             }
-            if let Some((id, host)) = best
-                && let Some(h) = state.hosts.get_mut(&host)
-                && let Some(job) = h.take(id)
-            {
-                h.active += 1;
-                state.running.insert(job.id, job.cancel.clone());
-                return Some(Lease { job, host });
+            if let Some(((_, id), host)) = best {
+                let state = &mut *state;
+                if let Some(h) = state.hosts.get_mut(&host)
+                    && let Some(job) = h.take(id)
+                {
+                    h.active += 1;
+                    h.last_start = Some(now);
+                    state.active += 1;
+                    state.running.insert(job.id, job.stop.clone());
+                    return Some(Lease { job, host });
+                }
             }
             state = match wake {
                 Some(t) => {
@@ -218,6 +305,7 @@ impl Scheduler {
         let at = Instant::now() + delay;
         let Lease { mut job, host } = lease;
         job.not_before = Some(at);
+        job.stop.store(0, Ordering::Relaxed);
         let h = state.hosts.entry(host).or_default();
         if cool_down {
             h.cool_until = Some(h.cool_until.map_or(at, |c| c.max(at)));
@@ -227,56 +315,188 @@ impl Scheduler {
         self.ready.notify_all();
     }
 
+    /// Returns the lease of an item that stopped because it was paused: it is held
+    /// (with its part) until [`Scheduler::resume`]. After shutdown the job comes back
+    /// instead, for the caller to keep its part.
+    pub(crate) fn park(&self, lease: Lease) -> Option<Job> {
+        let mut state = self.lock();
+        Self::release(&mut state, &lease);
+        let Lease { job, .. } = lease;
+        if state.shutdown {
+            return Some(job);
+        }
+        job.stop.store(0, Ordering::Relaxed);
+        state.held.insert(job.id, job);
+        drop(state);
+        self.ready.notify_all();
+        None
+    }
+
     fn release(state: &mut State, lease: &Lease) {
         state.running.remove(&lease.job.id);
+        state.active = state.active.saturating_sub(1);
+        let min_interval = state.min_interval;
         if let Some(h) = state.hosts.get_mut(&lease.host) {
             h.active = h.active.saturating_sub(1);
-            if h.active == 0 && h.is_empty() && h.cool_until.is_none_or(|t| t <= Instant::now()) {
+            let now = Instant::now();
+            if h.active == 0 && h.is_empty() && h.open_at(min_interval).is_none_or(|t| t <= now) {
                 state.hosts.remove(&lease.host);
             }
         }
     }
 
-    /// Cancels one item: a queued one is removed and returned, a running one is flagged.
-    pub(crate) fn cancel(&self, id: ItemId) -> Option<Job> {
+    /// Pauses one item: a waiting one is held at once, a running one is told to stop.
+    pub(crate) fn pause(&self, id: ItemId) -> Paused {
         let mut state = self.lock();
         if let Some(flag) = state.running.get(&id) {
-            flag.store(true, Ordering::Relaxed);
-            return None;
+            flag.store(STOP_PAUSE, Ordering::Relaxed);
+            return Paused::Stopping;
         }
-        state.hosts.values_mut().find_map(|h| h.take(id))
+        match state.hosts.values_mut().find_map(|h| h.take(id)) {
+            Some(mut job) => {
+                job.not_before = None;
+                let bytes = job.resume.as_ref().map_or(0, Resume::bytes);
+                state.held.insert(id, job);
+                Paused::Held(id, bytes)
+            }
+            None => Paused::NotHere,
+        }
     }
 
-    /// Cancels everything: flags running items and returns every queued job.
-    pub(crate) fn cancel_all(&self) -> Vec<Job> {
+    /// Queues held items again (their parts continue). Returns the ids resumed.
+    pub(crate) fn resume(&self, ids: &[ItemId]) -> Vec<ItemId> {
         let mut state = self.lock();
-        for flag in state.running.values() {
-            flag.store(true, Ordering::Relaxed);
+        let mut resumed = Vec::new();
+        for id in ids {
+            if let Some(job) = state.held.remove(id) {
+                resumed.push(job.id);
+                state
+                    .hosts
+                    .entry(host_key(&job.url))
+                    .or_default()
+                    .insert(job);
+            }
         }
-        let mut jobs: Vec<Job> = state
+        drop(state);
+        self.ready.notify_all();
+        resumed
+    }
+
+    /// Every held item's id, in rank order.
+    pub(crate) fn held_ids(&self) -> Vec<ItemId> {
+        let state = self.lock();
+        let mut held: Vec<(i64, ItemId)> = state.held.values().map(|j| (j.rank, j.id)).collect();
+        held.sort();
+        held.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Every waiting or running item's id (for "pause all").
+    pub(crate) fn active_ids(&self) -> Vec<ItemId> {
+        let state = self.lock();
+        let mut ids: Vec<ItemId> = state.running.keys().copied().collect();
+        for h in state.hosts.values() {
+            ids.extend(h.queue.iter().chain(h.delayed.iter()).map(|j| j.id));
+        }
+        ids.sort();
+        ids
+    }
+
+    /// Gives items new ranks (see [`crate::library::Library::move_to_top`]).
+    pub(crate) fn rerank(&self, ranks: &[(ItemId, i64)]) {
+        let mut state = self.lock();
+        for &(id, rank) in ranks {
+            if let Some(job) = state.held.get_mut(&id) {
+                job.rank = rank;
+                continue;
+            }
+            for h in state.hosts.values_mut() {
+                if let Some(j) = h.delayed.iter_mut().find(|j| j.id == id) {
+                    j.rank = rank;
+                    break;
+                }
+                if let Some(mut job) = h
+                    .queue
+                    .iter()
+                    .position(|j| j.id == id)
+                    .and_then(|p| h.queue.remove(p))
+                {
+                    job.rank = rank;
+                    h.insert(job);
+                    break;
+                }
+            }
+        }
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    /// Cancels one item: a waiting or held one is removed and returned (with `true`
+    /// if it was held), a running one is flagged.
+    pub(crate) fn cancel(&self, id: ItemId) -> Option<(Job, bool)> {
+        let mut state = self.lock();
+        if let Some(flag) = state.running.get(&id) {
+            flag.store(STOP_CANCEL, Ordering::Relaxed);
+            return None;
+        }
+        if let Some(job) = state.held.remove(&id) {
+            return Some((job, true));
+        }
+        state
             .hosts
             .values_mut()
-            .flat_map(|h| h.queue.drain(..).chain(h.delayed.drain(..)))
-            .collect();
-        jobs.sort_by_key(|j| j.id);
+            .find_map(|h| h.take(id))
+            .map(|j| (j, false))
+    }
+
+    /// Cancels everything: flags running items and returns every waiting and held job
+    /// (with `true` for held ones).
+    pub(crate) fn cancel_all(&self) -> Vec<(Job, bool)> {
+        let mut state = self.lock();
+        for flag in state.running.values() {
+            flag.store(STOP_CANCEL, Ordering::Relaxed);
+        }
+        let mut jobs: Vec<(Job, bool)> = state.held.drain().map(|(_, j)| (j, true)).collect();
+        jobs.extend(
+            state
+                .hosts
+                .values_mut()
+                .flat_map(|h| h.queue.drain(..).chain(h.delayed.drain(..)))
+                .map(|j| (j, false)),
+        );
+        jobs.sort_by_key(|(j, _)| j.id);
         jobs
     }
 
-    /// Stops handing out jobs (running ones go on) until [`Scheduler::resume`].
-    pub(crate) fn pause(&self) {
-        self.lock().paused = true;
+    /// Stops handing out jobs (running ones go on) until [`Scheduler::release_hold`].
+    pub(crate) fn hold(&self) {
+        self.lock().on_hold = true;
     }
 
-    /// Hands out jobs again after [`Scheduler::pause`].
-    pub(crate) fn resume(&self) {
-        self.lock().paused = false;
+    /// Hands out jobs again after [`Scheduler::hold`].
+    pub(crate) fn release_hold(&self) {
+        self.lock().on_hold = false;
         self.ready.notify_all();
     }
 
-    /// Wakes every worker and makes [`Scheduler::next`] return `None` from now on.
-    pub(crate) fn shutdown(&self) {
-        self.lock().shutdown = true;
+    /// Makes [`Scheduler::next`] return `None` from now on, tells running items to
+    /// stop as if paused, and returns every waiting and held job (for the caller to
+    /// keep their parts for the next run).
+    pub(crate) fn shutdown(&self) -> Vec<Job> {
+        let mut state = self.lock();
+        state.shutdown = true;
+        for flag in state.running.values() {
+            flag.store(STOP_PAUSE, Ordering::Relaxed);
+        }
+        let mut jobs: Vec<Job> = state.held.drain().map(|(_, j)| j).collect();
+        jobs.extend(
+            state
+                .hosts
+                .values_mut()
+                .flat_map(|h| h.queue.drain(..).chain(h.delayed.drain(..))),
+        );
+        drop(state);
         self.ready.notify_all();
+        jobs
     }
 }
 
@@ -285,12 +505,12 @@ mod tests {
     use super::*;
 
     fn job(id: u64, url: &str) -> Job {
-        Job::new(ItemId(id), Url::parse(url).expect("test URL"))
+        Job::new(ItemId(id), Url::parse(url).expect("test URL"), id as i64)
     }
 
     #[test]
     fn per_host_limit_lets_other_hosts_through_in_order() {
-        let s = Scheduler::new(2);
+        let s = Scheduler::new(8, 2);
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -309,7 +529,7 @@ mod tests {
 
     #[test]
     fn cancel_removes_queued_and_flags_running() {
-        let s = Scheduler::new(4);
+        let s = Scheduler::new(8, 4);
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -317,17 +537,20 @@ mod tests {
         ]);
         let running = s.next().expect("lease");
         assert!(s.cancel(ItemId(1)).is_none());
-        assert!(running.job.cancel.load(Ordering::Relaxed));
-        assert_eq!(s.cancel(ItemId(3)).map(|j| j.id.0), Some(3));
+        assert_eq!(running.job.stop.load(Ordering::Relaxed), STOP_CANCEL);
+        assert_eq!(s.cancel(ItemId(3)).map(|(j, _)| j.id.0), Some(3));
         assert_eq!(
-            s.cancel_all().iter().map(|j| j.id.0).collect::<Vec<_>>(),
+            s.cancel_all()
+                .iter()
+                .map(|(j, _)| j.id.0)
+                .collect::<Vec<_>>(),
             [2]
         );
     }
 
     #[test]
     fn a_retry_waits_for_its_delay_and_a_cool_down_holds_the_whole_host() {
-        let s = Scheduler::new(4);
+        let s = Scheduler::new(8, 4);
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -347,8 +570,8 @@ mod tests {
 
     #[test]
     fn pause_holds_new_starts_until_resume() {
-        let s = Arc::new(Scheduler::new(1));
-        s.pause();
+        let s = Arc::new(Scheduler::new(8, 1));
+        s.hold();
         s.push([job(1, "http://a/1")]);
         let waiter = {
             let s = s.clone();
@@ -359,13 +582,13 @@ mod tests {
         };
         std::thread::sleep(Duration::from_millis(50));
         assert!(!waiter.is_finished(), "a paused scheduler handed out a job");
-        s.resume();
+        s.release_hold();
         assert_eq!(waiter.join().expect("join"), Some(1));
     }
 
     #[test]
     fn shutdown_releases_waiting_workers() {
-        let s = Arc::new(Scheduler::new(1));
+        let s = Arc::new(Scheduler::new(8, 1));
         let waiter = {
             let s = s.clone();
             std::thread::Builder::new()
@@ -373,7 +596,55 @@ mod tests {
                 .spawn(move || s.next().is_none())
                 .expect("spawn")
         };
-        s.shutdown();
+        assert!(s.shutdown().is_empty());
         assert!(waiter.join().expect("join"));
+    }
+
+    #[test]
+    fn paused_items_wait_until_resumed_and_running_ones_are_told_to_stop() {
+        let s = Scheduler::new(8, 1);
+        s.push([
+            job(1, "http://a/1"),
+            job(2, "http://a/2"),
+            job(3, "http://a/3"),
+        ]);
+        let running = s.next().expect("lease");
+        assert!(matches!(s.pause(ItemId(1)), Paused::Stopping));
+        assert_eq!(running.job.stop.load(Ordering::Relaxed), STOP_PAUSE);
+        assert!(matches!(s.pause(ItemId(2)), Paused::Held(ItemId(2), 0)));
+        assert!(s.park(running).is_none());
+        // 1 and 2 are held: 3 goes next although it was queued last.
+        assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
+        assert_eq!(s.held_ids(), [ItemId(1), ItemId(2)]);
+        assert_eq!(s.resume(&[ItemId(2), ItemId(9)]), [ItemId(2)]);
+        assert_eq!(s.held_ids(), [ItemId(1)]);
+    }
+
+    #[test]
+    fn limits_change_while_running_and_move_to_top_reorders() {
+        let s = Scheduler::new(1, 4);
+        s.push([
+            job(1, "http://a/1"),
+            job(2, "http://b/2"),
+            job(3, "http://c/3"),
+        ]);
+        let first = s.next().expect("lease");
+        assert_eq!(first.job.id.0, 1);
+        // The global limit of 1 is reached: raise it and the next one starts.
+        s.set_limits(3, 4);
+        s.rerank(&[(ItemId(3), -5)]);
+        assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
+        assert_eq!(s.next().map(|l| l.job.id.0), Some(2));
+    }
+
+    #[test]
+    fn a_minimum_interval_spaces_requests_to_one_host() {
+        let s = Scheduler::new(8, 8);
+        s.set_min_interval(Duration::from_millis(120));
+        s.push([job(1, "http://a/1"), job(2, "http://a/2")]);
+        let start = Instant::now();
+        let _first = s.next().expect("lease");
+        let _second = s.next().expect("lease");
+        assert!(start.elapsed() >= Duration::from_millis(120));
     }
 }

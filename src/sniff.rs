@@ -43,6 +43,23 @@ impl ImageFormat {
         }
     }
 
+    /// The format whose [`ImageFormat::extension`] is `ext`.
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        [
+            Self::Jpeg,
+            Self::Png,
+            Self::Gif,
+            Self::Webp,
+            Self::Bmp,
+            Self::Tiff,
+            Self::Avif,
+            Self::Ico,
+            Self::Svg,
+        ]
+        .into_iter()
+        .find(|f| f.extension() == ext)
+    }
+
     /// A short human name ("JPEG").
     pub fn name(self) -> &'static str {
         match self {

@@ -68,6 +68,13 @@ impl OutputDir {
         &self.root
     }
 
+    /// `root/.pixgrab`, created if missing.
+    pub fn data_root(&self) -> io::Result<PathBuf> {
+        let dir = self.root.join(DATA_DIR);
+        fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
     /// `root/.pixgrab/SUB`, created if missing.
     pub fn data_dir(&self, sub: &str) -> io::Result<PathBuf> {
         check_component(sub)?;
@@ -186,6 +193,65 @@ impl PartFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The part's file name (one path component).
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Leaves the file on disk when this handle is dropped (to continue it in a later run).
+    pub fn keep(&mut self) {
+        self.committed = true;
+    }
+}
+
+impl OutputDir {
+    /// Opens an existing part file `root/NAME` (a `.part` left by an earlier run) for
+    /// appending, positioned at its end. Refuses unsafe names, symlinks and anything
+    /// that is not a regular file.
+    pub fn reopen_part(&self, name: &str) -> io::Result<PartFile> {
+        check_component(name)?;
+        if !name.ends_with(PART_SUFFIX) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name:?} is not a part file"),
+            ));
+        }
+        let path = self.root.join(name);
+        // symlink_metadata does not follow a link: a symlink is not a regular file.
+        if !fs::symlink_metadata(&path)?.file_type().is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name:?} is not a regular file"),
+            ));
+        }
+        let file = OpenOptions::new().read(true).append(true).open(&path)?;
+        Ok(PartFile {
+            file,
+            path,
+            committed: false,
+        })
+    }
+
+    /// Removes the published file `root/NAME` (a download found to duplicate an
+    /// existing file). Only plain names directly in the folder are accepted.
+    pub fn remove_published(&self, path: &Path) -> io::Result<()> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        check_component(&name)?;
+        if path.parent() != Some(self.root.as_path()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a file of this folder",
+            ));
+        }
+        fs::remove_file(path)
+    }
 }
 
 impl Drop for PartFile {
@@ -262,6 +328,28 @@ mod tests {
         let path = out.commit(part, "a", "jpg")?;
         assert_eq!(path, out.root().join("a (2).jpg"));
         assert_eq!(fs::read(&victim)?, b"precious");
+        Ok(())
+    }
+
+    #[test]
+    fn a_kept_part_survives_and_reopens_for_appending() -> io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = OutputDir::open(tmp.path())?;
+        let mut part = out.create_part("x", "png")?;
+        part.file.write_all(b"abc")?;
+        let name = part.name();
+        part.keep();
+        drop(part);
+        let mut again = out.reopen_part(&name)?;
+        again.file.write_all(b"def")?;
+        again.keep();
+        drop(again);
+        assert_eq!(fs::read(out.root().join(&name))?, b"abcdef");
+        // Not kept this time: dropping removes it.
+        drop(out.reopen_part(&name)?);
+        assert!(!out.root().join(&name).exists());
+        assert!(out.reopen_part("../x.png.part").is_err());
+        assert!(out.reopen_part("x.png").is_err());
         Ok(())
     }
 

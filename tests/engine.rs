@@ -68,7 +68,7 @@ fn images_land_under_their_names_with_exact_bytes_and_thumbnails() {
         "/photo.jpg",
         "/go",
     ];
-    let ids = engine.add(urls(&server, &paths));
+    let ids = engine.add(urls(&server, &paths)).expect("add");
     let events = until_idle(&rx, LIMIT);
 
     let on_disk = files(engine.out_dir());
@@ -144,7 +144,7 @@ fn every_failure_has_a_reason_and_leaves_no_file() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let paths = ["/missing.jpg", "/boom.jpg", "/short.jpg", "/login.jpg"];
-    let ids = engine.add(urls(&server, &paths));
+    let ids = engine.add(urls(&server, &paths)).expect("add");
     let events = until_idle(&rx, LIMIT);
     let failed = failures(&events);
     assert_eq!(failed[&ids[0]], "HTTP 404 Not Found");
@@ -181,7 +181,9 @@ fn a_stalled_transfer_fails_but_a_slow_moving_one_finishes() {
     config.stall_timeout = Duration::from_millis(500);
     let (engine, rx) = Engine::start(config).expect("start");
     // slow.png sends a piece every 150 ms: slower than nothing, faster than the watchdog.
-    let ids = engine.add(urls(&server, &["/stall.png", "/slow.png"]));
+    let ids = engine
+        .add(urls(&server, &["/stall.png", "/slow.png"]))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     let failed = failures(&events);
     assert_eq!(
@@ -203,9 +205,9 @@ fn existing_files_are_never_overwritten() {
     let mut config = config(tmp.path());
     config.sync_files = true; // the --fsync path publishes the same way
     let (engine, rx) = Engine::start(config).expect("start");
-    engine.add(urls(&server, &["/a/cat.png"]));
+    engine.add(urls(&server, &["/a/cat.png"])).expect("add");
     until_idle(&rx, LIMIT);
-    engine.add(urls(&server, &["/b/cat.png"]));
+    engine.add(urls(&server, &["/b/cat.png"])).expect("add");
     until_idle(&rx, LIMIT);
     let on_disk = files(engine.out_dir());
     assert_eq!(on_disk["cat.png"], b"mine");
@@ -230,7 +232,7 @@ fn per_host_limit_caps_parallel_requests() {
     let (engine, rx) = Engine::start(config).expect("start");
     let list: Vec<String> = (0..8).map(|i| format!("/p{i}.png")).collect();
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.add(urls(&server, &refs));
+    engine.add(urls(&server, &refs)).expect("add");
     let events = until_idle(&rx, LIMIT);
     assert!(failures(&events).is_empty());
     assert_eq!(server.stats().max_in_flight.load(Ordering::SeqCst), 2);
@@ -244,7 +246,9 @@ fn cancelling_stops_queued_and_running_items_and_keeps_nothing() {
     let mut config = config(tmp.path());
     config.jobs = 1;
     let (engine, rx) = Engine::start(config).expect("start");
-    let ids = engine.add(urls(&server, &["/hang.png", "/img/7.png"]));
+    let ids = engine
+        .add(urls(&server, &["/hang.png", "/img/7.png"]))
+        .expect("add");
     // Wait until the first one is running, then cancel both.
     loop {
         match rx.recv_timeout(LIMIT).expect("event") {

@@ -54,7 +54,7 @@ fn url(server: &Server, path: &str) -> Url {
 /// Runs the engine on `urls` and returns the events and the output folder.
 fn run(config: Config, urls: Vec<Url>) -> (Vec<Event>, Vec<ItemId>, PathBuf) {
     let (engine, rx) = Engine::start(config).expect("start");
-    let ids = engine.add(urls);
+    let ids = engine.add(urls).expect("add");
     let events = until_idle(&rx, LIMIT);
     let out = engine.out_dir().to_path_buf();
     engine.shutdown();
@@ -598,7 +598,9 @@ fn an_unwritable_folder_fails_the_item_pauses_the_rest_and_resume_finishes_them(
     let (engine, rx) = Engine::start(config).expect("start");
     // The folder disappears under us (unmounted drive, deleted by the user...).
     fs::remove_dir_all(&out_dir).expect("remove");
-    let ids = engine.add((0..3).map(|n| url(&server, &format!("/{n}.png"))));
+    let ids = engine
+        .add((0..3).map(|n| url(&server, &format!("/{n}.png"))))
+        .expect("add");
     let mut paused = None;
     let mut failed = HashMap::new();
     let deadline = Instant::now() + LIMIT;
@@ -626,7 +628,7 @@ fn an_unwritable_folder_fails_the_item_pauses_the_rest_and_resume_finishes_them(
             .all(|e| !matches!(e, Event::Failed { .. } | Event::Done { .. }))
     );
     fs::create_dir_all(&out_dir).expect("recreate");
-    engine.resume();
+    engine.resume_all();
     let events = until_idle(&rx, LIMIT);
     let done = events
         .iter()

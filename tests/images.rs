@@ -103,11 +103,13 @@ fn malformed_images_are_kept_when_complete_but_flagged_with_a_reason() {
     let mut config = Config::new(tmp.path());
     config.retry_base = Duration::from_millis(5);
     let (engine, rx) = Engine::start(config).expect("start");
-    let ids = engine.add(
-        corpus
-            .iter()
-            .map(|(p, _)| Url::parse(&server.url(p)).expect("url")),
-    );
+    let ids = engine
+        .add(
+            corpus
+                .iter()
+                .map(|(p, _)| Url::parse(&server.url(p)).expect("url")),
+        )
+        .expect("add");
     let events = until_idle(&rx, Duration::from_secs(60));
 
     let outcome = |n: usize| -> String {

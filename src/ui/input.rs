@@ -34,6 +34,8 @@ pub(crate) enum InputAction {
     LoadTyped,
     /// Show the "Choose folder" dialog.
     PickFolder,
+    /// Open the output folder's library (queue and gallery).
+    OpenLibrary,
 }
 
 impl InputPanel {
@@ -50,7 +52,11 @@ impl InputPanel {
         if !self.text.is_empty() && !self.text.ends_with('\n') {
             self.text.push('\n');
         }
-        self.text.push_str(text);
+        // A library export: only its `url` column (not the final URLs beside it).
+        match pixgrab::library::import_urls(text) {
+            Some(urls) => self.text.push_str(&urls.join("\n")),
+            None => self.text.push_str(text),
+        }
         self.refresh();
     }
 
@@ -168,6 +174,13 @@ pub(crate) fn input_ui(
     ui.horizontal(|ui| {
         let label = ui.label("Save to:");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Open")
+                .on_hover_text("Show this folder's library: its queue and gallery")
+                .clicked()
+            {
+                action = Some(InputAction::OpenLibrary);
+            }
             if ui.button("Choose folder…").clicked() {
                 action = Some(InputAction::PickFolder);
             }
@@ -178,6 +191,25 @@ pub(crate) fn input_ui(
             .labelled_by(label.id);
         });
     });
+    if settings.recent.len() > 1 {
+        let mut chosen = None;
+        egui::ComboBox::from_label("Recent folders")
+            .selected_text(super::gallery::elide(&settings.out_dir, 40))
+            .show_ui(ui, |ui| {
+                for folder in &settings.recent {
+                    if ui
+                        .selectable_label(*folder == settings.out_dir, folder)
+                        .clicked()
+                    {
+                        chosen = Some(folder.clone());
+                    }
+                }
+            });
+        if let Some(folder) = chosen {
+            settings.out_dir = folder;
+            action = Some(InputAction::OpenLibrary);
+        }
+    }
     ui.horizontal(|ui| {
         let label = ui.label("Downloads at once:");
         ui.add(egui::DragValue::new(&mut settings.jobs).range(1..=64))
@@ -186,8 +218,17 @@ pub(crate) fn input_ui(
         ui.add(egui::DragValue::new(&mut settings.per_host).range(1..=32))
             .labelled_by(label.id);
     });
+    ui.horizontal(|ui| {
+        let label = ui.label("Gap per host (ms):");
+        ui.add(egui::DragValue::new(&mut settings.host_interval_ms).range(0..=60_000))
+            .labelled_by(label.id)
+            .on_hover_text("Least time between two requests to the same site (politeness)");
+        let label = ui.label("Limit (kB/s, 0 = none):");
+        ui.add(egui::DragValue::new(&mut settings.bandwidth_kbs).range(0..=10_000_000))
+            .labelled_by(label.id);
+    });
     if busy {
-        ui.weak("Changed settings apply to the next Download.");
+        ui.weak("Limits apply at once, also to running downloads.");
     }
     ui.add_space(4.0);
     let download = ui

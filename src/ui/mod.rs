@@ -14,7 +14,6 @@ mod tasks;
 mod tests;
 mod viewer;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,13 +21,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use pixgrab::demo::DemoSite;
-use pixgrab::{Config, Engine, EngineHandle, Event};
+use pixgrab::{Config, EngineHandle, Event, ItemId};
 use url::Url;
 
 use gallery::{Gallery, GalleryAction};
 use input::{InputAction, InputPanel};
 use model::Model;
-use queue::QueueAction;
+use queue::{ItemOp, QueueAction, Selection};
 use settings::Settings;
 use tasks::{TaskResult, Tasks};
 use viewer::{Viewer, ViewerAction};
@@ -45,12 +44,21 @@ pub(crate) struct UiOptions {
     pub(crate) out_dir: Option<PathBuf>,
 }
 
-/// One engine and its event channel. A new engine starts when the output folder or the
-/// concurrency changes between batches; the old one finishes its own items.
+/// One engine (one output folder, one library) and its event channel. Choosing another
+/// folder starts another engine; the old one finishes its own items.
 struct EngineSlot {
     handle: EngineHandle,
     events: Receiver<Event>,
-    settings: Settings,
+    /// The folder as typed or picked.
+    folder: String,
+    /// The limits last applied: (jobs, per host, interval ms, bytes/s).
+    limits: (usize, usize, u64, u64),
+}
+
+/// An engine being started on a worker thread, and URLs to queue once it runs.
+struct Opening {
+    folder: String,
+    pending: Vec<Url>,
 }
 
 /// Frame timings, reported when an autorun ends.
@@ -72,7 +80,8 @@ pub(crate) struct PixgrabApp {
     viewer_generation: u64,
     tasks: Tasks,
     engines: Vec<EngineSlot>,
-    queued: HashSet<Url>,
+    opening: Option<Opening>,
+    selection: Selection,
     /// A problem that stopped the last Download (e.g. an unusable folder).
     error: Option<String>,
     _demo: Option<DemoSite>,
@@ -128,7 +137,7 @@ impl PixgrabApp {
             closing: false,
             done: Arc::new(AtomicBool::new(false)),
         });
-        Self {
+        let mut app = Self {
             settings,
             input,
             model: Model::default(),
@@ -137,81 +146,225 @@ impl PixgrabApp {
             viewer_generation: 0,
             tasks: Tasks::new(ctx.clone()),
             engines: Vec::new(),
-            queued: HashSet::new(),
+            opening: None,
+            selection: Selection::default(),
             error: None,
             _demo: demo,
             autorun,
             stats: FrameStats::default(),
+        };
+        // Reopen the last library (if the folder has one): its queue and gallery come back.
+        if app.autorun.is_none() {
+            app.open_library(ctx, Vec::new(), true);
         }
+        app
     }
 
-    /// Queues the URLs in the box, starting an engine if needed.
+    /// Queues the URLs in the box in the output folder's library, starting its engine
+    /// if needed.
     fn download(&mut self, ctx: &egui::Context) {
         self.input.refresh();
-        let fresh: Vec<Url> = self
-            .input
-            .intake
-            .urls
-            .iter()
-            .filter(|u| !self.queued.contains(*u))
-            .cloned()
-            .collect();
-        let repeats = self.input.intake.urls.len() - fresh.len();
-        if fresh.is_empty() {
-            self.input
-                .say("Every URL in the box is already in the queue.", true);
+        let urls = self.input.intake.urls.clone();
+        if urls.is_empty() {
             return;
         }
-        let slot = match self.engine_for_settings(ctx) {
-            Ok(slot) => slot,
-            Err(e) => {
-                self.error = Some(e);
-                return;
-            }
-        };
-        self.error = None;
-        let count = fresh.len();
-        self.queued.extend(fresh.iter().cloned());
-        self.engines[slot].handle.add(fresh);
         self.input.text.clear();
         self.input.refresh();
-        let mut note = format!("Queued {count} URLs.");
-        if repeats > 0 {
-            note.push_str(&format!(" {repeats} were already queued."));
+        let folder = self.settings.out_dir.trim().to_string();
+        match self.engines.iter().position(|e| e.folder == folder) {
+            Some(slot) => self.add_to(slot, urls),
+            None => self.open_library(ctx, urls, false),
         }
-        self.input.say(note, false);
     }
 
-    /// The engine for the current settings, started if needed.
-    fn engine_for_settings(&mut self, ctx: &egui::Context) -> Result<usize, String> {
-        if let Some(last) = self.engines.len().checked_sub(1)
-            && self.engines[last].settings == self.settings
+    /// Starts (off the UI thread) the engine of the chosen output folder, unless it runs
+    /// already; `urls` are queued once it does.
+    fn open_library(&mut self, ctx: &egui::Context, urls: Vec<Url>, only_existing: bool) {
+        let folder = self.settings.out_dir.trim().to_string();
+        if folder.is_empty() {
+            self.error = Some("Choose an output folder first.".into());
+            return;
+        }
+        if let Some(slot) = self.engines.iter().position(|e| e.folder == folder) {
+            self.add_to(slot, urls);
+            return;
+        }
+        if let Some(opening) = &mut self.opening
+            && opening.folder == folder
         {
-            return Ok(last);
+            opening.pending.extend(urls);
+            return;
         }
-        let out = self.settings.out_dir.trim();
-        if out.is_empty() {
-            return Err("Choose an output folder first.".into());
-        }
-        let mut config = Config::new(PathBuf::from(out));
-        config.jobs = self.settings.jobs.clamp(1, 64);
-        config.per_host = self.settings.per_host.clamp(1, 32);
+        let mut config = Config::new(PathBuf::from(&folder));
+        let (jobs, per_host, interval, bandwidth) = self.settings.limits();
+        config.jobs = jobs;
+        config.per_host = per_host;
+        config.host_interval = Duration::from_millis(interval);
+        config.bandwidth = bandwidth;
         let repaint = ctx.clone();
         config.waker = Some(Arc::new(move || repaint.request_repaint()));
-        let (handle, events) = Engine::start(config).map_err(|e| e.to_string())?;
-        self.engines.push(EngineSlot {
-            handle,
-            events,
-            settings: self.settings.clone(),
+        self.error = None;
+        if !only_existing {
+            self.input.say(format!("Opening {folder}…"), false);
+        }
+        self.opening = Some(Opening {
+            folder: folder.clone(),
+            pending: urls,
         });
-        Ok(self.engines.len() - 1)
+        self.tasks.start_engine(folder, config, only_existing);
     }
 
-    fn cancel(&self, idx: usize) {
-        if let Some(item) = self.model.items.get(idx)
-            && let Some(slot) = self.engines.get(item.key.0)
-        {
-            slot.handle.cancel(item.key.1);
+    fn engine_started(
+        &mut self,
+        ctx: &egui::Context,
+        folder: String,
+        result: Result<Option<(EngineHandle, Receiver<Event>)>, String>,
+    ) {
+        let pending = match self.opening.take() {
+            Some(o) if o.folder == folder => o.pending,
+            other => {
+                self.opening = other;
+                Vec::new()
+            }
+        };
+        match result {
+            Ok(Some((handle, events))) => {
+                self.settings.remember(&folder);
+                self.engines.push(EngineSlot {
+                    handle,
+                    events,
+                    folder,
+                    limits: self.settings.limits(),
+                });
+                let slot = self.engines.len() - 1;
+                // The restored library first, so the repeats among `pending` are known.
+                self.drain_engine(slot, Instant::now());
+                if !pending.is_empty() {
+                    self.add_to(slot, pending);
+                } else {
+                    self.input.notice = None;
+                }
+            }
+            // Only a look at a folder without a library, but URLs came meanwhile: open it.
+            Ok(None) if !pending.is_empty() => self.open_library(ctx, pending, false),
+            Ok(None) => {}
+            Err(e) => {
+                self.error = Some(e);
+                if !pending.is_empty() {
+                    // Nothing lost: the URLs go back into the box.
+                    let text: Vec<&str> = pending.iter().map(Url::as_str).collect();
+                    self.input.append(&text.join("\n"));
+                }
+            }
+        }
+    }
+
+    /// Queues URLs in a running engine and says how many were new.
+    fn add_to(&mut self, slot: usize, urls: Vec<Url>) {
+        if urls.is_empty() {
+            return;
+        }
+        let count = urls.len();
+        match self.engines[slot].handle.add(urls.clone()) {
+            Ok(ids) => {
+                let known = ids.iter().filter(|id| self.model.knows(slot, **id)).count();
+                let mut note = format!("Queued {} URLs.", count - known);
+                if known > 0 {
+                    note.push_str(&format!(
+                        " {known} were already in this folder's library (failed ones are tried again)."
+                    ));
+                }
+                self.input.say(note, false);
+            }
+            Err(e) => {
+                let text: Vec<&str> = urls.iter().map(Url::as_str).collect();
+                self.input.append(&text.join("\n"));
+                self.error = Some(e.to_string());
+            }
+        }
+    }
+
+    fn drain_engine(&mut self, slot: usize, now: Instant) {
+        if let Some(engine) = self.engines.get(slot) {
+            for event in engine.events.try_iter() {
+                self.model.apply(slot, event, now);
+            }
+        }
+    }
+
+    /// Applies changed limits to the running engines (they take effect at once).
+    fn apply_limits(&mut self) {
+        let limits = self.settings.limits();
+        for slot in &mut self.engines {
+            if slot.limits == limits {
+                continue;
+            }
+            let (jobs, per_host, interval, bandwidth) = limits;
+            if let Err(e) = slot.handle.set_limits(jobs, per_host) {
+                self.error = Some(e.to_string());
+            }
+            slot.handle
+                .set_host_interval(Duration::from_millis(interval));
+            slot.handle.set_bandwidth(bandwidth);
+            slot.limits = limits;
+        }
+    }
+
+    /// Runs a queue action on the engines that own the items.
+    fn queue_action(&mut self, action: QueueAction) {
+        let result = match action {
+            QueueAction::Items(op, rows) => {
+                let keys = self.model.keys(rows);
+                let mut result = Ok(());
+                for (n, slot) in self.engines.iter().enumerate() {
+                    let ids: Vec<ItemId> = keys.iter().filter(|k| k.0 == n).map(|k| k.1).collect();
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    let handle = &slot.handle;
+                    match op {
+                        ItemOp::Pause => handle.pause(&ids),
+                        ItemOp::Resume => handle.resume(&ids),
+                        ItemOp::Retry => result = result.and(handle.retry(&ids)),
+                        ItemOp::Cancel => ids.iter().for_each(|id| handle.cancel(*id)),
+                        ItemOp::Top => result = result.and(handle.move_to_top(&ids)),
+                    }
+                }
+                if op == ItemOp::Top {
+                    self.model.move_to_top(&keys);
+                }
+                result
+            }
+            QueueAction::PauseAll => {
+                self.engines.iter().for_each(|e| e.handle.pause_all());
+                Ok(())
+            }
+            QueueAction::ResumeAll => {
+                self.model.paused = None;
+                self.engines.iter().for_each(|e| e.handle.resume_all());
+                Ok(())
+            }
+            QueueAction::RetryFailed => self
+                .engines
+                .iter()
+                .try_for_each(|e| e.handle.retry_failed()),
+            QueueAction::CancelAll => {
+                self.engines.iter().for_each(|e| e.handle.cancel_all());
+                Ok(())
+            }
+            QueueAction::Export { json } => {
+                let folder = self.settings.out_dir.trim();
+                match self.engines.iter().find(|e| e.folder == folder) {
+                    Some(slot) => self.tasks.export(slot.handle.exporter(json)),
+                    None => self
+                        .input
+                        .say("Open the folder first (Open, or Download).", true),
+                }
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.error = Some(e.to_string());
         }
     }
 
@@ -241,6 +394,7 @@ impl PixgrabApp {
             }
             TaskResult::PickedFolder(Some(path)) => {
                 self.settings.out_dir = path.to_string_lossy().into_owned();
+                self.open_library(ctx, Vec::new(), false);
             }
             TaskResult::Thumb { idx, result } => match result {
                 Ok(thumb) => self.gallery.reloaded(ctx, &mut self.model, idx, thumb),
@@ -251,6 +405,12 @@ impl PixgrabApp {
                     viewer.loaded(ctx, generation, result);
                 }
             }
+            TaskResult::Engine { folder, result } => self.engine_started(ctx, folder, result),
+            TaskResult::Exported(Ok(path)) => {
+                self.input
+                    .say(format!("Library exported to {}", path.display()), false);
+            }
+            TaskResult::Exported(Err(e)) => self.input.say(e, true),
         }
     }
 
@@ -321,6 +481,7 @@ impl PixgrabApp {
             InputAction::PickFolder => self
                 .tasks
                 .pick_folder(&PathBuf::from(&self.settings.out_dir)),
+            InputAction::OpenLibrary => self.open_library(ctx, Vec::new(), false),
         }
     }
 
@@ -411,14 +572,13 @@ fn summary(mut ms: Vec<f64>) -> String {
 impl eframe::App for PixgrabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let now = Instant::now();
-        for (n, slot) in self.engines.iter().enumerate() {
-            for event in slot.events.try_iter() {
-                self.model.apply(n, event, now);
-            }
+        for n in 0..self.engines.len() {
+            self.drain_engine(n, now);
         }
         for result in self.tasks.drain() {
             self.handle_task(ctx, result);
         }
+        self.apply_limits();
         self.gallery.ingest(ctx, &mut self.model);
         self.autorun_step(ctx);
         if !self.model.is_idle() {
@@ -450,8 +610,25 @@ impl eframe::App for PixgrabApp {
                     ui.colored_label(ui.visuals().error_fg_color, error);
                 }
                 ui.separator();
-                ui.heading("Queue");
-                if let Some(a) = queue::queue_ui(ui, &self.model, now) {
+                ui.horizontal(|ui| {
+                    ui.heading("Queue");
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.small_button("Export JSON").clicked() {
+                            queue_action = Some(QueueAction::Export { json: true });
+                        }
+                        if ui
+                            .small_button("Export CSV")
+                            .on_hover_text("Write this folder's library to a file in the folder")
+                            .clicked()
+                        {
+                            queue_action = Some(QueueAction::Export { json: false });
+                        }
+                    });
+                });
+                if let Some(a) = queue::queue_toolbar_ui(ui, &self.model, &mut self.selection) {
+                    queue_action = Some(a);
+                }
+                if let Some(a) = queue::queue_ui(ui, &self.model, &mut self.selection) {
                     queue_action = Some(a);
                 }
             });
@@ -475,20 +652,8 @@ impl eframe::App for PixgrabApp {
         if let Some(action) = input_action {
             self.run_input_action(&ctx, action);
         }
-        match queue_action {
-            Some(QueueAction::Cancel(idx)) => self.cancel(idx),
-            Some(QueueAction::CancelAll) => {
-                for slot in &self.engines {
-                    slot.handle.cancel_all();
-                }
-            }
-            Some(QueueAction::Resume) => {
-                self.model.paused = None;
-                for slot in &self.engines {
-                    slot.handle.resume();
-                }
-            }
-            None => {}
+        if let Some(action) = queue_action {
+            self.queue_action(action);
         }
         self.stats.ui_times.push(started.elapsed());
     }

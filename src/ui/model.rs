@@ -26,6 +26,8 @@ pub(crate) enum ItemState {
     Failed(String),
     /// Cancelled by the user.
     Cancelled,
+    /// Paused by the user; the part file is kept.
+    Paused,
 }
 
 impl ItemState {
@@ -38,12 +40,21 @@ impl ItemState {
             Self::Done => "done",
             Self::Failed(_) => "failed",
             Self::Cancelled => "cancelled",
+            Self::Paused => "paused",
         }
     }
 
-    /// True once nothing more will happen to the item.
+    /// True once nothing more will happen to the item (unless the user asks).
     pub(crate) fn is_settled(&self) -> bool {
-        matches!(self, Self::Done | Self::Failed(_) | Self::Cancelled)
+        matches!(
+            self,
+            Self::Done | Self::Failed(_) | Self::Cancelled | Self::Paused
+        )
+    }
+
+    /// True when it can be tried again.
+    pub(crate) fn is_retryable(&self) -> bool {
+        matches!(self, Self::Failed(_) | Self::Cancelled)
     }
 }
 
@@ -92,6 +103,7 @@ pub(crate) struct Counts {
     pub(crate) done: usize,
     pub(crate) failed: usize,
     pub(crate) cancelled: usize,
+    pub(crate) paused: usize,
 }
 
 /// All items of this session.
@@ -99,6 +111,8 @@ pub(crate) struct Counts {
 pub(crate) struct Model {
     pub(crate) items: Vec<ItemView>,
     index: HashMap<(usize, ItemId), usize>,
+    /// The queue list's order of items (indices into `items`).
+    pub(crate) order: Vec<usize>,
     /// Items in the order they finished (done or failed): the gallery's order.
     pub(crate) gallery: Vec<usize>,
     /// Items whose thumbnail pixels arrived and wait for upload.
@@ -139,8 +153,17 @@ impl Model {
             }
             Event::Progress { bytes, total, .. } => self.progress(idx, bytes, total, now),
             Event::Done { info, .. } => {
-                self.progress(idx, info.bytes, Some(info.bytes), now);
+                if info.restored {
+                    // Done in an earlier run: not part of this batch's speed.
+                    self.items[idx].bytes = info.bytes;
+                    self.items[idx].total = Some(info.bytes);
+                } else {
+                    self.progress(idx, info.bytes, Some(info.bytes), now);
+                }
                 self.done_bytes += info.bytes;
+                self.items[idx].note = info
+                    .duplicate_of
+                    .map(|_| "same file as an earlier download: not stored twice".to_string());
                 let item = &mut self.items[idx];
                 item.name = info
                     .path
@@ -186,15 +209,46 @@ impl Model {
                 ));
                 self.set_state(idx, ItemState::Queued);
             }
+            Event::ItemPaused { bytes, .. } => {
+                let item = &mut self.items[idx];
+                item.speed = 0.0;
+                item.bytes = bytes;
+                item.note = None;
+                item.last_sample = None;
+                self.set_state(idx, ItemState::Paused);
+            }
+            Event::Requeued { .. } => {
+                let was = self.items[idx].state.clone();
+                if was.is_retryable() {
+                    // Tried again from scratch: its error tile leaves the gallery.
+                    self.gallery.retain(|&i| i != idx);
+                    let item = &mut self.items[idx];
+                    item.bytes = 0;
+                    item.total = None;
+                    item.thumb = ThumbSlot::Pending;
+                }
+                self.items[idx].note = None;
+                if self.counts.queued + self.counts.active == 0 {
+                    self.start_batch(now);
+                }
+                self.set_state(idx, ItemState::Queued);
+            }
             Event::Queued { .. } | Event::Idle | Event::Paused { .. } => {}
         }
     }
 
+    fn start_batch(&mut self, now: Instant) {
+        self.batch_started = Some(now);
+        self.batch_bytes = 0;
+        self.batch_finished = 0;
+    }
+
     fn queued(&mut self, engine: usize, id: ItemId, url: Url, now: Instant) {
+        if self.index.contains_key(&(engine, id)) {
+            return;
+        }
         if self.counts.queued + self.counts.active == 0 {
-            self.batch_started = Some(now);
-            self.batch_bytes = 0;
-            self.batch_finished = 0;
+            self.start_batch(now);
         }
         let name = url
             .path_segments()
@@ -206,6 +260,7 @@ impl Model {
             })
             .unwrap_or_else(|| url.host_str().unwrap_or("?").to_string());
         self.index.insert((engine, id), self.items.len());
+        self.order.push(self.items.len());
         self.items.push(ItemView {
             key: (engine, id),
             url,
@@ -262,6 +317,7 @@ impl Model {
             ItemState::Done => &mut c.done,
             ItemState::Failed(_) => &mut c.failed,
             ItemState::Cancelled => &mut c.cancelled,
+            ItemState::Paused => &mut c.paused,
         };
         *slot = slot.saturating_add_signed(delta);
     }
@@ -269,6 +325,37 @@ impl Model {
     /// Items whose fresh pixels should be uploaded now (each returned once).
     pub(crate) fn take_fresh(&mut self) -> Vec<usize> {
         self.fresh.drain(..).collect()
+    }
+
+    /// True when this engine's item is in the model.
+    pub(crate) fn knows(&self, engine: usize, id: ItemId) -> bool {
+        self.index.contains_key(&(engine, id))
+    }
+
+    /// Moves rows to the top of the queue list, in the given order (as the engine
+    /// moved them in its queue).
+    pub(crate) fn move_to_top(&mut self, keys: &[(usize, ItemId)]) {
+        let rows: Vec<usize> = keys
+            .iter()
+            .filter_map(|k| self.index.get(k).copied())
+            .collect();
+        self.order.retain(|i| !rows.contains(i));
+        self.order.splice(0..0, rows);
+    }
+
+    /// Items of one engine with these indices, as (engine, ids) groups.
+    pub(crate) fn keys(&self, indices: impl IntoIterator<Item = usize>) -> Vec<(usize, ItemId)> {
+        indices
+            .into_iter()
+            .filter_map(|i| self.items.get(i).map(|item| item.key))
+            .collect()
+    }
+
+    /// Indices of the items whose URL has this host.
+    pub(crate) fn of_host(&self, host: &str) -> Vec<usize> {
+        (0..self.items.len())
+            .filter(|&i| self.items[i].url.host_str() == Some(host))
+            .collect()
     }
 
     /// True when nothing is queued or running.

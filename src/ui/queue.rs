@@ -1,19 +1,69 @@
 //! The queue panel: overall progress and one row per item (virtualized).
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use pixgrab::Bytes;
 
 use super::model::{ItemState, Model};
 
-/// What the user asked for in the queue.
-pub(crate) enum QueueAction {
-    /// Cancel this item.
-    Cancel(usize),
-    /// Cancel everything queued or running.
-    CancelAll,
-    /// Start downloads again after a pause.
+/// What to do to some items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemOp {
+    /// Stop (keeping the part) until resumed.
+    Pause,
+    /// Continue after a pause.
     Resume,
+    /// Try a failed or cancelled item again.
+    Retry,
+    /// Give up on it.
+    Cancel,
+    /// Start it before everything else that waits.
+    Top,
+}
+
+/// What the user asked for in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum QueueAction {
+    /// Do this to these items (model indices).
+    Items(ItemOp, Vec<usize>),
+    /// Pause everything waiting or running.
+    PauseAll,
+    /// Resume every paused item, and lift a hold after a disk error.
+    ResumeAll,
+    /// Try every failed item again.
+    RetryFailed,
+    /// Cancel everything queued, paused or running.
+    CancelAll,
+    /// Write the library to a CSV (or JSON) file in the output folder.
+    Export {
+        /// JSON instead of CSV.
+        json: bool,
+    },
+}
+
+/// Which rows are selected (model indices), and the last one clicked for Shift ranges.
+#[derive(Debug, Default)]
+pub(crate) struct Selection {
+    pub(crate) rows: BTreeSet<usize>,
+    anchor: Option<usize>,
+}
+
+impl Selection {
+    fn click(&mut self, idx: usize, range: bool) {
+        match (range, self.anchor) {
+            (true, Some(anchor)) => {
+                let (a, b) = (anchor.min(idx), anchor.max(idx));
+                self.rows.extend(a..=b);
+            }
+            _ => {
+                if !self.rows.remove(&idx) {
+                    self.rows.insert(idx);
+                }
+                self.anchor = Some(idx);
+            }
+        }
+    }
 }
 
 const ROW_HEIGHT: f32 = 40.0;
@@ -34,15 +84,20 @@ pub(crate) fn overall_ui(ui: &mut egui::Ui, model: &Model, now: Instant) -> Opti
                 format!("Downloads paused: {reason}"),
             );
             if ui.button("Resume").clicked() {
-                action = Some(QueueAction::Resume);
+                action = Some(QueueAction::ResumeAll);
             }
         });
     }
     ui.horizontal(|ui| {
         let fraction = finished as f32 / total as f32;
+        let paused = if c.paused > 0 {
+            format!(", {} paused", c.paused)
+        } else {
+            String::new()
+        };
         let text = if model.is_idle() {
             format!(
-                "Finished: {} downloaded, {} failed, {} cancelled · {}",
+                "Finished: {} downloaded, {} failed, {} cancelled{paused} · {}",
                 c.done,
                 c.failed,
                 c.cancelled,
@@ -54,32 +109,85 @@ pub(crate) fn overall_ui(ui: &mut egui::Ui, model: &Model, now: Instant) -> Opti
                 .eta_secs(now)
                 .map_or_else(|| "…".to_string(), |s| format!("{:.0} s", s.ceil()));
             format!(
-                "{finished}/{total} · {} downloading · {} queued · {}/s · ETA {eta}",
+                "{finished}/{total} · {} downloading · {} queued{paused} · {}/s · ETA {eta}",
                 c.active,
                 c.queued,
                 Bytes(speed as u64)
             )
         };
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui
-                .add_enabled(!model.is_idle(), egui::Button::new("Cancel all"))
-                .clicked()
-            {
-                action = Some(QueueAction::CancelAll);
-            }
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .text(text)
-                    .desired_width(ui.available_width()),
-            );
-        });
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .text(text)
+                .desired_width(ui.available_width()),
+        );
     });
     action
 }
 
-/// The list of items, one row each; only visible rows are laid out.
-pub(crate) fn queue_ui(ui: &mut egui::Ui, model: &Model, now: Instant) -> Option<QueueAction> {
-    let _ = now;
+/// Buttons over the queue: for the selection if there is one, else for everything.
+pub(crate) fn queue_toolbar_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    selection: &mut Selection,
+) -> Option<QueueAction> {
+    let mut action = None;
+    let c = model.counts;
+    ui.horizontal_wrapped(|ui| {
+        if selection.rows.is_empty() {
+            let pending = c.queued + c.active > 0;
+            if ui
+                .add_enabled(pending, egui::Button::new("Pause all"))
+                .clicked()
+            {
+                action = Some(QueueAction::PauseAll);
+            }
+            if ui
+                .add_enabled(c.paused > 0, egui::Button::new("Resume all"))
+                .clicked()
+            {
+                action = Some(QueueAction::ResumeAll);
+            }
+            if ui
+                .add_enabled(c.failed > 0, egui::Button::new("Retry failed"))
+                .clicked()
+            {
+                action = Some(QueueAction::RetryFailed);
+            }
+            if ui
+                .add_enabled(pending || c.paused > 0, egui::Button::new("Cancel all"))
+                .clicked()
+            {
+                action = Some(QueueAction::CancelAll);
+            }
+        } else {
+            let rows: Vec<usize> = selection.rows.iter().copied().collect();
+            ui.label(format!("{} selected:", rows.len()));
+            for (label, op) in [
+                ("Pause selected", ItemOp::Pause),
+                ("Resume selected", ItemOp::Resume),
+                ("Retry selected", ItemOp::Retry),
+                ("Move selected to top", ItemOp::Top),
+                ("Cancel selected", ItemOp::Cancel),
+            ] {
+                if ui.button(label).clicked() {
+                    action = Some(QueueAction::Items(op, rows.clone()));
+                }
+            }
+            if ui.button("Clear selection").clicked() {
+                *selection = Selection::default();
+            }
+        }
+    });
+    action
+}
+
+/// The list of items, one row each; only visible rows are laid out. Click a name to
+/// select it (Shift+click: a range); right-click for host-wide actions.
+pub(crate) fn queue_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    selection: &mut Selection,
+) -> Option<QueueAction> {
     let mut action = None;
     if model.items.is_empty() {
         ui.weak("The queue is empty.");
@@ -89,22 +197,33 @@ pub(crate) fn queue_ui(ui: &mut egui::Ui, model: &Model, now: Instant) -> Option
         .id_salt("queue")
         .auto_shrink([false, false])
         .show_rows(ui, ROW_HEIGHT, model.items.len(), |ui, range| {
-            for idx in range {
+            for row in range {
+                let Some(&idx) = model.order.get(row) else {
+                    continue;
+                };
                 let item = &model.items[idx];
                 ui.push_id(idx, |ui| {
                     ui.set_height(ROW_HEIGHT - ui.spacing().item_spacing.y);
                     ui.horizontal(|ui| {
                         let name = super::gallery::elide(&item.name, 40);
-                        ui.label(egui::RichText::new(name).strong())
+                        let selected = selection.rows.contains(&idx);
+                        let response = ui
+                            .selectable_label(selected, egui::RichText::new(name).strong())
                             .on_hover_text(item.url.as_str());
+                        if response.clicked() {
+                            let shift = ui.input(|i| i.modifiers.shift);
+                            selection.click(idx, shift);
+                        }
+                        response.context_menu(|ui| {
+                            if let Some(a) = row_menu_ui(ui, model, idx) {
+                                action = Some(a);
+                            }
+                        });
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                            if !item.state.is_settled()
-                                && ui
-                                    .small_button("Cancel")
-                                    .on_hover_text("Cancel this download")
-                                    .clicked()
-                            {
-                                action = Some(QueueAction::Cancel(idx));
+                            for (label, op, hover) in row_buttons(&item.state) {
+                                if ui.small_button(label).on_hover_text(hover).clicked() {
+                                    action = Some(QueueAction::Items(op, vec![idx]));
+                                }
                             }
                             ui.weak(item.state.label());
                         });
@@ -113,6 +232,56 @@ pub(crate) fn queue_ui(ui: &mut egui::Ui, model: &Model, now: Instant) -> Option
                 });
             }
         });
+    action
+}
+
+/// The buttons a row offers in its state, right to left.
+fn row_buttons(state: &ItemState) -> Vec<(&'static str, ItemOp, &'static str)> {
+    let cancel = ("Cancel", ItemOp::Cancel, "Cancel this download");
+    match state {
+        ItemState::Queued => vec![
+            cancel,
+            ("Pause", ItemOp::Pause, "Hold this download"),
+            ("Top", ItemOp::Top, "Start this one next"),
+        ],
+        ItemState::Downloading => vec![
+            cancel,
+            ("Pause", ItemOp::Pause, "Stop now, keep what arrived"),
+        ],
+        ItemState::Paused => vec![
+            cancel,
+            ("Resume", ItemOp::Resume, "Continue where it stopped"),
+        ],
+        ItemState::Failed(_) | ItemState::Cancelled => {
+            vec![("Retry", ItemOp::Retry, "Try this download again")]
+        }
+        ItemState::Decoding | ItemState::Done => Vec::new(),
+    }
+}
+
+/// The right-click menu of a row: the row and its whole host.
+fn row_menu_ui(ui: &mut egui::Ui, model: &Model, idx: usize) -> Option<QueueAction> {
+    let item = model.items.get(idx)?;
+    let mut action = None;
+    if ui.button("Move to top").clicked() {
+        action = Some(QueueAction::Items(ItemOp::Top, vec![idx]));
+    }
+    if let Some(host) = item.url.host_str() {
+        ui.separator();
+        for (label, op) in [
+            (format!("Pause all from {host}"), ItemOp::Pause),
+            (format!("Resume all from {host}"), ItemOp::Resume),
+            (format!("Retry failed from {host}"), ItemOp::Retry),
+            (format!("Cancel all from {host}"), ItemOp::Cancel),
+        ] {
+            if ui.button(label).clicked() {
+                action = Some(QueueAction::Items(op, model.of_host(host)));
+            }
+        }
+    }
+    if action.is_some() {
+        ui.close();
+    }
     action
 }
 
@@ -127,6 +296,17 @@ fn row_status_ui(ui: &mut egui::Ui, item: &super::model::ItemView) {
         }
         ItemState::Cancelled => {
             ui.weak("cancelled");
+        }
+        ItemState::Paused => {
+            let fraction = match item.total {
+                Some(t) if t > 0 => item.bytes as f32 / t as f32,
+                _ => 0.0,
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_height(12.0)
+                    .text(egui::RichText::new(format!("paused at {}", Bytes(item.bytes))).small()),
+            );
         }
         ItemState::Queued => {
             let text = item.note.as_deref().unwrap_or("waiting");
@@ -155,6 +335,9 @@ fn row_status_ui(ui: &mut egui::Ui, item: &super::model::ItemView) {
             }
             if let (ItemState::Done, Some((w, h))) = (state, item.dimensions) {
                 text.push_str(&format!(" · {w}×{h}"));
+            }
+            if let (ItemState::Done, Some(note)) = (state, &item.note) {
+                text.push_str(&format!(" · {note}"));
             }
             ui.add(
                 egui::ProgressBar::new(if state.is_settled() { 1.0 } else { fraction })

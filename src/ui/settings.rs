@@ -15,6 +15,34 @@ pub(crate) struct Settings {
     pub(crate) jobs: usize,
     /// Concurrent downloads per host.
     pub(crate) per_host: usize,
+    /// Least time between two requests to one host, in milliseconds.
+    pub(crate) host_interval_ms: u64,
+    /// Overall bandwidth limit in kB/s (0: none).
+    pub(crate) bandwidth_kbs: u64,
+    /// Output folders opened before, most recent first.
+    pub(crate) recent: Vec<String>,
+}
+
+/// How many recent folders are remembered.
+const RECENT_MAX: usize = 8;
+
+impl Settings {
+    /// Puts `folder` first in the recent list.
+    pub(crate) fn remember(&mut self, folder: &str) {
+        self.recent.retain(|f| f != folder);
+        self.recent.insert(0, folder.to_string());
+        self.recent.truncate(RECENT_MAX);
+    }
+
+    /// The limits the engines should run with: (jobs, per host, interval, bytes/s).
+    pub(crate) fn limits(&self) -> (usize, usize, u64, u64) {
+        (
+            self.jobs.clamp(1, 64),
+            self.per_host.clamp(1, 32),
+            self.host_interval_ms,
+            self.bandwidth_kbs.saturating_mul(1000),
+        )
+    }
 }
 
 impl Default for Settings {
@@ -33,6 +61,9 @@ impl Default for Settings {
                 .into_owned(),
             jobs: 8,
             per_host: 4,
+            host_interval_ms: 0,
+            bandwidth_kbs: 0,
+            recent: Vec::new(),
         }
     }
 }

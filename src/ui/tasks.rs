@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crossbeam_channel::{Receiver, Sender};
 use pixgrab::sniff::ImageFormat;
 use pixgrab::thumbs::{self, Thumbnail};
+use pixgrab::{Config, Engine, EngineHandle, Event};
 
 /// Largest URL-list file the window reads (a list of 100,000 URLs is ~10 MB).
 const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
@@ -32,6 +33,14 @@ pub(crate) enum TaskResult {
         generation: u64,
         result: Result<Thumbnail, String>,
     },
+    /// An engine for an output folder started (its library restored), or could not.
+    /// `Ok(None)`: the folder has no library and opening it was only a look.
+    Engine {
+        folder: String,
+        result: Result<Option<(EngineHandle, Receiver<Event>)>, String>,
+    },
+    /// A library export was written.
+    Exported(Result<PathBuf, String>),
 }
 
 /// A thumbnail to reload: from the cache file, else from the original.
@@ -131,6 +140,28 @@ impl Tasks {
                 result,
             }
         });
+    }
+
+    /// Starts an engine for `folder` (opening its library, which can take a while for a
+    /// big one). With `only_existing`, does nothing unless the folder has a library.
+    pub(crate) fn start_engine(&self, folder: String, config: Config, only_existing: bool) {
+        self.spawn("pixgrab-ui-open", move || {
+            let db = config
+                .out_dir
+                .join(pixgrab::store::DATA_DIR)
+                .join(pixgrab::library::DB_NAME);
+            let result = if only_existing && !db.is_file() {
+                Ok(None)
+            } else {
+                Engine::start(config).map(Some).map_err(|e| e.to_string())
+            };
+            TaskResult::Engine { folder, result }
+        });
+    }
+
+    /// Writes a library export.
+    pub(crate) fn export(&self, job: impl FnOnce() -> Result<PathBuf, String> + Send + 'static) {
+        self.spawn("pixgrab-ui-export", move || TaskResult::Exported(job()));
     }
 
     /// Queues a thumbnail reload.

@@ -111,6 +111,20 @@ fn type_urls_and_download(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
     press_download(harness);
 }
 
+/// The x where the gallery begins: queue rows (left panel) carry the same names as tiles.
+fn panel_edge(harness: &Harness<'_, PixgrabApp>) -> f32 {
+    harness.get_by_label(URL_BOX).rect().right()
+}
+
+/// The gallery tile named `name` (not the queue row of the same name).
+fn gallery_tile<'h>(harness: &'h Harness<'_, PixgrabApp>, name: &'h str) -> egui_kittest::Node<'h> {
+    let edge = panel_edge(harness);
+    harness
+        .get_all_by_role_and_label(egui::Role::Button, name)
+        .find(|n| n.rect().left() > edge)
+        .unwrap_or_else(|| panic!("no gallery tile {name}"))
+}
+
 fn all_settled(app: &PixgrabApp) -> bool {
     app.model.items.len() == 7 && app.model.items.iter().all(|i| i.state.is_settled())
 }
@@ -176,9 +190,7 @@ fn the_viewer_opens_on_click_moves_with_arrows_and_closes_with_escape() {
     step_until(&mut harness, "every item settled", all_settled);
 
     // With one download at a time, completion order is list order.
-    harness
-        .get_by_role_and_label(egui::Role::Button, "pic-0.png")
-        .click();
+    gallery_tile(&harness, "pic-0.png").click();
     harness.step();
     step_until(&mut harness, "the full image loaded", |app| {
         app.viewer.as_ref().is_some_and(|v| v.is_loaded())
@@ -207,11 +219,8 @@ fn the_viewer_opens_on_click_moves_with_arrows_and_closes_with_escape() {
     harness.step();
     harness.step();
     assert!(harness.state().viewer.is_none());
-    assert!(
-        harness
-            .query_by_role_and_label(egui::Role::Button, "pic-0.png")
-            .is_some()
-    );
+    // Back to the gallery: the tile is there again.
+    gallery_tile(&harness, "pic-0.png");
 }
 
 #[test]
@@ -276,10 +285,12 @@ fn textures_past_the_budget_are_dropped_and_reloaded_from_the_cache_on_scroll() 
         }
     }
     for _ in 0..8 {
+        let edge = panel_edge(&harness);
         let visible = harness.get_all_by_role(egui::Role::Button).find(|n| {
-            n.accesskit_node()
-                .label()
-                .is_some_and(|l| l.starts_with("pic-") || l == "gone.png")
+            n.rect().left() > edge
+                && n.accesskit_node()
+                    .label()
+                    .is_some_and(|l| l.starts_with("pic-") || l == "gone.png")
         });
         if let Some(tile) = visible {
             tile.scroll_down();
@@ -351,4 +362,163 @@ fn a_retry_shows_its_reason_and_a_disk_error_pauses_until_resume() {
     assert_eq!(app.model.counts.failed, 1);
     assert!(app.model.paused.is_none());
     assert!(out.join("b.png").is_file());
+}
+
+/// A site for the queue controls: `/slow.png` (ranged with an ETag, slow while `slow` is
+/// set), `/flaky.png` (404 until `fixed` is set) and `/ok.png`. Logs the Range headers.
+struct ControlSite {
+    server: Server,
+    slow: Arc<std::sync::atomic::AtomicBool>,
+    fixed: Arc<std::sync::atomic::AtomicBool>,
+    ranges: Arc<std::sync::Mutex<Vec<Option<String>>>>,
+}
+
+fn control_site() -> ControlSite {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let encode = |img: image::RgbImage| -> Arc<[u8]> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("encode");
+        Arc::from(out.into_inner())
+    };
+    let big = encode(image::RgbImage::from_fn(700, 500, |x, y| {
+        let n = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)) as u8;
+        image::Rgb([n, (x / 3) as u8, (y / 2) as u8])
+    }));
+    let small = encode(image::RgbImage::from_fn(80, 60, |x, y| {
+        image::Rgb([x as u8, y as u8, 90])
+    }));
+    let slow = Arc::new(AtomicBool::new(true));
+    let fixed = Arc::new(AtomicBool::new(false));
+    let ranges = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (sl, fx, rg) = (slow.clone(), fixed.clone(), ranges.clone());
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/slow.png" | "/slow-again.png" => {
+            if let Ok(mut r) = rg.lock()
+                && req.path == "/slow.png"
+            {
+                r.push(req.header("range").map(str::to_string));
+            }
+            let response = Response::ranged(req, "image/png", &big, "\"v1\"");
+            if sl.load(Ordering::SeqCst) {
+                response.behaving(pixgrab::loopback::Behaviour::Slow {
+                    chunk: 2048,
+                    delay: Duration::from_millis(20),
+                })
+            } else {
+                response
+            }
+        }
+        "/flaky.png" if fx.load(Ordering::SeqCst) => Response::ok("image/png", small.clone()),
+        "/ok.png" => Response::ok("image/png", small.clone()),
+        _ => Response::status(404),
+    })
+    .expect("server");
+    ControlSite {
+        server,
+        slow,
+        fixed,
+        ranges,
+    }
+}
+
+fn state_of(app: &PixgrabApp, path: &str, query: Option<&str>) -> Option<ItemState> {
+    app.model
+        .items
+        .iter()
+        .find(|i| i.url.path() == path && i.url.query() == query)
+        .map(|i| i.state.clone())
+}
+
+#[test]
+fn pause_resume_retry_and_cancel_from_the_queue_panel() {
+    use std::sync::atomic::Ordering;
+    let site = control_site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 3);
+    let list = ["/slow.png", "/flaky.png", "/ok.png"]
+        .map(|p| site.server.url(p))
+        .join("\n");
+    type_urls(&mut harness, &list);
+    press_download(&mut harness);
+    step_until(
+        &mut harness,
+        "the slow one downloading, the others settled",
+        |app| {
+            app.model
+                .items
+                .iter()
+                .any(|i| i.url.path() == "/slow.png" && i.bytes > 0)
+                && matches!(
+                    state_of(app, "/flaky.png", None),
+                    Some(ItemState::Failed(_))
+                )
+                && state_of(app, "/ok.png", None) == Some(ItemState::Done)
+        },
+    );
+
+    // Pause the running download: it stops and keeps its part.
+    harness.get_by_label("Pause").click();
+    step_until(&mut harness, "paused", |app| {
+        state_of(app, "/slow.png", None) == Some(ItemState::Paused)
+    });
+    assert!(
+        tmp.path().join("slow.png.part").is_file(),
+        "the part is kept"
+    );
+    assert!(harness.query_by_label_contains("paused at").is_some());
+    if let Ok(path) = std::env::var("PIXGRAB_QUEUE_SCREENSHOT") {
+        // For the docs: the queue with paused, failed and done items.
+        harness.run_steps(2);
+        if let Ok(image) = harness.render() {
+            image.save(path).expect("save screenshot");
+        }
+    }
+
+    // Retry the failed one once the server is fixed.
+    site.fixed.store(true, Ordering::SeqCst);
+    harness.get_by_label("Retry").click();
+    step_until(&mut harness, "the retried item done", |app| {
+        state_of(app, "/flaky.png", None) == Some(ItemState::Done)
+    });
+
+    // Resume: the transfer continues where it stopped, with a Range request.
+    site.slow.store(false, Ordering::SeqCst);
+    harness.get_by_label("Resume").click();
+    step_until(&mut harness, "the resumed item done", |app| {
+        state_of(app, "/slow.png", None) == Some(ItemState::Done)
+    });
+    let ranges = site.ranges.lock().expect("ranges").clone();
+    assert_eq!(ranges.len(), 2, "{ranges:?}");
+    assert!(
+        ranges[1]
+            .as_deref()
+            .is_some_and(|r| r.starts_with("bytes=") && r != "bytes=0-"),
+        "{ranges:?}"
+    );
+    assert!(!tmp.path().join("slow.png.part").exists());
+
+    // Cancel through the selection: click the row's name, then "Cancel selected".
+    site.slow.store(true, Ordering::SeqCst);
+    type_urls(&mut harness, &site.server.url("/slow-again.png"));
+    press_download(&mut harness);
+    step_until(&mut harness, "the new item downloading", |app| {
+        state_of(app, "/slow-again.png", None) == Some(ItemState::Downloading)
+    });
+    let edge = panel_edge(&harness);
+    harness
+        .get_all_by_role_and_label(egui::Role::Button, "slow-again.png")
+        .find(|n| n.rect().left() < edge)
+        .expect("queue row of the new item")
+        .click();
+    // The click lands in one frame; the toolbar (drawn above the rows) shows it in the next.
+    harness.run_steps(2);
+    harness.get_by_label("Cancel selected").click();
+    step_until(&mut harness, "cancelled, its part removed", |app| {
+        state_of(app, "/slow-again.png", None) == Some(ItemState::Cancelled)
+            && !std::fs::read_dir(app.settings.out_dir.clone())
+                .expect("dir")
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().ends_with(".part"))
+    });
 }

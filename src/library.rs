@@ -1,0 +1,697 @@
+//! The library: what Pixgrab knows about every item of an output folder, kept in SQLite
+//! at `OUT/.pixgrab/library.db`, so that queues, history and half-finished files survive
+//! restarts and crashes.
+//!
+//! Invariants:
+//! - Every change is one SQLite transaction in WAL mode, committed before the engine
+//!   reports it: once an item is reported `Done`, a `kill -9` cannot lose that (with
+//!   `synchronous=NORMAL` a committed transaction survives a crash of the process; with
+//!   [`Library::open`]'s `durable` it is flushed to the device and survives power loss).
+//! - One URL (after [`normalise`]) is one item: adding it again returns the same id.
+//! - One process at a time: the database is opened in exclusive locking mode, so a second
+//!   Pixgrab on the same folder gets [`LibraryError::Busy`] instead of two writers.
+//! - File names stored here are single path components inside the output folder; they
+//!   are checked again (by the store) before any file is touched.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use url::Url;
+
+use crate::engine::ItemId;
+
+/// File name of the database inside `OUT/.pixgrab/`.
+pub const DB_NAME: &str = "library.db";
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    id          INTEGER PRIMARY KEY,
+    url         TEXT NOT NULL UNIQUE,
+    final_url   TEXT,
+    state       TEXT NOT NULL,
+    rank        INTEGER NOT NULL,
+    bytes       INTEGER,
+    file        TEXT,
+    sha256      TEXT,
+    width       INTEGER,
+    height      INTEGER,
+    format      TEXT,
+    content_type TEXT,
+    error       TEXT,
+    duplicate_of INTEGER,
+    added_at    INTEGER NOT NULL,
+    finished_at INTEGER,
+    part_name   TEXT,
+    part_stem   TEXT,
+    part_total  INTEGER,
+    part_validator TEXT,
+    part_content_type TEXT
+);
+CREATE INDEX IF NOT EXISTS items_sha ON items(sha256);
+";
+
+/// Why the library could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// Another Pixgrab has this folder open.
+    #[error("this folder is in use by another Pixgrab (its library is locked)")]
+    Busy,
+    /// The database was written by a newer Pixgrab.
+    #[error("the library was written by a newer Pixgrab (schema {0})")]
+    TooNew(i64),
+    /// Anything else SQLite reported.
+    #[error("library database: {0}")]
+    Sqlite(String),
+}
+
+impl From<rusqlite::Error> for LibraryError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Self::Busy
+            }
+            _ => Self::Sqlite(e.to_string()),
+        }
+    }
+}
+
+/// Where an item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemState {
+    /// Waiting for (or in) a download.
+    Queued,
+    /// Held by the user; a part file may be kept for resuming.
+    Paused,
+    /// The file is complete and in place.
+    Done,
+    /// Gave up; `error` says why.
+    Failed,
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+impl ItemState {
+    /// The word stored in the database and shown in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Paused => "paused",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "paused" => Self::Paused,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            _ => Self::Queued,
+        }
+    }
+}
+
+/// What is needed to continue a part file after a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    /// The part's file name in the output folder (`NAME.EXT.part`).
+    pub name: String,
+    /// The stem the final file will be published under.
+    pub stem: String,
+    /// Announced size of the whole file.
+    pub total: Option<u64>,
+    /// ETag or Last-Modified of the response that started the part.
+    pub validator: Option<String>,
+    /// The server's Content-Type.
+    pub content_type: Option<String>,
+}
+
+/// One item as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The item's id (stable across runs).
+    pub id: ItemId,
+    /// The URL as queued (normalised).
+    pub url: String,
+    /// The URL after redirects, once known.
+    pub final_url: Option<String>,
+    /// Where it stands.
+    pub state: ItemState,
+    /// Queue order: lower starts first.
+    pub rank: i64,
+    /// File size, once done.
+    pub bytes: Option<u64>,
+    /// File name in the output folder, once done.
+    pub file: Option<String>,
+    /// SHA-256 of the file, lower-case hex.
+    pub sha256: Option<String>,
+    /// Pixel width and height.
+    pub dimensions: Option<(u32, u32)>,
+    /// Detected format's file extension (`jpg`, `png`, ...).
+    pub format: Option<String>,
+    /// The server's Content-Type.
+    pub content_type: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The earlier item whose identical file this one points to.
+    pub duplicate_of: Option<ItemId>,
+    /// When it was first queued (Unix seconds).
+    pub added_at: i64,
+    /// When it was done or failed (Unix seconds).
+    pub finished_at: Option<i64>,
+    /// A part file to continue, if any.
+    pub part: Option<PartRecord>,
+}
+
+/// A finished download, as stored.
+#[derive(Debug, Clone)]
+pub struct DoneRecord<'a> {
+    /// Final URL after redirects.
+    pub final_url: &'a str,
+    /// File name in the output folder.
+    pub file: &'a str,
+    /// File size.
+    pub bytes: u64,
+    /// SHA-256, hex.
+    pub sha256: &'a str,
+    /// Pixel size, if known.
+    pub dimensions: Option<(u32, u32)>,
+    /// Format extension.
+    pub format: &'a str,
+    /// The server's Content-Type.
+    pub content_type: Option<&'a str>,
+    /// The item whose identical file this one uses.
+    pub duplicate_of: Option<ItemId>,
+}
+
+/// What [`Library::add`] found for one URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Added {
+    /// The item.
+    pub id: ItemId,
+    /// Its state before this call (`None`: it is new).
+    pub before: Option<ItemState>,
+    /// Its place in the queue.
+    pub rank: i64,
+}
+
+/// The open database of one output folder.
+pub struct Library {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library").finish_non_exhaustive()
+    }
+}
+
+/// The form a URL is stored and compared in: parsed (so scheme and host are lower-case,
+/// default ports and dot segments gone) and without its `#fragment`, which never reaches
+/// the server.
+pub fn normalise(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    url
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn to_u64(v: Option<i64>) -> Option<u64> {
+    v.and_then(|v| u64::try_from(v).ok())
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Library {
+    /// Opens (creating if needed) the library in `data_dir` (`OUT/.pixgrab`). With
+    /// `durable`, every commit is flushed to the device (survives power loss).
+    pub fn open(data_dir: &Path, durable: bool) -> Result<Self, LibraryError> {
+        let conn = Connection::open(data_dir.join(DB_NAME))?;
+        conn.busy_timeout(Duration::from_millis(200))?;
+        // Exclusive: one Pixgrab per folder. The lock is taken by the first write below.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(LibraryError::TooNew(version));
+        }
+        // BEGIN IMMEDIATE takes the write lock now, so a second process fails here.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))?;
+        Ok(Self { conn })
+    }
+
+    /// Adds URLs in order (one transaction). A URL already known keeps its item; a new one
+    /// is queued at the back.
+    pub fn add(&mut self, urls: &[Url]) -> Result<Vec<Added>, LibraryError> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(urls.len());
+        {
+            let mut find = tx.prepare_cached("SELECT id, state, rank FROM items WHERE url = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO items (url, state, rank, added_at) VALUES (?1, 'queued', ?2, ?3)",
+            )?;
+            let mut rank: i64 =
+                tx.query_row("SELECT COALESCE(MAX(rank), 0) FROM items", [], |r| r.get(0))?;
+            let stamp = now();
+            for url in urls {
+                let url = normalise(url);
+                let found: Option<(i64, String, i64)> = find
+                    .query_row([url.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?;
+                match found {
+                    Some((id, state, rank)) => out.push(Added {
+                        id: ItemId(id as u64),
+                        before: Some(ItemState::parse(&state)),
+                        rank,
+                    }),
+                    None => {
+                        rank += 1;
+                        insert.execute(params![url.as_str(), rank, stamp])?;
+                        out.push(Added {
+                            id: ItemId(tx.last_insert_rowid() as u64),
+                            before: None,
+                            rank,
+                        });
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Every item, in queue order (rank, then id).
+    pub fn all(&self) -> Result<Vec<Record>, LibraryError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, url, final_url, state, rank, bytes, file, sha256, width, height, format,
+                    content_type, error, duplicate_of, added_at, finished_at, part_name,
+                    part_stem, part_total, part_validator, part_content_type
+             FROM items ORDER BY rank, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let width: Option<i64> = r.get(8)?;
+            let height: Option<i64> = r.get(9)?;
+            let part_name: Option<String> = r.get(16)?;
+            let part_stem: Option<String> = r.get(17)?;
+            Ok(Record {
+                id: ItemId(r.get::<_, i64>(0)? as u64),
+                url: r.get(1)?,
+                final_url: r.get(2)?,
+                state: ItemState::parse(&r.get::<_, String>(3)?),
+                rank: r.get(4)?,
+                bytes: to_u64(r.get(5)?),
+                file: r.get(6)?,
+                sha256: r.get(7)?,
+                dimensions: match (width, height) {
+                    (Some(w), Some(h)) => Some((w as u32, h as u32)),
+                    _ => None,
+                },
+                format: r.get(10)?,
+                content_type: r.get(11)?,
+                error: r.get(12)?,
+                duplicate_of: r.get::<_, Option<i64>>(13)?.map(|v| ItemId(v as u64)),
+                added_at: r.get(14)?,
+                finished_at: r.get(15)?,
+                part: match (part_name, part_stem) {
+                    (Some(name), Some(stem)) => Some(PartRecord {
+                        name,
+                        stem,
+                        total: to_u64(r.get(18)?),
+                        validator: r.get(19)?,
+                        content_type: r.get(20)?,
+                    }),
+                    _ => None,
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets an item's state, clearing the error unless it is `Failed` (and forgetting
+    /// the part when it is `Cancelled`).
+    pub fn set_state(&self, id: ItemId, state: ItemState) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "UPDATE items SET state = ?2,
+                error = CASE WHEN ?2 = 'failed' THEN error ELSE NULL END,
+                part_name = CASE WHEN ?2 = 'cancelled' THEN NULL ELSE part_name END
+             WHERE id = ?1",
+            params![id.0 as i64, state.as_str()],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the state of many items in one transaction.
+    pub fn set_states(&mut self, ids: &[ItemId], state: ItemState) -> Result<(), LibraryError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE items SET state = ?2,
+                    error = CASE WHEN ?2 = 'failed' THEN error ELSE NULL END,
+                    part_name = CASE WHEN ?2 = 'cancelled' THEN NULL ELSE part_name END
+                 WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![id.0 as i64, state.as_str()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records the part file a download writes to (or forgets it with `None`).
+    pub fn set_part(&self, id: ItemId, part: Option<&PartRecord>) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "UPDATE items SET part_name = ?2, part_stem = ?3, part_total = ?4,
+                part_validator = ?5, part_content_type = ?6 WHERE id = ?1",
+            params![
+                id.0 as i64,
+                part.map(|p| p.name.as_str()),
+                part.map(|p| p.stem.as_str()),
+                part.and_then(|p| p.total).map(to_i64),
+                part.and_then(|p| p.validator.as_deref()),
+                part.and_then(|p| p.content_type.as_deref()),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a finished download (and forgets its part).
+    pub fn set_done(&self, id: ItemId, done: &DoneRecord<'_>) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "UPDATE items SET state = 'done', final_url = ?2, file = ?3, bytes = ?4,
+                sha256 = ?5, width = ?6, height = ?7, format = ?8, content_type = ?9,
+                duplicate_of = ?10, error = NULL, finished_at = ?11, part_name = NULL,
+                part_stem = NULL, part_total = NULL, part_validator = NULL,
+                part_content_type = NULL
+             WHERE id = ?1",
+            params![
+                id.0 as i64,
+                done.final_url,
+                done.file,
+                to_i64(done.bytes),
+                done.sha256,
+                done.dimensions.map(|d| i64::from(d.0)),
+                done.dimensions.map(|d| i64::from(d.1)),
+                done.format,
+                done.content_type,
+                done.duplicate_of.map(|d| d.0 as i64),
+                now(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failure with its reason (and forgets the part).
+    pub fn set_failed(&self, id: ItemId, reason: &str) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "UPDATE items SET state = 'failed', error = ?2, finished_at = ?3, part_name = NULL,
+                part_stem = NULL, part_total = NULL, part_validator = NULL,
+                part_content_type = NULL
+             WHERE id = ?1",
+            params![id.0 as i64, reason, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Gives items ranks before every other item, keeping their given order.
+    pub fn move_to_top(&mut self, ids: &[ItemId]) -> Result<Vec<i64>, LibraryError> {
+        let tx = self.conn.transaction()?;
+        let lowest: i64 =
+            tx.query_row("SELECT COALESCE(MIN(rank), 0) FROM items", [], |r| r.get(0))?;
+        let mut ranks = Vec::with_capacity(ids.len());
+        {
+            let mut stmt = tx.prepare_cached("UPDATE items SET rank = ?2 WHERE id = ?1")?;
+            for (n, id) in ids.iter().enumerate() {
+                let rank = lowest - (ids.len() - n) as i64;
+                stmt.execute(params![id.0 as i64, rank])?;
+                ranks.push(rank);
+            }
+        }
+        tx.commit()?;
+        Ok(ranks)
+    }
+
+    /// A done item other than `except` whose file has this SHA-256: (id, file name).
+    pub fn find_done_by_hash(
+        &self,
+        sha256: &str,
+        except: ItemId,
+    ) -> Result<Option<(ItemId, String)>, LibraryError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, file FROM items
+                 WHERE sha256 = ?1 AND state = 'done' AND id != ?2 AND file IS NOT NULL
+                 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+                params![sha256, except.0 as i64],
+                |r| Ok((ItemId(r.get::<_, i64>(0)? as u64), r.get(1)?)),
+            )
+            .optional()?)
+    }
+}
+
+/// The columns of an export, in order.
+pub const EXPORT_COLUMNS: [&str; 9] = [
+    "url",
+    "final_url",
+    "file",
+    "status",
+    "bytes",
+    "sha256",
+    "width",
+    "height",
+    "error",
+];
+
+fn export_row(r: &Record) -> [String; 9] {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+    [
+        r.url.clone(),
+        opt(&r.final_url),
+        opt(&r.file),
+        r.state.as_str().to_string(),
+        num(r.bytes),
+        opt(&r.sha256),
+        num(r.dimensions.map(|d| u64::from(d.0))),
+        num(r.dimensions.map(|d| u64::from(d.1))),
+        opt(&r.error),
+    ]
+}
+
+/// The library as CSV (RFC 4180: fields with commas, quotes or line breaks are quoted).
+pub fn to_csv(records: &[Record]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+    let mut out = EXPORT_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for r in records {
+        let row: Vec<String> = export_row(r).iter().map(|f| field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The library as a JSON array of objects (numbers as numbers, missing values as null).
+pub fn to_json(records: &[Record]) -> String {
+    let items: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "url": r.url,
+                "final_url": r.final_url,
+                "file": r.file,
+                "status": r.state.as_str(),
+                "bytes": r.bytes,
+                "sha256": r.sha256,
+                "width": r.dimensions.map(|d| d.0),
+                "height": r.dimensions.map(|d| d.1),
+                "error": r.error,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// The URLs of a previous export (CSV with a `url` column, or a JSON array of objects
+/// with `url`), in order; `None` if `text` is not an export. Only the `url` column is
+/// taken, so final URLs are not queued a second time.
+pub fn import_urls(text: &str) -> Option<Vec<String>> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('[') {
+        let value: serde_json::Value = serde_json::from_str(trimmed).ok()?;
+        let items = value.as_array()?;
+        let urls: Vec<String> = items
+            .iter()
+            .filter_map(|v| v.get("url")?.as_str().map(str::to_string))
+            .collect();
+        return (!urls.is_empty() || items.is_empty()).then_some(urls);
+    }
+    let mut rows = parse_csv(trimmed).into_iter();
+    let header = rows.next()?;
+    if header.first().map(String::as_str) != Some("url") || !header.iter().any(|h| h == "status") {
+        return None;
+    }
+    Some(
+        rows.filter_map(|row| row.into_iter().next())
+            .filter(|u| !u.is_empty())
+            .collect(),
+    )
+}
+
+/// A small RFC 4180 reader: rows of fields, quotes and doubled quotes honoured.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test URL")
+    }
+
+    #[test]
+    fn a_url_is_one_item_and_states_survive_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let mut lib = Library::open(dir.path(), false).expect("open");
+            let added = lib
+                .add(&[
+                    url("http://a/1.jpg"),
+                    url("http://A/1.jpg#frag"),
+                    url("http://a/2.jpg"),
+                ])
+                .expect("add");
+            assert_eq!(added[0].id, added[1].id, "same URL after normalising");
+            assert_eq!(added[1].before, Some(ItemState::Queued));
+            assert_ne!(added[0].id, added[2].id);
+            lib.set_done(
+                added[0].id,
+                &DoneRecord {
+                    final_url: "http://a/1.jpg",
+                    file: "1.jpg",
+                    bytes: 10,
+                    sha256: "ab",
+                    dimensions: Some((3, 4)),
+                    format: "jpg",
+                    content_type: Some("image/jpeg"),
+                    duplicate_of: None,
+                },
+            )
+            .expect("done");
+            lib.set_failed(added[2].id, "HTTP 404 Not Found")
+                .expect("failed");
+        }
+        let lib = Library::open(dir.path(), false).expect("reopen");
+        let all = lib.all().expect("all");
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].state, ItemState::Done);
+        assert_eq!(all[0].dimensions, Some((3, 4)));
+        assert_eq!(all[1].error.as_deref(), Some("HTTP 404 Not Found"));
+        assert_eq!(
+            lib.find_done_by_hash("ab", all[1].id).expect("find"),
+            Some((all[0].id, "1.jpg".to_string()))
+        );
+    }
+
+    #[test]
+    fn a_second_process_on_the_same_folder_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let _first = Library::open(dir.path(), false).expect("open");
+        let second = Library::open(dir.path(), false);
+        assert!(matches!(second, Err(LibraryError::Busy)), "got {second:?}");
+    }
+
+    #[test]
+    fn move_to_top_puts_items_first_in_the_given_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut lib = Library::open(dir.path(), false).expect("open");
+        let ids: Vec<ItemId> = lib
+            .add(&[url("http://a/1"), url("http://a/2"), url("http://a/3")])
+            .expect("add")
+            .iter()
+            .map(|a| a.id)
+            .collect();
+        lib.move_to_top(&[ids[2], ids[1]]).expect("top");
+        let order: Vec<ItemId> = lib.all().expect("all").iter().map(|r| r.id).collect();
+        assert_eq!(order, [ids[2], ids[1], ids[0]]);
+    }
+
+    #[test]
+    fn exports_round_trip_through_import() {
+        let record = Record {
+            id: ItemId(1),
+            url: "http://a/x,\"y\".jpg".into(),
+            final_url: Some("http://b/z.jpg".into()),
+            state: ItemState::Failed,
+            rank: 1,
+            bytes: None,
+            file: None,
+            sha256: None,
+            dimensions: None,
+            format: None,
+            content_type: None,
+            error: Some("HTTP 404 Not Found\nsecond line".into()),
+            duplicate_of: None,
+            added_at: 0,
+            finished_at: None,
+            part: None,
+        };
+        let csv = to_csv(std::slice::from_ref(&record));
+        assert!(csv.starts_with("url,final_url,file,status,bytes,sha256,width,height,error\r\n"));
+        assert_eq!(import_urls(&csv), Some(vec![record.url.clone()]));
+        let json = to_json(std::slice::from_ref(&record));
+        assert_eq!(import_urls(&json), Some(vec![record.url.clone()]));
+        assert_eq!(import_urls("http://a/1.jpg\nhttp://a/2.jpg"), None);
+    }
+}
