@@ -409,7 +409,7 @@ impl Output {
                     String::new()
                 };
                 eprintln!(
-                    "Done: {} of {total} images{had}; {} downloaded in {secs:.1} s; {} failed.",
+                    "Downloaded {} of {total} images{had} ({}) in {secs:.1} s; {} failed.",
                     tally.done,
                     Bytes(tally.done_bytes),
                     tally.failed

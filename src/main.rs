@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod export_cmd;
 mod thumbs_cmd;
 mod ui;
 
@@ -36,6 +37,8 @@ enum Command {
     Get(cli::GetArgs),
     /// Make thumbnails of image files already on disk.
     Thumbs(thumbs_cmd::ThumbsArgs),
+    /// Write an output folder's library (every item and its state) as CSV or JSON.
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
     match args.command {
         Some(Command::Get(get)) => cli::run(&get),
         Some(Command::Thumbs(args)) => thumbs_cmd::run(&args),
+        Some(Command::Export(args)) => export_cmd::run(&args),
         None => {
             let autorun = args.autorun_screenshot.is_some();
             let options = ui::UiOptions {

@@ -112,6 +112,72 @@ fn json_mode_prints_one_object_per_event() {
 }
 
 #[test]
+fn a_second_run_fetches_nothing_again_and_export_lists_the_library() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().expect("utf8");
+    let (ok, missing) = (server.url("/img/4.png"), server.url("/missing.jpg"));
+    let first = pixgrab(&["get", "-o", out_arg, &ok, &missing]);
+    assert_eq!(first.status.code(), Some(1));
+    let requests = server
+        .stats()
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+
+    let second = pixgrab(&["get", "-o", out_arg, &ok]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("1 done in earlier runs"), "{stderr}");
+    assert_eq!(
+        server
+            .stats()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        requests,
+        "a done item is not downloaded again"
+    );
+
+    let csv = pixgrab(&["export", "-o", out_arg]);
+    assert_eq!(csv.status.code(), Some(0));
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "url,final_url,file,status,bytes,sha256,width,height,error"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with(&format!("{ok},{ok},4.png,done,"))),
+        "{csv}"
+    );
+    assert!(
+        rows.iter().any(|r| r.starts_with(&missing)
+            && r.contains(",failed,")
+            && r.ends_with("HTTP 404 Not Found")),
+        "{csv}"
+    );
+    let json = pixgrab(&["export", "-o", out_arg, "--json"]);
+    let items: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(items.as_array().map(Vec::len), Some(2));
+    assert_eq!(items[0]["width"], 64);
+
+    // An export is a URL list too: only its url column is queued.
+    let list = tmp.path().join("library.csv");
+    fs::write(&list, csv.as_bytes()).expect("write");
+    let again = pixgrab(&[
+        "get",
+        "--json",
+        "-o",
+        out_arg,
+        "-i",
+        list.to_str().expect("utf8"),
+    ]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.contains("\"urls\":2"), "{stdout}");
+}
+
+#[test]
 fn no_valid_url_is_a_usage_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let run = pixgrab(&[

@@ -199,7 +199,6 @@ fn retries_give_up_after_the_limit_with_the_last_reason() {
 
 #[test]
 fn retry_after_is_honoured_and_the_whole_host_cools_down() {
-    let body = png();
     let log = Log::default();
     let l = log.clone();
     let throttled = Arc::new(AtomicUsize::new(0));
@@ -209,7 +208,7 @@ fn retry_after_is_honoured_and_the_whole_host_cools_down() {
         if req.path == "/a.png" && t.fetch_add(1, Ordering::SeqCst) == 0 {
             return Response::status(429).with_header("Retry-After", "1");
         }
-        Response::ok("image/png", body.clone())
+        Response::ok("image/png", png_for(&req.path))
     })
     .expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -234,20 +233,21 @@ fn retry_after_is_honoured_and_the_whole_host_cools_down() {
 
 #[test]
 fn dropped_connections_and_stalls_are_retried() {
-    let body = png();
     let hits = Arc::new(AtomicUsize::new(0));
     let h = hits.clone();
     let server = Server::start(move |req| {
         let n = h.fetch_add(1, Ordering::SeqCst);
         match (req.path.as_str(), n) {
-            ("/reset.png", 0) => Response::ok("image/png", body.clone()).behaving(Behaviour::Drop),
+            ("/reset.png", 0) => {
+                Response::ok("image/png", png_for(&req.path)).behaving(Behaviour::Drop)
+            }
             ("/stall.png", _) if n < 3 => {
-                Response::ok("image/png", body.clone()).behaving(Behaviour::Stall {
+                Response::ok("image/png", png_for(&req.path)).behaving(Behaviour::Stall {
                     send: 100,
                     hold: Duration::from_secs(3),
                 })
             }
-            _ => Response::ok("image/png", body.clone()),
+            _ => Response::ok("image/png", png_for(&req.path)),
         }
     })
     .expect("server");
@@ -272,7 +272,10 @@ fn dropped_connections_and_stalls_are_retried() {
     );
     assert!(!retries(&events, ids[1]).is_empty());
     assert_eq!(image_files(&out), ["reset.png", "stall.png"]);
-    assert_eq!(fs::read(out.join("stall.png")).expect("file"), &png()[..]);
+    assert_eq!(
+        fs::read(out.join("stall.png")).expect("file"),
+        &png_for("/stall.png")[..]
+    );
 }
 
 // ---------------------------------------------------------------- resume
@@ -300,6 +303,14 @@ fn cut_once_server(
         }
     })
     .expect("server")
+}
+
+/// A PNG whose bytes differ per path (identical bytes would be stored only once).
+fn png_for(path: &str) -> Arc<[u8]> {
+    let seed = path
+        .bytes()
+        .fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+    Arc::from(support::png(120, 80, seed))
 }
 
 fn big_png() -> Arc<[u8]> {
@@ -508,9 +519,8 @@ fn a_gzip_body_is_not_unpacked_and_not_kept() {
 
 #[test]
 fn neither_the_url_nor_content_disposition_can_escape_the_folder() {
-    let body = png();
     let server = Server::start(move |req| {
-        let response = Response::ok("image/png", body.clone());
+        let response = Response::ok("image/png", png_for(&req.path));
         match req.path.as_str() {
             "/cd-traversal" => response.with_header(
                 "Content-Disposition",
@@ -589,8 +599,8 @@ fn a_png_served_as_jpg_is_saved_as_png() {
 
 #[test]
 fn an_unwritable_folder_fails_the_item_pauses_the_rest_and_resume_finishes_them() {
-    let body = png();
-    let server = Server::start(move |_| Response::ok("image/png", body.clone())).expect("server");
+    let server =
+        Server::start(move |req| Response::ok("image/png", png_for(&req.path))).expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");
     let out_dir = tmp.path().join("out");
     let mut config = config(&out_dir);

@@ -377,3 +377,29 @@ fn a_second_engine_on_a_folder_in_use_is_refused_with_a_reason() {
     let message = second.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("in use by another Pixgrab"), "{message}");
 }
+
+#[test]
+fn a_bandwidth_limit_holds_the_overall_rate() {
+    let site = site();
+    site.slow.store(false, Ordering::SeqCst);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(tmp.path());
+    let rate = 400_000;
+    cfg.bandwidth = rate;
+    let (engine, rx) = Engine::start(cfg).expect("start");
+    let start = Instant::now();
+    engine.add([site.url("/big.png")]).expect("add");
+    support::until_idle(&rx, Duration::from_secs(60));
+    let elapsed = start.elapsed().as_secs_f64();
+    // A lower bound only (the machine may be slower, never faster than the limit).
+    let least = site.big.len() as f64 / rate as f64;
+    assert!(
+        elapsed >= least * 0.9,
+        "{} bytes in {elapsed:.2} s is faster than {rate} B/s",
+        site.big.len()
+    );
+    assert_eq!(
+        fs::read(tmp.path().join("big.jpg")).expect("file"),
+        &site.big[..]
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -374,7 +375,7 @@ struct ControlSite {
 }
 
 fn control_site() -> ControlSite {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::AtomicBool;
     let encode = |img: image::RgbImage| -> Arc<[u8]> {
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png)
@@ -432,7 +433,6 @@ fn state_of(app: &PixgrabApp, path: &str, query: Option<&str>) -> Option<ItemSta
 
 #[test]
 fn pause_resume_retry_and_cancel_from_the_queue_panel() {
-    use std::sync::atomic::Ordering;
     let site = control_site();
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut harness = harness(tmp.path(), 3);
@@ -520,5 +520,46 @@ fn pause_resume_retry_and_cancel_from_the_queue_panel() {
                 .expect("dir")
                 .filter_map(Result::ok)
                 .any(|e| e.file_name().to_string_lossy().ends_with(".part"))
+    });
+}
+
+#[test]
+fn reopening_the_folder_brings_back_queue_and_gallery_without_downloading() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    {
+        let mut harness = harness(tmp.path(), 2);
+        type_urls_and_download(&mut harness, &url_list(&server));
+        step_until(&mut harness, "every item settled", all_settled);
+    }
+    let requests = server.stats().requests.load(Ordering::SeqCst);
+    // The first window's engine lets go of the library once its workers have exited.
+    let data = tmp.path().join(pixgrab::store::DATA_DIR);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pixgrab::library::Library::open(&data, false).is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // A new window on the same folder: nothing typed, nothing pressed.
+    let mut harness = harness(tmp.path(), 2);
+    step_until(&mut harness, "the library restored", |app| {
+        all_settled(app) && app.gallery.texture_count() == 6
+    });
+    let app = harness.state();
+    assert_eq!(app.model.counts.done, 6);
+    assert_eq!(app.model.counts.failed, 1);
+    assert_eq!(
+        server.stats().requests.load(Ordering::SeqCst),
+        requests,
+        "nothing was downloaded again"
+    );
+    assert!(
+        harness.query_by_label("HTTP 404 Not Found").is_some(),
+        "the failure keeps its reason"
+    );
+    // Retry failed: the 404 is asked again (and fails again), the rest stays.
+    harness.get_by_label("Retry failed").click();
+    step_until(&mut harness, "the retry finished", |app| {
+        all_settled(app) && server.stats().requests.load(Ordering::SeqCst) == requests + 1
     });
 }

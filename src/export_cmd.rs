@@ -1,0 +1,59 @@
+//! `pixgrab export`: an output folder's library as CSV or JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use pixgrab::library::{self, Library};
+
+/// Options of `pixgrab export`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExportArgs {
+    /// The output folder whose library to export.
+    #[arg(short, long, value_name = "DIR")]
+    out: PathBuf,
+    /// JSON (an array of objects) instead of CSV.
+    #[arg(long)]
+    json: bool,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    to: Option<PathBuf>,
+}
+
+/// Runs `pixgrab export`.
+pub(crate) fn run(args: &ExportArgs) -> ExitCode {
+    match export(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pixgrab: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn export(args: &ExportArgs) -> Result<()> {
+    let data = args.out.join(pixgrab::store::DATA_DIR);
+    anyhow::ensure!(
+        data.join(library::DB_NAME).is_file(),
+        "{} has no Pixgrab library (nothing was downloaded there)",
+        args.out.display()
+    );
+    let records = Library::open(&data, false)?.all()?;
+    let text = if args.json {
+        library::to_json(&records)
+    } else {
+        library::to_csv(&records)
+    };
+    match &args.to {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed stdout (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}
