@@ -50,11 +50,14 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
-    fn click(&mut self, idx: usize, range: bool) {
-        match (range, self.anchor) {
-            (true, Some(anchor)) => {
-                let (a, b) = (anchor.min(idx), anchor.max(idx));
-                self.rows.extend(a..=b);
+    /// A click on row `idx`; with `range` (Shift), every row shown between the last
+    /// clicked one and this one (in the list's `order`) is selected.
+    fn click(&mut self, idx: usize, range: bool, order: &[usize]) {
+        let at = |i: usize| order.iter().position(|&o| o == i);
+        match (range, self.anchor.and_then(at), at(idx)) {
+            (true, Some(a), Some(b)) => {
+                let (a, b) = (a.min(b), a.max(b));
+                self.rows.extend(order[a..=b].iter().copied());
             }
             _ => {
                 if !self.rows.remove(&idx) {
@@ -212,7 +215,7 @@ pub(crate) fn queue_ui(
                             .on_hover_text(item.url.as_str());
                         if response.clicked() {
                             let shift = ui.input(|i| i.modifiers.shift);
-                            selection.click(idx, shift);
+                            selection.click(idx, shift, &model.order);
                         }
                         response.context_menu(|ui| {
                             if let Some(a) = row_menu_ui(ui, model, idx) {
@@ -345,5 +348,23 @@ fn row_status_ui(ui: &mut egui::Ui, item: &super::model::ItemView) {
                     .text(egui::RichText::new(text).small()),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Selection;
+
+    #[test]
+    fn shift_click_selects_the_rows_between_in_display_order() {
+        let mut selection = Selection::default();
+        // Shown as 3, 0, 2, 1 (3 was moved to the top).
+        let order = [3, 0, 2, 1];
+        selection.click(3, false, &order);
+        selection.click(2, true, &order);
+        assert_eq!(selection.rows.iter().copied().collect::<Vec<_>>(), [0, 2, 3]);
+        // A plain click toggles one row.
+        selection.click(0, false, &order);
+        assert_eq!(selection.rows.iter().copied().collect::<Vec<_>>(), [2, 3]);
     }
 }
