@@ -19,6 +19,8 @@ pub struct Intake {
     pub rejected: Vec<Rejected>,
     /// How many repeated URLs were folded into an earlier one.
     pub duplicates: usize,
+    /// How many patterns (`[001-120]`, `{a,b}`) were expanded into several URLs.
+    pub expanded: usize,
 }
 
 /// A token that looked like a URL but will not be downloaded.
@@ -55,13 +57,33 @@ impl Intake {
                 .push(reject(format!("longer than {MAX_URL_LEN} characters")));
             return;
         }
+        if crate::ranges::has_pattern(&decoded) {
+            match crate::ranges::expand(&decoded) {
+                Ok(urls) => {
+                    self.expanded += 1;
+                    for url in urls {
+                        self.add_one(&url, raw);
+                    }
+                }
+                Err(e) => self.rejected.push(reject(e.to_string())),
+            }
+            return;
+        }
+        self.add_one(&decoded, raw);
+    }
+
+    fn add_one(&mut self, decoded: &str, raw: &str) {
+        let reject = |reason: String| Rejected {
+            text: raw.to_string(),
+            reason,
+        };
         if decoded.to_ascii_lowercase().starts_with("www.") {
             self.rejected.push(reject(format!(
                 "missing http:// or https:// (did you mean https://{decoded}?)"
             )));
             return;
         }
-        match Url::parse(&decoded) {
+        match Url::parse(decoded) {
             Err(e) => self.rejected.push(reject(format!("malformed URL: {e}"))),
             Ok(url) if !matches!(url.scheme(), "http" | "https") => {
                 self.rejected
@@ -108,9 +130,23 @@ fn candidates(text: &str) -> Vec<&str> {
         // A URL that starts right after a comma is a CSV cell: the next comma ends it.
         let in_csv = start > 0 && bytes[start - 1] == b',';
         let rest = &text[start..];
+        // `{a,b}` patterns stay inside the URL: braces nest, and a comma inside them
+        // does not end a CSV cell.
+        let mut depth = 0usize;
         let mut end = rest
             .char_indices()
-            .find(|&(_, c)| is_hard_delimiter(c) || (in_csv && c == ','))
+            .find(|&(_, c)| match c {
+                '{' => {
+                    depth += 1;
+                    false
+                }
+                '}' if depth > 0 => {
+                    depth -= 1;
+                    false
+                }
+                ',' if depth > 0 => false,
+                c => is_hard_delimiter(c) || (in_csv && c == ','),
+            })
             .map_or(rest.len(), |(idx, _)| idx);
         // Another scheme glued on (`a.jpg,https://b.jpg`) starts a new URL.
         if let Some(next) = scheme_start(&rest[..end], 1)
@@ -222,6 +258,32 @@ mod tests {
 
     fn urls(text: &str) -> Vec<String> {
         parse(text).urls.iter().map(|u| u.to_string()).collect()
+    }
+
+    #[test]
+    fn ranges_and_alternatives_expand_and_mistakes_are_reported() {
+        let intake = parse(
+            "see https://x.org/img[01-03].jpg and http://y.org/{a,b}.png, then http://z.org/[1-99999].jpg",
+        );
+        let found: Vec<String> = intake.urls.iter().map(|u| u.to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "https://x.org/img01.jpg",
+                "https://x.org/img02.jpg",
+                "https://x.org/img03.jpg",
+                "http://y.org/a.png",
+                "http://y.org/b.png"
+            ]
+        );
+        assert_eq!(intake.expanded, 2);
+        assert_eq!(intake.rejected.len(), 1);
+        assert_eq!(
+            intake.rejected[0].reason,
+            "expands to 99999 URLs, over the limit of 10000"
+        );
+        // In a CSV cell the braces keep their comma.
+        assert_eq!(urls("1,http://y.org/{c,d}.png,x").len(), 2);
     }
 
     #[test]

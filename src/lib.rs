@@ -16,6 +16,7 @@ pub mod library;
 pub mod loopback;
 pub mod naming;
 pub mod pacer;
+pub mod ranges;
 mod scheduler;
 pub mod sniff;
 pub mod store;

@@ -362,7 +362,10 @@ mod tests {
         let order = [3, 0, 2, 1];
         selection.click(3, false, &order);
         selection.click(2, true, &order);
-        assert_eq!(selection.rows.iter().copied().collect::<Vec<_>>(), [0, 2, 3]);
+        assert_eq!(
+            selection.rows.iter().copied().collect::<Vec<_>>(),
+            [0, 2, 3]
+        );
         // A plain click toggles one row.
         selection.click(0, false, &order);
         assert_eq!(selection.rows.iter().copied().collect::<Vec<_>>(), [2, 3]);
