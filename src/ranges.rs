@@ -91,8 +91,11 @@ pub fn expand(text: &str) -> Result<Vec<String>, RangeError> {
     Ok(out)
 }
 
-/// The first pattern in `text`: (text before, its choices, text after).
-fn next_pattern(text: &str) -> Result<Option<(&str, Vec<String>, &str)>, RangeError> {
+/// A pattern found in a text: the text before it, its choices, the text after it.
+type Found<'a> = (&'a str, Vec<String>, &'a str);
+
+/// The first pattern in `text`.
+fn next_pattern(text: &str) -> Result<Option<Found<'_>>, RangeError> {
     for (i, c) in text.char_indices() {
         let close = match c {
             '[' => ']',
