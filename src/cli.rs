@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pixgrab::error::Secs;
 use pixgrab::intake::Intake;
+use pixgrab::profile::{self, Profile, Profiles};
 use pixgrab::{Bytes, Config, Engine, Event, ItemId};
 use serde_json::json;
 use url::Url;
@@ -51,6 +52,107 @@ pub(crate) struct GetArgs {
     /// Least time between two requests to the same host, in milliseconds (politeness).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     host_interval_ms: u64,
+    /// A web page whose images to download (img, srcset, links to images, og:image);
+    /// repeatable. Each image is requested with the page as its Referer.
+    #[arg(long, value_name = "URL")]
+    page: Vec<String>,
+    /// An extra request header, "Name: value", for the hosts of the given URLs and pages
+    /// (and the images found on them); "HOST=Name: value" for one host. Repeatable.
+    #[arg(short = 'H', long = "header", value_name = "[HOST=]HEADER")]
+    headers: Vec<String>,
+    /// The Referer to send, for the hosts of the given URLs and pages; "HOST=URL" for one host.
+    #[arg(long, value_name = "[HOST=]URL")]
+    referer: Vec<String>,
+    /// The User-Agent to send to every host.
+    #[arg(long, value_name = "UA")]
+    user_agent: Option<String>,
+    /// Cookies from a Netscape cookies.txt (as browsers export it); each is sent only to
+    /// the hosts its domain matches.
+    #[arg(long, value_name = "FILE")]
+    cookies: Option<PathBuf>,
+    /// Proxy for every request: http://HOST:PORT, https://... or socks5://...
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+}
+
+/// `[HOST=]VALUE` options: the host is what precedes `=` when it looks like a host name
+/// (a header value or URL may itself contain `=`).
+fn split_host(arg: &str) -> (Option<String>, &str) {
+    let Some((host, rest)) = arg.split_once('=') else {
+        return (None, arg);
+    };
+    let hostlike = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && (host.contains(['.', ':']) || host == "localhost");
+    if hostlike {
+        // Profiles are by host name; a port given with it is dropped.
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+            _ => host,
+        };
+        (Some(name.to_ascii_lowercase()), rest)
+    } else {
+        (None, arg)
+    }
+}
+
+/// Request profiles from the command line. Unscoped headers and Referers apply to each
+/// host in `hosts` (the hosts the user named, or whose images a named page showed),
+/// never to a host reached only by a redirect.
+fn profiles(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> Result<Profiles> {
+    let mut profiles = Profiles::default();
+    profiles.default.user_agent = args.user_agent.clone();
+    let mut unscoped = Profile::default();
+    let mut scoped: HashMap<String, Profile> = HashMap::new();
+    for header in &args.headers {
+        let (host, text) = split_host(header);
+        let parsed = profile::parse_header(text).map_err(anyhow::Error::msg)?;
+        match host {
+            Some(h) => scoped.entry(h).or_default().headers.push(parsed),
+            None => unscoped.headers.push(parsed),
+        }
+    }
+    for referer in &args.referer {
+        let (host, text) = split_host(referer);
+        let url = Url::parse(text.trim()).with_context(|| format!("bad --referer {text:?}"))?;
+        match host {
+            Some(h) => scoped.entry(h).or_default().referer = Some(url.to_string()),
+            None => unscoped.referer = Some(url.to_string()),
+        }
+    }
+    if unscoped != Profile::default() {
+        for host in hosts {
+            profiles.hosts.insert(host.clone(), unscoped.clone());
+        }
+    }
+    for (host, mine) in scoped {
+        let entry = profiles.hosts.entry(host).or_default();
+        entry.headers.extend(mine.headers);
+        if mine.referer.is_some() {
+            entry.referer = mine.referer;
+        }
+    }
+    if let Some(path) = &args.cookies {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read cookies from {}", path.display()))?;
+        let (cookies, bad) = profile::parse_cookies_txt(&text);
+        if !bad.is_empty() {
+            eprintln!(
+                "pixgrab: {}: skipped unreadable lines {bad:?} (want 7 tab-separated fields)",
+                path.display()
+            );
+        }
+        profiles.cookies = cookies;
+    }
+    Ok(profiles)
+}
+
+fn hosts_of<'a>(urls: impl IntoIterator<Item = &'a Url>) -> std::collections::BTreeSet<String> {
+    urls.into_iter()
+        .filter_map(|u| u.host_str().map(str::to_ascii_lowercase))
+        .collect()
 }
 
 /// A byte rate given as `N`, `Nk` or `NM` (1k = 1000).
@@ -101,16 +203,41 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     for rejected in &intake.rejected {
         out.rejected(&rejected.text, &rejected.reason);
     }
-    if intake.urls.is_empty() {
-        anyhow::bail!("no http or https URL to download (give URLs as arguments or with -i FILE)");
+    let pages: Vec<Url> = args
+        .page
+        .iter()
+        .map(|p| Url::parse(p.trim()).with_context(|| format!("bad --page {p:?}")))
+        .collect::<Result<_>>()?;
+    if intake.urls.is_empty() && pages.is_empty() {
+        anyhow::bail!(
+            "no http or https URL to download (give URLs as arguments, with -i FILE or --page URL)"
+        );
     }
+    let mut hosts = hosts_of(intake.urls.iter().chain(&pages));
     let mut config = Config::new(&args.out);
     config.jobs = usize::from(args.jobs);
     config.per_host = usize::from(args.per_host);
     config.sync_files = args.fsync;
     config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
     config.host_interval = Duration::from_millis(args.host_interval_ms);
+    config.profiles = profiles(args, &hosts)?;
+    config.proxy = args.proxy.clone();
     let (engine, events) = Engine::start(config)?;
+    // Pages first: their images join the list, each with its page as the Referer.
+    let mut found: Vec<(Url, Vec<Url>)> = Vec::new();
+    for page in &pages {
+        match engine.find_images(page) {
+            Ok((final_url, candidates)) => {
+                out.note(&format!("{} images found on {page}", candidates.len()));
+                found.push((final_url, candidates.into_iter().map(|c| c.url).collect()));
+            }
+            Err(e) => out.rejected(page.as_str(), &format!("cannot read the page: {e}")),
+        }
+    }
+    if !found.is_empty() {
+        hosts.extend(hosts_of(found.iter().flat_map(|(_, urls)| urls)));
+        engine.set_profiles(profiles(args, &hosts)?);
+    }
     // The folder's library comes back first (sent while the engine starts): items
     // done, failed or queued in earlier runs. Queued ones continue in this run.
     let mut urls: HashMap<ItemId, Url> = HashMap::new();
@@ -131,7 +258,14 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             _ => {}
         }
     }
-    let ids = engine.add(intake.urls.iter().cloned())?;
+    let mut ids = engine.add(intake.urls.iter().cloned())?;
+    for (page, urls) in found {
+        ids.extend(engine.add_from(urls, Some(&page))?);
+    }
+    if ids.is_empty() && tally.already == 0 {
+        engine.shutdown();
+        anyhow::bail!("nothing to download: no image was found on the given pages");
+    }
     out.begin(
         ids.len(),
         intake.duplicates,
@@ -190,7 +324,8 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             _ => {}
         }
         out.event(&event, url(&event.id().unwrap_or(ItemId(0))), &tally);
-        if matches!(event, Event::Idle) {
+        // An Idle sent after one `add` may arrive when a later one has queued more.
+        if matches!(event, Event::Idle) && engine.is_idle() {
             break;
         }
     }

@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,8 @@ use crate::error::{EngineError, FetchError, ThumbError};
 use crate::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
 use crate::library::{DoneRecord, ItemState, Library, LibraryError, Record};
 use crate::pacer::Pacer;
+use crate::page::Candidate;
+use crate::profile::Profiles;
 use crate::scheduler::{Job, Paused, Scheduler};
 use crate::sniff::ImageFormat;
 use crate::store::OutputDir;
@@ -70,6 +72,10 @@ pub struct Config {
     pub host_interval: Duration,
     /// Overall bandwidth limit in bytes per second (0: unlimited).
     pub bandwidth: u64,
+    /// User-Agent, Referer, headers and cookies by host.
+    pub profiles: Profiles,
+    /// Proxy for every request: `http://host:port`, `https://...` or `socks5://...`.
+    pub proxy: Option<String>,
     /// Called after events are sent (throttling is the callee's business).
     pub waker: Option<Waker>,
 }
@@ -93,6 +99,8 @@ impl Config {
             max_retry_wait: Duration::from_secs(300),
             host_interval: Duration::ZERO,
             bandwidth: 0,
+            profiles: Profiles::default(),
+            proxy: None,
             waker: None,
         }
     }
@@ -291,9 +299,24 @@ struct Shared {
     thumb_cache: Option<PathBuf>,
     library: Mutex<Library>,
     pacer: Arc<Pacer>,
+    profiles: RwLock<Arc<Profiles>>,
 }
 
 impl Shared {
+    fn profiles(&self) -> Arc<Profiles> {
+        self.profiles
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |g| g.clone())
+    }
+
+    fn limits(&self) -> FetchLimits {
+        FetchLimits {
+            max_bytes: self.config.max_bytes,
+            stall_timeout: self.config.stall_timeout,
+            pacer: Some(self.pacer.clone()),
+        }
+    }
+
     fn library(&self) -> MutexGuard<'_, Library> {
         // Each library call is one transaction; a panic mid-call leaves SQLite consistent.
         self.library.lock().unwrap_or_else(|p| p.into_inner())
@@ -320,6 +343,31 @@ pub struct Engine;
 pub struct EngineHandle {
     shared: Arc<Shared>,
     workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Reads pages and probes sizes with an engine's client and request profiles, from any
+/// thread (see [`EngineHandle::finder`]).
+#[derive(Clone)]
+pub struct Finder {
+    shared: Arc<Shared>,
+}
+
+impl Finder {
+    /// See [`EngineHandle::find_images`].
+    pub fn find_images(&self, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
+        find_images(&self.shared, page)
+    }
+
+    /// See [`EngineHandle::probe_sizes`].
+    pub fn probe_sizes(&self, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
+        probe_sizes(&self.shared, urls, page)
+    }
+}
+
+impl std::fmt::Debug for Finder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finder").finish_non_exhaustive()
+    }
 }
 
 /// Most download worker threads an engine will run.
@@ -367,6 +415,7 @@ impl Engine {
             thumb_cache,
             library: Mutex::new(library),
             pacer: Arc::new(Pacer::new(config.bandwidth)),
+            profiles: RwLock::new(Arc::new(config.profiles.clone())),
             config,
         });
         shared
@@ -408,6 +457,7 @@ fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
         match record.state {
             ItemState::Queued | ItemState::Paused => {
                 let mut job = Job::new(id, url, record.rank);
+                job.page = record.page.as_deref().and_then(|p| Url::parse(p).ok());
                 // Parts are reopened (and re-hashed) by the worker that continues them.
                 let bytes = record
                     .part
@@ -464,14 +514,31 @@ impl EngineHandle {
     /// its item: done, queued and paused ones stay as they are, failed and cancelled ones
     /// are queued again.
     pub fn add(&self, urls: impl IntoIterator<Item = Url>) -> Result<Vec<ItemId>, EngineError> {
+        self.add_from(urls, None)
+    }
+
+    /// Like [`EngineHandle::add`], for URLs found on `page`: it is remembered with each
+    /// item and sent as its Referer (unless a request profile sets one).
+    pub fn add_from(
+        &self,
+        urls: impl IntoIterator<Item = Url>,
+        page: Option<&Url>,
+    ) -> Result<Vec<ItemId>, EngineError> {
         let urls: Vec<Url> = urls.into_iter().collect();
-        let added = self.shared.library().add(&urls)?;
+        if urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let added = self.shared.library().add(&urls, page)?;
         let events = &self.shared.events;
         let mut jobs = Vec::new();
         let mut again = Vec::new();
         for (a, url) in added.iter().zip(urls) {
             match a.before {
-                None => jobs.push(Job::new(a.id, crate::library::normalise(&url), a.rank)),
+                None => {
+                    let mut job = Job::new(a.id, crate::library::normalise(&url), a.rank);
+                    job.page = page.cloned();
+                    jobs.push(job);
+                }
                 Some(ItemState::Failed | ItemState::Cancelled) => again.push(a.id),
                 Some(_) => {}
             }
@@ -508,7 +575,9 @@ impl EngineHandle {
                 && matches!(r.state, ItemState::Failed | ItemState::Cancelled)
                 && let Ok(url) = Url::parse(&r.url)
             {
-                jobs.push(Job::new(r.id, url, r.rank));
+                let mut job = Job::new(r.id, url, r.rank);
+                job.page = r.page.as_deref().and_then(|p| Url::parse(p).ok());
+                jobs.push(job);
             }
         }
         let ids: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();
@@ -598,6 +667,34 @@ impl EngineHandle {
         self.shared.scheduler.set_min_interval(interval);
     }
 
+    /// Replaces the request profiles (User-Agent, Referer, headers, cookies by host);
+    /// requests that start from now on use them.
+    pub fn set_profiles(&self, profiles: Profiles) {
+        if let Ok(mut guard) = self.shared.profiles.write() {
+            *guard = Arc::new(profiles);
+        }
+    }
+
+    /// Fetches a web page and returns the images it points to (see [`crate::page`]),
+    /// with the page's final URL (after redirects). Blocks: call it off the UI thread.
+    pub fn find_images(&self, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
+        find_images(&self.shared, page)
+    }
+
+    /// The sizes of `urls` by HEAD requests (a few at a time), `None` where the server
+    /// did not say. Blocks: call it off the UI thread.
+    pub fn probe_sizes(&self, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
+        probe_sizes(&self.shared, urls, page)
+    }
+
+    /// A handle for [`EngineHandle::find_images`] and [`EngineHandle::probe_sizes`] that
+    /// can move to another thread.
+    pub fn finder(&self) -> Finder {
+        Finder {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Sets the overall bandwidth limit in bytes per second (0: unlimited).
     pub fn set_bandwidth(&self, bytes_per_sec: u64) {
         self.shared.pacer.set_rate(bytes_per_sec);
@@ -675,6 +772,12 @@ impl EngineHandle {
         }
     }
 
+    /// True when nothing is queued or running (an `Idle` event may be older than a
+    /// later `add`; this says how things are now).
+    pub fn is_idle(&self) -> bool {
+        self.shared.events.outstanding.load(Ordering::Acquire) == 0
+    }
+
     /// The output folder, canonicalised.
     pub fn out_dir(&self) -> &Path {
         self.shared.out.root()
@@ -722,31 +825,119 @@ pub fn install_tls_provider() {
 }
 
 fn build_client(config: &Config) -> Result<reqwest::blocking::Client, EngineError> {
-    reqwest::blocking::Client::builder()
+    let mut builder = reqwest::blocking::Client::builder()
         .user_agent(concat!("Pixgrab/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(config.connect_timeout)
         // In the blocking client this bounds each wait: headers, and every body read.
         .timeout(config.stall_timeout)
         .pool_max_idle_per_host(config.per_host.clamp(1, MAX_JOBS))
-        .redirect(redirect_policy())
-        .tcp_nodelay(true)
+        // `fetch::get` follows redirects itself, so each hop gets its own host's
+        // headers and cookies (and nothing of another host's).
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true);
+    if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
+        let proxy = reqwest::Proxy::all(proxy.trim())
+            .map_err(|e| EngineError::Client(format!("bad proxy {proxy:?}: {e}")))?;
+        builder = builder.proxy(proxy);
+    }
+    builder
         .build()
         .map_err(|e| EngineError::Client(e.to_string()))
 }
 
-/// At most 10 redirects, each to http or https only. (reqwest already drops
-/// `Authorization`, `Cookie` and other sensitive headers when a redirect changes host.)
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() >= 10 {
-            attempt.error("more than 10 redirects")
-        } else if !matches!(attempt.url().scheme(), "http" | "https") {
-            let scheme = attempt.url().scheme().to_string();
-            attempt.error(format!("redirect to a {scheme}: URL"))
-        } else {
-            attempt.follow()
+/// Largest page [`find_images`] reads.
+const MAX_PAGE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn find_images(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
+    use std::io::Read;
+    let profiles = shared.profiles();
+    let asker = fetch::Asker {
+        profiles: &profiles,
+        page: None,
+    };
+    let limits = shared.limits();
+    let response = fetch::get(&shared.client, page, asker, &[], &limits)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(FetchError::Http {
+            code: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            retry_after: None,
+            hint: None,
+        });
+    }
+    let final_url = response.url().clone();
+    let mut body = Vec::new();
+    response
+        .take(MAX_PAGE_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| FetchError::Network(e.to_string()))?;
+    if body.len() as u64 > MAX_PAGE_BYTES {
+        return Err(FetchError::TooLarge(MAX_PAGE_BYTES));
+    }
+    if let crate::sniff::Sniffed::Image(format) = crate::sniff::sniff(&body) {
+        return Err(FetchError::NotAnImage(
+            format!("{} image", format.name()),
+            Some("this is an image, not a page: add it as a URL".into()),
+        ));
+    }
+    let html = String::from_utf8_lossy(&body);
+    Ok((final_url.clone(), crate::page::extract(&html, &final_url)))
+}
+
+fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
+    const AT_ONCE: usize = 8;
+    let profiles = shared.profiles();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let head = |url: &Url| -> Option<u64> {
+        let mut current = url.clone();
+        for _ in 0..=fetch::MAX_REDIRECTS {
+            let mut request = shared.client.head(current.clone());
+            for (name, value) in profiles.headers_for(&current, page, now) {
+                request = request.header(name, value);
+            }
+            let response = request.send().ok()?;
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            match location {
+                Some(loc) if response.status().is_redirection() => {
+                    current = current.join(loc).ok()?;
+                }
+                // Read the header: for HEAD the body is empty, so reqwest's
+                // `content_length()` says 0.
+                _ if response.status().is_success() => {
+                    return response
+                        .headers()
+                        .get(reqwest::header::CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse().ok());
+                }
+                _ => return None,
+            }
         }
-    })
+        None
+    };
+    let mut sizes = vec![None; urls.len()];
+    for (chunk_urls, chunk_sizes) in urls.chunks(AT_ONCE).zip(sizes.chunks_mut(AT_ONCE)) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk_urls
+                .iter()
+                .map(|url| {
+                    std::thread::Builder::new()
+                        .name("pixgrab-probe".into())
+                        .spawn_scoped(scope, || head(url))
+                })
+                .collect();
+            for (slot, handle) in chunk_sizes.iter_mut().zip(handles) {
+                *slot = handle.ok().and_then(|h| h.join().ok()).flatten();
+            }
+        });
+    }
+    sizes
 }
 
 /// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
@@ -763,11 +954,7 @@ fn backoff(config: &Config, attempt: u32, reason: &FetchError) -> Duration {
 }
 
 fn download_worker(shared: &Arc<Shared>) {
-    let limits = FetchLimits {
-        max_bytes: shared.config.max_bytes,
-        stall_timeout: shared.config.stall_timeout,
-        pacer: Some(shared.pacer.clone()),
-    };
+    let limits = shared.limits();
     while let Some(mut lease) = shared.scheduler.next() {
         let id = lease.job.id;
         let events = &shared.events;
@@ -781,9 +968,16 @@ fn download_worker(shared: &Arc<Shared>) {
         }
         let stop = lease.job.stop.clone();
         let url = lease.job.url.clone();
+        let page = lease.job.page.clone();
+        let profiles = shared.profiles();
+        let asker = fetch::Asker {
+            profiles: &profiles,
+            page: page.as_ref(),
+        };
         let result = fetch::download(
             &shared.client,
             &url,
+            asker,
             &shared.out,
             &limits,
             &stop,

@@ -11,7 +11,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     /// The server answered with a non-success status.
-    #[error("HTTP {code}{}", reason_suffix(.reason))]
+    #[error("HTTP {code}{}{}", reason_suffix(.reason), hint_suffix(.hint))]
     Http {
         /// The status code, e.g. 404.
         code: u16,
@@ -19,6 +19,8 @@ pub enum FetchError {
         reason: String,
         /// How long the server asked us to wait (`Retry-After`), if it said.
         retry_after: Option<Duration>,
+        /// What the user might do about it (a 403 suggests a Referer or cookies).
+        hint: Option<String>,
     },
     /// No connection could be made (DNS, refused, TLS handshake...).
     #[error("could not connect: {0}")]
@@ -38,8 +40,8 @@ pub enum FetchError {
         expected: u64,
     },
     /// The body is not an image, judged by its bytes.
-    #[error("not an image (got {0})")]
-    NotAnImage(String),
+    #[error("not an image (got {0}){hint}", hint = hint_suffix(.1))]
+    NotAnImage(String, Option<String>),
     /// The body exceeded the configured size cap.
     #[error("too large: over {}", Bytes(*.0))]
     TooLarge(u64),
@@ -61,7 +63,7 @@ impl FetchError {
         match self {
             Self::Http { code, .. } => *code >= 500 || *code == 408 || *code == 429,
             Self::Connect(_) | Self::Stalled(_) | Self::Network(_) | Self::Truncated { .. } => true,
-            Self::NotAnImage(_)
+            Self::NotAnImage(..)
             | Self::TooLarge(_)
             | Self::Redirect(_)
             | Self::Disk(_)
@@ -87,6 +89,13 @@ impl FetchError {
             _ => None,
         }
     }
+}
+
+/// `": hint"`, or nothing.
+fn hint_suffix(hint: &Option<String>) -> String {
+    hint.as_deref()
+        .map(|h| format!(": {h}"))
+        .unwrap_or_default()
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -184,14 +193,23 @@ mod tests {
             code: 404,
             reason: "Not Found".into(),
             retry_after: None,
+            hint: None,
         };
         assert_eq!(e.to_string(), "HTTP 404 Not Found");
         let e = FetchError::Http {
             code: 599,
             reason: String::new(),
             retry_after: None,
+            hint: None,
         };
         assert_eq!(e.to_string(), "HTTP 599");
+        let e = FetchError::Http {
+            code: 403,
+            reason: "Forbidden".into(),
+            retry_after: None,
+            hint: Some("try a Referer".into()),
+        };
+        assert_eq!(e.to_string(), "HTTP 403 Forbidden: try a Referer");
         assert_eq!(
             FetchError::Stalled(Duration::from_secs(30)).to_string(),
             "stalled 30 s"
@@ -206,7 +224,7 @@ mod tests {
         };
         assert_eq!(e.to_string(), "truncated: got 1000 B of 3.0 MiB");
         assert_eq!(
-            FetchError::NotAnImage("HTML".into()).to_string(),
+            FetchError::NotAnImage("HTML".into(), None).to_string(),
             "not an image (got HTML)"
         );
     }

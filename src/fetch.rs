@@ -22,6 +22,7 @@ use crate::headers;
 use crate::library::PartRecord;
 use crate::naming;
 use crate::pacer::Pacer;
+use crate::profile::Profiles;
 use crate::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
 use crate::store::{OutputDir, PartFile};
 
@@ -176,12 +177,75 @@ impl Write for HashWriter<'_> {
     }
 }
 
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Who is asking: the request profiles, and the page a link was found on (the default
+/// Referer).
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    /// Headers and cookies by host.
+    pub profiles: &'a Profiles,
+    /// The page the URL came from, if any.
+    pub page: Option<&'a Url>,
+}
+
+/// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
+/// http/https only) so that every hop gets the headers and cookies of *its* host and
+/// nothing set for one host reaches another. `extra` headers (Range) go to every hop.
+pub fn get(
+    client: &Client,
+    url: &Url,
+    asker: Asker<'_>,
+    extra: &[(reqwest::header::HeaderName, String)],
+    limits: &FetchLimits,
+) -> Result<Response, FetchError> {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let mut current = url.clone();
+    for _ in 0..=MAX_REDIRECTS {
+        let mut request = client.get(current.clone());
+        for (name, value) in asker.profiles.headers_for(&current, asker.page, now) {
+            request = request.header(name, value);
+        }
+        for (name, value) in extra {
+            request = request.header(name, value);
+        }
+        let response = request.send().map_err(|e| request_error(&e, limits))?;
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        match location {
+            Some(location) if response.status().is_redirection() => {
+                let next = current
+                    .join(location)
+                    .map_err(|e| FetchError::Redirect(format!("bad Location {location:?}: {e}")))?;
+                if !matches!(next.scheme(), "http" | "https") {
+                    return Err(FetchError::Redirect(format!(
+                        "redirect to a {}: URL",
+                        next.scheme()
+                    )));
+                }
+                current = next;
+            }
+            _ => return Ok(response),
+        }
+    }
+    Err(FetchError::Redirect(format!(
+        "more than {MAX_REDIRECTS} redirects"
+    )))
+}
+
 /// Downloads `url` into `out`. If `resume` holds a part from an earlier attempt it
 /// is continued when the server allows; on failure `resume` holds whatever part is
 /// worth continuing (or nothing). `progress` is called after each read.
+#[allow(clippy::too_many_arguments)]
 pub fn download(
     client: &Client,
     url: &Url,
+    asker: Asker<'_>,
     out: &OutputDir,
     limits: &FetchLimits,
     stop: &AtomicU8,
@@ -195,15 +259,14 @@ pub fn download(
     {
         *resume = None;
     }
-    let mut request = client.get(url.clone());
+    let mut extra = Vec::new();
     if let Some(r) = resume.as_ref() {
-        request = request
-            .header(header::RANGE, format!("bytes={}-", r.written))
-            .header(header::IF_RANGE, r.validator.clone().unwrap_or_default());
+        extra.push((header::RANGE, format!("bytes={}-", r.written)));
+        extra.push((header::IF_RANGE, r.validator.clone().unwrap_or_default()));
     }
     // The client's timeout bounds each wait (headers, every read): a stall watchdog.
     // A per-request timeout would instead cap the whole transfer, killing slow ones.
-    let mut response = request.send().map_err(|e| request_error(&e, limits))?;
+    let mut response = get(client, url, asker, &extra, limits)?;
     let status = response.status();
     if status == StatusCode::PARTIAL_CONTENT && resume.is_some() {
         let range = response
@@ -232,7 +295,7 @@ pub fn download(
             FetchError::Network("server refused to continue; will start over".into()).into(),
         );
     } else if !status.is_success() {
-        return Err(http_error(status, response.headers()).into());
+        return Err(http_error(status, response.headers(), response.url()).into());
     } else {
         // A full body (200): the server ignored the range or the file changed.
         *resume = None;
@@ -262,7 +325,15 @@ pub fn download(
                 Sniffed::Image(format) => format,
                 Sniffed::NotImage(what) => {
                     let said = content_type.as_deref().unwrap_or("no type");
-                    return Err(FetchError::NotAnImage(format!("{what}, served as {said}")).into());
+                    let hint = (what == "HTML").then(|| {
+                        format!(
+                            "the site may want a Referer or cookies for {}",
+                            final_url.host_str().unwrap_or("it")
+                        )
+                    });
+                    return Err(
+                        FetchError::NotAnImage(format!("{what}, served as {said}"), hint).into(),
+                    );
                 }
             };
             let stem = stem_for(&headers_seen, &final_url);
@@ -432,16 +503,27 @@ fn validator(headers_seen: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-fn http_error(status: StatusCode, headers_seen: &HeaderMap) -> FetchError {
+fn http_error(status: StatusCode, headers_seen: &HeaderMap, url: &Url) -> FetchError {
     let retry_after = headers_seen
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| headers::retry_after(v, SystemTime::now()));
+    let hint = matches!(status.as_u16(), 401 | 403).then(|| protection_hint(url));
     FetchError::Http {
         code: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_string(),
         retry_after,
+        hint,
     }
+}
+
+/// What to try when a site refuses a request or answers with a page instead of an
+/// image: hot-link protection usually wants a Referer, a cookie or a browser's UA.
+fn protection_hint(url: &Url) -> String {
+    format!(
+        "the server refused the request; try a Referer or cookies for {}",
+        url.host_str().unwrap_or("this site")
+    )
 }
 
 fn request_error(e: &reqwest::Error, limits: &FetchLimits) -> FetchError {

@@ -16,6 +16,8 @@ pub mod library;
 pub mod loopback;
 pub mod naming;
 pub mod pacer;
+pub mod page;
+pub mod profile;
 pub mod ranges;
 mod scheduler;
 pub mod sniff;

@@ -24,7 +24,7 @@ use crate::engine::ItemId;
 /// File name of the database inside `OUT/.pixgrab/`.
 pub const DB_NAME: &str = "library.db";
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS items (
     part_stem   TEXT,
     part_total  INTEGER,
     part_validator TEXT,
-    part_content_type TEXT
+    part_content_type TEXT,
+    page        TEXT
 );
 CREATE INDEX IF NOT EXISTS items_sha ON items(sha256);
 ";
@@ -166,6 +167,8 @@ pub struct Record {
     pub finished_at: Option<i64>,
     /// A part file to continue, if any.
     pub part: Option<PartRecord>,
+    /// The page the link was found on (its default Referer).
+    pub page: Option<String>,
 }
 
 /// A finished download, as stored.
@@ -249,21 +252,29 @@ impl Library {
             return Err(LibraryError::TooNew(version));
         }
         // BEGIN IMMEDIATE takes the write lock now, so a second process fails here.
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-        ))?;
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}"))?;
+        // Version 1 had no `page` column (the page a link was found on).
+        let has_page: bool = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = 'page'",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !has_page {
+            conn.execute_batch("ALTER TABLE items ADD COLUMN page TEXT;")?;
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
         Ok(Self { conn })
     }
 
     /// Adds URLs in order (one transaction). A URL already known keeps its item; a new one
     /// is queued at the back.
-    pub fn add(&mut self, urls: &[Url]) -> Result<Vec<Added>, LibraryError> {
+    pub fn add(&mut self, urls: &[Url], page: Option<&Url>) -> Result<Vec<Added>, LibraryError> {
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(urls.len());
         {
             let mut find = tx.prepare_cached("SELECT id, state, rank FROM items WHERE url = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO items (url, state, rank, added_at) VALUES (?1, 'queued', ?2, ?3)",
+                "INSERT INTO items (url, state, rank, added_at, page) VALUES (?1, 'queued', ?2, ?3, ?4)",
             )?;
             let mut rank: i64 =
                 tx.query_row("SELECT COALESCE(MAX(rank), 0) FROM items", [], |r| r.get(0))?;
@@ -281,7 +292,12 @@ impl Library {
                     }),
                     None => {
                         rank += 1;
-                        insert.execute(params![url.as_str(), rank, stamp])?;
+                        insert.execute(params![
+                            url.as_str(),
+                            rank,
+                            stamp,
+                            page.map(Url::as_str)
+                        ])?;
                         out.push(Added {
                             id: ItemId(tx.last_insert_rowid() as u64),
                             before: None,
@@ -300,7 +316,7 @@ impl Library {
         let mut stmt = self.conn.prepare(
             "SELECT id, url, final_url, state, rank, bytes, file, sha256, width, height, format,
                     content_type, error, duplicate_of, added_at, finished_at, part_name,
-                    part_stem, part_total, part_validator, part_content_type
+                    part_stem, part_total, part_validator, part_content_type, page
              FROM items ORDER BY rank, id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -337,6 +353,7 @@ impl Library {
                     }),
                     _ => None,
                 },
+                page: r.get(21)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -606,11 +623,14 @@ mod tests {
         {
             let mut lib = Library::open(dir.path(), false).expect("open");
             let added = lib
-                .add(&[
-                    url("http://a/1.jpg"),
-                    url("http://A/1.jpg#frag"),
-                    url("http://a/2.jpg"),
-                ])
+                .add(
+                    &[
+                        url("http://a/1.jpg"),
+                        url("http://A/1.jpg#frag"),
+                        url("http://a/2.jpg"),
+                    ],
+                    None,
+                )
                 .expect("add");
             assert_eq!(added[0].id, added[1].id, "same URL after normalising");
             assert_eq!(added[1].before, Some(ItemState::Queued));
@@ -657,7 +677,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut lib = Library::open(dir.path(), false).expect("open");
         let ids: Vec<ItemId> = lib
-            .add(&[url("http://a/1"), url("http://a/2"), url("http://a/3")])
+            .add(
+                &[url("http://a/1"), url("http://a/2"), url("http://a/3")],
+                None,
+            )
             .expect("add")
             .iter()
             .map(|a| a.id)
@@ -686,6 +709,7 @@ mod tests {
             added_at: 0,
             finished_at: None,
             part: None,
+            page: None,
         };
         let csv = to_csv(std::slice::from_ref(&record));
         assert!(csv.starts_with("url,final_url,file,status,bytes,sha256,width,height,error\r\n"));

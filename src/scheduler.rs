@@ -37,6 +37,8 @@ pub(crate) struct Job {
     pub(crate) resume: Option<Resume>,
     /// A part file left by an earlier run, reopened when the job starts.
     pub(crate) part: Option<crate::library::PartRecord>,
+    /// The page the URL was found on (sent as its Referer unless a profile says otherwise).
+    pub(crate) page: Option<Url>,
 }
 
 impl Job {
@@ -50,6 +52,7 @@ impl Job {
             not_before: None,
             resume: None,
             part: None,
+            page: None,
         }
     }
 }

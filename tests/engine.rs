@@ -159,7 +159,8 @@ fn every_failure_has_a_reason_and_leaves_no_file() {
     );
     assert_eq!(
         failed[&ids[3]],
-        "not an image (got HTML, served as image/jpeg)"
+        "not an image (got HTML, served as image/jpeg): \
+         the site may want a Referer or cookies for 127.0.0.1"
     );
     assert!(
         files(engine.out_dir()).is_empty(),

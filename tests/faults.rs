@@ -165,7 +165,9 @@ fn client_errors_other_than_408_and_429_are_not_retried() {
     );
     assert_eq!(
         failure(&events, ids[0]).as_deref(),
-        Some("HTTP 403 Forbidden")
+        Some(
+            "HTTP 403 Forbidden: the server refused the request; try a Referer or cookies for 127.0.0.1"
+        )
     );
     assert_eq!(
         failure(&events, ids[1]).as_deref(),

@@ -14,6 +14,8 @@ pub(crate) struct InputPanel {
     parsed: String,
     /// The typed path of a URL-list file.
     pub(crate) list_path: String,
+    /// A web page whose images to list.
+    pub(crate) page_url: String,
     /// A one-line message about the last input action ("Loaded 120 URLs from …").
     pub(crate) notice: Option<Notice>,
 }
@@ -36,6 +38,8 @@ pub(crate) enum InputAction {
     PickFolder,
     /// Open the output folder's library (queue and gallery).
     OpenLibrary,
+    /// Read the page in the page field and list its images.
+    FindImages,
 }
 
 impl InputPanel {
@@ -127,6 +131,28 @@ pub(crate) fn input_ui(
         });
     });
 
+    ui.horizontal(|ui| {
+        let label = ui.label("Page:");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let has_page = !input.page_url.trim().is_empty();
+            let find = ui
+                .add_enabled(has_page, egui::Button::new("Find images"))
+                .on_hover_text("List the images of a web page to pick from")
+                .clicked();
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut input.page_url)
+                        .hint_text("https://example.org/gallery.html")
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id);
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (find || enter) && has_page {
+                action = Some(InputAction::FindImages);
+            }
+        });
+    });
+
     let n = input.intake.urls.len();
     let mut summary = match n {
         0 => "No URLs yet".to_string(),
@@ -135,6 +161,13 @@ pub(crate) fn input_ui(
     };
     if input.intake.duplicates > 0 {
         summary.push_str(&format!(" ({} repeats folded)", input.intake.duplicates));
+    }
+    if input.intake.expanded > 0 {
+        summary.push_str(&format!(
+            " (from {} pattern{})",
+            input.intake.expanded,
+            if input.intake.expanded == 1 { "" } else { "s" }
+        ));
     }
     ui.strong(summary);
     if !input.intake.rejected.is_empty() {

@@ -7,7 +7,9 @@
 mod gallery;
 mod input;
 mod model;
+mod picker;
 mod queue;
+mod requests;
 mod settings;
 mod tasks;
 #[cfg(test)]
@@ -27,7 +29,10 @@ use url::Url;
 use gallery::{Gallery, GalleryAction};
 use input::{InputAction, InputPanel};
 use model::Model;
+use picker::{PagePicker, PickerAction};
+use pixgrab::profile::Cookie;
 use queue::{ItemOp, QueueAction, Selection};
+use requests::RequestAction;
 use settings::Settings;
 use tasks::{TaskResult, Tasks};
 use viewer::{Viewer, ViewerAction};
@@ -82,6 +87,17 @@ pub(crate) struct PixgrabApp {
     engines: Vec<EngineSlot>,
     opening: Option<Opening>,
     selection: Selection,
+    /// The checklist of the last page read with "Find images".
+    picker: Option<PagePicker>,
+    picker_generation: u64,
+    /// A page to read once the folder's engine runs.
+    find_after_open: Option<Url>,
+    /// Cookies loaded from the settings' cookies file.
+    cookies: Vec<Cookie>,
+    /// Lines of the per-site headers that could not be read.
+    profile_problems: Vec<String>,
+    /// The request settings last given to the engines.
+    applied_requests: Option<(String, String, usize)>,
     /// A problem that stopped the last Download (e.g. an unusable folder).
     error: Option<String>,
     _demo: Option<DemoSite>,
@@ -148,6 +164,12 @@ impl PixgrabApp {
             engines: Vec::new(),
             opening: None,
             selection: Selection::default(),
+            picker: None,
+            picker_generation: 0,
+            find_after_open: None,
+            cookies: Vec::new(),
+            profile_problems: Vec::new(),
+            applied_requests: None,
             error: None,
             _demo: demo,
             autorun,
@@ -156,6 +178,10 @@ impl PixgrabApp {
         // Reopen the last library (if the folder has one): its queue and gallery come back.
         if app.autorun.is_none() {
             app.open_library(ctx, Vec::new(), true);
+        }
+        if !app.settings.cookies_path.trim().is_empty() {
+            app.tasks
+                .load_cookies(PathBuf::from(app.settings.cookies_path.trim()));
         }
         app
     }
@@ -201,6 +227,9 @@ impl PixgrabApp {
         config.per_host = per_host;
         config.host_interval = Duration::from_millis(interval);
         config.bandwidth = bandwidth;
+        config.profiles = requests::profiles(&self.settings, &self.cookies).0;
+        let proxy = self.settings.proxy.trim();
+        config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
         let repaint = ctx.clone();
         config.waker = Some(Arc::new(move || repaint.request_repaint()));
         self.error = None;
@@ -239,6 +268,10 @@ impl PixgrabApp {
                 let slot = self.engines.len() - 1;
                 // The restored library first, so the repeats among `pending` are known.
                 self.drain_engine(slot, Instant::now());
+                if let Some(page) = self.find_after_open.take() {
+                    self.tasks
+                        .find_images(self.engines[slot].handle.finder(), page);
+                }
                 if !pending.is_empty() {
                     self.add_to(slot, pending);
                 } else {
@@ -307,6 +340,69 @@ impl PixgrabApp {
                 .set_host_interval(Duration::from_millis(interval));
             slot.handle.set_bandwidth(bandwidth);
             slot.limits = limits;
+        }
+    }
+
+    /// Gives changed request settings (User-Agent, per-site headers, cookies) to every
+    /// running engine.
+    fn apply_requests(&mut self) {
+        let signature = (
+            self.settings.user_agent.clone(),
+            self.settings.site_headers.clone(),
+            self.cookies.len(),
+        );
+        if self.applied_requests.as_ref() == Some(&signature) {
+            return;
+        }
+        let (profiles, problems) = requests::profiles(&self.settings, &self.cookies);
+        self.profile_problems = problems;
+        for slot in &self.engines {
+            slot.handle.set_profiles(profiles.clone());
+        }
+        self.applied_requests = Some(signature);
+    }
+
+    /// "Find images": reads the page in the page field with the folder's engine.
+    fn find_images(&mut self, ctx: &egui::Context) {
+        let text = self.input.page_url.trim().to_string();
+        let page = match url::Url::parse(&text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => {
+                self.input
+                    .say(format!("{text:?} is not an http(s) page address"), true);
+                return;
+            }
+        };
+        self.input.say(format!("Reading {page}…"), false);
+        let folder = self.settings.out_dir.trim().to_string();
+        match self.engines.iter().find(|e| e.folder == folder) {
+            Some(slot) => self.tasks.find_images(slot.handle.finder(), page),
+            None => {
+                self.find_after_open = Some(page);
+                self.open_library(ctx, Vec::new(), false);
+            }
+        }
+    }
+
+    fn picker_action(&mut self, action: PickerAction) {
+        match action {
+            PickerAction::Close => self.picker = None,
+            PickerAction::Queue { urls, page } => {
+                let folder = self.settings.out_dir.trim().to_string();
+                let Some(slot) = self.engines.iter().position(|e| e.folder == folder) else {
+                    self.input.say("Open the folder first.", true);
+                    return;
+                };
+                let count = urls.len();
+                match self.engines[slot].handle.add_from(urls, Some(&page)) {
+                    Ok(_) => {
+                        self.input
+                            .say(format!("Queued {count} images from {page}"), false);
+                        self.picker = None;
+                    }
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
         }
     }
 
@@ -411,6 +507,48 @@ impl PixgrabApp {
                     .say(format!("Library exported to {}", path.display()), false);
             }
             TaskResult::Exported(Err(e)) => self.input.say(e, true),
+            TaskResult::PageImages(Ok((page, candidates))) => {
+                if candidates.is_empty() {
+                    self.input.say(format!("No images found on {page}"), true);
+                    return;
+                }
+                self.input.say(
+                    format!("{} images found on {page}", candidates.len()),
+                    false,
+                );
+                self.picker_generation += 1;
+                let picker = PagePicker::new(page.clone(), candidates, self.picker_generation);
+                let urls: Vec<Url> = picker.items.iter().map(|i| i.url.clone()).collect();
+                let folder = self.settings.out_dir.trim();
+                if let Some(slot) = self.engines.iter().find(|e| e.folder == folder) {
+                    self.tasks.probe_sizes(
+                        slot.handle.finder(),
+                        urls,
+                        page,
+                        self.picker_generation,
+                    );
+                }
+                self.picker = Some(picker);
+            }
+            TaskResult::PageImages(Err(e)) => {
+                self.input.say(format!("Cannot read the page: {e}"), true);
+            }
+            TaskResult::Sizes { generation, sizes } => {
+                if let Some(picker) = &mut self.picker
+                    && picker.generation == generation
+                {
+                    picker.sizes(sizes);
+                }
+            }
+            TaskResult::Cookies(Ok((cookies, bad))) => {
+                let mut note = format!("Loaded {} cookies.", cookies.len());
+                if !bad.is_empty() {
+                    note.push_str(&format!(" Skipped unreadable lines {bad:?}."));
+                }
+                self.input.say(note, !bad.is_empty());
+                self.cookies = cookies;
+            }
+            TaskResult::Cookies(Err(e)) => self.input.say(e, true),
         }
     }
 
@@ -482,6 +620,7 @@ impl PixgrabApp {
                 .tasks
                 .pick_folder(&PathBuf::from(&self.settings.out_dir)),
             InputAction::OpenLibrary => self.open_library(ctx, Vec::new(), false),
+            InputAction::FindImages => self.find_images(ctx),
         }
     }
 
@@ -579,6 +718,7 @@ impl eframe::App for PixgrabApp {
             self.handle_task(ctx, result);
         }
         self.apply_limits();
+        self.apply_requests();
         self.gallery.ingest(ctx, &mut self.model);
         self.autorun_step(ctx);
         if !self.model.is_idle() {
@@ -605,6 +745,15 @@ impl eframe::App for PixgrabApp {
                 let busy = !self.model.is_idle();
                 if let Some(a) = input::input_ui(ui, &mut self.input, &mut self.settings, busy) {
                     input_action = Some(a);
+                }
+                if let Some(RequestAction::LoadCookies) = requests::requests_ui(
+                    ui,
+                    &mut self.settings,
+                    &self.cookies,
+                    &self.profile_problems,
+                ) {
+                    self.tasks
+                        .load_cookies(PathBuf::from(self.settings.cookies_path.trim()));
                 }
                 if let Some(error) = &self.error {
                     ui.colored_label(ui.visuals().error_fg_color, error);
@@ -649,6 +798,11 @@ impl eframe::App for PixgrabApp {
             }
         });
 
+        if let Some(picker) = &mut self.picker
+            && let Some(action) = picker::picker_ui(&ctx, picker)
+        {
+            self.picker_action(action);
+        }
         if let Some(action) = input_action {
             self.run_input_action(&ctx, action);
         }

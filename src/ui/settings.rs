@@ -21,6 +21,14 @@ pub(crate) struct Settings {
     pub(crate) bandwidth_kbs: u64,
     /// Output folders opened before, most recent first.
     pub(crate) recent: Vec<String>,
+    /// User-Agent for every site (empty: Pixgrab's own).
+    pub(crate) user_agent: String,
+    /// `host = Name: value` lines.
+    pub(crate) site_headers: String,
+    /// A Netscape cookies.txt to load.
+    pub(crate) cookies_path: String,
+    /// Proxy URL (empty: none).
+    pub(crate) proxy: String,
 }
 
 /// How many recent folders are remembered.
@@ -64,6 +72,10 @@ impl Default for Settings {
             host_interval_ms: 0,
             bandwidth_kbs: 0,
             recent: Vec::new(),
+            user_agent: String::new(),
+            site_headers: String::new(),
+            cookies_path: String::new(),
+            proxy: String::new(),
         }
     }
 }

@@ -5,9 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, Sender};
+use pixgrab::engine::Finder;
+use pixgrab::page::Candidate;
+use pixgrab::profile::Cookie;
 use pixgrab::sniff::ImageFormat;
 use pixgrab::thumbs::{self, Thumbnail};
 use pixgrab::{Config, Engine, EngineHandle, Event};
+use url::Url;
 
 /// Largest URL-list file the window reads (a list of 100,000 URLs is ~10 MB).
 const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
@@ -41,6 +45,15 @@ pub(crate) enum TaskResult {
     },
     /// A library export was written.
     Exported(Result<PathBuf, String>),
+    /// The images found on a page (and the page's final URL), or why not.
+    PageImages(Result<(Url, Vec<Candidate>), String>),
+    /// Sizes of a picker's items (by HEAD), for picker `generation`.
+    Sizes {
+        generation: u64,
+        sizes: Vec<Option<u64>>,
+    },
+    /// Cookies read from a cookies.txt (and the numbers of lines skipped), or why not.
+    Cookies(Result<(Vec<Cookie>, Vec<usize>), String>),
 }
 
 /// A thumbnail to reload: from the cache file, else from the original.
@@ -156,6 +169,30 @@ impl Tasks {
                 Engine::start(config).map(Some).map_err(|e| e.to_string())
             };
             TaskResult::Engine { folder, result }
+        });
+    }
+
+    /// Reads a page and finds its images.
+    pub(crate) fn find_images(&self, finder: Finder, page: Url) {
+        self.spawn("pixgrab-ui-page", move || {
+            TaskResult::PageImages(finder.find_images(&page).map_err(|e| e.to_string()))
+        });
+    }
+
+    /// Asks the sizes of a picker's images.
+    pub(crate) fn probe_sizes(&self, finder: Finder, urls: Vec<Url>, page: Url, generation: u64) {
+        self.spawn("pixgrab-ui-probe", move || TaskResult::Sizes {
+            generation,
+            sizes: finder.probe_sizes(&urls, Some(&page)),
+        });
+    }
+
+    /// Reads a Netscape cookies.txt.
+    pub(crate) fn load_cookies(&self, path: PathBuf) {
+        self.spawn("pixgrab-ui-cookies", move || {
+            TaskResult::Cookies(
+                read_list(&path).map(|text| pixgrab::profile::parse_cookies_txt(&text)),
+            )
         });
     }
 

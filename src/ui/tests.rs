@@ -563,3 +563,93 @@ fn reopening_the_folder_brings_back_queue_and_gallery_without_downloading() {
         all_settled(app) && server.stats().requests.load(Ordering::SeqCst) == requests + 1
     });
 }
+
+#[test]
+fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
+    // A page with two images and a full-size link; the full-size one refuses requests
+    // that do not come from the page (hot-link protection).
+    let image = |seed: u8| -> Arc<[u8]> {
+        let img = image::RgbImage::from_fn(120, 90, |x, y| {
+            image::Rgb([seed, (x * 2) as u8, (y * 2) as u8])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("encode");
+        Arc::from(out.into_inner())
+    };
+    let (a, b, full) = (image(10), image(80), image(160));
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/gallery.html" => Response::ok(
+            "text/html",
+            br#"<html><body><h1>Holiday</h1>
+                <a href="full/beach.png"><img src="thumbs/beach.png"></a>
+                <img src="/img/sunset.png" alt="sunset">
+                <a href="about.html">about</a></body></html>"#
+                .to_vec(),
+        ),
+        "/thumbs/beach.png" => Response::ok("image/png", a.clone()),
+        "/img/sunset.png" => Response::ok("image/png", b.clone()),
+        "/full/beach.png"
+            if req
+                .header("referer")
+                .is_some_and(|r| r.ends_with("/gallery.html")) =>
+        {
+            Response::ok("image/png", full.clone())
+        }
+        _ => Response::status(403),
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 2);
+    harness.get_by_label("Page:").focus();
+    harness.step();
+    harness
+        .get_by_label("Page:")
+        .type_text(&server.url("/gallery.html"));
+    harness.step();
+    // Click 1: find the images.
+    harness.get_by_label("Find images").click();
+    step_until(&mut harness, "the page's images listed with sizes", |app| {
+        app.picker.as_ref().is_some_and(|p| {
+            p.items.len() == 3
+                && p.items
+                    .iter()
+                    .all(|i| i.size.flatten().is_some_and(|n| n > 0))
+        })
+    });
+    // Both beach.png (thumbnail and full size) are listed, checked.
+    assert_eq!(
+        harness
+            .get_all_by_role_and_label(egui::Role::CheckBox, "beach.png")
+            .count(),
+        2
+    );
+    if let Ok(path) = std::env::var("PIXGRAB_PICKER_SCREENSHOT") {
+        harness.run_steps(2);
+        if let Ok(image) = harness.render() {
+            image.save(path).expect("save screenshot");
+        }
+    }
+    // Everything starts selected. Click 2: queue them.
+    harness.get_by_label("Queue 3 selected").click();
+    step_until(&mut harness, "all three downloaded", |app| {
+        app.model.items.len() == 3 && app.model.items.iter().all(|i| i.state == ItemState::Done)
+    });
+    assert!(harness.state().picker.is_none(), "the picker closes");
+    let files: Vec<String> = {
+        let mut f: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        f.sort();
+        f
+    };
+    // The thumbnail and the full-size picture share a name: the second is numbered.
+    assert_eq!(
+        files,
+        ["beach (2).png", "beach.png", "sunset.png"],
+        "{files:?}"
+    );
+}

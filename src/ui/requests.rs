@@ -1,0 +1,151 @@
+//! "Request settings": what requests carry, to get past hot-link protection. Edited as
+//! text (remembered between runs) and turned into [`Profiles`] for the engines.
+
+use pixgrab::profile::{self, Cookie, Profile, Profiles};
+
+use super::settings::Settings;
+
+/// Turns the settings' text into profiles. Lines of `site_headers` read
+/// `host = Name: value` (`Referer` becomes the host's Referer); blank lines and `#`
+/// comments are skipped. Returns the profiles and one message per line not understood.
+pub(crate) fn profiles(settings: &Settings, cookies: &[Cookie]) -> (Profiles, Vec<String>) {
+    let mut profiles = Profiles {
+        cookies: cookies.to_vec(),
+        ..Profiles::default()
+    };
+    let ua = settings.user_agent.trim();
+    if !ua.is_empty() {
+        profiles.default.user_agent = Some(ua.to_string());
+    }
+    let mut problems = Vec::new();
+    for (n, line) in settings.site_headers.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((host, header)) = line.split_once('=') else {
+            problems.push(format!("line {}: want \"host = Name: value\"", n + 1));
+            continue;
+        };
+        let host = host.trim().to_ascii_lowercase();
+        if host.is_empty() || host.contains(['/', ' ']) {
+            problems.push(format!("line {}: {host:?} is not a host name", n + 1));
+            continue;
+        }
+        match profile::parse_header(header) {
+            Ok((name, value)) => {
+                let entry: &mut Profile = profiles.hosts.entry(host).or_default();
+                if name.eq_ignore_ascii_case("referer") {
+                    entry.referer = Some(value);
+                } else if name.eq_ignore_ascii_case("user-agent") {
+                    entry.user_agent = Some(value);
+                } else {
+                    entry.headers.push((name, value));
+                }
+            }
+            Err(e) => problems.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    (profiles, problems)
+}
+
+/// What the request settings ask of the app.
+pub(crate) enum RequestAction {
+    /// Read the cookies file named in the settings.
+    LoadCookies,
+}
+
+/// Draws the request settings (collapsed by default).
+pub(crate) fn requests_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    cookies: &[Cookie],
+    problems: &[String],
+) -> Option<RequestAction> {
+    let mut action = None;
+    egui::CollapsingHeader::new("Request settings (Referer, cookies, proxy)")
+        .id_salt("request settings")
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let label = ui.label("User-Agent:");
+                ui.add(
+                    egui::TextEdit::singleline(&mut settings.user_agent)
+                        .hint_text("Pixgrab's own")
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id);
+            });
+            let label = ui.label("Per-site headers (host = Name: value):");
+            ui.add(
+                egui::TextEdit::multiline(&mut settings.site_headers)
+                    .hint_text("example.com = Referer: https://example.com/gallery\nexample.com = X-Token: abc")
+                    .desired_rows(3)
+                    .desired_width(ui.available_width())
+                    .code_editor(),
+            )
+            .labelled_by(label.id);
+            for problem in problems {
+                ui.colored_label(ui.visuals().error_fg_color, problem);
+            }
+            ui.horizontal(|ui| {
+                let label = ui.label("Cookies file:");
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .add_enabled(
+                            !settings.cookies_path.trim().is_empty(),
+                            egui::Button::new("Load cookies"),
+                        )
+                        .clicked()
+                    {
+                        action = Some(RequestAction::LoadCookies);
+                    }
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.cookies_path)
+                            .hint_text("cookies.txt (Netscape format)")
+                            .desired_width(ui.available_width()),
+                    )
+                    .labelled_by(label.id);
+                });
+            });
+            if !cookies.is_empty() {
+                let domains: std::collections::BTreeSet<&str> =
+                    cookies.iter().map(|c| c.domain.as_str()).collect();
+                ui.weak(format!(
+                    "{} cookies for {} sites; each goes only to its own site",
+                    cookies.len(),
+                    domains.len()
+                ));
+            }
+            ui.horizontal(|ui| {
+                let label = ui.label("Proxy:");
+                ui.add(
+                    egui::TextEdit::singleline(&mut settings.proxy)
+                        .hint_text("http://host:port or socks5://host:port")
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id);
+            });
+            ui.weak("Headers and cookies apply at once; a proxy applies to folders opened after.");
+        });
+    action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_header_lines_become_host_profiles() {
+        let settings = Settings {
+            user_agent: "Mozilla/5.0".into(),
+            site_headers: "# comment\nexample.com = Referer: https://example.com/g\nexample.com = X-Token: 1\nbad line\ncdn.net = Bad Name: x\n".into(),
+            ..Settings::default()
+        };
+        let (profiles, problems) = profiles(&settings, &[]);
+        assert_eq!(profiles.default.user_agent.as_deref(), Some("Mozilla/5.0"));
+        let site = &profiles.hosts["example.com"];
+        assert_eq!(site.referer.as_deref(), Some("https://example.com/g"));
+        assert_eq!(site.headers, [("X-Token".to_string(), "1".to_string())]);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+}
