@@ -633,10 +633,13 @@ impl EngineHandle {
 
     /// Queues paused items again; their parts continue with `Range`.
     pub fn resume(&self, ids: &[ItemId]) {
-        let resumed = self.shared.scheduler.resume(ids);
+        let jobs = self.shared.scheduler.take_held(ids);
+        let resumed: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();
         self.shared
             .record(|lib| lib.set_states(&resumed, ItemState::Queued));
+        // Reported before a worker can pick them up, so `Requeued` precedes `Started`.
         self.requeued(&resumed);
+        self.shared.scheduler.push(jobs);
     }
 
     /// Resumes every paused item and lifts a hold after a disk error (see [`Event::Paused`]).

@@ -366,23 +366,11 @@ impl Scheduler {
         }
     }
 
-    /// Queues held items again (their parts continue). Returns the ids resumed.
-    pub(crate) fn resume(&self, ids: &[ItemId]) -> Vec<ItemId> {
+    /// Takes held items out of the hold (to [`Scheduler::push`] them again once their
+    /// return is reported; their parts continue).
+    pub(crate) fn take_held(&self, ids: &[ItemId]) -> Vec<Job> {
         let mut state = self.lock();
-        let mut resumed = Vec::new();
-        for id in ids {
-            if let Some(job) = state.held.remove(id) {
-                resumed.push(job.id);
-                state
-                    .hosts
-                    .entry(host_key(&job.url))
-                    .or_default()
-                    .insert(job);
-            }
-        }
-        drop(state);
-        self.ready.notify_all();
-        resumed
+        ids.iter().filter_map(|id| state.held.remove(id)).collect()
     }
 
     /// Every held item's id, in rank order.
@@ -619,8 +607,14 @@ mod tests {
         // 1 and 2 are held: 3 goes next although it was queued last.
         assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
         assert_eq!(s.held_ids(), [ItemId(1), ItemId(2)]);
-        assert_eq!(s.resume(&[ItemId(2), ItemId(9)]), [ItemId(2)]);
+        let back = s.take_held(&[ItemId(2), ItemId(9)]);
+        assert_eq!(back.iter().map(|j| j.id).collect::<Vec<_>>(), [ItemId(2)]);
         assert_eq!(s.held_ids(), [ItemId(1)]);
+        s.push(back);
+        assert!(
+            s.active_ids().contains(&ItemId(2)),
+            "it waits in the queue again"
+        );
     }
 
     #[test]
