@@ -154,7 +154,7 @@ pub fn extract(html: &str, page: &Url) -> Vec<Candidate> {
 }
 
 /// True when a link's path ends in an image file extension.
-fn looks_like_image(href: &str) -> bool {
+pub fn looks_like_image(href: &str) -> bool {
     let path = href.split(['?', '#']).next().unwrap_or("");
     path.rsplit_once('.')
         .is_some_and(|(_, ext)| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))

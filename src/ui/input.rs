@@ -16,6 +16,8 @@ pub(crate) struct InputPanel {
     pub(crate) list_path: String,
     /// A web page whose images to list.
     pub(crate) page_url: String,
+    /// Collect image URLs copied anywhere into the box.
+    pub(crate) watch_clipboard: bool,
     /// A one-line message about the last input action ("Loaded 120 URLs from …").
     pub(crate) notice: Option<Notice>,
 }
@@ -104,6 +106,10 @@ pub(crate) fn input_ui(
         {
             action = Some(InputAction::PickList);
         }
+        ui.checkbox(&mut input.watch_clipboard, "Watch clipboard")
+            .on_hover_text(
+                "Image URLs you copy anywhere are added to the box (nothing starts by itself)",
+            );
         if !input.text.is_empty() && ui.button("Clear").clicked() {
             input.text.clear();
             input.refresh();

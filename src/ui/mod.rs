@@ -4,6 +4,7 @@
 //! an image and never reads a file: `logic` drains channels (engine events, task
 //! results) and `ui` draws. Workers wake it with `request_repaint`.
 
+mod clipwatch;
 mod gallery;
 mod input;
 mod model;
@@ -98,6 +99,8 @@ pub(crate) struct PixgrabApp {
     profile_problems: Vec<String>,
     /// The request settings last given to the engines.
     applied_requests: Option<(String, String, usize)>,
+    /// The clipboard watch, while it is on.
+    clipwatch: Option<clipwatch::ClipWatch>,
     /// A problem that stopped the last Download (e.g. an unusable folder).
     error: Option<String>,
     _demo: Option<DemoSite>,
@@ -170,6 +173,7 @@ impl PixgrabApp {
             cookies: Vec::new(),
             profile_problems: Vec::new(),
             applied_requests: None,
+            clipwatch: None,
             error: None,
             _demo: demo,
             autorun,
@@ -362,6 +366,27 @@ impl PixgrabApp {
         self.applied_requests = Some(signature);
     }
 
+    /// Starts or stops the clipboard watch to match its checkbox.
+    fn watch_clipboard(&mut self, ctx: &egui::Context) {
+        match (self.input.watch_clipboard, self.clipwatch.is_some()) {
+            (true, false) => match clipwatch::start(self.tasks.sender(), ctx.clone()) {
+                Ok(watch) => {
+                    self.clipwatch = Some(watch);
+                    self.input.say(
+                        "Watching the clipboard: copied image URLs will appear in the box.",
+                        false,
+                    );
+                }
+                Err(e) => {
+                    self.input.watch_clipboard = false;
+                    self.input.say(e, true);
+                }
+            },
+            (false, true) => self.clipwatch = None,
+            _ => {}
+        }
+    }
+
     /// "Find images": reads the page in the page field with the folder's engine.
     fn find_images(&mut self, ctx: &egui::Context) {
         let text = self.input.page_url.trim().to_string();
@@ -549,6 +574,17 @@ impl PixgrabApp {
                 self.cookies = cookies;
             }
             TaskResult::Cookies(Err(e)) => self.input.say(e, true),
+            TaskResult::Clipboard(urls) => {
+                let before = self.input.intake.urls.len();
+                self.input.append(&urls.join("\n"));
+                let added = self.input.intake.urls.len() - before;
+                if added > 0 {
+                    self.input.say(
+                        format!("Collected {added} image URLs from the clipboard."),
+                        false,
+                    );
+                }
+            }
         }
     }
 
@@ -719,6 +755,7 @@ impl eframe::App for PixgrabApp {
         }
         self.apply_limits();
         self.apply_requests();
+        self.watch_clipboard(ctx);
         self.gallery.ingest(ctx, &mut self.model);
         self.autorun_step(ctx);
         if !self.model.is_idle() {

@@ -54,6 +54,8 @@ pub(crate) enum TaskResult {
     },
     /// Cookies read from a cookies.txt (and the numbers of lines skipped), or why not.
     Cookies(Result<(Vec<Cookie>, Vec<usize>), String>),
+    /// Image URLs just copied to the clipboard (clipboard watch).
+    Clipboard(Vec<String>),
 }
 
 /// A thumbnail to reload: from the cache file, else from the original.
@@ -101,6 +103,11 @@ impl Tasks {
             thumbs: spawned.ok().map(|_| thumb_tx),
             ctx,
         }
+    }
+
+    /// A sender for results from long-lived helpers (the clipboard watch).
+    pub(crate) fn sender(&self) -> Sender<TaskResult> {
+        self.tx.clone()
     }
 
     /// Results that arrived since the last call.

@@ -653,3 +653,40 @@ fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
         "{files:?}"
     );
 }
+
+#[test]
+fn the_clipboard_watch_collects_copied_image_urls_without_downloading() {
+    if std::env::var_os("DISPLAY").is_none() {
+        assert!(
+            std::env::var_os("PIXGRAB_REQUIRE_DISPLAY").is_none(),
+            "PIXGRAB_REQUIRE_DISPLAY is set but there is no display"
+        );
+        eprintln!("skipped: the system clipboard needs a display (run under xvfb-run)");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    let mut clipboard = arboard::Clipboard::new().expect("clipboard");
+    clipboard
+        .set_text("copied before the watch: https://x.example/old.jpg")
+        .expect("set");
+    harness.get_by_label("Watch clipboard").click();
+    harness.run_steps(2);
+    assert!(harness.state().clipwatch.is_some(), "the watch runs");
+    clipboard
+        .set_text("see https://x.example/new.png and https://x.example/about.html")
+        .expect("set");
+    step_until(&mut harness, "the copied image URL collected", |app| {
+        app.input.text.contains("https://x.example/new.png")
+    });
+    let app = harness.state();
+    assert!(
+        !app.input.text.contains("old.jpg"),
+        "what was there before is left"
+    );
+    assert!(!app.input.text.contains("about.html"), "only image URLs");
+    assert!(
+        app.engines.is_empty() && app.model.items.is_empty(),
+        "nothing started"
+    );
+}
