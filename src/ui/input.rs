@@ -116,48 +116,24 @@ pub(crate) fn input_ui(
             input.notice = None;
         }
     });
-    ui.horizontal(|ui| {
-        let label = ui.label("List file:");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let has_path = !input.list_path.trim().is_empty();
-            let load = ui
-                .add_enabled(has_path, egui::Button::new("Load"))
-                .clicked();
-            let field = ui
-                .add(
-                    egui::TextEdit::singleline(&mut input.list_path)
-                        .hint_text("/path/to/urls.txt")
-                        .desired_width(ui.available_width()),
-                )
-                .labelled_by(label.id);
-            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (load || enter) && has_path {
-                action = Some(InputAction::LoadTyped);
-            }
-        });
-    });
-
-    ui.horizontal(|ui| {
-        let label = ui.label("Page:");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let has_page = !input.page_url.trim().is_empty();
-            let find = ui
-                .add_enabled(has_page, egui::Button::new("Find images"))
-                .on_hover_text("List the images of a web page to pick from")
-                .clicked();
-            let field = ui
-                .add(
-                    egui::TextEdit::singleline(&mut input.page_url)
-                        .hint_text("https://example.org/gallery.html")
-                        .desired_width(ui.available_width()),
-                )
-                .labelled_by(label.id);
-            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (find || enter) && has_page {
-                action = Some(InputAction::FindImages);
-            }
-        });
-    });
+    if field_with_button_ui(
+        ui,
+        "List file:",
+        &mut input.list_path,
+        "/path/to/urls.txt",
+        ("Load", "Read the URLs in this file"),
+    ) {
+        action = Some(InputAction::LoadTyped);
+    }
+    if field_with_button_ui(
+        ui,
+        "Page:",
+        &mut input.page_url,
+        "https://example.org/gallery.html",
+        ("Find images", "List the images of a web page to pick from"),
+    ) {
+        action = Some(InputAction::FindImages);
+    }
 
     let n = input.intake.urls.len();
     let mut summary = match n {
@@ -281,4 +257,36 @@ pub(crate) fn input_ui(
         action = Some(InputAction::Download);
     }
     action
+}
+
+/// A labelled one-line field with a button after it; true when the button is pressed,
+/// or Enter in the field, with something typed.
+fn field_with_button_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    (button, hover): (&str, &str),
+) -> bool {
+    let mut pressed = false;
+    ui.horizontal(|ui| {
+        let label = ui.label(label);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let filled = !text.trim().is_empty();
+            let clicked = ui
+                .add_enabled(filled, egui::Button::new(button))
+                .on_hover_text(hover)
+                .clicked();
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(text)
+                        .hint_text(hint)
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id);
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            pressed = (clicked || enter) && filled;
+        });
+    });
+    pressed
 }

@@ -11,6 +11,18 @@ use pixgrab::thumbs::Thumbnail;
 use pixgrab::{Event, ItemId};
 use url::Url;
 
+/// A short name for a URL: its last path segment, percent-decoded (else its host).
+pub(crate) fn display_name(url: &Url) -> String {
+    url.path_segments()
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_else(|| url.host_str().unwrap_or("?").to_string())
+}
+
 /// Where an item is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ItemState {
@@ -250,15 +262,7 @@ impl Model {
         if self.counts.queued + self.counts.active == 0 {
             self.start_batch(now);
         }
-        let name = url
-            .path_segments()
-            .and_then(|mut s| s.rfind(|p| !p.is_empty()))
-            .map(|s| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-            .unwrap_or_else(|| url.host_str().unwrap_or("?").to_string());
+        let name = display_name(&url);
         self.index.insert((engine, id), self.items.len());
         self.order.push(self.items.len());
         self.items.push(ItemView {

@@ -45,16 +45,7 @@ impl PagePicker {
         let items = candidates
             .into_iter()
             .map(|c| {
-                let name = c
-                    .url
-                    .path_segments()
-                    .and_then(|mut s| s.rfind(|p| !p.is_empty()))
-                    .map(|s| {
-                        percent_encoding::percent_decode_str(s)
-                            .decode_utf8_lossy()
-                            .into_owned()
-                    })
-                    .unwrap_or_else(|| c.url.to_string());
+                let name = super::model::display_name(&c.url);
                 let ext = name
                     .rsplit_once('.')
                     .map(|(_, e)| e.to_ascii_lowercase())
