@@ -891,38 +891,30 @@ fn find_images(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fet
 fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
     const AT_ONCE: usize = 8;
     let profiles = shared.profiles();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let asker = fetch::Asker {
+        profiles: &profiles,
+        page,
+    };
+    let limits = shared.limits();
     let head = |url: &Url| -> Option<u64> {
-        let mut current = url.clone();
-        for _ in 0..=fetch::MAX_REDIRECTS {
-            let mut request = shared.client.head(current.clone());
-            for (name, value) in profiles.headers_for(&current, page, now) {
-                request = request.header(name, value);
-            }
-            let response = request.send().ok()?;
-            let location = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok());
-            match location {
-                Some(loc) if response.status().is_redirection() => {
-                    current = current.join(loc).ok()?;
-                }
-                // Read the header: for HEAD the body is empty, so reqwest's
-                // `content_length()` says 0.
-                _ if response.status().is_success() => {
-                    return response
-                        .headers()
-                        .get(reqwest::header::CONTENT_LENGTH)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse().ok());
-                }
-                _ => return None,
-            }
-        }
-        None
+        let response = fetch::send(
+            &shared.client,
+            reqwest::Method::HEAD,
+            url,
+            asker,
+            &[],
+            &limits,
+        )
+        .ok()?;
+        // Read the header: for HEAD the body is empty, so reqwest's `content_length()`
+        // says 0.
+        response
+            .status()
+            .is_success()
+            .then(|| response.headers().get(reqwest::header::CONTENT_LENGTH))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
     };
     let mut sizes = vec![None; urls.len()];
     for (chunk_urls, chunk_sizes) in urls.chunks(AT_ONCE).zip(sizes.chunks_mut(AT_ONCE)) {

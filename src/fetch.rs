@@ -200,12 +200,22 @@ pub fn get(
     extra: &[(reqwest::header::HeaderName, String)],
     limits: &FetchLimits,
 ) -> Result<Response, FetchError> {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    send(client, reqwest::Method::GET, url, asker, extra, limits)
+}
+
+/// [`get`] with any method (HEAD for sizes), with the same redirect handling.
+pub fn send(
+    client: &Client,
+    method: reqwest::Method,
+    url: &Url,
+    asker: Asker<'_>,
+    extra: &[(reqwest::header::HeaderName, String)],
+    limits: &FetchLimits,
+) -> Result<Response, FetchError> {
+    let now = crate::library::unix_now();
     let mut current = url.clone();
     for _ in 0..=MAX_REDIRECTS {
-        let mut request = client.get(current.clone());
+        let mut request = client.request(method.clone(), current.clone());
         for (name, value) in asker.profiles.headers_for(&current, asker.page, now) {
             request = request.header(name, value);
         }

@@ -223,7 +223,8 @@ pub fn normalise(url: &Url) -> Url {
     url
 }
 
-fn now() -> i64 {
+/// The current time in Unix seconds (0 if the clock is before 1970).
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -278,7 +279,7 @@ impl Library {
             )?;
             let mut rank: i64 =
                 tx.query_row("SELECT COALESCE(MAX(rank), 0) FROM items", [], |r| r.get(0))?;
-            let stamp = now();
+            let stamp = unix_now();
             for url in urls {
                 let url = normalise(url);
                 let found: Option<(i64, String, i64)> = find
@@ -427,7 +428,7 @@ impl Library {
                 done.format,
                 done.content_type,
                 done.duplicate_of.map(|d| d.0 as i64),
-                now(),
+                unix_now(),
             ],
         )?;
         Ok(())
@@ -440,7 +441,7 @@ impl Library {
                 part_stem = NULL, part_total = NULL, part_validator = NULL,
                 part_content_type = NULL
              WHERE id = ?1",
-            params![id.0 as i64, reason, now()],
+            params![id.0 as i64, reason, unix_now()],
         )?;
         Ok(())
     }
