@@ -442,9 +442,16 @@ impl Scheduler {
     /// Cancels everything: flags running items and returns every waiting and held job
     /// (with `true` for held ones).
     pub(crate) fn cancel_all(&self) -> Vec<(Job, bool)> {
-        let mut state = self.lock();
+        let mut jobs = Self::stop_all(&mut self.lock(), STOP_CANCEL);
+        jobs.sort_by_key(|(j, _)| j.id);
+        jobs
+    }
+
+    /// Raises every running item's stop flag to `stop` and takes every waiting and held
+    /// job out (with `true` for held ones).
+    fn stop_all(state: &mut State, stop: u8) -> Vec<(Job, bool)> {
         for flag in state.running.values() {
-            flag.store(STOP_CANCEL, Ordering::Relaxed);
+            flag.store(stop, Ordering::Relaxed);
         }
         let mut jobs: Vec<(Job, bool)> = state.held.drain().map(|(_, j)| (j, true)).collect();
         jobs.extend(
@@ -454,7 +461,6 @@ impl Scheduler {
                 .flat_map(|h| h.queue.drain(..).chain(h.delayed.drain(..)))
                 .map(|j| (j, false)),
         );
-        jobs.sort_by_key(|(j, _)| j.id);
         jobs
     }
 
@@ -475,19 +481,10 @@ impl Scheduler {
     pub(crate) fn shutdown(&self) -> Vec<Job> {
         let mut state = self.lock();
         state.shutdown = true;
-        for flag in state.running.values() {
-            flag.store(STOP_PAUSE, Ordering::Relaxed);
-        }
-        let mut jobs: Vec<Job> = state.held.drain().map(|(_, j)| j).collect();
-        jobs.extend(
-            state
-                .hosts
-                .values_mut()
-                .flat_map(|h| h.queue.drain(..).chain(h.delayed.drain(..))),
-        );
+        let jobs = Self::stop_all(&mut state, STOP_PAUSE);
         drop(state);
         self.ready.notify_all();
-        jobs
+        jobs.into_iter().map(|(j, _)| j).collect()
     }
 }
 
