@@ -567,14 +567,13 @@ impl EngineHandle {
         if ids.is_empty() {
             return Ok(());
         }
-        let records = self.shared.library().all()?;
-        let wanted: std::collections::HashSet<ItemId> = ids.iter().copied().collect();
+        let records = self
+            .shared
+            .library()
+            .find(ids, &[ItemState::Failed, ItemState::Cancelled])?;
         let mut jobs = Vec::new();
         for r in records {
-            if wanted.contains(&r.id)
-                && matches!(r.state, ItemState::Failed | ItemState::Cancelled)
-                && let Ok(url) = Url::parse(&r.url)
-            {
+            if let Ok(url) = Url::parse(&r.url) {
                 let mut job = Job::new(r.id, url, r.rank);
                 job.page = r.page.as_deref().and_then(|p| Url::parse(p).ok());
                 jobs.push(job);
@@ -589,14 +588,7 @@ impl EngineHandle {
 
     /// Queues every failed item again.
     pub fn retry_failed(&self) -> Result<(), EngineError> {
-        let failed: Vec<ItemId> = self
-            .shared
-            .library()
-            .all()?
-            .iter()
-            .filter(|r| r.state == ItemState::Failed)
-            .map(|r| r.id)
-            .collect();
+        let failed = self.shared.library().ids_in_state(ItemState::Failed)?;
         self.retry(&failed)
     }
 

@@ -314,13 +314,47 @@ impl Library {
 
     /// Every item, in queue order (rank, then id).
     pub fn all(&self) -> Result<Vec<Record>, LibraryError> {
-        let mut stmt = self.conn.prepare(
+        self.select("ORDER BY rank, id", [])
+    }
+
+    /// The items with these ids that are in one of `states`, in queue order.
+    pub fn find(&self, ids: &[ItemId], states: &[ItemState]) -> Result<Vec<Record>, LibraryError> {
+        let mut found = Vec::new();
+        for id in ids {
+            found.extend(
+                self.select("WHERE id = ?1", [id.0 as i64])?
+                    .into_iter()
+                    .filter(|r| states.contains(&r.state)),
+            );
+        }
+        found.sort_by_key(|r| (r.rank, r.id));
+        // An id given twice is one item.
+        found.dedup_by_key(|r| r.id);
+        Ok(found)
+    }
+
+    /// The ids of the items in `state`, in queue order.
+    pub fn ids_in_state(&self, state: ItemState) -> Result<Vec<ItemId>, LibraryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM items WHERE state = ?1 ORDER BY rank, id")?;
+        let rows = stmt.query_map([state.as_str()], |r| Ok(ItemId(r.get::<_, i64>(0)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every column of the items that `tail` (a WHERE and/or ORDER BY clause) selects.
+    fn select(
+        &self,
+        tail: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Record>, LibraryError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, url, final_url, state, rank, bytes, file, sha256, width, height, format,
                     content_type, error, duplicate_of, added_at, finished_at, part_name,
                     part_stem, part_total, part_validator, part_content_type, page
-             FROM items ORDER BY rank, id",
-        )?;
-        let rows = stmt.query_map([], |r| {
+             FROM items {tail}"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             let width: Option<i64> = r.get(8)?;
             let height: Option<i64> = r.get(9)?;
             let part_name: Option<String> = r.get(16)?;
@@ -659,6 +693,11 @@ mod tests {
         assert_eq!(all[0].state, ItemState::Done);
         assert_eq!(all[0].dimensions, Some((3, 4)));
         assert_eq!(all[1].error.as_deref(), Some("HTTP 404 Not Found"));
+        let failed = lib
+            .find(&[all[1].id, all[1].id, all[0].id], &[ItemState::Failed])
+            .expect("find");
+        assert_eq!(failed.len(), 1, "one failed item, named twice");
+        assert_eq!(lib.ids_in_state(ItemState::Done).expect("ids"), [all[0].id]);
         assert_eq!(
             lib.find_done_by_hash("ab", all[1].id).expect("find"),
             Some((all[0].id, "1.jpg".to_string()))
