@@ -456,8 +456,7 @@ fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
         });
         match record.state {
             ItemState::Queued | ItemState::Paused => {
-                let mut job = Job::new(id, url, record.rank);
-                job.page = record.page.as_deref().and_then(|p| Url::parse(p).ok());
+                let mut job = Job::from_record(&record, url);
                 // Parts are reopened (and re-hashed) by the worker that continues them.
                 let bytes = record
                     .part
@@ -574,9 +573,7 @@ impl EngineHandle {
         let mut jobs = Vec::new();
         for r in records {
             if let Ok(url) = Url::parse(&r.url) {
-                let mut job = Job::new(r.id, url, r.rank);
-                job.page = r.page.as_deref().and_then(|p| Url::parse(p).ok());
-                jobs.push(job);
+                jobs.push(Job::from_record(&r, url));
             }
         }
         let ids: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();

@@ -57,6 +57,16 @@ impl Job {
     }
 }
 
+impl Job {
+    /// A job for an item of the library (its URL already parsed), with its rank and
+    /// the page it was found on; without the part (see [`Job::part`]).
+    pub(crate) fn from_record(record: &crate::library::Record, url: Url) -> Self {
+        let mut job = Self::new(record.id, url, record.rank);
+        job.page = record.page.as_deref().and_then(|p| Url::parse(p).ok());
+        job
+    }
+}
+
 /// The key that per-host limits are counted by: `host:port`.
 pub(crate) fn host_key(url: &Url) -> String {
     format!(

@@ -200,11 +200,16 @@ impl PixgrabApp {
         }
         self.input.text.clear();
         self.input.refresh();
-        let folder = self.settings.out_dir.trim().to_string();
-        match self.engines.iter().position(|e| e.folder == folder) {
+        match self.current_engine() {
             Some(slot) => self.add_to(slot, urls),
             None => self.open_library(ctx, urls, false),
         }
+    }
+
+    /// The running engine of the chosen output folder, if any.
+    fn current_engine(&self) -> Option<usize> {
+        let folder = self.settings.out_dir.trim();
+        self.engines.iter().position(|e| e.folder == folder)
     }
 
     /// Starts (off the UI thread) the engine of the chosen output folder, unless it runs
@@ -215,7 +220,7 @@ impl PixgrabApp {
             self.error = Some("Choose an output folder first.".into());
             return;
         }
-        if let Some(slot) = self.engines.iter().position(|e| e.folder == folder) {
+        if let Some(slot) = self.current_engine() {
             self.add_to(slot, urls);
             return;
         }
@@ -399,9 +404,10 @@ impl PixgrabApp {
             }
         };
         self.input.say(format!("Reading {page}…"), false);
-        let folder = self.settings.out_dir.trim().to_string();
-        match self.engines.iter().find(|e| e.folder == folder) {
-            Some(slot) => self.tasks.find_images(slot.handle.finder(), page),
+        match self.current_engine() {
+            Some(slot) => self
+                .tasks
+                .find_images(self.engines[slot].handle.finder(), page),
             None => {
                 self.find_after_open = Some(page);
                 self.open_library(ctx, Vec::new(), false);
@@ -413,8 +419,7 @@ impl PixgrabApp {
         match action {
             PickerAction::Close => self.picker = None,
             PickerAction::Queue { urls, page } => {
-                let folder = self.settings.out_dir.trim().to_string();
-                let Some(slot) = self.engines.iter().position(|e| e.folder == folder) else {
+                let Some(slot) = self.current_engine() else {
                     self.input.say("Open the folder first.", true);
                     return;
                 };
@@ -474,9 +479,8 @@ impl PixgrabApp {
                 Ok(())
             }
             QueueAction::Export { json } => {
-                let folder = self.settings.out_dir.trim();
-                match self.engines.iter().find(|e| e.folder == folder) {
-                    Some(slot) => self.tasks.export(slot.handle.exporter(json)),
+                match self.current_engine() {
+                    Some(slot) => self.tasks.export(self.engines[slot].handle.exporter(json)),
                     None => self
                         .input
                         .say("Open the folder first (Open, or Download).", true),
@@ -544,10 +548,9 @@ impl PixgrabApp {
                 self.picker_generation += 1;
                 let picker = PagePicker::new(page.clone(), candidates, self.picker_generation);
                 let urls: Vec<Url> = picker.items.iter().map(|i| i.url.clone()).collect();
-                let folder = self.settings.out_dir.trim();
-                if let Some(slot) = self.engines.iter().find(|e| e.folder == folder) {
+                if let Some(slot) = self.current_engine() {
                     self.tasks.probe_sizes(
-                        slot.handle.finder(),
+                        self.engines[slot].handle.finder(),
                         urls,
                         page,
                         self.picker_generation,
