@@ -73,6 +73,26 @@ pub(crate) struct GetArgs {
     /// Proxy for every request: http://HOST:PORT, https://... or socks5://...
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
+    /// How much of a page's URL its images get as Referer: strict-origin-when-cross-origin
+    /// (the browsers' default: the origin only for other hosts, nothing from https to
+    /// http), no-referrer, origin, same-origin, unsafe-url, ...
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "strict-origin-when-cross-origin"
+    )]
+    referer_policy: pixgrab::profile::RefererPolicy,
+    /// Let a page's images (and their redirects) go to private addresses (127.0.0.1,
+    /// 192.168.x.x, 169.254.x.x, fd00::/8 ...) although the page is not on one.
+    #[arg(long)]
+    allow_private: bool,
+    /// Seconds without a byte after which an attempt counts as stalled.
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+    /// Further attempts after a failure that may pass (5xx, 429, resets; a stall is
+    /// retried at most once).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
+    retries: u32,
 }
 
 /// `[HOST=]VALUE` options: the host is what precedes `=` when it looks like a host name
@@ -213,7 +233,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             "no http or https URL to download (give URLs as arguments, with -i FILE or --page URL)"
         );
     }
-    let mut hosts = hosts_of(intake.urls.iter().chain(&pages));
+    let hosts = hosts_of(intake.urls.iter().chain(&pages));
     let mut config = Config::new(&args.out);
     config.jobs = usize::from(args.jobs);
     config.per_host = usize::from(args.per_host);
@@ -221,7 +241,14 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
     config.host_interval = Duration::from_millis(args.host_interval_ms);
     config.profiles = profiles(args, &hosts)?;
+    config.profiles.referer_policy = args.referer_policy;
     config.proxy = args.proxy.clone();
+    config.stall_timeout = Duration::from_secs(args.timeout);
+    config.retries = args.retries;
+    config.stall_retries = config.stall_retries.min(args.retries);
+    if args.allow_private {
+        config.private = pixgrab::netguard::PrivateRule::Allow;
+    }
     let (engine, events) = Engine::start(config)?;
     // Pages first: their images join the list, each with its page as the Referer.
     let mut found: Vec<(Url, Vec<Url>)> = Vec::new();
@@ -234,10 +261,8 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             Err(e) => out.rejected(page.as_str(), &format!("cannot read the page: {e}")),
         }
     }
-    if !found.is_empty() {
-        hosts.extend(hosts_of(found.iter().flat_map(|(_, urls)| urls)));
-        engine.set_profiles(profiles(args, &hosts)?);
-    }
+    // Unscoped headers, Referer and cookies stay with the hosts the user typed: a page's
+    // content never widens that set (a third-party image host gets none of them).
     // The folder's library comes back first (sent while the engine starts): items
     // done, failed or queued in earlier runs. Queued ones continue in this run.
     let mut urls: HashMap<ItemId, Url> = HashMap::new();
@@ -280,6 +305,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
         out.event(event, url, &tally);
     }
 
+    let mut paused = false;
     for event in events.iter() {
         if let Event::Queued { id, url } = &event {
             urls.insert(*id, url.clone());
@@ -316,9 +342,11 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
                 ));
             }
             Event::Paused { reason } => {
-                // Nothing more can be written: stop cleanly instead of waiting forever.
-                out.note(&format!("stopping: {reason}"));
-                engine.cancel_all();
+                // Nothing more can be written now. Stop without losing anything: parts
+                // and the queue stay in the library, and the next run continues them.
+                out.paused(reason);
+                paused = true;
+                break;
             }
             Event::Requeued { id } => out.note(&format!("trying again: {}", url(id))),
             _ => {}
@@ -331,7 +359,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     }
     engine.shutdown();
     out.finish(&tally, urls.len());
-    Ok(if tally.failed == 0 {
+    Ok(if tally.failed == 0 && !paused {
         EXIT_OK
     } else {
         EXIT_SOME_FAILED
@@ -342,6 +370,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
 fn read_intake(args: &GetArgs) -> Result<Intake> {
     let mut intake = Intake::default();
     intake.add_text(&args.urls.join("\n"));
+    intake.check_limit().map_err(anyhow::Error::msg)?;
     for path in &args.inputs {
         let text = read_input(path)?;
         // A library export (`pixgrab export`, or the window's): only its `url` column.
@@ -349,6 +378,9 @@ fn read_intake(args: &GetArgs) -> Result<Intake> {
             Some(urls) => intake.add_text(&urls.join("\n")),
             None => intake.add_text(&text),
         }
+        intake
+            .check_limit()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     Ok(intake)
 }
@@ -476,6 +508,19 @@ impl Output {
                 &json!({"event": "begin", "urls": count, "duplicates": duplicates,
                         "out_dir": out_dir, "already": already}),
             ),
+        }
+    }
+
+    /// The run stops early, keeping its parts and queue for the next run.
+    fn paused(&mut self, reason: &str) {
+        match self {
+            Self::Human { bar, .. } => Self::say(
+                bar,
+                format!(
+                    "paused: {reason}. Parts are kept: run the same command again to continue."
+                ),
+            ),
+            Self::Json { stdout } => line(stdout, &json!({"event": "paused", "reason": reason})),
         }
     }
 

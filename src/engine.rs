@@ -64,6 +64,9 @@ pub struct Config {
     pub sync_files: bool,
     /// Further attempts after a retryable failure (connection trouble, stall, 5xx, 408, 429).
     pub retries: u32,
+    /// Of those, at most this many after a stall (no byte for `stall_timeout`): a server
+    /// that accepts and never answers costs `(stall_retries + 1) * stall_timeout`.
+    pub stall_retries: u32,
     /// First back-off; doubles with each attempt (with jitter), capped at 30 s.
     pub retry_base: Duration,
     /// Longest wait honoured from a server's `Retry-After`.
@@ -76,9 +79,19 @@ pub struct Config {
     pub profiles: Profiles,
     /// Proxy for every request: `http://host:port`, `https://...` or `socks5://...`.
     pub proxy: Option<String>,
+    /// When requests that a page's content causes may go to private addresses.
+    pub private: crate::netguard::PrivateRule,
+    /// Host names resolved to fixed addresses instead of DNS (like curl's `--resolve`).
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
     /// Called after events are sent (throttling is the callee's business).
     pub waker: Option<Waker>,
+    /// Called by the download worker at the start of every attempt, with the URL. For
+    /// tests: one that panics proves a bug in a job cannot hang the run.
+    pub fault_hook: Option<FaultHook>,
 }
+
+/// See [`Config::fault_hook`].
+pub type FaultHook = Arc<dyn Fn(&Url) + Send + Sync>;
 
 impl Config {
     /// Sensible defaults for an output folder.
@@ -90,18 +103,22 @@ impl Config {
             thumb_side: thumbs::DEFAULT_THUMB_SIDE,
             max_bytes: 1 << 30,
             connect_timeout: Duration::from_secs(10),
-            stall_timeout: Duration::from_secs(30),
+            stall_timeout: Duration::from_secs(15),
             progress_interval: Duration::from_millis(200),
             thumb_threads: 0,
             sync_files: false,
             retries: 4,
+            stall_retries: 1,
             retry_base: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(300),
             host_interval: Duration::ZERO,
             bandwidth: 0,
             profiles: Profiles::default(),
             proxy: None,
+            private: crate::netguard::PrivateRule::Auto,
+            resolve: Vec::new(),
             waker: None,
+            fault_hook: None,
         }
     }
 }
@@ -300,6 +317,10 @@ struct Shared {
     library: Mutex<Library>,
     pacer: Arc<Pacer>,
     profiles: RwLock<Arc<Profiles>>,
+    /// The private-address rule for page-caused requests.
+    guard: crate::netguard::Guard,
+    /// Raised by every new Find: size probes of an earlier one stop.
+    find_generation: AtomicUsize,
 }
 
 impl Shared {
@@ -328,9 +349,13 @@ impl Shared {
         let result = write(&mut self.library());
         if let Err(e) = result {
             self.scheduler.hold();
-            self.events.send(Event::Paused {
-                reason: format!("could not write the library: {e}"),
-            });
+            let problem = format!("could not write the library: {e}");
+            let reason = if is_disk_full(&problem) {
+                format!("the disk is full ({problem}); free some space, then resume")
+            } else {
+                problem
+            };
+            self.events.send(Event::Paused { reason });
         }
     }
 }
@@ -355,7 +380,7 @@ pub struct Finder {
 impl Finder {
     /// See [`EngineHandle::find_images`].
     pub fn find_images(&self, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
-        find_images(&self.shared, page)
+        guarded(|| find_images(&self.shared, page))
     }
 
     /// See [`EngineHandle::probe_sizes`].
@@ -416,6 +441,8 @@ impl Engine {
             library: Mutex::new(library),
             pacer: Arc::new(Pacer::new(config.bandwidth)),
             profiles: RwLock::new(Arc::new(config.profiles.clone())),
+            guard: crate::netguard::Guard::new(config.private),
+            find_generation: AtomicUsize::new(0),
             config,
         });
         shared
@@ -475,6 +502,18 @@ fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                 let (Some(file), Some(sha256)) = (record.file, record.sha256) else {
                     continue;
                 };
+                // The library is a file on disk like any other: a name in it that is not
+                // one plain file name of this folder is never read, thumbnailed or opened.
+                if !crate::naming::is_safe_component(&file) {
+                    events.send(Event::Failed {
+                        id,
+                        reason: FetchError::Earlier(format!(
+                            "the library names a file outside the folder ({:?}); ignored",
+                            file.chars().take(80).collect::<String>()
+                        )),
+                    });
+                    continue;
+                }
                 let format = record
                     .format
                     .as_deref()
@@ -670,7 +709,7 @@ impl EngineHandle {
     /// Fetches a web page and returns the images it points to (see [`crate::page`]),
     /// with the page's final URL (after redirects). Blocks: call it off the UI thread.
     pub fn find_images(&self, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
-        find_images(&self.shared, page)
+        guarded(|| find_images(&self.shared, page))
     }
 
     /// The sizes of `urls` by HEAD requests (a few at a time), `None` where the server
@@ -685,6 +724,11 @@ impl EngineHandle {
         Finder {
             shared: self.shared.clone(),
         }
+    }
+
+    /// Changes when page-caused requests may go to private addresses.
+    pub fn set_private_rule(&self, rule: crate::netguard::PrivateRule) {
+        self.shared.guard.set_rule(rule);
     }
 
     /// Sets the overall bandwidth limit in bytes per second (0: unlimited).
@@ -828,13 +872,38 @@ fn build_client(config: &Config) -> Result<reqwest::blocking::Client, EngineErro
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true);
     if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
-        let proxy = reqwest::Proxy::all(proxy.trim())
-            .map_err(|e| EngineError::Client(format!("bad proxy {proxy:?}: {e}")))?;
+        let proxy = reqwest::Proxy::all(proxy.trim()).map_err(|e| {
+            EngineError::Client(format!(
+                "bad proxy {:?}: {}",
+                without_password(proxy.trim()),
+                crate::fetch::innermost(&e)
+            ))
+        })?;
         builder = builder.proxy(proxy);
+    }
+    for (name, addr) in &config.resolve {
+        builder = builder.resolve(name, *addr);
     }
     builder
         .build()
         .map_err(|e| EngineError::Client(e.to_string()))
+}
+
+/// `text` with the password of a `scheme://user:password@host` replaced by `***`, for
+/// messages (a proxy URL carries one often).
+pub fn without_password(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(_) => text.to_string(),
+        // Unparsable: cut everything up to the last '@' of the authority.
+        Err(_) => match (text.find("://"), text.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}***{}", &text[..s + 3], &text[at..]),
+            _ => text.to_string(),
+        },
+    }
 }
 
 /// Largest page [`find_images`] reads.
@@ -842,10 +911,13 @@ const MAX_PAGE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn find_images(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
     use std::io::Read;
+    // A new Find: the size probes of the one before stop.
+    shared.find_generation.fetch_add(1, Ordering::AcqRel);
     let profiles = shared.profiles();
     let asker = fetch::Asker {
         profiles: &profiles,
         page: None,
+        guard: None,
     };
     let limits = shared.limits();
     let response = fetch::get(&shared.client, page, asker, &[], &limits)?;
@@ -877,12 +949,17 @@ fn find_images(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fet
     Ok((final_url.clone(), crate::page::extract(&html, &final_url)))
 }
 
+/// Most candidates of one Find whose sizes are probed; the rest show no size.
+pub const MAX_PROBES: usize = 1000;
+
 fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
     const AT_ONCE: usize = 8;
+    let generation = shared.find_generation.load(Ordering::Acquire);
     let profiles = shared.profiles();
     let asker = fetch::Asker {
         profiles: &profiles,
         page,
+        guard: guard_for(shared),
     };
     let limits = shared.limits();
     let head = |url: &Url| -> Option<u64> {
@@ -903,25 +980,80 @@ fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<
             .then(|| response.headers().get(reqwest::header::CONTENT_LENGTH))
             .flatten()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok())
+            .and_then(crate::headers::content_length)
     };
-    let mut sizes = vec![None; urls.len()];
-    for (chunk_urls, chunk_sizes) in urls.chunks(AT_ONCE).zip(sizes.chunks_mut(AT_ONCE)) {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunk_urls
-                .iter()
-                .map(|url| {
-                    std::thread::Builder::new()
-                        .name("pixgrab-probe".into())
-                        .spawn_scoped(scope, || head(url))
-                })
-                .collect();
-            for (slot, handle) in chunk_sizes.iter_mut().zip(handles) {
-                *slot = handle.ok().and_then(|h| h.join().ok()).flatten();
-            }
-        });
+    // A shared to-do list: each prober takes the first URL whose host has fewer than
+    // `per_host` probes running, so one host never gets more than the downloads would.
+    struct Work {
+        pending: std::collections::VecDeque<usize>,
+        active: std::collections::HashMap<String, usize>,
     }
-    sizes
+    let per_host = shared.config.per_host.max(1);
+    let count = urls.len().min(MAX_PROBES);
+    let work = Mutex::new(Work {
+        pending: (0..count).collect(),
+        active: std::collections::HashMap::new(),
+    });
+    let freed = std::sync::Condvar::new();
+    let sizes = Mutex::new(vec![None; urls.len()]);
+    let stale = || shared.find_generation.load(Ordering::Acquire) != generation;
+    let prober = || {
+        loop {
+            let (i, host) = {
+                let mut w = work.lock().unwrap_or_else(|p| p.into_inner());
+                loop {
+                    if stale() || w.pending.is_empty() {
+                        return;
+                    }
+                    let pick = w.pending.iter().position(|&i| {
+                        let host = crate::scheduler::host_key(&urls[i]);
+                        w.active.get(&host).copied().unwrap_or(0) < per_host
+                    });
+                    if let Some(pos) = pick
+                        && let Some(i) = w.pending.remove(pos)
+                    {
+                        let host = crate::scheduler::host_key(&urls[i]);
+                        *w.active.entry(host.clone()).or_default() += 1;
+                        break (i, host);
+                    }
+                    w = freed
+                        .wait_timeout(w, Duration::from_millis(100))
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+            };
+            let size = head(&urls[i]);
+            if let Ok(mut sizes) = sizes.lock() {
+                sizes[i] = size;
+            }
+            let mut w = work.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(n) = w.active.get_mut(&host) {
+                *n = n.saturating_sub(1);
+            }
+            drop(w);
+            freed.notify_all();
+        }
+    };
+    std::thread::scope(|scope| {
+        for n in 0..AT_ONCE.min(count) {
+            // A prober that cannot start only means fewer at once.
+            let _ = std::thread::Builder::new()
+                .name(format!("pixgrab-probe-{n}"))
+                .spawn_scoped(scope, prober);
+        }
+    });
+    sizes.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The private-address guard, when page-caused requests can reach this engine's hosts
+/// directly (through a proxy, the proxy decides where a name leads).
+fn guard_for(shared: &Shared) -> Option<&crate::netguard::Guard> {
+    let proxied = shared
+        .config
+        .proxy
+        .as_deref()
+        .is_some_and(|p| !p.trim().is_empty());
+    (!proxied).then_some(&shared.guard)
 }
 
 /// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
@@ -939,100 +1071,189 @@ fn backoff(config: &Config, attempt: u32, reason: &FetchError) -> Duration {
 
 fn download_worker(shared: &Arc<Shared>) {
     let limits = shared.limits();
-    while let Some(mut lease) = shared.scheduler.next() {
+    while let Some(lease) = shared.scheduler.next() {
         let id = lease.job.id;
-        let events = &shared.events;
-        let mut total = None;
-        let mut last_progress = Instant::now();
-        lease.job.attempts += 1;
-        if lease.job.resume.is_none()
-            && let Some(part) = lease.job.part.take()
+        // Set once the item's last event went out (or it went back to the queue).
+        let settled = std::cell::Cell::new(false);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_download(shared, &limits, lease, &settled);
+        }));
+        // A panic is a bug, not a reason to lose the run: the panic hook has printed it
+        // once, the dropped lease has freed its slots, and the item fails saying so.
+        if let Err(panic) = outcome
+            && !settled.get()
         {
-            lease.job.resume = Resume::reopen(&shared.out, &part);
+            let reason = FetchError::Internal(panic_text(panic.as_ref()));
+            shared.record(|lib| lib.set_failed(id, &reason.to_string()));
+            shared.events.settle(Event::Failed { id, reason });
         }
-        let stop = lease.job.stop.clone();
-        let url = lease.job.url.clone();
-        let page = lease.job.page.clone();
-        let profiles = shared.profiles();
-        let asker = fetch::Asker {
-            profiles: &profiles,
-            page: page.as_ref(),
-        };
-        let result = fetch::download(
-            &shared.client,
-            &url,
-            asker,
-            &shared.out,
-            &limits,
-            &stop,
-            &mut lease.job.resume,
-            |p| match p {
-                Progress::Started { total: t } => {
-                    total = t;
-                    events.send(Event::Started { id, total: t });
+    }
+}
+
+/// Runs `job`, turning a panic into [`FetchError::Internal`].
+fn guarded<T>(job: impl FnOnce() -> Result<T, FetchError>) -> Result<T, FetchError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+        .unwrap_or_else(|panic| Err(FetchError::Internal(panic_text(panic.as_ref()))))
+}
+
+/// The text of a panic's payload.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a worker panicked".into())
+}
+
+/// One attempt at one item, and what follows from it (done, retry, pause, failure).
+fn run_download(
+    shared: &Arc<Shared>,
+    limits: &FetchLimits,
+    mut lease: crate::scheduler::Lease<'_>,
+    settled: &std::cell::Cell<bool>,
+) {
+    let id = lease.job.id;
+    let events = &shared.events;
+    let mut total = None;
+    let mut last_progress = Instant::now();
+    lease.job.attempts += 1;
+    if lease.job.resume.is_none()
+        && let Some(part) = lease.job.part.take()
+    {
+        lease.job.resume = Resume::reopen(&shared.out, &part);
+    }
+    if let Some(hook) = &shared.config.fault_hook {
+        hook(&lease.job.url);
+    }
+    let stop = lease.job.stop.clone();
+    let url = lease.job.url.clone();
+    let page = lease.job.page.clone();
+    let profiles = shared.profiles();
+    let asker = fetch::Asker {
+        profiles: &profiles,
+        page: page.as_ref(),
+        guard: guard_for(shared),
+    };
+    let result = fetch::download(
+        &shared.client,
+        &url,
+        asker,
+        &shared.out,
+        limits,
+        &stop,
+        &mut lease.job.resume,
+        |p| match p {
+            Progress::Started { total: t } => {
+                total = t;
+                events.send(Event::Started { id, total: t });
+            }
+            Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
+            Progress::Bytes(bytes) => {
+                if last_progress.elapsed() >= shared.config.progress_interval {
+                    last_progress = Instant::now();
+                    events.send(Event::Progress { id, bytes, total });
                 }
-                Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
-                Progress::Bytes(bytes) => {
-                    if last_progress.elapsed() >= shared.config.progress_interval {
-                        last_progress = Instant::now();
-                        events.send(Event::Progress { id, bytes, total });
+            }
+        },
+    );
+    let config = &shared.config;
+    match result {
+        Ok(done) => {
+            shared.scheduler.finish(lease);
+            settled.set(true);
+            finish_download(shared, id, done);
+        }
+        Err(Stopped::Cancelled) => {
+            shared.scheduler.finish(lease);
+            shared.record(|lib| lib.set_state(id, ItemState::Cancelled));
+            settled.set(true);
+            events.settle(Event::Cancelled { id });
+        }
+        Err(Stopped::Paused) => {
+            let bytes = lease.job.resume.as_ref().map_or(0, Resume::bytes);
+            settled.set(true);
+            match shared.scheduler.park(lease) {
+                // Shutting down: the item stays queued in the library, its part on disk.
+                Some(job) => {
+                    if let Some(resume) = job.resume {
+                        resume.keep();
                     }
                 }
-            },
-        );
-        match result {
-            Ok(done) => {
-                shared.scheduler.finish(lease);
-                finish_download(shared, id, done);
-            }
-            Err(Stopped::Cancelled) => {
-                shared.scheduler.finish(lease);
-                shared.record(|lib| lib.set_state(id, ItemState::Cancelled));
-                events.settle(Event::Cancelled { id });
-            }
-            Err(Stopped::Paused) => {
-                let bytes = lease.job.resume.as_ref().map_or(0, Resume::bytes);
-                match shared.scheduler.park(lease) {
-                    // Shutting down: the item stays queued in the library, its part on disk.
-                    Some(job) => {
-                        if let Some(resume) = job.resume {
-                            resume.keep();
-                        }
-                    }
-                    None => {
-                        shared.record(|lib| lib.set_state(id, ItemState::Paused));
-                        events.settle(Event::ItemPaused { id, bytes });
-                    }
+                None => {
+                    shared.record(|lib| lib.set_state(id, ItemState::Paused));
+                    events.settle(Event::ItemPaused { id, bytes });
                 }
             }
-            Err(Stopped::Failed(reason))
-                if reason.is_retryable() && lease.job.attempts <= shared.config.retries =>
+        }
+        Err(Stopped::Failed(FetchError::Disk(problem))) => {
+            // Nothing is lost on a full or failing disk: the part stays (to continue
+            // with Range), the item waits in the queue, and no new download starts
+            // until the user resumes (or, for the CLI, until the next run).
+            settled.set(true);
+            if let Some(record) = lease.job.resume.as_ref().map(Resume::record) {
+                shared.record(|lib| lib.set_part(id, Some(&record)));
+            }
+            if let Some(job) = shared.scheduler.requeue_on_hold(lease)
+                && let Some(resume) = job.resume
             {
-                let delay = backoff(&shared.config, lease.job.attempts, &reason);
-                let attempt = lease.job.attempts + 1;
-                let cool_down = reason.is_host_overloaded();
-                events.send(Event::Retrying {
-                    id,
-                    attempt,
-                    delay,
-                    reason,
-                });
-                shared.scheduler.retry(lease, delay, cool_down);
+                resume.keep();
             }
-            Err(Stopped::Failed(reason)) => {
-                // A failed item keeps no part file.
-                lease.job.resume = None;
-                shared.scheduler.finish(lease);
-                shared.record(|lib| lib.set_failed(id, &reason.to_string()));
-                if let FetchError::Disk(problem) = &reason {
-                    shared.scheduler.hold();
-                    events.send(Event::Paused {
-                        reason: format!("could not write to the output folder: {problem}"),
-                    });
-                }
-                events.settle(Event::Failed { id, reason });
-            }
+            events.send(Event::Requeued { id });
+            events.send(Event::Paused {
+                reason: disk_pause_reason(&problem),
+            });
         }
+        Err(Stopped::Failed(reason))
+            if reason.is_retryable()
+                && reason
+                    .retry_after()
+                    .is_none_or(|asked| asked <= config.max_retry_wait)
+                && lease.job.attempts <= config.retries
+                && (!matches!(reason, FetchError::Stalled(_))
+                    || lease.job.stalls < config.stall_retries) =>
+        {
+            if matches!(reason, FetchError::Stalled(_)) {
+                lease.job.stalls += 1;
+            }
+            let delay = backoff(config, lease.job.attempts, &reason);
+            let attempt = lease.job.attempts + 1;
+            let cool_down = reason.is_host_overloaded();
+            events.send(Event::Retrying {
+                id,
+                attempt,
+                delay,
+                reason,
+            });
+            settled.set(true);
+            shared.scheduler.retry(lease, delay, cool_down);
+        }
+        Err(Stopped::Failed(reason)) => {
+            let reason = reason.beyond_wait(config.max_retry_wait);
+            // A failed item keeps no part file.
+            lease.job.resume = None;
+            shared.scheduler.finish(lease);
+            shared.record(|lib| lib.set_failed(id, &reason.to_string()));
+            settled.set(true);
+            events.settle(Event::Failed { id, reason });
+        }
+    }
+}
+
+/// True when an error's text says the disk (or the user's quota) is full: the OS's
+/// "No space left on device", SQLite's "database or disk is full", a quota.
+fn is_disk_full(problem: &str) -> bool {
+    let lower = problem.to_ascii_lowercase();
+    ["no space", "disk is full", "storage full", "quota"]
+        .iter()
+        .any(|p| lower.contains(p))
+}
+
+/// What the user reads when a disk error holds the downloads.
+fn disk_pause_reason(problem: &str) -> String {
+    if is_disk_full(problem) {
+        format!("the disk is full ({problem}); free some space, then resume")
+    } else {
+        format!("could not write to the output folder: {problem}")
     }
 }
 
@@ -1054,9 +1275,17 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded) {
     shared.record(|lib| {
         // Look up and record under one lock, so two identical files finishing at the
         // same moment cannot both be stored.
-        if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)? {
+        // Only ever drop the new file when another file on disk holds the same bytes
+        // right now: the library's record may name a file the user deleted or edited,
+        // or the very path the new file was just published under.
+        if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)?
+            && crate::naming::is_safe_component(&file)
+        {
             let existing = shared.out.root().join(&file);
-            if existing.is_file() && shared.out.remove_published(&info.path).is_ok() {
+            let same_bytes = existing != info.path
+                && std::fs::symlink_metadata(&existing).is_ok_and(|m| m.is_file())
+                && fetch::sha256_file(&existing).is_ok_and(|h| h == info.sha256);
+            if same_bytes && shared.out.remove_published(&info.path).is_ok() {
                 info.path = existing;
                 info.duplicate_of = Some(other);
             }
@@ -1091,7 +1320,13 @@ fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo) {
     shared.events.send(Event::Done { id, info });
     let pool_shared = shared.clone();
     shared.thumbs.spawn_fifo(move || {
-        let event = match thumbnail(&pool_shared, &path, format, &hash) {
+        // A panic in a decoder must not abort the process (rayon's default for a
+        // spawned job) nor leave the item unsettled: it is a failed thumbnail.
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            thumbnail(&pool_shared, &path, format, &hash)
+        }))
+        .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))));
+        let event = match made {
             Ok((thumb, cached)) => Event::Thumbnail {
                 id,
                 thumb: Arc::new(thumb),

@@ -25,6 +25,15 @@ pub enum FetchError {
     /// No connection could be made (DNS, refused, TLS handshake...).
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The server's TLS certificate failed verification (final: retrying cannot help).
+    #[error("the server's certificate is not trusted: {0}")]
+    Certificate(String),
+    /// A request that a page's content asked for would go to a private address.
+    #[error("refused: {0}")]
+    Private(String),
+    /// A bug in Pixgrab: a job panicked. The item fails; the run goes on.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// No bytes arrived for this long.
     #[error("stalled {}", Secs(*.0))]
     Stalled(Duration),
@@ -64,6 +73,9 @@ impl FetchError {
             Self::Http { code, .. } => *code >= 500 || *code == 408 || *code == 429,
             Self::Connect(_) | Self::Stalled(_) | Self::Network(_) | Self::Truncated { .. } => true,
             Self::NotAnImage(..)
+            | Self::Certificate(_)
+            | Self::Private(_)
+            | Self::Internal(_)
             | Self::TooLarge(_)
             | Self::Redirect(_)
             | Self::Disk(_)
@@ -87,6 +99,58 @@ impl FetchError {
         match self {
             Self::Http { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+
+    /// The final form of an HTTP error whose `Retry-After` asks for more than `max`:
+    /// not retried, and saying what the server asked. Other errors come back unchanged.
+    pub fn beyond_wait(self, max: Duration) -> Self {
+        match self {
+            Self::Http {
+                code,
+                reason,
+                retry_after: Some(asked),
+                ..
+            } if asked > max => Self::Http {
+                code,
+                reason,
+                retry_after: None,
+                hint: Some(format!(
+                    "the server asks to retry in {}, more than the {} Pixgrab waits",
+                    Wait(asked),
+                    Wait(max)
+                )),
+            },
+            other => other,
+        }
+    }
+}
+
+/// A wait shown for people, from seconds to absurd: `90 s`, `5 min`, `3 h`, `12 days`,
+/// `9.5e18 s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait(pub Duration);
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs_f64();
+        let whole = |v: f64| {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        };
+        if secs < 120.0 {
+            write!(f, "{} s", whole(secs))
+        } else if secs < 2.0 * 3600.0 {
+            write!(f, "{} min", whole(secs / 60.0))
+        } else if secs < 2.0 * 86_400.0 {
+            write!(f, "{} h", whole(secs / 3600.0))
+        } else if secs < 1e7 {
+            write!(f, "{} days", whole(secs / 86_400.0))
+        } else {
+            write!(f, "{secs:.1e} s")
         }
     }
 }
@@ -124,6 +188,9 @@ pub enum ThumbError {
     /// Reading the file failed.
     #[error("could not read file: {0}")]
     Io(String),
+    /// A bug in Pixgrab: the thumbnail job panicked.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// Why the engine could not start.
@@ -226,6 +293,28 @@ mod tests {
         assert_eq!(
             FetchError::NotAnImage("HTML".into(), None).to_string(),
             "not an image (got HTML)"
+        );
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_longest_wait_becomes_a_final_reason() {
+        let e = FetchError::Http {
+            code: 503,
+            reason: "Service Unavailable".into(),
+            retry_after: Some(Duration::from_secs(9_500_000_000_000_000_000)),
+            hint: None,
+        }
+        .beyond_wait(Duration::from_secs(300));
+        assert_eq!(e.retry_after(), None);
+        assert_eq!(
+            e.to_string(),
+            "HTTP 503 Service Unavailable: the server asks to retry in 9.5e18 s, more than the 5 min Pixgrab waits"
+        );
+        assert_eq!(Wait(Duration::from_secs(90)).to_string(), "90 s");
+        assert_eq!(Wait(Duration::from_secs(3 * 3600)).to_string(), "3 h");
+        assert_eq!(
+            Wait(Duration::from_secs(12 * 86_400)).to_string(),
+            "12 days"
         );
     }
 

@@ -6,7 +6,7 @@
 //! buffer); the file's extension comes from the bytes, not from the server; a part
 //! that is not resumed is removed (dropping a [`Resume`] deletes its file).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, SystemTime};
@@ -143,8 +143,8 @@ impl Resume {
         let ext = name.rsplit_once('.')?.1;
         let format = ImageFormat::from_extension(ext)?;
         let mut hasher = Sha256::new();
-        let mut reader =
-            io::BufReader::with_capacity(READ_BUF, std::fs::File::open(part.path()).ok()?);
+        // Read through the descriptor `reopen_part` checked (no second open by path).
+        let mut reader = io::BufReader::with_capacity(READ_BUF, &part.file);
         let written = io::copy(&mut reader, &mut HashWriter(&mut hasher)).ok()?;
         if written == 0 || record.total.is_some_and(|t| written > t) {
             return None;
@@ -181,13 +181,15 @@ impl Write for HashWriter<'_> {
 pub const MAX_REDIRECTS: usize = 10;
 
 /// Who is asking: the request profiles, and the page a link was found on (the default
-/// Referer).
+/// Referer, and what makes a request page-caused for the private-address rule).
 #[derive(Debug, Clone, Copy)]
 pub struct Asker<'a> {
     /// Headers and cookies by host.
     pub profiles: &'a Profiles,
     /// The page the URL came from, if any.
     pub page: Option<&'a Url>,
+    /// The private-address rule for page-caused requests (`None`: no check).
+    pub guard: Option<&'a crate::netguard::Guard>,
 }
 
 /// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
@@ -215,6 +217,11 @@ pub fn send(
     let now = crate::library::unix_now();
     let mut current = url.clone();
     for _ in 0..=MAX_REDIRECTS {
+        if let Some(guard) = asker.guard {
+            guard
+                .check(asker.page, &current)
+                .map_err(FetchError::Private)?;
+        }
         let mut request = client.request(method.clone(), current.clone());
         for (name, value) in asker.profiles.headers_for(&current, asker.page, now) {
             request = request.header(name, value);
@@ -223,22 +230,18 @@ pub fn send(
             request = request.header(name, value);
         }
         let response = request.send().map_err(|e| request_error(&e, limits))?;
+        if let Some(guard) = asker.guard {
+            guard
+                .check_peer(asker.page, &current, response.remote_addr())
+                .map_err(FetchError::Private)?;
+        }
         let location = response
             .headers()
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok());
         match location {
             Some(location) if response.status().is_redirection() => {
-                let next = current
-                    .join(location)
-                    .map_err(|e| FetchError::Redirect(format!("bad Location {location:?}: {e}")))?;
-                if !matches!(next.scheme(), "http" | "https") {
-                    return Err(FetchError::Redirect(format!(
-                        "redirect to a {}: URL",
-                        next.scheme()
-                    )));
-                }
-                current = next;
+                current = headers::location(&current, location).map_err(FetchError::Redirect)?;
             }
             _ => return Ok(response),
         }
@@ -273,6 +276,8 @@ pub fn download(
     if let Some(r) = resume.as_ref() {
         extra.push((header::RANGE, format!("bytes={}-", r.written)));
         extra.push((header::IF_RANGE, r.validator.clone().unwrap_or_default()));
+        // Byte offsets are offsets of the file itself, never of a compressed form.
+        extra.push((header::ACCEPT_ENCODING, "identity".to_string()));
     }
     // The client's timeout bounds each wait (headers, every read): a stall watchdog.
     // A per-request timeout would instead cap the whole transfer, killing slow ones.
@@ -392,18 +397,21 @@ pub fn download(
         }
         return Err(e.into());
     }
+    let path = match out.commit(&mut state.part, &state.stem, state.format.extension()) {
+        Ok(path) => path,
+        Err(e) => {
+            // The bytes are all here: keep them for the next attempt.
+            *resume = Some(state);
+            return Err(disk_error(e));
+        }
+    };
     let Resume {
-        part,
-        stem,
         format,
         written,
         hasher,
         content_type: first_type,
         ..
     } = state;
-    let path = out
-        .commit(part, &stem, format.extension())
-        .map_err(disk_error)?;
     Ok(Downloaded {
         path,
         bytes: written,
@@ -423,8 +431,14 @@ impl Resume {
         if self.written + chunk.len() as u64 > limits.max_bytes {
             return Err(FetchError::TooLarge(limits.max_bytes).into());
         }
+        if let Err(e) = self.part.file.write_all(chunk) {
+            // Part of the chunk may have landed: cut the file back to what is counted,
+            // so a later attempt continues exactly where the hash and `written` are.
+            let _ = self.part.file.set_len(self.written);
+            let _ = self.part.file.seek(io::SeekFrom::Start(self.written));
+            return Err(disk_error(e));
+        }
         self.hasher.update(chunk);
-        self.part.file.write_all(chunk).map_err(disk_error)?;
         self.written += chunk.len() as u64;
         Ok(())
     }
@@ -500,17 +514,8 @@ fn stem_for(headers_seen: &HeaderMap, final_url: &Url) -> String {
 }
 
 fn validator(headers_seen: &HeaderMap) -> Option<String> {
-    let strong_etag = headers_seen
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .filter(|e| !e.starts_with("W/"));
-    strong_etag
-        .or_else(|| {
-            headers_seen
-                .get(header::LAST_MODIFIED)
-                .and_then(|v| v.to_str().ok())
-        })
-        .map(str::to_string)
+    let text = |name| headers_seen.get(name).and_then(|v| v.to_str().ok());
+    headers::validator(text(header::ETAG), text(header::LAST_MODIFIED))
 }
 
 fn http_error(status: StatusCode, headers_seen: &HeaderMap, url: &Url) -> FetchError {
@@ -537,6 +542,9 @@ fn protection_hint(url: &Url) -> String {
 }
 
 fn request_error(e: &reqwest::Error, limits: &FetchLimits) -> FetchError {
+    if let Some(problem) = certificate_problem(e) {
+        return FetchError::Certificate(problem);
+    }
     if e.is_redirect() {
         return FetchError::Redirect(innermost(e));
     }
@@ -572,11 +580,66 @@ fn is_incomplete_body(e: &io::Error) -> bool {
 }
 
 fn disk_error(e: io::Error) -> Stopped {
-    Stopped::Failed(FetchError::Disk(e.to_string()))
+    Stopped::Failed(FetchError::Disk(innermost(&e)))
+}
+
+/// The reason, in plain words, when `e` is a failed TLS certificate check.
+fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(rustls::Error::InvalidCertificate(cert)) = rustls_error(err) {
+            return Some(certificate_reason(cert));
+        }
+        current = err.source();
+    }
+    None
+}
+
+/// `err` as a rustls error, also when it is wrapped in (nested) `io::Error`s, whose
+/// `source()` skips the error they wrap.
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = err.downcast_ref::<io::Error>()?.get_ref()?;
+    let inner: &(dyn std::error::Error + 'static) = inner;
+    rustls_error(inner)
+}
+
+/// A rustls certificate error as a person would say it.
+pub fn certificate_reason(e: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        C::UnknownIssuer => {
+            "it is signed by an authority this system does not trust (a self-signed or \
+             corporate certificate? see SSL_CERT_FILE in the README)"
+                .into()
+        }
+        C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet".into(),
+        C::Revoked => "it has been revoked".into(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "it was issued for another host name".into()
+        }
+        C::BadSignature => "its signature is bad".into(),
+        C::BadEncoding => "it is malformed".into(),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "it is not meant for a web server".into()
+        }
+        C::Other(other) => {
+            let text = other.to_string();
+            if text.contains("CaUsedAsEndEntity") {
+                "it is a CA certificate used by a server".into()
+            } else {
+                format!("it was rejected ({text})")
+            }
+        }
+        other => format!("it was rejected ({other:?})"),
+    }
 }
 
 /// The most specific message in an error chain ("connection refused", not "error sending request").
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     let mut current = e;
     while let Some(source) = current.source() {
         current = source;
@@ -587,6 +650,14 @@ fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
         Some(cut) => text[..cut].to_string(),
         None => text,
     }
+}
+
+/// SHA-256 of the file at `path`, lower-case hex (streamed, not read whole).
+pub(crate) fn sha256_file(path: &std::path::Path) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut reader = io::BufReader::with_capacity(READ_BUF, std::fs::File::open(path)?);
+    io::copy(&mut reader, &mut HashWriter(&mut hasher))?;
+    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {

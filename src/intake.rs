@@ -21,7 +21,19 @@ pub struct Intake {
     pub duplicates: usize,
     /// How many patterns (`[001-120]`, `{a,b}`) were expanded into several URLs.
     pub expanded: usize,
+    /// Set when one input held more than [`MAX_INPUT_URLS`] URLs (patterns expanded):
+    /// how many it held. Such an input is refused whole (see [`Intake::check_limit`]).
+    pub over_limit: Option<u64>,
+    /// URLs seen in the current input (repeats and expansions included).
+    input_count: u64,
+    /// The URLs already in `urls`, for linear-time de-duplication.
+    seen: std::collections::HashSet<Url>,
 }
+
+/// Most URLs one input (the URL box, one file, the command-line arguments) may hold,
+/// patterns expanded. Far above any real list; a guard against a typo or a hostile file
+/// queueing millions.
+pub const MAX_INPUT_URLS: u64 = 100_000;
 
 /// A token that looked like a URL but will not be downloaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +51,35 @@ const OPAQUE_SCHEMES: &[&str] = &["javascript", "data", "mailto", "file", "blob"
 const MAX_URL_LEN: usize = 8192;
 
 impl Intake {
-    /// Reads `text` and appends what it finds.
+    /// Reads `text` and appends what it finds. `text` counts as one input for
+    /// [`MAX_INPUT_URLS`].
     pub fn add_text(&mut self, text: &str) {
+        self.input_count = 0;
         for candidate in candidates(text) {
             self.add_candidate(candidate);
         }
+    }
+
+    /// `Err` with a reason for people when an input held too many URLs.
+    pub fn check_limit(&self) -> Result<(), String> {
+        match self.over_limit {
+            None => Ok(()),
+            Some(count) => Err(format!(
+                "an input holds {count} URLs (patterns expanded), over the limit of \
+                 {MAX_INPUT_URLS}; split it into smaller lists"
+            )),
+        }
+    }
+
+    /// Counts `n` more URLs of the current input; false (and `over_limit` set) once
+    /// the input is over the limit.
+    fn count(&mut self, n: usize) -> bool {
+        self.input_count = self.input_count.saturating_add(n as u64);
+        if self.input_count > MAX_INPUT_URLS {
+            self.over_limit = Some(self.over_limit.unwrap_or(0).max(self.input_count));
+            return false;
+        }
+        true
     }
 
     fn add_candidate(&mut self, raw: &str) {
@@ -61,6 +97,9 @@ impl Intake {
             match crate::ranges::expand(&decoded) {
                 Ok(urls) => {
                     self.expanded += 1;
+                    if !self.count(urls.len()) {
+                        return;
+                    }
                     for url in urls {
                         self.add_one(&url, raw);
                     }
@@ -69,7 +108,9 @@ impl Intake {
             }
             return;
         }
-        self.add_one(&decoded, raw);
+        if self.count(1) {
+            self.add_one(&decoded, raw);
+        }
     }
 
     fn add_one(&mut self, decoded: &str, raw: &str) {
@@ -94,10 +135,10 @@ impl Intake {
             }
             Ok(mut url) => {
                 url.set_fragment(None);
-                if self.urls.contains(&url) {
-                    self.duplicates += 1;
-                } else {
+                if self.seen.insert(url.clone()) {
                     self.urls.push(url);
+                } else {
+                    self.duplicates += 1;
                 }
             }
         }
@@ -123,8 +164,23 @@ fn candidates(text: &str) -> Vec<&str> {
     let mut found = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
+    // The last `next_www` answer: (searched from, found at). It stays right for every
+    // later start up to what it found, so the text is scanned for `www.` once in all.
+    let mut www: Option<(usize, Option<usize>)> = None;
     while i < text.len() {
-        let Some(start) = scheme_start(text, i) else {
+        let next_www_at = match www {
+            Some((from, at)) if from <= i && at.is_none_or(|a| a >= i) => at,
+            _ => {
+                let at = next_www(text, i);
+                www = Some((i, at));
+                at
+            }
+        };
+        let start = match (next_scheme(text, i), next_www_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(start) = start else {
             break;
         };
         // A URL that starts right after a comma is a CSV cell: the next comma ends it.
@@ -206,16 +262,20 @@ fn next_scheme(text: &str, from: usize) -> Option<usize> {
 }
 
 /// The next `www.` that starts a word: a URL without its scheme, worth a hint.
+/// Scans bytes in place (no lower-cased copy of the rest of the text per call).
 fn next_www(text: &str, from: usize) -> Option<usize> {
-    let lower = text.get(from..)?.to_ascii_lowercase();
-    let mut offset = 0;
-    while let Some(p) = lower[offset..].find("www.") {
-        let at = from + offset + p;
-        let before = text[..at].chars().next_back();
-        if before.is_none_or(|c| is_hard_delimiter(c) || matches!(c, '(' | '[' | ',')) {
-            return Some(at);
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while at + 4 <= bytes.len() {
+        if bytes[at..at + 4].eq_ignore_ascii_case(b"www.") && text.is_char_boundary(at) {
+            let before = text[..at].chars().next_back();
+            if before.is_none_or(|c| is_hard_delimiter(c) || matches!(c, '(' | '[' | ',')) {
+                return Some(at);
+            }
+            at += 4;
+        } else {
+            at += 1;
         }
-        offset += p + 4;
     }
     None
 }

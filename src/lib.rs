@@ -15,6 +15,7 @@ mod jpeg_scaled;
 pub mod library;
 pub mod loopback;
 pub mod naming;
+pub mod netguard;
 pub mod pacer;
 pub mod page;
 pub mod profile;

@@ -534,8 +534,11 @@ fn export_row(r: &Record) -> [String; 9] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
     [
-        r.url.clone(),
-        opt(&r.final_url),
+        without_userinfo(&r.url),
+        r.final_url
+            .as_deref()
+            .map(without_userinfo)
+            .unwrap_or_default(),
         opt(&r.file),
         r.state.as_str().to_string(),
         num(r.bytes),
@@ -544,6 +547,18 @@ fn export_row(r: &Record) -> [String; 9] {
         num(r.dimensions.map(|d| u64::from(d.1))),
         opt(&r.error),
     ]
+}
+
+/// `url` without a user name or password: exports are shared, credentials are not.
+pub fn without_userinfo(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// The library as CSV (RFC 4180: fields with commas, quotes or line breaks are quoted).
@@ -571,8 +586,8 @@ pub fn to_json(records: &[Record]) -> String {
         .iter()
         .map(|r| {
             serde_json::json!({
-                "url": r.url,
-                "final_url": r.final_url,
+                "url": without_userinfo(&r.url),
+                "final_url": r.final_url.as_deref().map(without_userinfo),
                 "file": r.file,
                 "status": r.state.as_str(),
                 "bytes": r.bytes,

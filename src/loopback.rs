@@ -60,6 +60,11 @@ pub enum Behaviour {
     },
     /// Close the connection without answering.
     Drop,
+    /// Read the request, then say nothing at all for `hold` (no status line), then close.
+    Silent {
+        /// How long to stay silent.
+        hold: Duration,
+    },
     /// Send no Content-Length; the body ends when the connection closes.
     NoLength,
 }
@@ -355,6 +360,10 @@ fn send_response(
     if matches!(response.behaviour, Behaviour::Drop) {
         return Ok(false);
     }
+    if let Behaviour::Silent { hold } = response.behaviour {
+        hold_silent(shared, hold);
+        return Ok(false);
+    }
     let mut head = format!(
         "HTTP/1.1 {} {}\r\n",
         response.status,
@@ -396,12 +405,18 @@ fn send_response(
         Behaviour::Stall { send, hold } => {
             write_paced(stream, shared, &body[..(*send).min(body.len())])?;
             stream.flush()?;
-            let until = Instant::now() + *hold;
-            while Instant::now() < until && !shared.stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            hold_silent(shared, *hold);
             Ok(false)
         }
+        Behaviour::Silent { .. } => Ok(false),
+    }
+}
+
+/// Waits `hold` (or until the server stops) without sending anything.
+fn hold_silent(shared: &Shared, hold: Duration) {
+    let until = Instant::now() + hold;
+    while Instant::now() < until && !shared.stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

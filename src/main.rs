@@ -34,7 +34,7 @@ struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Download images without a window.
-    Get(cli::GetArgs),
+    Get(Box<cli::GetArgs>),
     /// Make thumbnails of image files already on disk.
     Thumbs(thumbs_cmd::ThumbsArgs),
     /// Write an output folder's library (every item and its state) as CSV or JSON.

@@ -20,6 +20,102 @@ pub struct Profile {
     pub headers: Vec<(String, String)>,
 }
 
+/// How much of the page a link was found on goes to the image's host as `Referer`
+/// (the W3C Referrer Policy values). Only the page-derived Referer follows it; a Referer
+/// the user set for a host is sent as given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RefererPolicy {
+    /// Never send one.
+    NoReferrer,
+    /// The full URL, except from https to http.
+    NoReferrerWhenDowngrade,
+    /// The full URL to the same origin, nothing elsewhere.
+    SameOrigin,
+    /// Only the origin (`https://site/`), everywhere.
+    Origin,
+    /// Only the origin, except from https to http.
+    StrictOrigin,
+    /// The full URL to the same origin, the origin elsewhere.
+    OriginWhenCrossOrigin,
+    /// The browsers' default: the full URL to the same origin, the origin elsewhere,
+    /// nothing from https to http.
+    #[default]
+    StrictOriginWhenCrossOrigin,
+    /// The full URL everywhere (as Pixgrab did before; leaks queries to other hosts).
+    UnsafeUrl,
+}
+
+impl RefererPolicy {
+    /// Every policy, in the order the window lists them.
+    pub const ALL: [Self; 8] = [
+        Self::StrictOriginWhenCrossOrigin,
+        Self::NoReferrer,
+        Self::NoReferrerWhenDowngrade,
+        Self::SameOrigin,
+        Self::Origin,
+        Self::StrictOrigin,
+        Self::OriginWhenCrossOrigin,
+        Self::UnsafeUrl,
+    ];
+
+    /// The standard name, e.g. `strict-origin-when-cross-origin`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoReferrer => "no-referrer",
+            Self::NoReferrerWhenDowngrade => "no-referrer-when-downgrade",
+            Self::SameOrigin => "same-origin",
+            Self::Origin => "origin",
+            Self::StrictOrigin => "strict-origin",
+            Self::OriginWhenCrossOrigin => "origin-when-cross-origin",
+            Self::StrictOriginWhenCrossOrigin => "strict-origin-when-cross-origin",
+            Self::UnsafeUrl => "unsafe-url",
+        }
+    }
+
+    /// The `Referer` a request to `target` gets for a link found on `page`. Never
+    /// carries the page's user name, password or fragment.
+    pub fn referer(self, page: &Url, target: &Url) -> Option<String> {
+        if !matches!(page.scheme(), "http" | "https") {
+            return None;
+        }
+        let mut full = page.clone();
+        // Both only fail for URLs that cannot have credentials; then there are none.
+        let _ = full.set_username("");
+        let _ = full.set_password(None);
+        full.set_fragment(None);
+        let full = full.to_string();
+        let origin = format!("{}/", page.origin().ascii_serialization());
+        let same_origin = page.origin() == target.origin();
+        let downgrade = page.scheme() == "https" && target.scheme() != "https";
+        match self {
+            Self::NoReferrer => None,
+            Self::NoReferrerWhenDowngrade => (!downgrade).then_some(full),
+            Self::SameOrigin => same_origin.then_some(full),
+            Self::Origin => Some(origin),
+            Self::StrictOrigin => (!downgrade).then_some(origin),
+            Self::OriginWhenCrossOrigin => Some(if same_origin { full } else { origin }),
+            Self::StrictOriginWhenCrossOrigin if same_origin => Some(full),
+            Self::StrictOriginWhenCrossOrigin => (!downgrade).then_some(origin),
+            Self::UnsafeUrl => Some(full),
+        }
+    }
+}
+
+impl std::str::FromStr for RefererPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|p| p.name()).collect();
+                format!("unknown Referer policy {s:?} (one of {})", names.join(", "))
+            })
+    }
+}
+
 /// Profiles by host, the default profile, and a cookie jar.
 #[derive(Debug, Clone, Default)]
 pub struct Profiles {
@@ -30,6 +126,8 @@ pub struct Profiles {
     pub hosts: HashMap<String, Profile>,
     /// Cookies, each sent only to the hosts its domain matches.
     pub cookies: Vec<Cookie>,
+    /// How much of the page a link came from is sent as its Referer.
+    pub referer_policy: RefererPolicy,
 }
 
 /// One cookie from a Netscape `cookies.txt`.
@@ -98,7 +196,7 @@ impl Profiles {
         if let Some(referer) = profile
             .referer
             .clone()
-            .or_else(|| page.map(|p| p.to_string()))
+            .or_else(|| page.and_then(|p| self.referer_policy.referer(p, url)))
         {
             out.push(("Referer".into(), referer));
         }
@@ -281,11 +379,73 @@ mod tests {
             ]
         );
         let other = profiles.headers_for(&url("https://cdn.other.net/a.jpg"), Some(&page), 0);
+        // Cross-origin: only the page's origin (the browsers' default policy).
         assert_eq!(
             other[1],
-            ("Referer".into(), "https://blog.example.org/post".into())
+            ("Referer".into(), "https://blog.example.org/".into())
         );
         assert!(!other.iter().any(|(n, _)| n == "X-Mine"));
+    }
+
+    #[test]
+    fn the_referer_follows_the_policy_like_a_browser() {
+        let page = url("https://user:pw@blog.example.org/post?id=7&token=s3cret#top");
+        let policy = RefererPolicy::default();
+        // Same origin: the full URL, without credentials or fragment.
+        assert_eq!(
+            policy
+                .referer(&page, &url("https://blog.example.org/a.jpg"))
+                .as_deref(),
+            Some("https://blog.example.org/post?id=7&token=s3cret")
+        );
+        // Another host: only the origin. A downgrade to http: nothing.
+        assert_eq!(
+            policy
+                .referer(&page, &url("https://cdn.net/a.jpg"))
+                .as_deref(),
+            Some("https://blog.example.org/")
+        );
+        assert_eq!(policy.referer(&page, &url("http://cdn.net/a.jpg")), None);
+        assert_eq!(
+            policy.referer(&page, &url("http://blog.example.org/a.jpg")),
+            None,
+            "another scheme is another origin, and a downgrade"
+        );
+        let unsafe_url = RefererPolicy::UnsafeUrl.referer(&page, &url("http://cdn.net/a.jpg"));
+        assert_eq!(
+            unsafe_url.as_deref(),
+            Some("https://blog.example.org/post?id=7&token=s3cret")
+        );
+        assert_eq!(
+            RefererPolicy::NoReferrer.referer(&page, &url("https://blog.example.org/a")),
+            None
+        );
+        assert_eq!("Origin".parse(), Ok(RefererPolicy::Origin));
+        assert!("nope".parse::<RefererPolicy>().is_err());
+    }
+
+    #[test]
+    fn a_host_profile_covers_its_subdomains_but_not_lookalikes() {
+        let mut profiles = Profiles::default();
+        profiles.hosts.insert(
+            "example.com".into(),
+            Profile {
+                headers: vec![("X-Secret".into(), "1".into())],
+                ..Profile::default()
+            },
+        );
+        let has = |u: &str| {
+            profiles
+                .headers_for(&url(u), None, 0)
+                .iter()
+                .any(|(n, _)| n == "X-Secret")
+        };
+        assert!(has("https://example.com/a.jpg"));
+        assert!(has("https://a.example.com/a.jpg"));
+        assert!(has("https://b.a.example.com/a.jpg"));
+        assert!(!has("https://evilexample.com/a.jpg"));
+        assert!(!has("https://example.com.evil.net/a.jpg"));
+        assert!(!has("https://com/a.jpg"));
     }
 
     #[test]

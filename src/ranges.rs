@@ -12,12 +12,21 @@ pub const MAX_EXPANSION: usize = 10_000;
 /// Why a pattern was not expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RangeError {
-    /// The product of all patterns is over [`MAX_EXPANSION`].
-    #[error("expands to {0} URLs, over the limit of {MAX_EXPANSION}")]
+    /// The product of all patterns is over [`MAX_EXPANSION`] (`u128::MAX`: past counting).
+    #[error("expands to {} URLs, over the limit of {MAX_EXPANSION}", count_text(*.0))]
     TooMany(u128),
     /// A range goes down (`[9-1]`) or mixes digits and letters.
     #[error("bad range [{0}]")]
     BadRange(String),
+}
+
+/// A URL count for people: the number, or "more than 10^38" when past counting.
+fn count_text(count: u128) -> String {
+    if count == u128::MAX {
+        "more than 10^38".into()
+    } else {
+        count.to_string()
+    }
 }
 
 /// One piece of a pattern: literal text or a list of choices.
@@ -68,13 +77,14 @@ pub fn expand(text: &str) -> Result<Vec<String>, RangeError> {
             }
         }
     }
+    // Saturating: 128 `{a,b}` make 2^128, which must read as "too many", not wrap to 0.
     let total: u128 = parts
         .iter()
         .map(|p| match p {
             Part::Choices(c) => c.len() as u128,
             Part::Text(_) => 1,
         })
-        .product();
+        .fold(1, u128::saturating_mul);
     if total > MAX_EXPANSION as u128 {
         return Err(RangeError::TooMany(total));
     }
@@ -217,6 +227,20 @@ mod tests {
                 "http://x/dog/b.jpg"
             ]
         );
+    }
+
+    #[test]
+    fn a_product_past_u128_is_refused_not_wrapped() {
+        // 128 times `{a,b}`: 2^128 URLs. The product used to wrap to 0 and pass the cap.
+        let text = format!("http://x/{}", "{a,b}".repeat(128));
+        let refused = expand(&text).expect_err("refused");
+        assert_eq!(refused, RangeError::TooMany(u128::MAX));
+        assert_eq!(
+            refused.to_string(),
+            "expands to more than 10^38 URLs, over the limit of 10000"
+        );
+        let text = format!("http://x/{}", "{a,b}".repeat(127));
+        assert!(matches!(expand(&text), Err(RangeError::TooMany(n)) if n == 1 << 127));
     }
 
     #[test]

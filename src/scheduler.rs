@@ -31,6 +31,8 @@ pub(crate) struct Job {
     pub(crate) rank: i64,
     /// Attempts made so far.
     pub(crate) attempts: u32,
+    /// Of those, attempts that ended in a stall.
+    pub(crate) stalls: u32,
     /// Not before this time (a retry's back-off).
     pub(crate) not_before: Option<Instant>,
     /// The part file of an earlier attempt, to continue.
@@ -49,6 +51,7 @@ impl Job {
             stop: Arc::default(),
             rank,
             attempts: 0,
+            stalls: 0,
             not_before: None,
             resume: None,
             part: None,
@@ -170,10 +173,38 @@ pub(crate) struct Scheduler {
 }
 
 /// A job handed to a worker; give it back with [`Scheduler::finish`],
-/// [`Scheduler::retry`] or [`Scheduler::park`].
-pub(crate) struct Lease {
+/// [`Scheduler::retry`] or [`Scheduler::park`]. A lease that is dropped any other way
+/// (a worker that panicked mid-job) frees its slots all the same.
+pub(crate) struct Lease<'a> {
     pub(crate) job: Job,
     host: String,
+    scheduler: &'a Scheduler,
+    /// The slots were freed already (the job was given back).
+    returned: bool,
+}
+
+impl Lease<'_> {
+    /// Frees the slots and hands back the job and its host key.
+    fn give_back(mut self) -> (Job, String) {
+        self.returned = true;
+        let mut state = self.scheduler.lock();
+        Scheduler::release(&mut state, &self.host, self.job.id);
+        drop(state);
+        let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
+        let job = std::mem::replace(&mut self.job, placeholder);
+        (job, std::mem::take(&mut self.host))
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if !self.returned {
+            let mut state = self.scheduler.lock();
+            Scheduler::release(&mut state, &self.host, self.job.id);
+            drop(state);
+            self.scheduler.ready.notify_all();
+        }
+    }
 }
 
 /// What [`Scheduler::pause`] did with an item.
@@ -248,7 +279,7 @@ impl Scheduler {
     }
 
     /// Blocks until a job may start; `None` once the scheduler shuts down.
-    pub(crate) fn next(&self) -> Option<Lease> {
+    pub(crate) fn next(&self) -> Option<Lease<'_>> {
         let mut state = self.lock();
         loop {
             if state.shutdown {
@@ -284,7 +315,12 @@ impl Scheduler {
                     h.last_start = Some(now);
                     state.active += 1;
                     state.running.insert(job.id, job.stop.clone());
-                    return Some(Lease { job, host });
+                    return Some(Lease {
+                        job,
+                        host,
+                        scheduler: self,
+                        returned: false,
+                    });
                 }
             }
             state = match wake {
@@ -303,20 +339,16 @@ impl Scheduler {
     }
 
     /// Returns a lease: the host's slot is free again.
-    pub(crate) fn finish(&self, lease: Lease) {
-        let mut state = self.lock();
-        Self::release(&mut state, &lease);
-        drop(state);
-        self.ready.notify_all();
+    pub(crate) fn finish(&self, lease: Lease<'_>) {
+        drop(lease);
     }
 
     /// Returns a lease and queues its job again after `delay`. With `cool_down`, no
     /// other item of the host starts before then either.
-    pub(crate) fn retry(&self, lease: Lease, delay: Duration, cool_down: bool) {
+    pub(crate) fn retry(&self, lease: Lease<'_>, delay: Duration, cool_down: bool) {
+        let (mut job, host) = lease.give_back();
         let mut state = self.lock();
-        Self::release(&mut state, &lease);
         let at = Instant::now() + delay;
-        let Lease { mut job, host } = lease;
         job.not_before = Some(at);
         job.stop.store(0, Ordering::Relaxed);
         let h = state.hosts.entry(host).or_default();
@@ -328,13 +360,29 @@ impl Scheduler {
         self.ready.notify_all();
     }
 
+    /// Returns the lease of an item that stopped on a disk error: it waits in the queue
+    /// again (its part kept, to continue) and the whole scheduler holds until
+    /// [`Scheduler::release_hold`]. After shutdown the job comes back instead.
+    pub(crate) fn requeue_on_hold(&self, lease: Lease<'_>) -> Option<Job> {
+        let (job, host) = lease.give_back();
+        let mut state = self.lock();
+        if state.shutdown {
+            return Some(job);
+        }
+        state.on_hold = true;
+        job.stop.store(0, Ordering::Relaxed);
+        state.hosts.entry(host).or_default().insert(job);
+        drop(state);
+        self.ready.notify_all();
+        None
+    }
+
     /// Returns the lease of an item that stopped because it was paused: it is held
     /// (with its part) until [`Scheduler::resume`]. After shutdown the job comes back
     /// instead, for the caller to keep its part.
-    pub(crate) fn park(&self, lease: Lease) -> Option<Job> {
+    pub(crate) fn park(&self, lease: Lease<'_>) -> Option<Job> {
+        let (job, _) = lease.give_back();
         let mut state = self.lock();
-        Self::release(&mut state, &lease);
-        let Lease { job, .. } = lease;
         if state.shutdown {
             return Some(job);
         }
@@ -345,15 +393,15 @@ impl Scheduler {
         None
     }
 
-    fn release(state: &mut State, lease: &Lease) {
-        state.running.remove(&lease.job.id);
+    fn release(state: &mut State, host: &str, id: ItemId) {
+        state.running.remove(&id);
         state.active = state.active.saturating_sub(1);
         let min_interval = state.min_interval;
-        if let Some(h) = state.hosts.get_mut(&lease.host) {
+        if let Some(h) = state.hosts.get_mut(host) {
             h.active = h.active.saturating_sub(1);
             let now = Instant::now();
             if h.active == 0 && h.is_empty() && h.open_at(min_interval).is_none_or(|t| t <= now) {
-                state.hosts.remove(&lease.host);
+                state.hosts.remove(host);
             }
         }
     }
@@ -523,6 +571,25 @@ mod tests {
         assert_eq!([l1.job.id.0, l2.job.id.0, l3.job.id.0], [1, 2, 4]);
         s.finish(l1);
         assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
+    }
+
+    #[test]
+    fn a_lease_dropped_by_a_panicking_worker_frees_its_slots() {
+        let s = Arc::new(Scheduler::new(1, 1));
+        s.push([job(1, "http://a/1"), job(2, "http://a/2")]);
+        let worker = {
+            let s = s.clone();
+            std::thread::Builder::new()
+                .name("test-panicking-worker".into())
+                .spawn(move || {
+                    let _lease = s.next();
+                    panic!("injected");
+                })
+                .expect("spawn")
+        };
+        assert!(worker.join().is_err(), "the worker panicked");
+        // With one slot in all, the next item only starts if the dropped lease freed it.
+        assert_eq!(s.next().map(|l| l.job.id.0), Some(2));
     }
 
     #[test]

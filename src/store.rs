@@ -106,7 +106,8 @@ impl OutputDir {
 
     /// Publishes a finished part as `STEM.EXT`, or the first free `STEM (n).EXT`.
     /// Returns the final path. The part file is gone afterwards.
-    pub fn commit(&self, mut part: PartFile, stem: &str, ext: &str) -> io::Result<PathBuf> {
+    /// On failure the part stays as it was (to be kept or dropped by the caller).
+    pub fn commit(&self, part: &mut PartFile, stem: &str, ext: &str) -> io::Result<PathBuf> {
         part.file.flush()?;
         if self.sync_files {
             part.file.sync_all()?;
@@ -184,7 +185,7 @@ impl OutputDir {
     pub fn write_new(&self, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {
         let mut part = self.create_part(stem, ext)?;
         part.file.write_all(bytes)?;
-        self.commit(part, stem, ext)
+        self.commit(&mut part, stem, ext)
     }
 }
 
@@ -221,14 +222,16 @@ impl OutputDir {
             ));
         }
         let path = self.root.join(name);
-        // symlink_metadata does not follow a link: a symlink is not a regular file.
-        if !fs::symlink_metadata(&path)?.file_type().is_file() {
+        // Opened without following a symlink (O_NOFOLLOW: a link fails to open, so
+        // nothing can swap one in between a check and the open), then checked through
+        // the open descriptor: only a regular file is continued.
+        let file = open_no_follow(&path)?;
+        if !file.metadata()?.file_type().is_file() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{name:?} is not a regular file"),
             ));
         }
-        let file = OpenOptions::new().read(true).append(true).open(&path)?;
         Ok(PartFile {
             file,
             path,
@@ -252,6 +255,30 @@ impl OutputDir {
         }
         fs::remove_file(path)
     }
+}
+
+/// Opens `path` to read and append, refusing a symlink in its last component.
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Opens `path` to read and append, refusing a symlink (checked just before opening:
+/// there is no O_NOFOLLOW here).
+#[cfg(not(unix))]
+fn open_no_follow(path: &Path) -> io::Result<File> {
+    if fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a part file may not be a symlink",
+        ));
+    }
+    OpenOptions::new().read(true).append(true).open(path)
 }
 
 impl Drop for PartFile {
@@ -294,7 +321,7 @@ mod tests {
         let mut part = out.create_part("cat", "jpg")?;
         part.file.write_all(b"new")?;
         assert!(part.path().ends_with("cat.jpg.part"));
-        let path = out.commit(part, "cat", "jpg")?;
+        let path = out.commit(&mut part, "cat", "jpg")?;
         assert_eq!(path, out.root().join("cat (2).jpg"));
         assert_eq!(fs::read(out.root().join("cat.jpg"))?, b"old");
         assert_eq!(fs::read(&path)?, b"new");
@@ -325,7 +352,7 @@ mod tests {
         std::os::unix::fs::symlink(&victim, out.root().join("a.jpg.part"))?;
         let mut part = out.create_part("a", "jpg")?;
         part.file.write_all(b"data")?;
-        let path = out.commit(part, "a", "jpg")?;
+        let path = out.commit(&mut part, "a", "jpg")?;
         assert_eq!(path, out.root().join("a (2).jpg"));
         assert_eq!(fs::read(&victim)?, b"precious");
         Ok(())

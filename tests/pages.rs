@@ -281,8 +281,13 @@ fn the_cli_downloads_a_page_and_scopes_its_headers() {
         .expect("elsewhere");
     assert_eq!(
         elsewhere.1.get("referer").map(String::as_str),
-        Some(t.page().as_str()),
-        "an image from the page carries the page as its Referer, also on another host"
+        Some(format!("http://127.0.0.1:{}/", t.site.addr().port()).as_str()),
+        "an image on another host gets only the page's origin as its Referer"
+    );
+    assert_eq!(
+        elsewhere.1.get("x-token"),
+        None,
+        "a header typed for the page's host never reaches a host the page names"
     );
 
     // A URL that redirects to another host: the header stays with the named host.

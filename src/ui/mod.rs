@@ -98,7 +98,7 @@ pub(crate) struct PixgrabApp {
     /// Lines of the per-site headers that could not be read.
     profile_problems: Vec<String>,
     /// The request settings last given to the engines.
-    applied_requests: Option<(String, String, usize)>,
+    applied_requests: Option<(String, String, usize, String, bool)>,
     /// The clipboard watch, while it is on.
     clipwatch: Option<clipwatch::ClipWatch>,
     /// A problem that stopped the last Download (e.g. an unusable folder).
@@ -237,6 +237,7 @@ impl PixgrabApp {
         config.host_interval = Duration::from_millis(interval);
         config.bandwidth = bandwidth;
         config.profiles = requests::profiles(&self.settings, &self.cookies).0;
+        config.private = self.settings.private_rule();
         let proxy = self.settings.proxy.trim();
         config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
         let repaint = ctx.clone();
@@ -359,6 +360,8 @@ impl PixgrabApp {
             self.settings.user_agent.clone(),
             self.settings.site_headers.clone(),
             self.cookies.len(),
+            self.settings.referer_policy.clone(),
+            self.settings.allow_private,
         );
         if self.applied_requests.as_ref() == Some(&signature) {
             return;
@@ -367,6 +370,7 @@ impl PixgrabApp {
         self.profile_problems = problems;
         for slot in &self.engines {
             slot.handle.set_profiles(profiles.clone());
+            slot.handle.set_private_rule(self.settings.private_rule());
         }
         self.applied_requests = Some(signature);
     }

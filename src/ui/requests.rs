@@ -1,7 +1,7 @@
 //! "Request settings": what requests carry, to get past hot-link protection. Edited as
 //! text (remembered between runs) and turned into [`Profiles`] for the engines.
 
-use pixgrab::profile::{self, Cookie, Profile, Profiles};
+use pixgrab::profile::{self, Cookie, Profile, Profiles, RefererPolicy};
 
 use super::settings::Settings;
 
@@ -11,6 +11,7 @@ use super::settings::Settings;
 pub(crate) fn profiles(settings: &Settings, cookies: &[Cookie]) -> (Profiles, Vec<String>) {
     let mut profiles = Profiles {
         cookies: cookies.to_vec(),
+        referer_policy: settings.referer_policy.parse().unwrap_or_default(),
         ..Profiles::default()
     };
     let ua = settings.user_agent.trim();
@@ -125,6 +126,25 @@ pub(crate) fn requests_ui(
                 )
                 .labelled_by(label.id);
             });
+            ui.horizontal(|ui| {
+                let current: RefererPolicy = settings.referer_policy.parse().unwrap_or_default();
+                egui::ComboBox::from_label("Referer policy")
+                    .selected_text(current.name())
+                    .show_ui(ui, |ui| {
+                        for policy in RefererPolicy::ALL {
+                            if ui
+                                .selectable_label(policy == current, policy.name())
+                                .clicked()
+                            {
+                                settings.referer_policy = policy.name().to_string();
+                            }
+                        }
+                    });
+            });
+            ui.checkbox(
+                &mut settings.allow_private,
+                "Let pages reach private addresses (LAN, localhost) when the page is not on one",
+            );
             ui.weak("Headers and cookies apply at once; a proxy applies to folders opened after.");
         });
     action

@@ -29,6 +29,10 @@ pub(crate) struct Settings {
     pub(crate) cookies_path: String,
     /// Proxy URL (empty: none).
     pub(crate) proxy: String,
+    /// The Referer policy's standard name (see [`pixgrab::profile::RefererPolicy`]).
+    pub(crate) referer_policy: String,
+    /// Let a page's images go to private addresses although the page is not on one.
+    pub(crate) allow_private: bool,
 }
 
 /// How many recent folders are remembered.
@@ -50,6 +54,17 @@ impl Settings {
             self.host_interval_ms,
             self.bandwidth_kbs.saturating_mul(1000),
         )
+    }
+}
+
+impl Settings {
+    /// The private-address rule the engines should follow.
+    pub(crate) fn private_rule(&self) -> pixgrab::netguard::PrivateRule {
+        if self.allow_private {
+            pixgrab::netguard::PrivateRule::Allow
+        } else {
+            pixgrab::netguard::PrivateRule::Auto
+        }
     }
 }
 
@@ -76,6 +91,10 @@ impl Default for Settings {
             site_headers: String::new(),
             cookies_path: String::new(),
             proxy: String::new(),
+            referer_policy: pixgrab::profile::RefererPolicy::default()
+                .name()
+                .to_string(),
+            allow_private: false,
         }
     }
 }
