@@ -1,6 +1,6 @@
 //! Property tests (a fuzzing stand-in that runs in CI): for arbitrary input the name
-//! sanitiser stays inside the folder and within every platform's rules, and URL intake
-//! never panics and only ever accepts what it should.
+//! sanitiser stays inside the folder and within every platform's rules, URL intake
+//! never panics and only ever accepts what it should, and no header parser panics.
 
 use std::path::{Component, Path};
 
@@ -108,5 +108,65 @@ proptest! {
         let got = intake::parse(&format!("{prefix}{url}{suffix}"));
         prop_assert_eq!(got.urls.len(), 1, "{:?}", got);
         prop_assert_eq!(got.urls[0].as_str(), url.as_str());
+    }
+}
+
+/// Every header parser, thrown arbitrary text and absurd numbers: none may panic, and
+/// what they accept must make sense (issue #11: one `Retry-After` used to kill a worker).
+mod headers_are_total {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use pixgrab::headers;
+    use proptest::prelude::*;
+    use url::Url;
+
+    const MONTHS: [&str; 13] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Foo",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 3000,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn no_parser_panics_on_any_text(value in any::<String>(), now in any::<u64>()) {
+            let now = UNIX_EPOCH.checked_add(Duration::from_secs(now)).unwrap_or(UNIX_EPOCH);
+            let _ = headers::retry_after(&value, now);
+            let _ = headers::parse_http_date(&value);
+            let _ = headers::content_disposition_filename(&value);
+            let _ = headers::validator(Some(&value), Some(&value));
+            if let Some(n) = headers::content_length(&value) {
+                prop_assert!(value.trim().bytes().all(|b| b.is_ascii_digit()));
+                prop_assert_eq!(value.trim().parse::<u64>().ok(), Some(n));
+            }
+            if let Some((start, total)) = headers::content_range(&value) {
+                prop_assert!(total.is_none_or(|t| start < t));
+            }
+            let base = Url::parse("http://example.org/a/b.jpg").expect("base");
+            if let Ok(next) = headers::location(&base, &value) {
+                prop_assert!(matches!(next.scheme(), "http" | "https"));
+                prop_assert!(next.host_str().is_some_and(|h| !h.is_empty()));
+            }
+        }
+
+        #[test]
+        fn absurd_dates_and_numbers_never_overflow(
+            day in any::<u64>(), month in 0usize..13, year in any::<u64>(),
+            h in any::<u64>(), m in any::<u64>(), s in any::<u64>(),
+            start in any::<u64>(), end in any::<u64>(), total in any::<u64>(),
+        ) {
+            let date = format!("Sun, {day:02} {} {year} {h:02}:{m:02}:{s:02} GMT", MONTHS[month]);
+            let now = SystemTime::now();
+            if let Some(wait) = headers::retry_after(&date, now) {
+                // A wait is only ever what the date says: never from a wrapped sum.
+                prop_assert!(year >= 1970 && (1..=31).contains(&day) && month < 12, "{date} -> {wait:?}");
+            }
+            let _ = headers::retry_after(&format!("{year}{day}"), now);
+            let _ = headers::content_range(&format!("bytes {start}-{end}/{total}"));
+            let _ = headers::content_length(&format!("{start}{end}{total}"));
+        }
     }
 }

@@ -786,3 +786,126 @@ fn a_tampered_library_cannot_point_outside_the_folder_and_exports_carry_no_passw
         if reason.to_string().contains("outside the folder")))
     );
 }
+
+// ------------------------------------------------------------------ all at once
+
+#[test]
+fn a_hostile_list_of_46_urls_settles_every_item_with_a_reason() {
+    let png = |n: u8| -> Arc<[u8]> { Arc::from(support::png(40, 30, n)) };
+    let gz = |body: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(body).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let gzipped: Arc<[u8]> = Arc::from(gz(&support::png(40, 30, 200)));
+    let server = Server::start(move |req| {
+        let path = req.path.as_str();
+        let n: u8 = path
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .trim_end_matches(".png")
+            .parse()
+            .unwrap_or(0);
+        match path.split('/').nth(1).unwrap_or("") {
+            "ok" => Response::ok("image/png", png(n)),
+            "gzip" => {
+                Response::ok("image/png", gzipped.clone()).with_header("Content-Encoding", "gzip")
+            }
+            "missing" => Response::status(404),
+            "gone" => Response::status(410),
+            "login" => Response::ok("image/jpeg", support::HTML.to_vec()),
+            "absurd" => Response::status(503).with_header("Retry-After", ABSURD_DATE),
+            "loop" => Response::redirect(path),
+            "ftp" => Response::redirect("ftp://example.org/a.png"),
+            "short" => {
+                Response::ok("image/png", png(n)).behaving(Behaviour::Truncate { send: 100 })
+            }
+            "drop" => Response::ok("image/png", png(n)).behaving(Behaviour::Drop),
+            "silent" => Response::ok("image/png", png(n)).behaving(Behaviour::Silent {
+                hold: Duration::from_secs(120),
+            }),
+            "stall" => Response::ok("image/png", png(n)).behaving(Behaviour::Stall {
+                send: 100,
+                hold: Duration::from_secs(120),
+            }),
+            "bad-range" => Response::ok("image/png", png(n))
+                .with_header("Content-Range", "bytes 99999999999999999999-1/x"),
+            "bad-cd" => Response::ok("image/png", png(n)).with_header(
+                "Content-Disposition",
+                "attachment; filename*=UTF-8''..%2F..%2F%00%FF.png; filename=\"../../x\"",
+            ),
+            _ => Response::status(400),
+        }
+    })
+    .expect("server");
+    let mut paths: Vec<String> = (0..20).map(|n| format!("/ok/{n}.png")).collect();
+    for (kind, count) in [
+        ("gzip", 2),
+        ("missing", 3),
+        ("gone", 2),
+        ("login", 2),
+        ("absurd", 3),
+        ("loop", 1),
+        ("ftp", 1),
+        ("short", 2),
+        ("drop", 2),
+        ("silent", 2),
+        ("stall", 2),
+        ("bad-range", 2),
+        ("bad-cd", 2),
+    ] {
+        paths.extend((0..count).map(|n| format!("/{kind}/{}.png", 100 + n)));
+    }
+    assert_eq!(paths.len(), 46);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let list = tmp.path().join("list.txt");
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    std::fs::write(&list, urls.join("\n")).expect("list");
+    let started = Instant::now();
+    // The shipped defaults: no tuning.
+    let out = pixgrab(
+        &[
+            "get",
+            "--json",
+            "-o",
+            tmp.path().join("out").to_str().expect("utf8"),
+            "-i",
+            list.to_str().expect("utf8"),
+        ],
+        Duration::from_secs(150),
+    );
+    let took = started.elapsed();
+    eprintln!("46 hostile URLs settled in {took:.1?} (goal: under 60 s)");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut settled: HashMap<String, String> = HashMap::new();
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let url = v["url"].as_str().unwrap_or_default().to_string();
+        match v["event"].as_str() {
+            Some("done") => {
+                settled.insert(url, "done".into());
+            }
+            Some("failed") => {
+                let reason = v["reason"].as_str().unwrap_or_default();
+                assert!(!reason.is_empty(), "{line}");
+                settled.insert(url, reason.to_string());
+            }
+            _ => {}
+        }
+    }
+    for url in &urls {
+        let outcome = settled
+            .get(url)
+            .unwrap_or_else(|| panic!("{url} never settled"));
+        let kind = url.split('/').nth(3).unwrap_or_default();
+        let expect_done = matches!(kind, "ok" | "gzip" | "bad-range" | "bad-cd");
+        assert_eq!(outcome == "done", expect_done, "{url}: {outcome}");
+    }
+    let summary: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|v: &serde_json::Value| v["event"] == "summary")
+        .expect("summary");
+    assert_eq!(summary["done"], 26);
+    assert_eq!(summary["failed"], 20);
+}
