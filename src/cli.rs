@@ -53,11 +53,11 @@ pub(crate) struct GetArgs {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     host_interval_ms: u64,
     /// A web page whose images to download (img, srcset, links to images, og:image);
-    /// repeatable. Each image is requested with the page as its Referer.
+    /// repeatable. Each image gets the page as its Referer (see --referer-policy).
     #[arg(long, value_name = "URL")]
     page: Vec<String>,
     /// An extra request header, "Name: value", for the hosts of the given URLs and pages
-    /// (and the images found on them); "HOST=Name: value" for one host. Repeatable.
+    /// only (never other hosts a page names); "HOST=Name: value" for one host. Repeatable.
     #[arg(short = 'H', long = "header", value_name = "[HOST=]HEADER")]
     headers: Vec<String>,
     /// The Referer to send, for the hosts of the given URLs and pages; "HOST=URL" for one host.

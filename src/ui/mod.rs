@@ -194,6 +194,11 @@ impl PixgrabApp {
     /// if needed.
     fn download(&mut self, ctx: &egui::Context) {
         self.input.refresh();
+        if let Err(too_many) = self.input.intake.check_limit() {
+            // Refused whole, and the box keeps its text: nothing typed is lost.
+            self.input.say(too_many, true);
+            return;
+        }
         let urls = self.input.intake.urls.clone();
         if urls.is_empty() {
             return;

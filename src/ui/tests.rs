@@ -239,6 +239,31 @@ fn ctrl_v_anywhere_pastes_into_the_url_box() {
 }
 
 #[test]
+fn an_input_over_100000_urls_is_refused_whole_and_the_box_keeps_its_text() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    let eleven: String = (0..11)
+        .map(|n| format!("http://a.example/{n}/[1-10000].jpg\n"))
+        .collect();
+    harness.event(egui::Event::Paste(eleven.clone()));
+    harness.step();
+    press_download(&mut harness);
+    let app = harness.state();
+    assert!(app.engines.is_empty(), "nothing was queued");
+    assert!(
+        app.input.text.contains("/10/[1-10000].jpg"),
+        "the text is kept"
+    );
+    let notice = app
+        .input
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(notice.contains("holds 110000 URLs"), "{notice}");
+}
+
+#[test]
 fn main_screen_after_a_finished_download() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -337,7 +362,7 @@ fn a_retry_shows_its_reason_and_a_disk_error_pauses_until_resume() {
         app.model.counts.done == 1
     });
 
-    // The folder vanishes: the next item fails, the rest wait behind a banner.
+    // The folder vanishes: nothing fails, every item waits behind a banner.
     std::fs::remove_dir_all(&out).expect("remove output folder");
     type_urls(
         &mut harness,
@@ -352,15 +377,20 @@ fn a_retry_shows_its_reason_and_a_disk_error_pauses_until_resume() {
             .query_by_label_contains("Downloads paused: could not write to the output folder")
             .is_some()
     );
-    assert_eq!(harness.state().model.counts.queued, 1, "b.png waits");
+    assert_eq!(
+        harness.state().model.counts.queued,
+        2,
+        "a.png and b.png wait"
+    );
+    assert_eq!(harness.state().model.counts.failed, 0);
     std::fs::create_dir_all(&out).expect("recreate");
     harness.get_by_label("Resume").click();
     step_until(&mut harness, "everything settled", |app| {
         app.model.is_idle()
     });
     let app = harness.state();
-    assert_eq!(app.model.counts.done, 2);
-    assert_eq!(app.model.counts.failed, 1);
+    assert_eq!(app.model.counts.done, 3);
+    assert_eq!(app.model.counts.failed, 0);
     assert!(app.model.paused.is_none());
     assert!(out.join("b.png").is_file());
 }
