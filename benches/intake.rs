@@ -8,7 +8,12 @@ use std::time::{Duration, Instant};
 
 fn text(count: usize) -> String {
     (0..count)
-        .map(|n| format!("see https://img{}.example.org/gallery/{n}/photo-{n}.jpg, ok\n", n % 7))
+        .map(|n| {
+            format!(
+                "see https://img{}.example.org/gallery/{n}/photo-{n}.jpg, ok\n",
+                n % 7
+            )
+        })
         .collect()
 }
 

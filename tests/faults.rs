@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use pixgrab::loopback::{Behaviour, Request, Response, Server};
 use pixgrab::{Config, Engine, Event, ItemId};
-use support::until_idle;
+use support::{config, failure, until_idle, url};
 use url::Url;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -40,16 +40,6 @@ impl Log {
     }
 }
 
-fn config(dir: &Path) -> Config {
-    let mut config = Config::new(dir);
-    config.retry_base = Duration::from_millis(5);
-    config
-}
-
-fn url(server: &Server, path: &str) -> Url {
-    Url::parse(&server.url(path)).expect("url")
-}
-
 /// Runs the engine on `urls` and returns the events and the output folder.
 fn run(config: Config, urls: Vec<Url>) -> (Vec<Event>, Vec<ItemId>, PathBuf) {
     let (engine, rx) = Engine::start(config).expect("start");
@@ -58,13 +48,6 @@ fn run(config: Config, urls: Vec<Url>) -> (Vec<Event>, Vec<ItemId>, PathBuf) {
     let out = engine.out_dir().to_path_buf();
     engine.shutdown();
     (events, ids, out)
-}
-
-fn failure(events: &[Event], id: ItemId) -> Option<String> {
-    events.iter().find_map(|e| match e {
-        Event::Failed { id: i, reason } if *i == id => Some(reason.to_string()),
-        _ => None,
-    })
 }
 
 fn done_path(events: &[Event], id: ItemId) -> Option<PathBuf> {

@@ -7,7 +7,6 @@ mod support;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,27 +15,10 @@ use std::time::{Duration, Instant};
 use pixgrab::loopback::{Behaviour, Request, Response, Server};
 use pixgrab::netguard::PrivateRule;
 use pixgrab::{Config, Engine, Event, ItemId};
-use support::until_idle;
+use support::{config, failure, until_idle, url};
 use url::Url;
 
 const LIMIT: Duration = Duration::from_secs(90);
-
-fn config(dir: &Path) -> Config {
-    let mut config = Config::new(dir);
-    config.retry_base = Duration::from_millis(5);
-    config
-}
-
-fn url(server: &Server, path: &str) -> Url {
-    Url::parse(&server.url(path)).expect("url")
-}
-
-fn failure(events: &[Event], id: ItemId) -> Option<String> {
-    events.iter().find_map(|e| match e {
-        Event::Failed { id: i, reason } if *i == id => Some(reason.to_string()),
-        _ => None,
-    })
-}
 
 fn retries(events: &[Event], id: ItemId) -> usize {
     events

@@ -128,3 +128,23 @@ pub fn until_idle(rx: &Receiver<Event>, limit: Duration) -> Vec<Event> {
         }
     }
 }
+
+/// The engine's defaults with a quick retry back-off (tests do not wait for it).
+pub fn config(dir: &std::path::Path) -> pixgrab::Config {
+    let mut config = pixgrab::Config::new(dir);
+    config.retry_base = Duration::from_millis(5);
+    config
+}
+
+/// The URL of `path` on `server`.
+pub fn url(server: &Server, path: &str) -> url::Url {
+    url::Url::parse(&server.url(path)).expect("url")
+}
+
+/// The reason item `id` failed with, if it did.
+pub fn failure(events: &[Event], id: pixgrab::ItemId) -> Option<String> {
+    events.iter().find_map(|e| match e {
+        Event::Failed { id: i, reason } if *i == id => Some(reason.to_string()),
+        _ => None,
+    })
+}
