@@ -1022,7 +1022,10 @@ fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<
                         .0;
                 }
             };
-            let size = head(&urls[i]);
+            // A panicking probe is one unknown size, not a lost Find.
+            let size = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| head(&urls[i])))
+                .ok()
+                .flatten();
             if let Ok(mut sizes) = sizes.lock() {
                 sizes[i] = size;
             }

@@ -1,9 +1,11 @@
 //! Thumbnails: decoding a downloaded image with strict limits and shrinking it.
 //!
 //! This is CPU-bound work; the engine runs it on its thumbnail pool, never on a
-//! download worker or the UI thread. Invariants: decoding never allocates more
-//! than [`MAX_DECODE_BYTES`] or accepts a side over [`MAX_SIDE`]; a decoder panic
-//! becomes a [`ThumbError`], never a crash.
+//! download worker or the UI thread. Invariants: one decode never allocates more
+//! than [`MAX_DECODE_BYTES`] or accepts a side over [`MAX_SIDE`]; all decodes at once
+//! stay within one process-wide [`DECODE_BUDGET`] (a decode waits for room instead of
+//! each pool thread taking its own maximum); a decoder panic becomes a [`ThumbError`],
+//! never a crash.
 
 use std::fs::File;
 use std::io::{BufReader, Cursor};
@@ -25,6 +27,72 @@ pub const MAX_SIDE: u32 = 30_000;
 
 /// Most memory one decode may take (a 100-megapixel RGBA image is 400 MB).
 pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Most memory all decodes running at once may take, whatever the number of threads.
+pub const DECODE_BUDGET: u64 = 1024 * 1024 * 1024;
+
+/// Memory handed out to decodes; a decode waits until its share fits.
+pub struct Budget {
+    total: u64,
+    used: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+/// A share of a [`Budget`], given back when dropped.
+pub struct Share<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    /// A budget of `total` bytes.
+    pub const fn new(total: u64) -> Self {
+        Self {
+            total,
+            used: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) fit, and takes them.
+    pub fn take(&self, bytes: u64) -> Share<'_> {
+        let bytes = bytes.min(self.total);
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        while *used + bytes > self.total {
+            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        }
+        *used += bytes;
+        Share {
+            budget: self,
+            bytes,
+        }
+    }
+
+    /// Bytes taken right now.
+    pub fn in_use(&self) -> u64 {
+        *self.used.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Share<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.used.lock().unwrap_or_else(|p| p.into_inner());
+        *used = used.saturating_sub(self.bytes);
+        drop(used);
+        self.budget.freed.notify_all();
+    }
+}
+
+/// The process-wide budget every thumbnail decode takes its share from.
+static BUDGET: Budget = Budget::new(DECODE_BUDGET);
+
+/// The memory a decode of a `w`×`h` image may need: its RGBA pixels, at most
+/// [`MAX_DECODE_BYTES`]; the maximum when the size is unknown.
+fn decode_need(dimensions: Option<(u32, u32)>) -> u64 {
+    dimensions.map_or(MAX_DECODE_BYTES, |(w, h)| {
+        (u64::from(w) * u64::from(h) * 4).min(MAX_DECODE_BYTES)
+    })
+}
 
 /// A small RGBA image, ready to upload as a texture.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,6 +141,8 @@ pub fn make_thumbnail(
     };
     let file = File::open(path).map_err(|e| ThumbError::Io(e.to_string()))?;
     let reader = BufReader::with_capacity(256 * 1024, file);
+    // Held until the pixels are shrunk: big decodes queue up instead of adding up.
+    let _share = BUDGET.take(decode_need(dimensions(path, format)));
     guarded(|| {
         // JPEG decoders fill a cut-off scan with grey instead of failing: a file
         // without its end-of-image marker is truncated.
@@ -264,6 +334,35 @@ fn classify(error: ImageError) -> ThumbError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_at_once_never_take_more_than_the_budget() {
+        let budget = std::sync::Arc::new(Budget::new(1000));
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|n| {
+                let (budget, peak) = (budget.clone(), peak.clone());
+                std::thread::Builder::new()
+                    .name(format!("test-decode-{n}"))
+                    .spawn(move || {
+                        for _ in 0..20 {
+                            let _share = budget.take(400);
+                            peak.fetch_max(budget.in_use(), std::sync::atomic::Ordering::SeqCst);
+                            std::thread::yield_now();
+                        }
+                    })
+                    .expect("spawn")
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("join");
+        }
+        assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 1000);
+        assert_eq!(budget.in_use(), 0, "every share was given back");
+        // A 100-megapixel image takes 400 MB of the budget; an unknown size, the maximum.
+        assert_eq!(decode_need(Some((10_000, 10_000))), 400_000_000);
+        assert_eq!(decode_need(None), MAX_DECODE_BYTES);
+    }
 
     fn write_png(path: &Path, w: u32, h: u32) {
         let img = image::RgbImage::from_fn(w, h, |x, y| {

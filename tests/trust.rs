@@ -891,3 +891,56 @@ fn a_hostile_list_of_46_urls_settles_every_item_with_a_reason() {
     assert_eq!(summary["done"], 26);
     assert_eq!(summary["failed"], 20);
 }
+
+#[test]
+fn size_probes_keep_to_the_per_host_limit_and_stop_when_a_new_find_starts() {
+    let html: String = (0..60)
+        .map(|n| format!(r#"<img src="/img/{n}.png">"#))
+        .collect();
+    let page_html = html.clone();
+    let server = Server::with_link(
+        pixgrab::loopback::Link {
+            latency: Duration::from_millis(150),
+            bytes_per_sec: None,
+        },
+        move |req| {
+            if req.path == "/page.html" {
+                Response::ok("text/html", page_html.clone().into_bytes())
+            } else {
+                Response::ok("image/png", support::png(10, 10, 1))
+            }
+        },
+    )
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = config(tmp.path());
+    config.per_host = 2;
+    let (engine, _rx) = Engine::start(config).expect("start");
+    let finder = engine.finder();
+    let page = url(&server, "/page.html");
+    let (final_url, candidates) = finder.find_images(&page).expect("page");
+    let urls: Vec<Url> = candidates.into_iter().map(|c| c.url).collect();
+    assert_eq!(urls.len(), 60);
+    let probing = {
+        let finder = finder.clone();
+        let (urls, final_url) = (urls.clone(), final_url.clone());
+        std::thread::Builder::new()
+            .name("test-probe".into())
+            .spawn(move || finder.probe_sizes(&urls, Some(&final_url)))
+            .expect("spawn")
+    };
+    // Let a few probes through, then start a new Find: the old probes stop.
+    while server.stats().requests.load(Ordering::Relaxed) < 6 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Only probes run now (the page was read before): at most the per-host limit.
+    assert!(
+        server.stats().max_in_flight.load(Ordering::Relaxed) <= 2,
+        "never more than the per-host limit at once"
+    );
+    finder.find_images(&page).expect("page again");
+    let sizes = probing.join().expect("probe thread");
+    let known = sizes.iter().filter(|s| s.is_some()).count();
+    assert!(known >= 2 && known < 60, "{known} sizes were probed");
+    engine.shutdown();
+}
