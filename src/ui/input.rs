@@ -20,6 +20,21 @@ pub(crate) struct InputPanel {
     pub(crate) watch_clipboard: bool,
     /// A one-line message about the last input action ("Loaded 120 URLs from …").
     pub(crate) notice: Option<Notice>,
+    /// A big text being read on a background thread.
+    reading: Option<Reading>,
+    /// Download was pressed while a big text was being read: start once it is read.
+    pub(crate) download_when_read: bool,
+    /// Woken when a background read finishes.
+    pub(crate) waker: Option<egui::Context>,
+}
+
+/// Texts longer than this are read off the UI thread (100,000 URLs are a few MB).
+const READ_INLINE_MAX: usize = 64 * 1024;
+
+/// A background read of the box: the text it reads and where the result arrives.
+struct Reading {
+    text: String,
+    result: crossbeam_channel::Receiver<Intake>,
 }
 
 /// A message under the input, good or bad.
@@ -45,12 +60,56 @@ pub(crate) enum InputAction {
 }
 
 impl InputPanel {
-    /// Re-reads the box if it changed since the last call.
+    /// Re-reads the box if it changed since the last call: small texts at once, big
+    /// ones (a pasted list of thousands) on a named thread, so the UI thread never
+    /// parses a big paste. Until that read is done the previous intake stays.
     pub(crate) fn refresh(&mut self) {
-        if self.parsed != self.text {
-            self.intake = intake::parse(&self.text);
-            self.parsed.clone_from(&self.text);
+        if let Some(reading) = &self.reading
+            && let Ok(intake) = reading.result.try_recv()
+        {
+            if reading.text == self.text {
+                self.intake = intake;
+                self.parsed.clone_from(&self.text);
+            }
+            self.reading = None;
         }
+        if self.parsed == self.text || self.reading.as_ref().is_some_and(|r| r.text == self.text) {
+            return;
+        }
+        if self.text.len() > READ_INLINE_MAX
+            && let Some(reading) = self.read_in_background()
+        {
+            self.reading = Some(reading);
+            return;
+        }
+        self.reading = None;
+        self.intake = intake::parse(&self.text);
+        self.parsed.clone_from(&self.text);
+    }
+
+    /// Starts reading the box on a thread; `None` if no thread could start.
+    fn read_in_background(&self) -> Option<Reading> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let text = self.text.clone();
+        let waker = self.waker.clone();
+        std::thread::Builder::new()
+            .name("pixgrab-intake".into())
+            .spawn(move || {
+                let _ = tx.send(intake::parse(&text));
+                if let Some(ctx) = waker {
+                    ctx.request_repaint();
+                }
+            })
+            .ok()?;
+        Some(Reading {
+            text: self.text.clone(),
+            result: rx,
+        })
+    }
+
+    /// True while a big text is being read.
+    pub(crate) fn is_reading(&self) -> bool {
+        self.reading.is_some()
     }
 
     /// Appends text (pasted, dropped or loaded) on a new line.
@@ -137,6 +196,10 @@ pub(crate) fn input_ui(
 
     let n = input.intake.urls.len();
     let mut summary = match n {
+        _ if input.is_reading() => format!(
+            "Reading {} of text…",
+            pixgrab::Bytes(input.text.len() as u64)
+        ),
         0 => "No URLs yet".to_string(),
         1 => "1 URL ready".to_string(),
         n => format!("{n} URLs ready"),

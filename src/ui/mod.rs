@@ -134,6 +134,7 @@ impl PixgrabApp {
             settings.out_dir = out.to_string_lossy().into_owned();
         }
         let mut input = InputPanel::default();
+        input.waker = Some(ctx.clone());
         let demo = options.demo.and_then(|count| match DemoSite::start(count) {
             Ok(site) => Some(site),
             Err(e) => {
@@ -194,6 +195,11 @@ impl PixgrabApp {
     /// if needed.
     fn download(&mut self, ctx: &egui::Context) {
         self.input.refresh();
+        if self.input.is_reading() {
+            // A big paste is still being read off the UI thread: start when it is.
+            self.input.download_when_read = true;
+            return;
+        }
         if let Err(too_many) = self.input.intake.check_limit() {
             // Refused whole, and the box keeps its text: nothing typed is lost.
             self.input.say(too_many, true);
@@ -764,6 +770,11 @@ impl eframe::App for PixgrabApp {
         }
         for result in self.tasks.drain() {
             self.handle_task(ctx, result);
+        }
+        self.input.refresh();
+        if self.input.download_when_read && !self.input.is_reading() {
+            self.input.download_when_read = false;
+            self.download(ctx);
         }
         self.apply_limits();
         self.apply_requests();

@@ -264,6 +264,30 @@ fn an_input_over_100000_urls_is_refused_whole_and_the_box_keeps_its_text() {
 }
 
 #[test]
+fn a_big_paste_is_read_off_the_ui_thread_and_download_waits_for_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    // 5,000 URLs, about 200 KB: over what the UI thread reads itself.
+    let big: String = (0..5000)
+        .map(|n| format!("http://127.0.0.1:9/big/picture-number-{n:05}.jpg\n"))
+        .collect();
+    harness.state_mut().input.append(&big);
+    assert!(
+        harness.state().input.is_reading(),
+        "a big paste goes to a reading thread instead of being parsed here"
+    );
+    // Download while it is read: nothing is lost, it starts once the list is read.
+    let ctx = harness.ctx.clone();
+    harness.state_mut().download(&ctx);
+    assert!(harness.state().input.download_when_read);
+    harness.step();
+    step_until(&mut harness, "all 5,000 queued", |app| {
+        app.model.items.len() == 5000
+    });
+    assert!(harness.state().input.text.is_empty(), "the box was taken");
+}
+
+#[test]
 fn main_screen_after_a_finished_download() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
