@@ -531,13 +531,24 @@ fn compressed_images_are_decoded_and_a_bomb_stops_at_the_cap() {
 
 // ------------------------------------------------------------------ 10. certificates
 
-/// A TLS server on 127.0.0.1 with a self-signed CA certificate, answering nothing useful.
-fn tls_server(accepted: Arc<AtomicUsize>) -> SocketAddr {
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let key = rcgen::KeyPair::generate().expect("key");
-    let cert = params.self_signed(&key).expect("cert");
-    let der = cert.der().clone();
+/// A TLS server on 127.0.0.1 for `localhost`, and the PEM of the CA behind it. With
+/// `ca_as_server` the server shows the CA certificate itself; else a leaf the CA signed,
+/// and every request gets a small PNG.
+fn tls_server(accepted: Arc<AtomicUsize>, ca_as_server: bool) -> (SocketAddr, String) {
+    let mut ca_params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let ca = ca_params.self_signed(&ca_key).expect("ca");
+    let ca_pem = ca.pem();
+    let (der, key) = if ca_as_server {
+        (ca.der().clone(), ca_key)
+    } else {
+        let leaf_key = rcgen::KeyPair::generate().expect("key");
+        let leaf_params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
+        (leaf.der().clone(), leaf_key)
+    };
     let key_der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key");
     pixgrab::engine::install_tls_provider();
     let server = rustls::ServerConfig::builder()
@@ -547,27 +558,85 @@ fn tls_server(accepted: Arc<AtomicUsize>) -> SocketAddr {
     let server = Arc::new(server);
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let png = support::png(16, 16, 5);
     std::thread::Builder::new()
         .name("test-tls".into())
         .spawn(move || {
             for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
+                let Ok(stream) = stream else { continue };
                 accepted.fetch_add(1, Ordering::Relaxed);
-                let Ok(mut conn) = rustls::ServerConnection::new(server.clone()) else {
+                let Ok(conn) = rustls::ServerConnection::new(server.clone()) else {
                     continue;
                 };
-                // Drive the handshake; the client gives up on the certificate.
-                let _ = conn.complete_io(&mut stream);
+                let mut tls = rustls::StreamOwned::new(conn, stream);
+                // Read the request head (or the end of a refused handshake), then answer.
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match std::io::Read::read(&mut tls, &mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                if head.ends_with(b"\r\n\r\n") {
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        png.len()
+                    );
+                    let _ = tls.write_all(reply.as_bytes());
+                    let _ = tls.write_all(&png);
+                    let _ = tls.flush();
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                }
             }
         })
         .expect("spawn");
-    addr
+    (addr, ca_pem)
+}
+
+#[test]
+fn ssl_cert_file_adds_a_trusted_ca_and_a_ca_used_as_a_server_reads_plainly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let get = |ca_as_server: bool, out: &str| {
+        let (addr, ca_pem) = tls_server(Arc::default(), ca_as_server);
+        let ca_file = tmp.path().join(format!("{out}-ca.pem"));
+        std::fs::write(&ca_file, ca_pem).expect("ca");
+        let out = tmp.path().join(out);
+        let output = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+            .args(["get", "--json", "-o"])
+            .arg(&out)
+            .arg(format!("https://localhost:{}/a.png", addr.port()))
+            .env("SSL_CERT_FILE", &ca_file)
+            .output()
+            .expect("run");
+        (output, out)
+    };
+    let (output, out) = get(false, "trusted");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(out.join("a.png").is_file());
+    // The case seen in the issue: the CA is trusted but the server shows it as its own.
+    let (output, _) = get(true, "ca-as-server");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "the server's certificate is not trusted: it is a CA certificate used by a server"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\"retrying\""), "{stdout}");
 }
 
 #[test]
 fn an_untrusted_certificate_fails_at_once_in_plain_words() {
     let accepted = Arc::new(AtomicUsize::new(0));
-    let addr = tls_server(accepted.clone());
+    let (addr, _) = tls_server(accepted.clone(), true);
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let ids = engine
