@@ -57,9 +57,12 @@ pub enum FetchError {
     /// Too many redirects, or a redirect to a scheme other than http/https.
     #[error("bad redirect: {0}")]
     Redirect(String),
-    /// The file could not be written in the output folder.
+    /// The output folder could not be written (full, gone, read-only): downloads pause.
     #[error("could not write file: {0}")]
     Disk(String),
+    /// This one file could not be named (every `NAME (n)` taken, or an unsafe name).
+    #[error("could not name the file: {0}")]
+    FileName(String),
     /// A failure recorded by an earlier run (restored from the library), as it was shown.
     #[error("{0}")]
     Earlier(String),
@@ -79,6 +82,7 @@ impl FetchError {
             | Self::TooLarge(_)
             | Self::Redirect(_)
             | Self::Disk(_)
+            | Self::FileName(_)
             | Self::Earlier(_) => false,
         }
     }

@@ -579,8 +579,13 @@ fn is_incomplete_body(e: &io::Error) -> bool {
     text.contains("end of file") || text.contains("incomplete") || text.contains("eof")
 }
 
+/// A write error: about this one file (its name), or about the folder (which pauses).
 fn disk_error(e: io::Error) -> Stopped {
-    Stopped::Failed(FetchError::Disk(innermost(&e)))
+    let text = innermost(&e);
+    Stopped::Failed(match e.kind() {
+        io::ErrorKind::AlreadyExists | io::ErrorKind::InvalidInput => FetchError::FileName(text),
+        _ => FetchError::Disk(text),
+    })
 }
 
 /// The reason, in plain words, when `e` is a failed TLS certificate check.
