@@ -380,6 +380,27 @@ mod tests {
         Ok(())
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_part_that_is_a_symlink_is_never_opened_nor_its_target_touched() -> io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = OutputDir::open(&tmp.path().join("out"))?;
+        let victim = tmp.path().join("victim.txt");
+        fs::write(&victim, b"precious")?;
+        std::os::unix::fs::symlink(&victim, out.root().join("a.jpg.part"))?;
+        let refused = out
+            .reopen_part("a.jpg.part")
+            .expect_err("a symlink is refused");
+        assert_eq!(refused.raw_os_error(), Some(libc::ELOOP), "{refused}");
+        assert_eq!(fs::read(&victim)?, b"precious");
+        fs::create_dir(out.root().join("d.jpg.part"))?;
+        assert!(
+            out.reopen_part("d.jpg.part").is_err(),
+            "a directory is refused"
+        );
+        Ok(())
+    }
+
     #[test]
     fn unsafe_names_are_refused() -> io::Result<()> {
         let tmp = tempfile::tempdir()?;
