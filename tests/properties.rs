@@ -55,12 +55,17 @@ fn assert_portable(name: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
+/// 3,000 cases per property, nothing written to disk.
+fn cases() -> ProptestConfig {
+    ProptestConfig {
         cases: 3000,
         failure_persistence: None,
         ..ProptestConfig::default()
-    })]
+    }
+}
+
+proptest! {
+    #![proptest_config(cases())]
 
     #[test]
     fn any_text_becomes_a_portable_name(raw in any::<String>(), n in 1u32..100_000, ext in "(jpg|png|gif|webp|tiff)") {
@@ -125,11 +130,7 @@ mod headers_are_total {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 3000,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(super::cases())]
 
         #[test]
         fn no_parser_panics_on_any_text(value in any::<String>(), now in any::<u64>()) {
