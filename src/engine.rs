@@ -26,7 +26,7 @@ use crate::library::{DoneRecord, ItemState, Library, LibraryError, Record};
 use crate::pacer::Pacer;
 use crate::page::Candidate;
 use crate::profile::Profiles;
-use crate::scheduler::{Job, Paused, Scheduler};
+use crate::scheduler::{Job, Paused, Returned, Scheduler};
 use crate::sniff::ImageFormat;
 use crate::store::OutputDir;
 use crate::thumbs::{self, Thumbnail};
@@ -441,7 +441,7 @@ impl Engine {
             library: Mutex::new(library),
             pacer: Arc::new(Pacer::new(config.bandwidth)),
             profiles: RwLock::new(Arc::new(config.profiles.clone())),
-            guard: crate::netguard::Guard::new(config.private),
+            guard: crate::netguard::Guard::new(config.private).behind_proxy(proxied(&config)),
             find_generation: AtomicUsize::new(0),
             config,
         });
@@ -1048,15 +1048,26 @@ fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<
     sizes.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The private-address guard, when page-caused requests can reach this engine's hosts
-/// directly (through a proxy, the proxy decides where a name leads).
+/// The private-address guard for this engine's page-caused requests.
 fn guard_for(shared: &Shared) -> Option<&crate::netguard::Guard> {
-    let proxied = shared
-        .config
+    Some(&shared.guard)
+}
+
+/// True when requests go through a proxy: the one configured, or one reqwest takes from
+/// the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, any case).
+fn proxied(config: &Config) -> bool {
+    let configured = config
         .proxy
         .as_deref()
         .is_some_and(|p| !p.trim().is_empty());
-    (!proxied).then_some(&shared.guard)
+    let from_env = ["http_proxy", "https_proxy", "all_proxy"]
+        .iter()
+        .any(|name| {
+            [name.to_string(), name.to_ascii_uppercase()]
+                .iter()
+                .any(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
+        });
+    configured || from_env
 }
 
 /// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
@@ -1163,8 +1174,9 @@ fn run_download(
     match result {
         Ok(done) => {
             shared.scheduler.finish(lease);
-            settled.set(true);
             finish_download(shared, id, done);
+            // Only now: a panic before `Done` went out must still settle the item.
+            settled.set(true);
         }
         Err(Stopped::Cancelled) => {
             shared.scheduler.finish(lease);
@@ -1196,12 +1208,11 @@ fn run_download(
             if let Some(record) = lease.job.resume.as_ref().map(Resume::record) {
                 shared.record(|lib| lib.set_part(id, Some(&record)));
             }
-            if let Some(job) = shared.scheduler.requeue_on_hold(lease)
-                && let Some(resume) = job.resume
-            {
-                resume.keep();
+            let returned = shared.scheduler.requeue_on_hold(lease);
+            if matches!(returned, Returned::Queued) {
+                events.send(Event::Requeued { id });
             }
-            events.send(Event::Requeued { id });
+            settle_returned(shared, id, returned);
             events.send(Event::Paused {
                 reason: disk_pause_reason(&problem),
             });
@@ -1228,7 +1239,8 @@ fn run_download(
                 reason,
             });
             settled.set(true);
-            shared.scheduler.retry(lease, delay, cool_down);
+            let returned = shared.scheduler.retry(lease, delay, cool_down);
+            settle_returned(shared, id, returned);
         }
         Err(Stopped::Failed(reason)) => {
             let reason = reason.beyond_wait(config.max_retry_wait);
@@ -1249,6 +1261,29 @@ fn is_disk_full(problem: &str) -> bool {
     ["no space", "disk is full", "storage full", "quota"]
         .iter()
         .any(|p| lower.contains(p))
+}
+
+/// Finishes what [`Scheduler::retry`] or [`Scheduler::requeue_on_hold`] did not queue:
+/// an item cancelled or paused while its attempt ended, or one left at shutdown.
+fn settle_returned(shared: &Shared, id: ItemId, returned: Returned) {
+    match returned {
+        Returned::Queued => {}
+        Returned::Cancelled(job) => {
+            drop(job);
+            shared.record(|lib| lib.set_state(id, ItemState::Cancelled));
+            shared.events.settle(Event::Cancelled { id });
+        }
+        Returned::Held(id, bytes) => {
+            shared.record(|lib| lib.set_state(id, ItemState::Paused));
+            shared.events.settle(Event::ItemPaused { id, bytes });
+        }
+        // The item stays queued in the library, its part on disk, for the next run.
+        Returned::ShutDown(job) => {
+            if let Some(resume) = job.resume {
+                resume.keep();
+            }
+        }
+    }
 }
 
 /// What the user reads when a disk error holds the downloads.

@@ -107,6 +107,9 @@ pub struct Resume {
     /// ETag (preferred) or Last-Modified of the first response.
     validator: Option<String>,
     content_type: Option<String>,
+    /// A failed write could not be undone: the file no longer matches the hash, so this
+    /// part must not be continued.
+    broken: bool,
 }
 
 impl Resume {
@@ -159,6 +162,7 @@ impl Resume {
             total: record.total,
             validator: record.validator.clone(),
             content_type: record.content_type.clone(),
+            broken: false,
         })
     }
 }
@@ -265,12 +269,17 @@ pub fn download(
     resume: &mut Option<Resume>,
     mut progress: impl FnMut(Progress),
 ) -> Result<Downloaded, Stopped> {
-    // Only a part with a validator can be continued safely.
+    // Only a part with a validator (and intact) can be continued safely.
     if resume
         .as_ref()
-        .is_some_and(|r| r.validator.is_none() || r.written == 0)
+        .is_some_and(|r| r.validator.is_none() || r.written == 0 || r.broken)
     {
         *resume = None;
+    }
+    // A part that is already whole (its publishing failed last time) needs no request.
+    if let Some(whole) = resume.take_if(|r| r.total == Some(r.written)) {
+        let from = whole.written;
+        return publish(out, whole, resume, None, url.clone(), from);
     }
     let mut extra = Vec::new();
     if let Some(r) = resume.as_ref() {
@@ -364,6 +373,7 @@ pub fn download(
                 total,
                 validator: validator(&headers_seen),
                 content_type: content_type.clone(),
+                broken: false,
             };
             progress(Progress::Part(state.record()));
             state.append(&buf[..got], limits)?;
@@ -397,10 +407,22 @@ pub fn download(
         }
         return Err(e.into());
     }
+    publish(out, state, resume, content_type, final_url, resumed_from)
+}
+
+/// Publishes a whole part under its final name. If that fails the part is kept in
+/// `resume` (every byte is there; the next attempt only publishes it).
+fn publish(
+    out: &OutputDir,
+    mut state: Resume,
+    resume: &mut Option<Resume>,
+    content_type: Option<String>,
+    final_url: Url,
+    resumed_from: u64,
+) -> Result<Downloaded, Stopped> {
     let path = match out.commit(&mut state.part, &state.stem, state.format.extension()) {
         Ok(path) => path,
         Err(e) => {
-            // The bytes are all here: keep them for the next attempt.
             *resume = Some(state);
             return Err(disk_error(e));
         }
@@ -434,8 +456,13 @@ impl Resume {
         if let Err(e) = self.part.file.write_all(chunk) {
             // Part of the chunk may have landed: cut the file back to what is counted,
             // so a later attempt continues exactly where the hash and `written` are.
-            let _ = self.part.file.set_len(self.written);
-            let _ = self.part.file.seek(io::SeekFrom::Start(self.written));
+            let undone = self.part.file.set_len(self.written).is_ok()
+                && self
+                    .part
+                    .file
+                    .seek(io::SeekFrom::Start(self.written))
+                    .is_ok();
+            self.broken = !undone;
             return Err(disk_error(e));
         }
         self.hasher.update(chunk);

@@ -274,6 +274,7 @@ impl Library {
         let mut out = Vec::with_capacity(urls.len());
         {
             let mut find = tx.prepare_cached("SELECT id, state, rank FROM items WHERE url = ?1")?;
+            let mut clear_page = tx.prepare_cached("UPDATE items SET page = NULL WHERE id = ?1")?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO items (url, state, rank, added_at, page) VALUES (?1, 'queued', ?2, ?3, ?4)",
             )?;
@@ -286,11 +287,18 @@ impl Library {
                     .query_row([url.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()?;
                 match found {
-                    Some((id, state, rank)) => out.push(Added {
-                        id: ItemId(id as u64),
-                        before: Some(ItemState::parse(&state)),
-                        rank,
-                    }),
+                    Some((id, state, rank)) => {
+                        // Typed by the user now: the URL is no longer "from a page" (no
+                        // page Referer, no page-caused-request rule) when it runs again.
+                        if page.is_none() {
+                            clear_page.execute([id])?;
+                        }
+                        out.push(Added {
+                            id: ItemId(id as u64),
+                            before: Some(ItemState::parse(&state)),
+                            rank,
+                        });
+                    }
                     None => {
                         rank += 1;
                         insert.execute(params![

@@ -7,7 +7,8 @@
 //!
 //! Checked twice per hop: before the request, on the host name and every address it
 //! resolves to; after it, on the address the connection really went to (which catches
-//! a name that resolved differently the second time).
+//! a name that resolved differently the second time, though only once the request was
+//! sent; skipped behind a proxy, whose own address the peer is).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -66,7 +67,20 @@ pub fn is_private(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_private(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                is_private(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+            };
+            // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address inside.
+            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && embedded(seg[6], seg[7]) {
+                return true;
+            }
+            if seg[0] == 0x2002 && embedded(seg[1], seg[2]) {
+                return true;
+            }
+            let first = seg[0];
             v6.is_loopback()
                 || v6.is_unspecified()
                 || (first & 0xfe00) == 0xfc00
@@ -80,6 +94,9 @@ pub fn is_private(ip: IpAddr) -> bool {
 #[derive(Debug, Default)]
 pub struct Guard {
     rule: AtomicU8,
+    /// Requests go through a proxy: the peer address is the proxy's, so only the
+    /// before-the-request check applies.
+    proxied: bool,
     /// Host name → the private address it resolved to (`None`: public), for this run.
     names: Mutex<HashMap<String, Option<IpAddr>>>,
 }
@@ -89,8 +106,15 @@ impl Guard {
     pub fn new(rule: PrivateRule) -> Self {
         Self {
             rule: AtomicU8::new(rule.to_u8()),
+            proxied: false,
             names: Mutex::default(),
         }
+    }
+
+    /// The same guard for requests that go through a proxy.
+    pub fn behind_proxy(mut self, proxied: bool) -> Self {
+        self.proxied = proxied;
+        self
     }
 
     /// Changes the rule for requests that start from now on.
@@ -123,7 +147,7 @@ impl Guard {
         peer: Option<SocketAddr>,
     ) -> Result<(), String> {
         match peer {
-            Some(addr) if self.applies(page) && is_private(addr.ip()) => {
+            Some(addr) if !self.proxied && self.applies(page) && is_private(addr.ip()) => {
                 Err(refusal(target, addr.ip()))
             }
             _ => Ok(()),
@@ -201,6 +225,8 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:192.168.1.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:c0a8:101::1",
         ] {
             assert!(is_private(private.parse().expect("ip")), "{private}");
         }

@@ -8,7 +8,9 @@
 //! count is below it); no two requests to one host start less than `min_interval`
 //! apart; no item of a host in cool-down starts before the cool-down ends; a held item
 //! never starts; across hosts the ready item with the lowest rank goes first (rank is
-//! queue order, and "move to top" lowers it); a retry waits for its delay.
+//! queue order, and "move to top" lowers it); a retry waits for its delay; a job given
+//! back is re-queued under the same lock that frees its slot, so a cancel, pause or
+//! shutdown never misses it, and one that came while its attempt ended wins.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -184,16 +186,28 @@ pub(crate) struct Lease<'a> {
 }
 
 impl Lease<'_> {
-    /// Frees the slots and hands back the job and its host key.
-    fn give_back(mut self) -> (Job, String) {
+    /// Frees the slots (under the caller's lock, so the job is never out of sight of
+    /// cancel, pause or shutdown) and hands back the job and its host key.
+    fn give_back(mut self, state: &mut State) -> (Job, String) {
         self.returned = true;
-        let mut state = self.scheduler.lock();
-        Scheduler::release(&mut state, &self.host, self.job.id);
-        drop(state);
+        Scheduler::release(state, &self.host, self.job.id);
         let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
         let job = std::mem::replace(&mut self.job, placeholder);
         (job, std::mem::take(&mut self.host))
     }
+}
+
+/// What became of a job given back with [`Scheduler::retry`] or
+/// [`Scheduler::requeue_on_hold`].
+pub(crate) enum Returned {
+    /// It waits in the queue again.
+    Queued,
+    /// It was cancelled while its attempt ended: the caller reports it cancelled.
+    Cancelled(Job),
+    /// It was paused while its attempt ended: it is held now (its id and part size).
+    Held(ItemId, u64),
+    /// The scheduler shut down: the caller keeps the job's part for the next run.
+    ShutDown(Job),
 }
 
 impl Drop for Lease<'_> {
@@ -344,45 +358,68 @@ impl Scheduler {
     }
 
     /// Returns a lease and queues its job again after `delay`. With `cool_down`, no
-    /// other item of the host starts before then either.
-    pub(crate) fn retry(&self, lease: Lease<'_>, delay: Duration, cool_down: bool) {
-        let (mut job, host) = lease.give_back();
+    /// other item of the host starts before then either. A cancel, pause or shutdown
+    /// that came while the attempt ended wins.
+    pub(crate) fn retry(&self, lease: Lease<'_>, delay: Duration, cool_down: bool) -> Returned {
         let mut state = self.lock();
+        let (mut job, host) = lease.give_back(&mut state);
         let at = Instant::now() + delay;
         job.not_before = Some(at);
-        job.stop.store(0, Ordering::Relaxed);
-        let h = state.hosts.entry(host).or_default();
         if cool_down {
+            let h = state.hosts.entry(host.clone()).or_default();
             h.cool_until = Some(h.cool_until.map_or(at, |c| c.max(at)));
         }
-        h.delayed.push(job);
+        let returned = Self::put_back(&mut state, job, host, true);
         drop(state);
         self.ready.notify_all();
+        returned
     }
 
     /// Returns the lease of an item that stopped on a disk error: it waits in the queue
     /// again (its part kept, to continue) and the whole scheduler holds until
-    /// [`Scheduler::release_hold`]. After shutdown the job comes back instead.
-    pub(crate) fn requeue_on_hold(&self, lease: Lease<'_>) -> Option<Job> {
-        let (job, host) = lease.give_back();
+    /// [`Scheduler::release_hold`].
+    pub(crate) fn requeue_on_hold(&self, lease: Lease<'_>) -> Returned {
         let mut state = self.lock();
-        if state.shutdown {
-            return Some(job);
-        }
+        let (job, host) = lease.give_back(&mut state);
         state.on_hold = true;
-        job.stop.store(0, Ordering::Relaxed);
-        state.hosts.entry(host).or_default().insert(job);
+        let returned = Self::put_back(&mut state, job, host, false);
         drop(state);
         self.ready.notify_all();
-        None
+        returned
+    }
+
+    /// Queues a given-back job again, unless its stop flag or a shutdown says otherwise.
+    fn put_back(state: &mut State, job: Job, host: String, delayed: bool) -> Returned {
+        if state.shutdown {
+            return Returned::ShutDown(job);
+        }
+        match job.stop.swap(0, Ordering::Relaxed) {
+            STOP_CANCEL => Returned::Cancelled(job),
+            STOP_PAUSE => {
+                let (id, bytes) = (job.id, job.resume.as_ref().map_or(0, Resume::bytes));
+                let mut job = job;
+                job.not_before = None;
+                state.held.insert(id, job);
+                Returned::Held(id, bytes)
+            }
+            _ => {
+                let h = state.hosts.entry(host).or_default();
+                if delayed {
+                    h.delayed.push(job);
+                } else {
+                    h.insert(job);
+                }
+                Returned::Queued
+            }
+        }
     }
 
     /// Returns the lease of an item that stopped because it was paused: it is held
     /// (with its part) until [`Scheduler::resume`]. After shutdown the job comes back
     /// instead, for the caller to keep its part.
     pub(crate) fn park(&self, lease: Lease<'_>) -> Option<Job> {
-        let (job, _) = lease.give_back();
         let mut state = self.lock();
+        let (job, _) = lease.give_back(&mut state);
         if state.shutdown {
             return Some(job);
         }
@@ -593,6 +630,36 @@ mod tests {
     }
 
     #[test]
+    fn a_cancel_or_pause_that_races_a_retry_wins() {
+        let s = Scheduler::new(8, 4);
+        s.push([
+            job(1, "http://a/1"),
+            job(2, "http://a/2"),
+            job(3, "http://a/3"),
+        ]);
+        let (one, two) = (s.next().expect("lease"), s.next().expect("lease"));
+        // The user acts while the attempts are failing.
+        assert!(s.cancel(ItemId(1)).is_none());
+        assert!(matches!(s.pause(ItemId(2)), Paused::Stopping));
+        assert!(
+            matches!(s.retry(one, Duration::ZERO, false), Returned::Cancelled(j) if j.id == ItemId(1))
+        );
+        assert!(matches!(
+            s.requeue_on_hold(two),
+            Returned::Held(ItemId(2), 0)
+        ));
+        assert_eq!(s.held_ids(), [ItemId(2)]);
+        s.release_hold();
+        assert_eq!(
+            s.next().map(|l| l.job.id.0),
+            Some(3),
+            "neither comes back on its own"
+        );
+        let late = s.shutdown();
+        assert!(late.iter().any(|j| j.id == ItemId(2)));
+    }
+
+    #[test]
     fn cancel_removes_queued_and_flags_running() {
         let s = Scheduler::new(8, 4);
         s.push([
@@ -624,7 +691,10 @@ mod tests {
         let first = s.next().expect("lease");
         assert_eq!(first.job.id.0, 1);
         let start = Instant::now();
-        s.retry(first, Duration::from_millis(150), true);
+        assert!(matches!(
+            s.retry(first, Duration::from_millis(150), true),
+            Returned::Queued
+        ));
         // Host a cools down: b goes first, then (after the delay) the retry before a/2.
         assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
         let again = s.next().expect("lease");

@@ -118,8 +118,9 @@ impl OutputDir {
             let target = self.root.join(&name);
             match fs::hard_link(&part.path, &target) {
                 Ok(()) => {
+                    // Published: a part that cannot be removed is only litter now.
                     part.committed = true;
-                    fs::remove_file(&part.path)?;
+                    let _ = fs::remove_file(&part.path);
                     return Ok(target);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,

@@ -348,8 +348,8 @@ fn a_host_profile_follows_a_redirect_to_a_subdomain_but_not_to_a_lookalike() {
 #[test]
 fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
     let seen: Seen = Arc::default();
-    let html =
-        r#"<img src="/inside.png"><img src="http://169.254.169.254/latest/meta-data/x.png">"#;
+    let html = r#"<img src="/inside.png"><img src="/inside2.png">
+        <img src="http://169.254.169.254/latest/meta-data/x.png">"#;
     let site = recording("site", &seen, Some(html.to_string()));
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut config = config(tmp.path());
@@ -360,10 +360,12 @@ fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
     let page = url(&site, "/page.html");
     let (final_url, candidates) = engine.find_images(&page).expect("the typed page is read");
     let urls: Vec<Url> = candidates.into_iter().map(|c| c.url).collect();
-    assert_eq!(urls.len(), 2);
+    assert_eq!(urls.len(), 3);
     let sizes = engine.probe_sizes(&urls, Some(&final_url));
-    assert_eq!(sizes, [None, None], "no probe went out");
-    let ids = engine.add_from(urls, Some(&final_url)).expect("add");
+    assert_eq!(sizes, [None, None, None], "no probe went out");
+    let ids = engine
+        .add_from(urls.clone(), Some(&final_url))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     for id in &ids {
         let reason = failure(&events, *id).expect("refused");
@@ -382,12 +384,17 @@ fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
         ["/page.html"],
         "only the typed page was requested"
     );
-    // Allowed by the user: the same items go through.
+    // Typed by the user, the same URL is the user's own request and goes through.
+    let typed = engine.add([urls[0].clone()]).expect("add");
+    assert_eq!(typed, ids[..1]);
+    let events = until_idle(&rx, LIMIT);
+    assert!(done(&events, ids[0]).is_some(), "{events:#?}");
+    // Allowed by the user: an item from the page goes through too.
     engine.set_private_rule(PrivateRule::Allow);
-    engine.retry(&ids[..1]).expect("retry");
+    engine.retry(&ids[1..2]).expect("retry");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
-    assert!(done(&events, ids[0]).is_some());
+    assert!(done(&events, ids[1]).is_some());
 }
 
 // ------------------------------------------------------------------ 6. de-duplication
