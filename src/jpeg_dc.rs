@@ -85,6 +85,11 @@ impl Huffman {
         let mut k: i32 = 0;
         for len in 1..=16usize {
             let n = i32::from(counts[len - 1]);
+            // Validate before filling the table: `counts[0] = 3` (three 1-bit codes)
+            // would index past it.
+            if code + n > (1 << len) {
+                return None; // over-subscribed: not a valid prefix code
+            }
             if n > 0 {
                 valptr[len] = k;
                 mincode[len] = code;
@@ -101,9 +106,6 @@ impl Huffman {
                 code += n;
                 k += n;
                 maxcode[len] = code - 1;
-            }
-            if code > (1 << len) {
-                return None; // over-subscribed: not a valid prefix code
             }
             code <<= 1;
         }
@@ -615,6 +617,24 @@ fn compose(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_over_subscribed_huffman_table_is_refused_before_it_is_filled() {
+        // Three codes of 1 bit cannot exist; building the lookup table used to index
+        // past its end before the check.
+        let mut counts = [0u8; 16];
+        counts[0] = 3;
+        assert!(Huffman::new(&counts, vec![1, 2, 3]).is_none());
+        counts[0] = 2;
+        assert!(
+            Huffman::new(&counts, vec![1, 2]).is_some(),
+            "two 1-bit codes are fine"
+        );
+        let mut counts = [0u8; 16];
+        counts[15] = 255;
+        counts[14] = 1;
+        assert!(Huffman::new(&counts, (0..=255).collect()).is_some());
+    }
     use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
     fn picture(w: u16, h: u16) -> Vec<u8> {

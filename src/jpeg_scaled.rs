@@ -75,12 +75,18 @@ fn decode_scaled_idct(path: &Path, max_side: u32) -> Scaled {
     ) {
         return Scaled::Unsupported;
     }
-    let long = w.max(h);
-    let want = |side: u32| -> u16 {
-        let scaled = (u64::from(side) * u64::from(max_side)).div_ceil(u64::from(long));
-        u16::try_from(scaled.max(1)).unwrap_or(u16::MAX)
+    // jpeg-decoder takes the smallest scale at which *either* side reaches what is
+    // asked, so ask only of the long side (the short one can never be met): a 1x1000
+    // image must come out 1x500, not 1x125. Lossless JPEG (SOF3) has no DCT to scale:
+    // it is decoded whole (the `image` crate's decoder cannot read it at all).
+    let want = u16::try_from(max_side).unwrap_or(u16::MAX);
+    let (want_w, want_h) = if w >= h {
+        (want, u16::MAX)
+    } else {
+        (u16::MAX, want)
     };
-    if decoder.scale(want(w), want(h)).is_err() {
+    let lossless = info.coding_process == jpeg_decoder::CodingProcess::Lossless;
+    if !lossless && decoder.scale(want_w, want_h).is_err() {
         return Scaled::Unsupported;
     }
     let Ok(pixels) = decoder.decode() else {
@@ -90,6 +96,16 @@ fn decode_scaled_idct(path: &Path, max_side: u32) -> Scaled {
         return Scaled::Unsupported;
     };
     let (sw, sh) = (u32::from(info.width), u32::from(info.height));
+    // Trust only a size the pixels agree with (a decoder that ignored the scale would
+    // otherwise turn into stripes).
+    let channels = if info.pixel_format == jpeg_decoder::PixelFormat::L8 {
+        1
+    } else {
+        3
+    };
+    if pixels.len() as u64 != u64::from(sw) * u64::from(sh) * channels {
+        return Scaled::Unsupported;
+    }
     let image = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 => {
             image::GrayImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageLuma8)
