@@ -345,7 +345,11 @@ pub fn download(
             }
             progress(Progress::Started { total });
             let got = read_head(&mut response, &mut buf, stop, total, limits)?;
-            let format = match sniff::sniff(&buf[..got]) {
+            let format = match sniff::sniff_with_hints(
+                &buf[..got],
+                content_type.as_deref(),
+                final_url.path(),
+            ) {
                 Sniffed::Image(format) => format,
                 Sniffed::NotImage(what) => {
                     let said = content_type.as_deref().unwrap_or("no type");

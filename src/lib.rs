@@ -25,5 +25,27 @@ pub mod sniff;
 pub mod store;
 pub mod thumbs;
 
+/// Entry points for the fuzz targets in `fuzz/` (not an API: may change at any time).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The DC-only JPEG decoder on arbitrary bytes.
+    pub fn jpeg_dc(data: &[u8]) {
+        let _ = crate::jpeg_dc::decode(data, 1);
+        let _ = crate::jpeg_dc::exif(data);
+    }
+
+    /// Sniffing and the whole thumbnail path (decode with limits, shrink) on arbitrary
+    /// bytes, through a file in `dir` as downloads are.
+    pub fn thumbnail(data: &[u8], dir: &std::path::Path) {
+        if let crate::sniff::Sniffed::Image(format) = crate::sniff::sniff(data) {
+            let path = dir.join("input");
+            if std::fs::write(&path, data).is_ok() {
+                let _ = crate::thumbs::make_thumbnail(&path, format, 64);
+                let _ = crate::thumbs::dimensions(&path, format);
+            }
+        }
+    }
+}
+
 pub use engine::{Config, DoneInfo, Engine, EngineHandle, Event, ItemId};
 pub use error::{Bytes, EngineError, FetchError, ThumbError};

@@ -22,8 +22,9 @@ pub const FALLBACK_STEM: &str = "image";
 /// Extensions that are dropped from the URL's last segment before the real one is added.
 const REPLACED_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "tif", "tiff", "avif",
-    "ico", "svg", "heic", "php", "asp", "aspx", "jsp", "cgi", "pl", "htm", "html", "do", "ashx",
-    "image", "img",
+    "ico", "svg", "heic", "heif", "jxl", "jp2", "j2k", "jpf", "psd", "qoi", "pnm", "pbm", "pgm",
+    "ppm", "pam", "hdr", "exr", "dds", "tga", "php", "asp", "aspx", "jsp", "cgi", "pl", "htm",
+    "html", "do", "ashx", "image", "img",
 ];
 
 const WINDOWS_RESERVED: &[&str] = &[

@@ -70,3 +70,136 @@ fn a_very_thin_jpeg_gets_a_full_size_thumbnail() {
         );
     }
 }
+
+/// An image in `format`, encoded by the `image` crate.
+fn encoded(format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(40, 30, |x, y| {
+        image::Rgb([(x * 6) as u8, (y * 8) as u8, 90])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, format)
+        .expect("encode");
+    out.into_inner()
+}
+
+/// An ISO-BMFF head (`ftyp` box) with these brands, then filler: a HEIC/AVIF stand-in.
+fn bmff(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
+    let size = 16 + 4 * compatible.len();
+    let mut b = (size as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(b"ftyp");
+    b.extend_from_slice(major);
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    for c in compatible {
+        b.extend_from_slice(*c);
+    }
+    b.extend_from_slice(&[0, 0, 0, 0x20]);
+    b.extend_from_slice(b"meta");
+    b.extend((0..4000u32).map(|n| (n * 7 % 251) as u8));
+    b
+}
+
+#[test]
+fn every_real_image_is_kept_and_the_pure_rust_formats_preview() {
+    use pixgrab::loopback::{Response, Server};
+    use pixgrab::{Engine, Event};
+    use std::collections::HashMap;
+    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+        (
+            "/IMG_0001.HEIC",
+            "image/heic",
+            bmff(b"heic", &[b"mif1", b"heic"]),
+        ),
+        ("/still.heif", "image/heif", bmff(b"mif1", &[b"mif1"])),
+        (
+            "/photo.avif",
+            "image/avif",
+            bmff(b"mif1", &[b"mif1", b"avif", b"miaf"]),
+        ),
+        (
+            "/scan.jxl",
+            "image/jxl",
+            b"\xFF\x0A\xFA\x7F\x00\x12\x34".repeat(50),
+        ),
+        (
+            "/layers.psd",
+            "image/vnd.adobe.photoshop",
+            b"8BPS\x00\x01".repeat(50),
+        ),
+        ("/a.bmp", "image/bmp", encoded(image::ImageFormat::Bmp)),
+        ("/b.tiff", "image/tiff", encoded(image::ImageFormat::Tiff)),
+        ("/c.qoi", "image/qoi", encoded(image::ImageFormat::Qoi)),
+        (
+            "/d.ppm",
+            "image/x-portable-pixmap",
+            encoded(image::ImageFormat::Pnm),
+        ),
+        (
+            "/sprite.tga",
+            "application/octet-stream",
+            encoded(image::ImageFormat::Tga),
+        ),
+    ];
+    let bodies: HashMap<String, (String, Vec<u8>)> = files
+        .iter()
+        .map(|(p, t, b)| (p.to_string(), (t.to_string(), b.clone())))
+        .collect();
+    let server = Server::start(move |req| match bodies.get(&req.path) {
+        Some((t, b)) => Response::ok(t, b.clone()),
+        None => Response::status(404),
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(support::config(tmp.path())).expect("start");
+    let ids = engine
+        .add(files.iter().map(|(p, _, _)| support::url(&server, p)))
+        .expect("add");
+    let events = support::until_idle(&rx, std::time::Duration::from_secs(60));
+    engine.shutdown();
+    let mut outcome: HashMap<pixgrab::ItemId, String> = HashMap::new();
+    let mut saved: HashMap<pixgrab::ItemId, String> = HashMap::new();
+    for e in &events {
+        match e {
+            Event::Done { id, info } => {
+                saved.insert(
+                    *id,
+                    info.path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                );
+            }
+            Event::Thumbnail { id, .. } => {
+                outcome.insert(*id, "preview".into());
+            }
+            Event::ThumbnailFailed { id, reason } => {
+                outcome.insert(*id, reason.to_string());
+            }
+            Event::Failed { id, reason } => {
+                outcome.insert(*id, format!("FAILED {reason}"));
+            }
+            _ => {}
+        }
+    }
+    let expected = [
+        ("IMG_0001.heic", "no preview for HEIC files"),
+        ("still.heif", "no preview for HEIF files"),
+        ("photo.avif", "no preview for AVIF files"),
+        ("scan.jxl", "no preview for JPEG XL files"),
+        ("layers.psd", "no preview for PSD files"),
+        ("a.bmp", "preview"),
+        ("b.tiff", "preview"),
+        ("c.qoi", "preview"),
+        ("d.pnm", "preview"),
+        ("sprite.tga", "preview"),
+    ];
+    for (id, (name, result)) in ids.iter().zip(expected) {
+        assert_eq!(
+            saved.get(id).map(String::as_str),
+            Some(name),
+            "{:?}",
+            outcome.get(id)
+        );
+        assert_eq!(outcome.get(id).map(String::as_str), Some(result), "{name}");
+    }
+}

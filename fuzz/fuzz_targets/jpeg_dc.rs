@@ -1,0 +1,6 @@
+//! The DC-only JPEG decoder on arbitrary bytes: no panic, no hang, no huge allocation.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    pixgrab::fuzzing::jpeg_dc(data);
+});
