@@ -175,19 +175,25 @@ fn reason_suffix(reason: &str) -> String {
 }
 
 /// Why no thumbnail could be made for a downloaded file. The file itself is kept.
+/// Every `Display` is a plain reason ("no preview: 12-bit JPEG", "damaged: PNG checksum
+/// error in image data"), never a decoder's internal wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ThumbError {
     /// The file ends before the image data does.
-    #[error("image is truncated")]
+    #[error("damaged: the file ends before the image does")]
     Truncated,
     /// The declared dimensions or memory need exceed the decode limits.
-    #[error("image too large to preview ({0})")]
+    #[error("too large to preview: {0}")]
     TooLarge(String),
     /// The format is recognised but no decoder is compiled in (e.g. SVG, AVIF).
     #[error("no preview for {0} files")]
     Unsupported(&'static str),
+    /// The format is decodable in general, but not this variant of it (a 12-bit or
+    /// arithmetic-coded JPEG).
+    #[error("no preview: {0}")]
+    NoPreview(String),
     /// The decoder rejected the data.
-    #[error("image is corrupt: {0}")]
+    #[error("damaged: {0}")]
     Corrupt(String),
     /// Reading the file failed.
     #[error("could not read file: {0}")]

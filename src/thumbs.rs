@@ -125,7 +125,12 @@ pub fn dimensions(path: &Path, format: ImageFormat) -> Option<(u32, u32)> {
     let format = format.decoder()?;
     let file = File::open(path).ok()?;
     let mut reader = ImageReader::with_format(BufReader::new(file), format);
-    reader.limits(limits());
+    // Only the header is read: the size limits are for decoding, and a size past them
+    // is exactly what a "too large" reason should name.
+    let mut header_limits = limits();
+    header_limits.max_image_width = None;
+    header_limits.max_image_height = None;
+    reader.limits(header_limits);
     catch_unwind(AssertUnwindSafe(|| reader.into_dimensions().ok())).ok()?
 }
 
@@ -141,8 +146,23 @@ pub fn make_thumbnail(
     };
     let file = File::open(path).map_err(|e| ThumbError::Io(e.to_string()))?;
     let reader = BufReader::with_capacity(256 * 1024, file);
+    if format == ImageFormat::Jpeg
+        && let Some(reason) = jpeg_without_preview(path)
+    {
+        return Err(reason);
+    }
+    let dims = dimensions(path, format);
+    let too_large = |(w, h): (u32, u32)| {
+        ThumbError::TooLarge(format!(
+            "{w}×{h} pixels (the limit is {MAX_SIDE} a side and {} MiB)",
+            MAX_DECODE_BYTES >> 20
+        ))
+    };
+    if let Some((w, h)) = dims.filter(|&(w, h)| w > MAX_SIDE || h > MAX_SIDE) {
+        return Err(too_large((w, h)));
+    }
     // Held until the pixels are shrunk: big decodes queue up instead of adding up.
-    let _share = BUDGET.take(decode_need(dimensions(path, format)));
+    let _share = BUDGET.take(decode_need(dims));
     guarded(|| {
         // JPEG decoders fill a cut-off scan with grey instead of failing: a file
         // without its end-of-image marker is truncated.
@@ -154,9 +174,7 @@ pub fn make_thumbnail(
         let scaled = if format == ImageFormat::Jpeg {
             match jpeg_scaled::decode(path, max_side) {
                 Scaled::Decoded(image, orientation) => Some((image, orientation)),
-                Scaled::TooLarge(w, h) => {
-                    return Err(ThumbError::TooLarge(format!("{w}x{h} pixels")));
-                }
+                Scaled::TooLarge(w, h) => return Err(too_large((w, h))),
                 Scaled::Unsupported => None,
             }
         } else {
@@ -167,7 +185,13 @@ pub fn make_thumbnail(
             None => {
                 let mut reader = ImageReader::with_format(reader, decoder_format);
                 reader.limits(limits());
-                decode_with_orientation(reader)?
+                match decode_with_orientation(reader) {
+                    Ok(decoded) => decoded,
+                    Err(ThumbError::TooLarge(_)) if dims.is_some() => {
+                        return Err(dims.map_or(ThumbError::Truncated, too_large));
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         // Shrink first, then rotate: turning the small result is cheap.
@@ -236,7 +260,10 @@ fn decode_with_orientation<R: std::io::BufRead + std::io::Seek>(
     // limits, and a few hundred bytes of PNG can claim gigabytes of pixels.
     let (w, h) = decoder.dimensions();
     if decoder.total_bytes() > MAX_DECODE_BYTES {
-        return Err(ThumbError::TooLarge(format!("{w}x{h} pixels")));
+        return Err(ThumbError::TooLarge(format!(
+            "{w}×{h} pixels (the limit is {MAX_SIDE} a side and {} MiB)",
+            MAX_DECODE_BYTES >> 20
+        )));
     }
     let orientation = decoder.orientation().ok();
     let image = DynamicImage::from_decoder(decoder).map_err(classify)?;
@@ -304,36 +331,150 @@ fn guarded(f: impl FnOnce() -> Result<Thumbnail, ThumbError>) -> Result<Thumbnai
 
 fn classify(error: ImageError) -> ThumbError {
     match error {
-        ImageError::Limits(e) => ThumbError::TooLarge(e.to_string()),
+        ImageError::Limits(_) => ThumbError::TooLarge(format!(
+            "it needs more than the {} MiB a preview may take",
+            MAX_DECODE_BYTES >> 20
+        )),
         ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             ThumbError::Truncated
         }
         ImageError::IoError(e) => ThumbError::Io(e.to_string()),
-        ImageError::Unsupported(e) => ThumbError::Corrupt(e.to_string()),
-        other => {
-            let text = other.to_string().trim().to_string();
-            let lower = text.to_ascii_lowercase();
-            if [
-                "eof",
-                "end of",
-                "truncat",
-                "no more bytes",
-                "unexpected end",
-            ]
-            .iter()
-            .any(|k| lower.contains(k))
-            {
-                ThumbError::Truncated
-            } else {
-                ThumbError::Corrupt(text)
-            }
-        }
+        other => plain(&other.to_string()),
     }
+}
+
+/// A decoder's message as a reason for people: the cases seen on real files get plain
+/// words; anything else keeps the decoder's text, without Rust debug output.
+fn plain(text: &str) -> ThumbError {
+    let lower = text.to_ascii_lowercase();
+    let has = |k: &str| lower.contains(k);
+    if [
+        "eof",
+        "end of",
+        "truncat",
+        "no more bytes",
+        "unexpected end",
+        "not enough bytes",
+    ]
+    .iter()
+    .any(|k| has(k))
+    {
+        return ThumbError::Truncated;
+    }
+    if has("crc") || has("checksum") {
+        let where_ = if has("idat") { " in image data" } else { "" };
+        return ThumbError::Corrupt(format!("checksum error{where_}"));
+    }
+    if has("only parse 8-bit") || has("12-bit") || (has("bit depth") && has("jpeg")) {
+        return ThumbError::NoPreview("JPEG with more than 8 bits per sample".into());
+    }
+    if has("`dac`") || has("arithmetic") {
+        return ThumbError::NoPreview("arithmetic-coded JPEG".into());
+    }
+    if has("deflate") || has("zlib") {
+        return ThumbError::Corrupt("the compressed image data is corrupt".into());
+    }
+    if has("components cannot be zero") {
+        return ThumbError::Corrupt("the JPEG frame header has no colour components".into());
+    }
+    // Rust debug output (`ChunkType { type: IDAT, critical: true, … }`) and the
+    // decoder's own framing ("Format error decoding Png:") are not for people.
+    let cut = text.find(" {").map_or(text, |i| &text[..i]);
+    let cut = match cut.split_once("Format error decoding ") {
+        Some((_, rest)) => rest.split_once(": ").map_or(rest, |(_, why)| why),
+        None => cut,
+    };
+    ThumbError::Corrupt(cut.trim().trim_end_matches(':').to_string())
+}
+
+/// A reason to show no preview for a JPEG whose kind no decoder here reads, judged from
+/// its frame header: arithmetic coding (SOF9-11, 13-15), hierarchical (SOF5-7), or more
+/// than 8 bits per sample (lossless JPEG excepted); or a frame with no components.
+fn jpeg_without_preview(path: &Path) -> Option<ThumbError> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .ok()?;
+    let mut pos = 2;
+    while pos + 4 <= head.len() {
+        if head[pos] != 0xFF {
+            return None;
+        }
+        let marker = head[pos + 1];
+        if marker == 0xFF {
+            pos += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([head[pos + 2], head[pos + 3]]));
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let precision = *head.get(pos + 4)?;
+            let components = *head.get(pos + 9)?;
+            return if components == 0 {
+                Some(ThumbError::Corrupt(
+                    "the JPEG frame header has no colour components".into(),
+                ))
+            } else if marker >= 0xC9 {
+                Some(ThumbError::NoPreview("arithmetic-coded JPEG".into()))
+            } else if (0xC5..=0xC7).contains(&marker) {
+                Some(ThumbError::NoPreview("hierarchical JPEG".into()))
+            } else if precision > 8 && marker != 0xC3 {
+                Some(ThumbError::NoPreview(format!("{precision}-bit JPEG")))
+            } else {
+                None
+            };
+        }
+        if marker == 0xCC {
+            return Some(ThumbError::NoPreview("arithmetic-coded JPEG".into()));
+        }
+        if marker == 0xDA || len < 2 {
+            return None;
+        }
+        pos += 2 + len;
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoder_messages_become_plain_reasons() {
+        let reason = |t: &str| plain(t).to_string();
+        assert_eq!(
+            reason(
+                "CRC error: expected 0x1 have 0x2 while decoding ChunkType { type: IDAT, critical: true } chunk"
+            ),
+            "damaged: checksum error in image data"
+        );
+        assert_eq!(
+            reason("Format error decoding Jpeg: The library can only parse 8-bit images"),
+            "no preview: JPEG with more than 8 bits per sample"
+        );
+        assert_eq!(
+            reason(
+                "Format error decoding Jpeg: Parsing of the following header `DAC` is not supported"
+            ),
+            "no preview: arithmetic-coded JPEG"
+        );
+        assert_eq!(
+            reason(
+                "Format error decoding Jpeg: Error decoding SOF Marker, Number of components cannot be zero."
+            ),
+            "damaged: the JPEG frame header has no colour components"
+        );
+        assert_eq!(
+            reason("Format error decoding Tiff: unexpected EOF"),
+            "damaged: the file ends before the image does"
+        );
+        assert_eq!(
+            reason("Format error decoding Bmp: bad palette"),
+            "damaged: bad palette"
+        );
+    }
 
     #[test]
     fn decodes_at_once_never_take_more_than_the_budget() {

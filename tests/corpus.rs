@@ -203,3 +203,73 @@ fn every_real_image_is_kept_and_the_pure_rust_formats_preview() {
         assert_eq!(outcome.get(id).map(String::as_str), Some(result), "{name}");
     }
 }
+
+/// `bytes` with the first JPEG SOF0 segment edited by `edit(segment_start)`.
+fn edit_sof(mut bytes: Vec<u8>, edit: impl Fn(&mut Vec<u8>, usize)) -> Vec<u8> {
+    let at = bytes
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline JPEG");
+    edit(&mut bytes, at);
+    bytes
+}
+
+/// A PNG whose first IDAT data byte is flipped (its CRC no longer matches).
+fn png_with_bad_crc() -> Vec<u8> {
+    let mut png = support::png(40, 30, 3);
+    let at = png.windows(4).position(|w| w == b"IDAT").expect("IDAT") + 4;
+    png[at] ^= 0xFF;
+    png
+}
+
+/// A PNG header that claims `w`×`h` pixels, followed by a little data.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut png = support::png(4, 4, 1);
+    png[16..20].copy_from_slice(&w.to_be_bytes());
+    png[20..24].copy_from_slice(&h.to_be_bytes());
+    // The header's own checksum, over its type and data, so only the size is a lie.
+    let mut crc = flate2::Crc::new();
+    crc.update(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    png
+}
+
+#[test]
+fn reasons_are_plain_words_not_decoder_jargon() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let jpeg = support::jpeg(64, 48, 2);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "12bit.jpg",
+            edit_sof(jpeg.clone(), |b, at| b[at + 4] = 12),
+            "no preview: 12-bit JPEG",
+        ),
+        (
+            "arith.jpg",
+            edit_sof(jpeg.clone(), |b, at| b[at + 1] = 0xC9),
+            "no preview: arithmetic-coded JPEG",
+        ),
+        (
+            "nocomp.jpg",
+            edit_sof(jpeg.clone(), |b, at| b[at + 9] = 0),
+            "damaged: the JPEG frame header has no colour components",
+        ),
+        (
+            "crc.png",
+            png_with_bad_crc(),
+            "damaged: the compressed image data is corrupt",
+        ),
+        (
+            "wide.png",
+            png_claiming(40_000, 100),
+            "too large to preview: 40000×100 pixels (the limit is 30000 a side and 512 MiB)",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let got = thumbnail(&path, 256).expect_err("no thumbnail").to_string();
+        assert_eq!(got, want, "{name}");
+        assert!(!got.contains('{') && !got.contains("ChunkType"), "{got}");
+    }
+}
