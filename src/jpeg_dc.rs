@@ -41,6 +41,12 @@ pub(crate) struct DcImage {
     /// 1 (grey) or 3 (RGB) bytes per pixel.
     pub(crate) channels: u8,
     pub(crate) pixels: Vec<u8>,
+    /// Every DC scan's entropy-coded data covered every block without running out of
+    /// bytes (or into a marker too early): for a sequential JPEG, the image is whole.
+    pub(crate) complete: bool,
+    /// A progressive JPEG: only its DC scans were read, so `complete` says nothing of
+    /// the refinement scans after them.
+    pub(crate) progressive: bool,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -143,6 +149,11 @@ struct Bits<'a> {
     count: u32,
     /// A marker (`FF xx`, xx != 0) was reached at `pos`.
     at_marker: bool,
+    /// Zero bytes fed in after the data of this segment ended (at a marker or the end
+    /// of the file).
+    padding: u32,
+    /// Some segment needed more bits than it had: the data is cut or damaged.
+    short: bool,
 }
 
 impl<'a> Bits<'a> {
@@ -153,7 +164,15 @@ impl<'a> Bits<'a> {
             acc: 0,
             count: 0,
             at_marker: false,
+            padding: 0,
+            short: false,
         }
+    }
+
+    /// True when more than a byte's worth of the fed-in padding has been consumed as
+    /// if it were data (a whole segment never needs any).
+    fn overran(&self) -> bool {
+        (self.padding * 8).saturating_sub(self.count) > 7
     }
 
     fn fill(&mut self) {
@@ -192,6 +211,9 @@ impl<'a> Bits<'a> {
                     }
                     None => self.at_marker = true,
                 }
+            }
+            if self.at_marker {
+                self.padding = self.padding.saturating_add(1);
             }
             self.acc |= u64::from(byte) << (56 - self.count);
             self.count += 8;
@@ -253,9 +275,11 @@ impl<'a> Bits<'a> {
 
     /// Skips to just after the next RST marker (for restart intervals).
     fn restart(&mut self) {
+        self.short |= self.overran();
         self.acc = 0;
         self.count = 0;
         self.at_marker = false;
+        self.padding = 0;
         while self.pos + 1 < self.data.len() {
             if self.data[self.pos] == 0xFF && (0xD0..=0xD7).contains(&self.data[self.pos + 1]) {
                 self.pos += 2;
@@ -299,15 +323,19 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
     let mut dc: Vec<Vec<i32>> = Vec::new(); // per component, per block (quantised DC << Al)
     let mut have_dc: Vec<bool> = Vec::new();
     let mut restart_interval = 0usize;
+    let mut complete = true;
     loop {
-        // Find the next marker (skipping fill bytes).
-        while *data.get(pos)? != 0xFF {
+        // Find the next marker (skipping fill bytes). The file may end here: a cut
+        // file, or one missing its end marker; what was read decides.
+        while data.get(pos).is_some_and(|&b| b != 0xFF) {
             pos += 1;
         }
-        while *data.get(pos)? == 0xFF {
+        while data.get(pos) == Some(&0xFF) {
             pos += 1;
         }
-        let marker = *data.get(pos)?;
+        let Some(&marker) = data.get(pos) else {
+            break;
+        };
         pos += 1;
         if marker == 0xD9 {
             break;
@@ -423,6 +451,7 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
                     for (i, _, _) in &scan {
                         have_dc[*i] = true;
                     }
+                    complete &= !(bits.short || bits.overran());
                 }
                 pos = bits.end_of_scan();
                 // Every DC known and no AC left to skip: stop reading.
@@ -435,11 +464,14 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
         }
         pos = next;
     }
-    let (w, h, comps, _) = frame?;
+    let (w, h, comps, progressive) = frame?;
     if !have_dc.iter().all(|&d| d) {
         return None;
     }
-    Some(compose(w, h, &comps, &dc, &quant))
+    let mut image = compose(w, h, &comps, &dc, &quant);
+    image.complete = complete;
+    image.progressive = progressive;
+    Some(image)
 }
 
 fn max_sampling(comps: &[Component]) -> (usize, usize) {
@@ -611,6 +643,8 @@ fn compose(
         height: oh as u32,
         channels: channels as u8,
         pixels,
+        complete: true,
+        progressive: false,
     }
 }
 

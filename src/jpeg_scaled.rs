@@ -21,6 +21,8 @@ pub(crate) enum Scaled {
     Decoded(DynamicImage, Option<Orientation>),
     /// The image is larger than the decode limits allow.
     TooLarge(u32, u32),
+    /// The image's data ends before every block of it was coded: the file is cut.
+    Truncated,
     /// Not for this path: use the full decoder.
     Unsupported,
 }
@@ -28,13 +30,39 @@ pub(crate) enum Scaled {
 /// Decodes `path` at the smallest DCT scale whose result still covers `max_side`
 /// on its long side: the DC-only decoder when 1/8 is enough, else jpeg-decoder's
 /// scaled IDCT.
+///
+/// Also decides whether the image is whole, by decoding rather than guessing: a
+/// sequential JPEG is whole when its entropy-coded data covers every block (whatever
+/// follows the image: a phone's appended video, padding, a missing end marker). For
+/// what the DC walk cannot judge (progressive refinement scans, files it does not
+/// read), the file must hold an end-of-image marker near its end.
 pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
     // The DC decoder works on the file in memory; beyond this size, stream instead.
     const MAX_IN_MEMORY: u64 = 128 * 1024 * 1024;
     let small_enough = std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_IN_MEMORY);
-    if small_enough
-        && let Ok(data) = std::fs::read(path)
-        && let Some(image) = crate::jpeg_dc::decode(&data, max_side)
+    let data = if small_enough {
+        std::fs::read(path).ok()
+    } else {
+        None
+    };
+    // Walked whatever the size: the walk is what tells a whole image from a cut one.
+    let dc = data.as_deref().and_then(|d| crate::jpeg_dc::decode(d, 0));
+    let whole = dc.as_ref().filter(|d| !d.progressive).map(|d| d.complete);
+    match whole {
+        Some(false) => return Scaled::Truncated,
+        Some(true) => {}
+        None => {
+            let end_seen = match data.as_deref() {
+                Some(d) => has_end_marker(&d[d.len().saturating_sub(64 * 1024)..]),
+                None => tail_has_end_marker(path),
+            };
+            if !end_seen {
+                return Scaled::Truncated;
+            }
+        }
+    }
+    if let Some(data) = &data
+        && let Some(image) = dc.filter(|d| d.width.max(d.height) >= max_side)
     {
         let (w, h) = (image.width, image.height);
         let built = if image.channels == 1 {
@@ -43,11 +71,34 @@ pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
             image::RgbImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageRgb8)
         };
         if let Some(built) = built {
-            let orientation = crate::jpeg_dc::exif(&data).and_then(Orientation::from_exif_chunk);
+            let orientation = crate::jpeg_dc::exif(data).and_then(Orientation::from_exif_chunk);
             return Scaled::Decoded(built, orientation);
         }
     }
     decode_scaled_idct(path, max_side)
+}
+
+/// True when `tail` holds an end-of-image marker (`FF D9`). Inside entropy-coded data
+/// every `FF` is followed by `00` or a restart marker, so it means a scan finished.
+fn has_end_marker(tail: &[u8]) -> bool {
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// [`has_end_marker`] on the last 64 KiB of the file at `path`.
+fn tail_has_end_marker(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let Ok(len) = file.seek(SeekFrom::End(0)) else {
+        return false;
+    };
+    let tail = len.min(64 * 1024);
+    let mut buf = Vec::with_capacity(tail as usize);
+    if file.seek(SeekFrom::Start(len - tail)).is_err() || file.read_to_end(&mut buf).is_err() {
+        return false;
+    }
+    has_end_marker(&buf)
 }
 
 fn decode_scaled_idct(path: &Path, max_side: u32) -> Scaled {

@@ -164,17 +164,14 @@ pub fn make_thumbnail(
     // Held until the pixels are shrunk: big decodes queue up instead of adding up.
     let _share = BUDGET.take(decode_need(dims));
     guarded(|| {
-        // JPEG decoders fill a cut-off scan with grey instead of failing: a file
-        // without its end-of-image marker is truncated.
-        if format == ImageFormat::Jpeg && !has_jpeg_end(path) {
-            return Err(ThumbError::Truncated);
-        }
         // JPEG: decode at 1/8, 1/4 or 1/2 size straight from the DCT when possible;
         // everything else (and any JPEG that path declines) takes the full decoder.
         let scaled = if format == ImageFormat::Jpeg {
             match jpeg_scaled::decode(path, max_side) {
                 Scaled::Decoded(image, orientation) => Some((image, orientation)),
                 Scaled::TooLarge(w, h) => return Err(too_large((w, h))),
+                // JPEG decoders fill a cut-off scan with grey instead of failing.
+                Scaled::Truncated => return Err(ThumbError::Truncated),
                 Scaled::Unsupported => None,
             }
         } else {
@@ -201,25 +198,6 @@ pub fn make_thumbnail(
         }
         Ok(to_thumbnail(small))
     })
-}
-
-/// True when the last 64 KiB of a JPEG file hold an end-of-image marker (`FF D9`).
-/// Inside entropy-coded data every `FF` is followed by `00` or a restart marker, so
-/// `FF D9` near the end means the scan finished (trailing junk after it is common).
-fn has_jpeg_end(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut file) = File::open(path) else {
-        return false;
-    };
-    let Ok(len) = file.seek(SeekFrom::End(0)) else {
-        return false;
-    };
-    let tail = len.min(64 * 1024);
-    let mut buf = Vec::with_capacity(tail as usize);
-    if file.seek(SeekFrom::Start(len - tail)).is_err() || file.read_to_end(&mut buf).is_err() {
-        return false;
-    }
-    buf.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// Decodes a thumbnail that Pixgrab itself wrote to its cache.

@@ -273,3 +273,56 @@ fn reasons_are_plain_words_not_decoder_jargon() {
         assert!(!got.contains('{') && !got.contains("ChunkType"), "{got}");
     }
 }
+
+/// A photo-like JPEG with an EXIF-style preview (a small JPEG, with its own end marker)
+/// in an APP1 segment right after SOI, as cameras write them.
+fn photo_with_preview() -> Vec<u8> {
+    let photo = support::jpeg(800, 600, 11);
+    let preview = support::jpeg(32, 24, 3);
+    let mut app1 = b"Exif\0\0MM\0*\0\0\0\x08".to_vec();
+    app1.extend_from_slice(&preview);
+    let len = u16::try_from(app1.len() + 2).expect("fits");
+    let mut out = photo[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&photo[2..]);
+    out
+}
+
+#[test]
+fn whether_a_jpeg_is_whole_is_decided_by_decoding_not_by_a_marker_near_the_end() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let photo = photo_with_preview();
+    assert!(photo.len() > 150_000, "{} bytes", photo.len());
+    let mut motion = photo.clone();
+    motion.extend_from_slice(b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom");
+    motion.extend((0..120_000u32).map(|n| (n.wrapping_mul(2_654_435_761) >> 13) as u8));
+    let mut padded = photo.clone();
+    padded.extend(std::iter::repeat_n(0u8, 70_000));
+    let no_eoi = photo[..photo.len() - 2].to_vec();
+    let cases: Vec<(&str, Vec<u8>, Result<(), &str>)> = vec![
+        ("whole.jpg", photo.clone(), Ok(())),
+        // Cut inside the first 64 KiB: the preview's end marker sits in the last 64 KiB
+        // of what is left, which fooled the old check.
+        (
+            "cut-near-preview.jpg",
+            photo[..60_000].to_vec(),
+            Err("damaged: the file ends before the image does"),
+        ),
+        (
+            "cut-in-half.jpg",
+            photo[..photo.len() / 2].to_vec(),
+            Err("damaged: the file ends before the image does"),
+        ),
+        ("motion-photo.jpg", motion, Ok(())),
+        ("zero-padded.jpg", padded, Ok(())),
+        ("no-final-eoi.jpg", no_eoi, Ok(())),
+    ];
+    for (name, bytes, want) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let got = thumbnail(&path, 256).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(got, want.map_err(str::to_string), "{name}");
+    }
+}
