@@ -534,7 +534,7 @@ fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                     restored: true,
                 };
                 events.enter(1);
-                report_done(shared, id, info);
+                report_done(shared, id, info, None);
             }
             ItemState::Failed => events.send(Event::Failed {
                 id,
@@ -1148,6 +1148,21 @@ fn run_download(
         page: page.as_ref(),
         guard: guard_for(shared),
     };
+    // The second damaged copy in a row is kept aside (the user may want it anyway).
+    let keep_if_damaged = lease.job.damaged;
+    // The thumbnail the check made on the way, handed to `Done`'s report as it is.
+    let mut made: Option<Made> = None;
+    let mut verify = |part: &Path, format: ImageFormat, hash: &str| {
+        made = Some(verify_on_pool(
+            shared,
+            id,
+            part,
+            format,
+            hash,
+            keep_if_damaged,
+        )?);
+        Ok(())
+    };
     let result = fetch::download(
         &shared.client,
         &url,
@@ -1156,6 +1171,7 @@ fn run_download(
         limits,
         &stop,
         &mut lease.job.resume,
+        &mut verify,
         |p| match p {
             Progress::Started { total: t } => {
                 total = t;
@@ -1174,7 +1190,7 @@ fn run_download(
     match result {
         Ok(done) => {
             shared.scheduler.finish(lease);
-            finish_download(shared, id, done);
+            finish_download(shared, id, done, made.take());
             // Only now: a panic before `Done` went out must still settle the item.
             settled.set(true);
         }
@@ -1199,6 +1215,22 @@ fn run_download(
                     events.settle(Event::ItemPaused { id, bytes });
                 }
             }
+        }
+        Err(Stopped::Failed(FetchError::Damaged(reason))) if !lease.job.damaged => {
+            // The transfer may be what broke it: one more try, from scratch.
+            lease.job.damaged = true;
+            lease.job.resume = None;
+            let reason = FetchError::Damaged(reason);
+            let delay = backoff(config, 1, &reason);
+            events.send(Event::Retrying {
+                id,
+                attempt: lease.job.attempts + 1,
+                delay,
+                reason,
+            });
+            settled.set(true);
+            let returned = shared.scheduler.retry(lease, delay, false);
+            settle_returned(shared, id, returned);
         }
         Err(Stopped::Failed(FetchError::Disk(problem))) => {
             // Nothing is lost on a full or failing disk: the part stays (to continue
@@ -1295,9 +1327,59 @@ fn disk_pause_reason(problem: &str) -> String {
     }
 }
 
+/// Checks a complete part by decoding it on the thumbnail pool (the thumbnail made on
+/// the way is cached, so publishing costs no second decode) and waits for the verdict.
+/// Damaged (cut or corrupt) is an `Err`; with `keep`, the bytes are first put aside in
+/// `OUT/.pixgrab/damaged/ID-NAME` for "Keep anyway". Any other reason for no preview
+/// (an unsupported format, too large) is not damage: the file is published.
+fn verify_on_pool(
+    shared: &Arc<Shared>,
+    id: ItemId,
+    part: &Path,
+    format: ImageFormat,
+    hash: &str,
+    keep: bool,
+) -> Result<Made, FetchError> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let (pool_shared, path, hash_owned) = (shared.clone(), part.to_path_buf(), hash.to_string());
+    shared.thumbs.spawn_fifo(move || {
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            thumbnail(&pool_shared, &path, format, &hash_owned)
+        }))
+        .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))));
+        let _ = tx.send(made);
+    });
+    let made = rx
+        .recv()
+        .unwrap_or_else(|_| Err(ThumbError::Internal("the thumbnail pool stopped".into())));
+    match made {
+        Err(e @ (ThumbError::Truncated | ThumbError::Corrupt(_))) => {
+            if keep {
+                let name = part
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let name = name
+                    .strip_suffix(crate::store::PART_SUFFIX)
+                    .unwrap_or(&name);
+                // A copy that cannot be kept costs the user the choice, not the run.
+                let _ = shared
+                    .out
+                    .keep_aside(part, "damaged", &format!("{}-{name}", id.0));
+            }
+            Err(FetchError::Damaged(e.to_string()))
+        }
+        other => Ok(other),
+    }
+}
+
+/// What the check before publishing made: the thumbnail (and its cache file), or why
+/// there is none (for a reason other than damage).
+type Made = Result<(Thumbnail, Option<PathBuf>), ThumbError>;
+
 /// Records a finished download (recognising a duplicate of a file already in the
 /// library), reports it and hands it to the thumbnail pool.
-fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded) {
+fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Option<Made>) {
     let dimensions = thumbs::dimensions(&done.path, done.format);
     let mut info = DoneInfo {
         path: done.path,
@@ -1347,15 +1429,28 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded) {
             },
         )
     });
-    report_done(shared, id, info);
+    report_done(shared, id, info, made);
 }
 
 /// Sends `Done` and queues the thumbnail (made, or loaded from the cache).
-fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo) {
+fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo, made: Option<Made>) {
     let path = info.path.clone();
     let format = info.format;
     let hash = info.sha256.clone();
     shared.events.send(Event::Done { id, info });
+    let thumbnail_event = move |made: Made| match made {
+        Ok((thumb, cached)) => Event::Thumbnail {
+            id,
+            thumb: Arc::new(thumb),
+            cached,
+        },
+        Err(reason) => Event::ThumbnailFailed { id, reason },
+    };
+    // Made already by the check before publishing: no second decode.
+    if let Some(made) = made {
+        shared.events.settle(thumbnail_event(made));
+        return;
+    }
     let pool_shared = shared.clone();
     shared.thumbs.spawn_fifo(move || {
         // A panic in a decoder must not abort the process (rayon's default for a
@@ -1364,15 +1459,7 @@ fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo) {
             thumbnail(&pool_shared, &path, format, &hash)
         }))
         .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))));
-        let event = match made {
-            Ok((thumb, cached)) => Event::Thumbnail {
-                id,
-                thumb: Arc::new(thumb),
-                cached,
-            },
-            Err(reason) => Event::ThumbnailFailed { id, reason },
-        };
-        pool_shared.events.settle(event);
+        pool_shared.events.settle(thumbnail_event(made));
     });
 }
 

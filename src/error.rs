@@ -31,6 +31,10 @@ pub enum FetchError {
     /// A request that a page's content asked for would go to a private address.
     #[error("refused: {0}")]
     Private(String),
+    /// The bytes arrived but the image in them is damaged (cut, corrupt), as the
+    /// decoder found; the text starts with "damaged".
+    #[error("{0}")]
+    Damaged(String),
     /// A bug in Pixgrab: a job panicked. The item fails; the run goes on.
     #[error("internal error: {0}")]
     Internal(String),
@@ -77,6 +81,7 @@ impl FetchError {
             Self::Connect(_) | Self::Stalled(_) | Self::Network(_) | Self::Truncated { .. } => true,
             Self::NotAnImage(..)
             | Self::Certificate(_)
+            | Self::Damaged(_)
             | Self::Private(_)
             | Self::Internal(_)
             | Self::TooLarge(_)

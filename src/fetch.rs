@@ -181,6 +181,10 @@ impl Write for HashWriter<'_> {
     }
 }
 
+/// The check a complete part passes before it is published: its path, its format and
+/// its SHA-256. An `Err` (a damaged image) fails the attempt and drops the part.
+pub type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str) -> Result<(), FetchError> + 'a;
+
 /// Most redirects followed for one request.
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -267,6 +271,7 @@ pub fn download(
     limits: &FetchLimits,
     stop: &AtomicU8,
     resume: &mut Option<Resume>,
+    verify: &mut Verify<'_>,
     mut progress: impl FnMut(Progress),
 ) -> Result<Downloaded, Stopped> {
     // Only a part with a validator (and intact) can be continued safely.
@@ -279,7 +284,7 @@ pub fn download(
     // A part that is already whole (its publishing failed last time) needs no request.
     if let Some(whole) = resume.take_if(|r| r.total == Some(r.written)) {
         let from = whole.written;
-        return publish(out, whole, resume, None, url.clone(), from);
+        return publish(out, whole, resume, verify, None, url.clone(), from);
     }
     let mut extra = Vec::new();
     if let Some(r) = resume.as_ref() {
@@ -411,19 +416,33 @@ pub fn download(
         }
         return Err(e.into());
     }
-    publish(out, state, resume, content_type, final_url, resumed_from)
+    publish(
+        out,
+        state,
+        resume,
+        verify,
+        content_type,
+        final_url,
+        resumed_from,
+    )
 }
 
 /// Publishes a whole part under its final name. If that fails the part is kept in
 /// `resume` (every byte is there; the next attempt only publishes it).
+#[allow(clippy::too_many_arguments)]
 fn publish(
     out: &OutputDir,
     mut state: Resume,
     resume: &mut Option<Resume>,
+    verify: &mut Verify<'_>,
     content_type: Option<String>,
     final_url: Url,
     resumed_from: u64,
 ) -> Result<Downloaded, Stopped> {
+    let sha256 = hex(&state.hasher.clone().finalize());
+    // Checked by its bytes before it gets its final name; a damaged part is dropped
+    // (the check keeps a copy when it wants one).
+    verify(state.part.path(), state.format, &sha256)?;
     let path = match out.commit(&mut state.part, &state.stem, state.format.extension()) {
         Ok(path) => path,
         Err(e) => {
@@ -434,7 +453,6 @@ fn publish(
     let Resume {
         format,
         written,
-        hasher,
         content_type: first_type,
         ..
     } = state;
@@ -443,7 +461,7 @@ fn publish(
         bytes: written,
         format,
         content_type: first_type.or(content_type),
-        sha256: hex(&hasher.finalize()),
+        sha256,
         final_url,
         resumed_from,
     })

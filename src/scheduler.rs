@@ -35,6 +35,8 @@ pub(crate) struct Job {
     pub(crate) attempts: u32,
     /// Of those, attempts that ended in a stall.
     pub(crate) stalls: u32,
+    /// An attempt already brought a damaged image (the next damaged one is final).
+    pub(crate) damaged: bool,
     /// Not before this time (a retry's back-off).
     pub(crate) not_before: Option<Instant>,
     /// The part file of an earlier attempt, to continue.
@@ -54,6 +56,7 @@ impl Job {
             rank,
             attempts: 0,
             stalls: 0,
+            damaged: false,
             not_before: None,
             resume: None,
             part: None,

@@ -181,6 +181,34 @@ impl OutputDir {
 }
 
 impl OutputDir {
+    /// Puts a copy of `file` (a part in this folder) aside as `root/.pixgrab/SUB/NAME`
+    /// (or `NAME (n)` when taken): a hard link where the filesystem allows, else a copy.
+    pub fn keep_aside(&self, file: &Path, sub: &str, name: &str) -> io::Result<PathBuf> {
+        let dir = self.data_dir(sub)?;
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "bin"));
+        for n in 1..=MAX_COLLISIONS {
+            let candidate = naming::numbered(stem, n, ext);
+            check_component(&candidate)?;
+            let target = dir.join(&candidate);
+            let linked = fs::hard_link(file, &target).or_else(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => Err(e),
+                _ => {
+                    let mut out = OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&target)?;
+                    io::copy(&mut File::open(file)?, &mut out).map(|_| ())
+                }
+            });
+            match linked {
+                Ok(()) => return Ok(target),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(too_many_collisions())
+    }
+
     /// Writes a complete file as `STEM.EXT` (or `STEM (n).EXT`), through a part file,
     /// so the final name never holds partial content. Returns the final path.
     pub fn write_new(&self, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {

@@ -70,7 +70,7 @@ fn gif_with_bad_lzw() -> Vec<u8> {
 }
 
 #[test]
-fn malformed_images_are_kept_when_complete_but_flagged_with_a_reason() {
+fn damaged_images_fail_after_one_more_try_and_their_bytes_are_set_aside() {
     let photo = support::jpeg(640, 480, 5);
     let truncated_jpeg = photo[..photo.len() * 6 / 10].to_vec();
     let mut png_ok = support::png(50, 40, 1);
@@ -133,14 +133,14 @@ fn malformed_images_are_kept_when_complete_but_flagged_with_a_reason() {
         .collect();
     let report = report.join("\n");
     println!("{report}");
-    assert!(
-        outcome(0).starts_with("kept, no preview: damaged: the file ends before the image does"),
+    // Damaged images are failed items (after one more try), saying why; images that
+    // are merely too large to preview are kept.
+    assert_eq!(
+        outcome(0),
+        "failed: damaged: the file ends before the image does",
         "{report}"
     );
-    assert!(
-        outcome(1).starts_with("kept, no preview: damaged"),
-        "{report}"
-    );
+    assert!(outcome(1).starts_with("failed: damaged"), "{report}");
     assert!(
         outcome(2).starts_with("kept, no preview: too large to preview: "),
         "{report}"
@@ -149,24 +149,44 @@ fn malformed_images_are_kept_when_complete_but_flagged_with_a_reason() {
         outcome(3).starts_with("kept, no preview: too large to preview: "),
         "{report}"
     );
-    assert!(
-        outcome(4).starts_with("kept, no preview: damaged: "),
-        "{report}"
-    );
-    assert!(
-        outcome(5).starts_with("kept, no preview: damaged"),
-        "{report}"
-    );
+    assert!(outcome(4).starts_with("failed: damaged: "), "{report}");
+    assert!(outcome(5).starts_with("failed: damaged"), "{report}");
     assert_eq!(
         outcome(6),
         "failed: not an image (got an empty body, served as image/jpeg)",
         "{report}"
     );
-    // Complete-but-broken files are kept byte for byte; the empty one is not.
-    let kept = std::fs::read_dir(tmp.path())
-        .expect("dir")
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_file())
-        .count();
-    assert_eq!(kept, 6, "{report}");
+    for n in [0, 1, 4, 5] {
+        let retried = events
+            .iter()
+            .filter(|e| matches!(e, Event::Retrying { id, .. } if *id == ids[n]))
+            .count();
+        assert_eq!(retried, 1, "{} is tried once more: {report}", corpus[n].0);
+    }
+    // Only the two kept ones are in the folder; the damaged bytes are set aside, not lost.
+    let files = |dir: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    assert_eq!(files(tmp.path()), ["bomb.png", "huge.png"], "{report}");
+    let damaged = files(&tmp.path().join(".pixgrab/damaged"));
+    assert_eq!(damaged.len(), 4, "{damaged:?}");
+    let truncated = damaged
+        .iter()
+        .find(|n| n.ends_with("truncated.jpg"))
+        .expect("the cut JPEG is kept aside");
+    assert_eq!(
+        std::fs::read(tmp.path().join(".pixgrab/damaged").join(truncated)).expect("read"),
+        corpus[0].1,
+        "byte for byte"
+    );
+    engine.shutdown();
 }

@@ -735,11 +735,12 @@ fn a_full_disk_keeps_every_part_and_the_rerun_continues_them() {
         eprintln!("skipped: mounting a small tmpfs needs root (this test runs in CI as root)");
         return;
     };
-    // Three 3.5 MB "photos" (JPEG signature, then noise) with ETags and Range support.
+    // Three 3.5 MB Photoshop files (PSD signature, then noise: kept, no preview, so the
+    // check before publishing has nothing to decode) with ETags and Range support.
     let photos: Vec<Arc<[u8]>> = (0..3u32)
         .map(|n| {
             let mut state = n.wrapping_mul(2_654_435_761) | 1;
-            let mut body = vec![0xFF, 0xD8, 0xFF, 0xE0];
+            let mut body = b"8BPS\0\x01".to_vec();
             body.extend((0..3_500_000).map(|_| {
                 state ^= state << 13;
                 state ^= state >> 17;
@@ -754,14 +755,19 @@ fn a_full_disk_keeps_every_part_and_the_rerun_continues_them() {
     let bodies = photos.clone();
     let server = Server::start(move |req| {
         let n: usize = req.path[1..2].parse().unwrap_or(0);
-        let response = Response::ranged(req, "image/jpeg", &bodies[n], &format!("\"p{n}\""));
+        let response = Response::ranged(
+            req,
+            "image/vnd.adobe.photoshop",
+            &bodies[n],
+            &format!("\"p{n}\""),
+        );
         counter.fetch_add(response.body.len(), Ordering::Relaxed);
         response
     })
     .expect("server");
     let out = disk.dir.path().join("out");
     let out_arg = out.to_str().expect("utf8").to_string();
-    let urls: Vec<String> = (0..3).map(|n| server.url(&format!("/{n}.jpg"))).collect();
+    let urls: Vec<String> = (0..3).map(|n| server.url(&format!("/{n}.psd"))).collect();
     let mut args = vec!["get", "-o", out_arg.as_str()];
     args.extend(urls.iter().map(String::as_str));
 
@@ -783,8 +789,8 @@ fn a_full_disk_keeps_every_part_and_the_rerun_continues_them() {
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(0), "{stderr}");
     for (n, photo) in photos.iter().enumerate() {
-        let file = std::fs::read(out.join(format!("{n}.jpg"))).expect("file");
-        assert!(file == photo[..], "{n}.jpg is whole and right");
+        let file = std::fs::read(out.join(format!("{n}.psd"))).expect("file");
+        assert!(file == photo[..], "{n}.psd is whole and right");
     }
     // The rerun fetched only what the parts lacked (the old code fetched all again).
     let total = photos.iter().map(|p| p.len()).sum::<usize>() as u64;
