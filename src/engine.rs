@@ -763,6 +763,14 @@ impl EngineHandle {
         }
     }
 
+    /// A job that keeps a damaged item anyway: the copy of its bytes set aside in
+    /// `OUT/.pixgrab/damaged/` is moved into the folder and the item becomes done (its
+    /// tile says it is damaged). It does file I/O: run it off the UI thread.
+    pub fn keeper(&self, id: ItemId) -> impl FnOnce() -> Result<PathBuf, String> + Send + 'static {
+        let shared = self.shared.clone();
+        move || keep_damaged(&shared, id)
+    }
+
     /// Makes sure at least `count` download workers run.
     fn spawn_workers(&self, count: usize) -> Result<(), EngineError> {
         let mut workers = self.workers.lock().unwrap_or_else(|p| p.into_inner());
@@ -1371,6 +1379,79 @@ fn verify_on_pool(
         }
         other => Ok(other),
     }
+}
+
+/// See [`EngineHandle::keeper`].
+fn keep_damaged(shared: &Arc<Shared>, id: ItemId) -> Result<PathBuf, String> {
+    let record = shared
+        .library()
+        .find(&[id], &[ItemState::Failed])
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .next()
+        .ok_or("this item has not failed")?;
+    let dir = shared.out.data_dir("damaged").map_err(|e| e.to_string())?;
+    let prefix = format!("{}-", id.0);
+    let kept = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix) && crate::naming::is_safe_component(n))
+        .min()
+        .ok_or("no damaged copy of this item was kept")?;
+    let name = &kept[prefix.len()..];
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "bin"));
+    let format = ImageFormat::from_extension(ext).unwrap_or(ImageFormat::Jpeg);
+    let from = dir.join(&kept);
+    let sha256 = fetch::sha256_file(&from).map_err(|e| e.to_string())?;
+    let path = shared
+        .out
+        .adopt(&from, stem, ext)
+        .map_err(|e| format!("could not keep it: {e}"))?;
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let url = Url::parse(&record.url).map_err(|e| e.to_string())?;
+    let final_url = record
+        .final_url
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or(url);
+    let why = record.error.clone().unwrap_or_default();
+    let why = why.strip_prefix("damaged: ").unwrap_or(&why).to_string();
+    shared
+        .library()
+        .set_done(
+            id,
+            &DoneRecord {
+                final_url: final_url.as_str(),
+                file: &file,
+                bytes,
+                sha256: &sha256,
+                dimensions: None,
+                format: format.extension(),
+                content_type: record.content_type.as_deref(),
+                duplicate_of: None,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let info = DoneInfo {
+        path: path.clone(),
+        bytes,
+        format,
+        content_type: record.content_type,
+        dimensions: None,
+        sha256,
+        final_url,
+        duplicate_of: None,
+        restored: false,
+    };
+    shared.events.enter(1);
+    shared.events.send(Event::Requeued { id });
+    report_done(shared, id, info, Some(Err(ThumbError::Corrupt(why))));
+    Ok(path)
 }
 
 /// What the check before publishing made: the thumbnail (and its cache file), or why

@@ -209,6 +209,39 @@ impl OutputDir {
         Err(too_many_collisions())
     }
 
+    /// Moves `file` (one of Pixgrab's own, e.g. set aside by [`OutputDir::keep_aside`])
+    /// into the folder as `STEM.EXT`, or the first free `STEM (n).EXT`; never replacing
+    /// anything. Returns the final path.
+    pub fn adopt(&self, file: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
+        for n in 1..=MAX_COLLISIONS {
+            let name = naming::numbered(stem, n, ext);
+            check_component(&name)?;
+            let target = self.root.join(&name);
+            match fs::hard_link(file, &target) {
+                Ok(()) => {
+                    let _ = fs::remove_file(file);
+                    return Ok(target);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(_) => {
+                    let mut out = match OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&target)
+                    {
+                        Ok(out) => out,
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                        Err(e) => return Err(e),
+                    };
+                    io::copy(&mut File::open(file)?, &mut out)?;
+                    let _ = fs::remove_file(file);
+                    return Ok(target);
+                }
+            }
+        }
+        Err(too_many_collisions())
+    }
+
     /// Writes a complete file as `STEM.EXT` (or `STEM (n).EXT`), through a part file,
     /// so the final name never holds partial content. Returns the final path.
     pub fn write_new(&self, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {

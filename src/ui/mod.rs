@@ -469,6 +469,11 @@ impl PixgrabApp {
                         ItemOp::Retry => result = result.and(handle.retry(&ids)),
                         ItemOp::Cancel => ids.iter().for_each(|id| handle.cancel(*id)),
                         ItemOp::Top => result = result.and(handle.move_to_top(&ids)),
+                        ItemOp::KeepAnyway => {
+                            for id in &ids {
+                                self.tasks.keep(handle.keeper(*id));
+                            }
+                        }
                     }
                 }
                 if op == ItemOp::Top {
@@ -551,6 +556,10 @@ impl PixgrabApp {
                     .say(format!("Library exported to {}", path.display()), false);
             }
             TaskResult::Exported(Err(e)) => self.input.say(e, true),
+            TaskResult::Kept(Ok(path)) => {
+                self.input.say(format!("Kept {}", path.display()), false);
+            }
+            TaskResult::Kept(Err(e)) => self.input.say(format!("Could not keep it: {e}"), true),
             TaskResult::PageImages(Ok((page, candidates))) => {
                 if candidates.is_empty() {
                     self.input.say(format!("No images found on {page}"), true);

@@ -20,6 +20,8 @@ pub(crate) enum ItemOp {
     Cancel,
     /// Start it before everything else that waits.
     Top,
+    /// Keep a damaged image's bytes in the folder after all.
+    KeepAnyway,
 }
 
 /// What the user asked for in the queue.
@@ -254,6 +256,14 @@ fn row_buttons(state: &ItemState) -> Vec<(&'static str, ItemOp, &'static str)> {
         ItemState::Paused => vec![
             cancel,
             ("Resume", ItemOp::Resume, "Continue where it stopped"),
+        ],
+        ItemState::Failed(reason) if reason.starts_with("damaged") => vec![
+            ("Retry", ItemOp::Retry, "Try this download again"),
+            (
+                "Keep anyway",
+                ItemOp::KeepAnyway,
+                "Keep the damaged file in the folder (it stays without a preview)",
+            ),
         ],
         ItemState::Failed(_) | ItemState::Cancelled => {
             vec![("Retry", ItemOp::Retry, "Try this download again")]

@@ -45,6 +45,8 @@ pub(crate) enum TaskResult {
     },
     /// A library export was written.
     Exported(Result<PathBuf, String>),
+    /// A damaged item was kept anyway: its file, or why not.
+    Kept(Result<PathBuf, String>),
     /// The images found on a page (and the page's final URL), or why not.
     PageImages(Result<(Url, Vec<Candidate>), String>),
     /// Sizes of a picker's items (by HEAD), for picker `generation`.
@@ -206,6 +208,11 @@ impl Tasks {
     /// Writes a library export.
     pub(crate) fn export(&self, job: impl FnOnce() -> Result<PathBuf, String> + Send + 'static) {
         self.spawn("pixgrab-ui-export", move || TaskResult::Exported(job()));
+    }
+
+    /// Runs a "Keep anyway" job (see `EngineHandle::keeper`).
+    pub(crate) fn keep(&self, job: impl FnOnce() -> Result<PathBuf, String> + Send + 'static) {
+        self.spawn("pixgrab-ui-keep", move || TaskResult::Kept(job()));
     }
 
     /// Queues a thumbnail reload.

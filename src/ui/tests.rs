@@ -288,6 +288,41 @@ fn a_big_paste_is_read_off_the_ui_thread_and_download_waits_for_it() {
 }
 
 #[test]
+fn a_damaged_image_fails_with_its_reason_and_keep_anyway_puts_it_in_the_folder() {
+    // A PNG cut in the middle of its image data.
+    let img = image::RgbImage::from_fn(120, 90, |x, y| image::Rgb([x as u8, y as u8, 77]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)
+        .expect("encode");
+    let mut cut = png.into_inner();
+    cut.truncate(cut.len() * 2 / 3);
+    let body: Arc<[u8]> = Arc::from(cut.clone());
+    let server = Server::start(move |_| Response::ok("image/png", body.clone())).expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    type_urls(&mut harness, &server.url("/broken.png"));
+    press_download(&mut harness);
+    step_until(&mut harness, "the item failed", |app| {
+        app.model.counts.failed == 1
+    });
+    assert!(harness.query_by_label_contains("damaged: ").is_some());
+    assert!(
+        !tmp.path().join("broken.png").exists(),
+        "a damaged image is not published"
+    );
+    harness.get_by_label("Keep anyway").click();
+    step_until(&mut harness, "the item is kept", |app| {
+        app.model.counts.done == 1
+    });
+    assert_eq!(
+        std::fs::read(tmp.path().join("broken.png")).expect("kept"),
+        cut,
+        "the bytes as they arrived"
+    );
+    assert_eq!(harness.state().model.counts.failed, 0);
+}
+
+#[test]
 fn main_screen_after_a_finished_download() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
