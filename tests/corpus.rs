@@ -326,3 +326,38 @@ fn whether_a_jpeg_is_whole_is_decided_by_decoding_not_by_a_marker_near_the_end()
         assert_eq!(got, want.map_err(str::to_string), "{name}");
     }
 }
+
+#[test]
+fn jpeg_decoder_reftest_files_preview_like_their_references() {
+    // image-rs/jpeg-decoder's reference tests: each JPEG with the PNG its authors made
+    // with another decoder. Sampling factors, progressive and partial progressive,
+    // CMYK, restart markers, extraneous data, odd sizes, an ICC profile.
+    let dir = corpus("jpeg-decoder/reftest");
+    let mut checked = 0;
+    let mut report = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    entries.sort();
+    for jpg in entries {
+        let reference = jpg.with_extension("ref.png");
+        let thumb = match thumbnail(&jpg, 64) {
+            Ok(t) => t,
+            Err(e) => {
+                report.push(format!("{}: {e}", jpg.display()));
+                continue;
+            }
+        };
+        let error = rmse(&thumb, &reference);
+        eprintln!("{}: RMSE {error:.2}", jpg.display());
+        if error >= 6.0 {
+            report.push(format!("{}: RMSE {error:.1}", jpg.display()));
+        }
+        checked += 1;
+    }
+    assert!(report.is_empty(), "{report:#?}");
+    assert_eq!(checked, 13);
+}
