@@ -361,3 +361,43 @@ fn jpeg_decoder_reftest_files_preview_like_their_references() {
     assert!(report.is_empty(), "{report:#?}");
     assert_eq!(checked, 13);
 }
+
+#[test]
+fn heic_heif_and_avif_are_known_by_their_brands() {
+    use pixgrab::sniff::ImageFormat::{Avif, Heic, Heif};
+    assert_eq!(
+        sniff::sniff(&bmff(b"heic", &[b"mif1", b"heic"])),
+        Sniffed::Image(Heic)
+    );
+    assert_eq!(
+        sniff::sniff(&bmff(b"mif1", &[b"mif1", b"heic"])),
+        Sniffed::Image(Heic)
+    );
+    assert_eq!(
+        sniff::sniff(&bmff(b"mif1", &[b"mif1", b"avif"])),
+        Sniffed::Image(Avif)
+    );
+    assert_eq!(
+        sniff::sniff(&bmff(b"mif1", &[b"mif1"])),
+        Sniffed::Image(Heif)
+    );
+    assert_eq!(
+        sniff::sniff(&bmff(b"msf1", &[b"hevc"])),
+        Sniffed::Image(Heic)
+    );
+    assert_eq!(sniff::sniff(&bmff(b"avis", &[])), Sniffed::Image(Avif));
+    assert_eq!(
+        sniff::sniff(&bmff(b"isom", &[b"mp42"])),
+        Sniffed::NotImage("a video")
+    );
+    // A box size that lies does not read past the head.
+    let mut lying = bmff(b"mif1", &[b"avif"]);
+    lying[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert_eq!(sniff::sniff(&lying[..40]), Sniffed::Image(Avif));
+    let short = &bmff(b"mif1", &[b"avif"])[..12];
+    assert_eq!(
+        sniff::sniff(short),
+        Sniffed::Image(Heif),
+        "no room for brands"
+    );
+}
