@@ -588,11 +588,14 @@ impl EngineHandle {
                 url: job.url.clone(),
             });
         }
+        let new_jobs = jobs.len();
         self.shared.scheduler.push(jobs);
-        self.retry(&again)?;
-        if events.outstanding.load(Ordering::Acquire) == 0 {
-            // Nothing to do (everything was done already): say so, or a caller waiting
-            // for `Idle` would wait forever.
+        let queued_nothing = new_jobs + self.requeue(&again)? == 0;
+        // Nothing queued (everything was done already) and nothing else running: say so,
+        // or a caller waiting for `Idle` would wait forever. When something was queued,
+        // its own settling sends `Idle` (checking the count here instead would race with
+        // items that finish at once, and send a second, stale `Idle`).
+        if queued_nothing && events.outstanding.load(Ordering::Acquire) == 0 {
             events.send(Event::Idle);
         } else if let Some(wake) = &events.waker {
             wake();
@@ -602,8 +605,13 @@ impl EngineHandle {
 
     /// Queues failed or cancelled items again (from scratch).
     pub fn retry(&self, ids: &[ItemId]) -> Result<(), EngineError> {
+        self.requeue(ids).map(|_| ())
+    }
+
+    /// [`EngineHandle::retry`], saying how many items went back to the queue.
+    fn requeue(&self, ids: &[ItemId]) -> Result<usize, EngineError> {
         if ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let records = self
             .shared
@@ -618,8 +626,9 @@ impl EngineHandle {
         let ids: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();
         self.shared.library().set_states(&ids, ItemState::Queued)?;
         self.requeued(&ids);
+        let count = jobs.len();
         self.shared.scheduler.push(jobs);
-        Ok(())
+        Ok(count)
     }
 
     /// Queues every failed item again.
