@@ -74,6 +74,9 @@ struct Huffman {
 
 const FAST_BITS: usize = 10;
 
+/// Zero bytes of padding after which a scan's walk stops: the data ended long before.
+const MAX_PADDING: u32 = 1024;
+
 /// `Huffman::ac_skip` marker for end-of-block.
 const AC_EOB: u16 = 0xFF;
 
@@ -451,7 +454,12 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
                     for (i, _, _) in &scan {
                         have_dc[*i] = true;
                     }
-                    complete &= !(bits.short || bits.overran());
+                    let cut = bits.short || bits.overran();
+                    complete &= !cut;
+                    if cut {
+                        // Nothing after a scan that ran out of data can be trusted.
+                        break;
+                    }
                 }
                 pos = bits.end_of_scan();
                 // Every DC known and no AC left to skip: stop reading.
@@ -465,7 +473,8 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
         pos = next;
     }
     let (w, h, comps, progressive) = frame?;
-    if !have_dc.iter().all(|&d| d) {
+    // A cut image is reported (grey where data is missing); a whole one needs every DC.
+    if complete && !have_dc.iter().all(|&d| d) {
         return None;
     }
     let mut image = compose(w, h, &comps, &dc, &quant);
@@ -568,6 +577,11 @@ fn decode_scan(
                 }
                 decode_block(bits, 0, by * stride + bx, &mut pred)?;
                 done += 1;
+                if bits.padding > MAX_PADDING {
+                    // The data ran out long ago: no need to walk the rest on zeros.
+                    bits.short = true;
+                    return Some(());
+                }
             }
         }
         return Some(());
@@ -589,6 +603,10 @@ fn decode_scan(
                 }
             }
             done += 1;
+            if bits.padding > MAX_PADDING {
+                bits.short = true;
+                return Some(());
+            }
         }
     }
     Some(())

@@ -47,7 +47,10 @@ pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
     };
     // Walked whatever the size: the walk is what tells a whole image from a cut one.
     let dc = data.as_deref().and_then(|d| crate::jpeg_dc::decode(d, 0));
-    let whole = dc.as_ref().filter(|d| !d.progressive).map(|d| d.complete);
+    // Cut DC data is cut whatever the mode; only a sequential JPEG's walk proves it whole.
+    let whole = dc
+        .as_ref()
+        .and_then(|d| (!d.complete || !d.progressive).then_some(d.complete));
     match whole {
         Some(false) => return Scaled::Truncated,
         Some(true) => {}
