@@ -186,60 +186,16 @@ impl OutputDir {
     pub fn keep_aside(&self, file: &Path, sub: &str, name: &str) -> io::Result<PathBuf> {
         let dir = self.data_dir(sub)?;
         let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "bin"));
-        for n in 1..=MAX_COLLISIONS {
-            let candidate = naming::numbered(stem, n, ext);
-            check_component(&candidate)?;
-            let target = dir.join(&candidate);
-            let linked = fs::hard_link(file, &target).or_else(|e| match e.kind() {
-                io::ErrorKind::AlreadyExists => Err(e),
-                _ => {
-                    let mut out = OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(&target)?;
-                    io::copy(&mut File::open(file)?, &mut out).map(|_| ())
-                }
-            });
-            match linked {
-                Ok(()) => return Ok(target),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(too_many_collisions())
+        place_copy(file, &dir, stem, ext)
     }
 
     /// Moves `file` (one of Pixgrab's own, e.g. set aside by [`OutputDir::keep_aside`])
     /// into the folder as `STEM.EXT`, or the first free `STEM (n).EXT`; never replacing
     /// anything. Returns the final path.
     pub fn adopt(&self, file: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
-        for n in 1..=MAX_COLLISIONS {
-            let name = naming::numbered(stem, n, ext);
-            check_component(&name)?;
-            let target = self.root.join(&name);
-            match fs::hard_link(file, &target) {
-                Ok(()) => {
-                    let _ = fs::remove_file(file);
-                    return Ok(target);
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(_) => {
-                    let mut out = match OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(&target)
-                    {
-                        Ok(out) => out,
-                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                        Err(e) => return Err(e),
-                    };
-                    io::copy(&mut File::open(file)?, &mut out)?;
-                    let _ = fs::remove_file(file);
-                    return Ok(target);
-                }
-            }
-        }
-        Err(too_many_collisions())
+        let target = place_copy(file, &self.root, stem, ext)?;
+        let _ = fs::remove_file(file);
+        Ok(target)
     }
 
     /// Writes a complete file as `STEM.EXT` (or `STEM (n).EXT`), through a part file,
@@ -317,6 +273,33 @@ impl OutputDir {
         }
         fs::remove_file(path)
     }
+}
+
+/// Places a copy of `file` in `dir` as `STEM.EXT`, or the first free `STEM (n).EXT`:
+/// a hard link where the filesystem allows, else a byte copy into a new file. Never
+/// replaces anything.
+fn place_copy(file: &Path, dir: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
+    for n in 1..=MAX_COLLISIONS {
+        let name = naming::numbered(stem, n, ext);
+        check_component(&name)?;
+        let target = dir.join(&name);
+        let placed = fs::hard_link(file, &target).or_else(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => Err(e),
+            _ => {
+                let mut out = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&target)?;
+                io::copy(&mut File::open(file)?, &mut out).map(|_| ())
+            }
+        });
+        match placed {
+            Ok(()) => return Ok(target),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(too_many_collisions())
 }
 
 /// Opens `path` to read and append, refusing a symlink in its last component.
