@@ -349,13 +349,9 @@ impl Shared {
         let result = write(&mut self.library());
         if let Err(e) = result {
             self.scheduler.hold();
-            let problem = format!("could not write the library: {e}");
-            let reason = if is_disk_full(&problem) {
-                format!("the disk is full ({problem}); free some space, then resume")
-            } else {
-                problem
-            };
-            self.events.send(Event::Paused { reason });
+            self.events.send(Event::Paused {
+                reason: pause_reason(format!("could not write the library: {e}")),
+            });
         }
     }
 }
@@ -976,7 +972,7 @@ fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<
     let asker = fetch::Asker {
         profiles: &profiles,
         page,
-        guard: guard_for(shared),
+        guard: Some(&shared.guard),
     };
     let limits = shared.limits();
     let head = |url: &Url| -> Option<u64> {
@@ -1063,11 +1059,6 @@ fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<
         }
     });
     sizes.into_inner().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The private-address guard for this engine's page-caused requests.
-fn guard_for(shared: &Shared) -> Option<&crate::netguard::Guard> {
-    Some(&shared.guard)
 }
 
 /// True when requests go through a proxy: the one configured, or one reqwest takes from
@@ -1163,7 +1154,7 @@ fn run_download(
     let asker = fetch::Asker {
         profiles: &profiles,
         page: page.as_ref(),
-        guard: guard_for(shared),
+        guard: Some(&shared.guard),
     };
     // The second damaged copy in a row is kept aside (the user may want it anyway).
     let keep_if_damaged = lease.job.damaged;
@@ -1218,20 +1209,9 @@ fn run_download(
             events.settle(Event::Cancelled { id });
         }
         Err(Stopped::Paused) => {
-            let bytes = lease.job.resume.as_ref().map_or(0, Resume::bytes);
             settled.set(true);
-            match shared.scheduler.park(lease) {
-                // Shutting down: the item stays queued in the library, its part on disk.
-                Some(job) => {
-                    if let Some(resume) = job.resume {
-                        resume.keep();
-                    }
-                }
-                None => {
-                    shared.record(|lib| lib.set_state(id, ItemState::Paused));
-                    events.settle(Event::ItemPaused { id, bytes });
-                }
-            }
+            let returned = shared.scheduler.park(lease);
+            settle_returned(shared, id, returned);
         }
         Err(Stopped::Failed(FetchError::Damaged(reason))) if !lease.job.damaged => {
             // The transfer may be what broke it: one more try, from scratch.
@@ -1263,7 +1243,7 @@ fn run_download(
             }
             settle_returned(shared, id, returned);
             events.send(Event::Paused {
-                reason: disk_pause_reason(&problem),
+                reason: pause_reason(format!("could not write to the output folder: {problem}")),
             });
         }
         Err(Stopped::Failed(reason))
@@ -1303,17 +1283,24 @@ fn run_download(
     }
 }
 
-/// True when an error's text says the disk (or the user's quota) is full: the OS's
-/// "No space left on device", SQLite's "database or disk is full", a quota.
-fn is_disk_full(problem: &str) -> bool {
+/// What the user reads when a write error holds the downloads: `problem` as it is,
+/// led by "the disk is full" when its text says so (the OS's "No space left on
+/// device", SQLite's "database or disk is full", a quota).
+fn pause_reason(problem: String) -> String {
     let lower = problem.to_ascii_lowercase();
-    ["no space", "disk is full", "storage full", "quota"]
+    let full = ["no space", "disk is full", "storage full", "quota"]
         .iter()
-        .any(|p| lower.contains(p))
+        .any(|p| lower.contains(p));
+    if full {
+        format!("the disk is full ({problem}); free some space, then resume")
+    } else {
+        problem
+    }
 }
 
-/// Finishes what [`Scheduler::retry`] or [`Scheduler::requeue_on_hold`] did not queue:
-/// an item cancelled or paused while its attempt ended, or one left at shutdown.
+/// Finishes what [`Scheduler::retry`], [`Scheduler::requeue_on_hold`] or
+/// [`Scheduler::park`] did not queue: an item held (paused), cancelled while its attempt
+/// ended, or left at shutdown.
 fn settle_returned(shared: &Shared, id: ItemId, returned: Returned) {
     match returned {
         Returned::Queued => {}
@@ -1335,15 +1322,6 @@ fn settle_returned(shared: &Shared, id: ItemId, returned: Returned) {
     }
 }
 
-/// What the user reads when a disk error holds the downloads.
-fn disk_pause_reason(problem: &str) -> String {
-    if is_disk_full(problem) {
-        format!("the disk is full ({problem}); free some space, then resume")
-    } else {
-        format!("could not write to the output folder: {problem}")
-    }
-}
-
 /// Checks a complete part by decoding it on the thumbnail pool (the thumbnail made on
 /// the way is cached, so publishing costs no second decode) and waits for the verdict.
 /// Damaged (cut or corrupt) is an `Err`; with `keep`, the bytes are first put aside in
@@ -1360,11 +1338,7 @@ fn verify_on_pool(
     let (tx, rx) = crossbeam_channel::bounded(1);
     let (pool_shared, path, hash_owned) = (shared.clone(), part.to_path_buf(), hash.to_string());
     shared.thumbs.spawn_fifo(move || {
-        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            thumbnail(&pool_shared, &path, format, &hash_owned)
-        }))
-        .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))));
-        let _ = tx.send(made);
+        let _ = tx.send(guarded_thumbnail(&pool_shared, &path, format, &hash_owned));
     });
     let made = rx
         .recv()
@@ -1543,14 +1517,18 @@ fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo, made: Option<Ma
     }
     let pool_shared = shared.clone();
     shared.thumbs.spawn_fifo(move || {
-        // A panic in a decoder must not abort the process (rayon's default for a
-        // spawned job) nor leave the item unsettled: it is a failed thumbnail.
-        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            thumbnail(&pool_shared, &path, format, &hash)
-        }))
-        .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))));
+        let made = guarded_thumbnail(&pool_shared, &path, format, &hash);
         pool_shared.events.settle(thumbnail_event(made));
     });
+}
+
+/// [`thumbnail`] on the pool: a panic in a decoder must not abort the process (rayon's
+/// default for a spawned job) nor leave the item unsettled: it is a failed thumbnail.
+fn guarded_thumbnail(shared: &Shared, path: &Path, format: ImageFormat, hash: &str) -> Made {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        thumbnail(shared, path, format, hash)
+    }))
+    .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))))
 }
 
 /// Loads the thumbnail from the cache, or makes it and caches it. Also returns the

@@ -200,8 +200,8 @@ impl Lease<'_> {
     }
 }
 
-/// What became of a job given back with [`Scheduler::retry`] or
-/// [`Scheduler::requeue_on_hold`].
+/// What became of a job given back with [`Scheduler::retry`],
+/// [`Scheduler::requeue_on_hold`] or [`Scheduler::park`].
 pub(crate) enum Returned {
     /// It waits in the queue again.
     Queued,
@@ -418,19 +418,15 @@ impl Scheduler {
     }
 
     /// Returns the lease of an item that stopped because it was paused: it is held
-    /// (with its part) until [`Scheduler::resume`]. After shutdown the job comes back
-    /// instead, for the caller to keep its part.
-    pub(crate) fn park(&self, lease: Lease<'_>) -> Option<Job> {
+    /// (with its part) until [`Scheduler::resume`], unless a cancel came meanwhile or
+    /// the scheduler shut down (then the job comes back, for the caller to finish).
+    pub(crate) fn park(&self, lease: Lease<'_>) -> Returned {
         let mut state = self.lock();
-        let (job, _) = lease.give_back(&mut state);
-        if state.shutdown {
-            return Some(job);
-        }
-        job.stop.store(0, Ordering::Relaxed);
-        state.held.insert(job.id, job);
+        let (job, host) = lease.give_back(&mut state);
+        let returned = Self::put_back(&mut state, job, host, false);
         drop(state);
         self.ready.notify_all();
-        None
+        returned
     }
 
     fn release(state: &mut State, host: &str, id: ItemId) {
@@ -750,7 +746,7 @@ mod tests {
         assert!(matches!(s.pause(ItemId(1)), Paused::Stopping));
         assert_eq!(running.job.stop.load(Ordering::Relaxed), STOP_PAUSE);
         assert!(matches!(s.pause(ItemId(2)), Paused::Held(ItemId(2), 0)));
-        assert!(s.park(running).is_none());
+        assert!(matches!(s.park(running), Returned::Held(ItemId(1), 0)));
         // 1 and 2 are held: 3 goes next although it was queued last.
         assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
         assert_eq!(s.held_ids(), [ItemId(1), ItemId(2)]);
