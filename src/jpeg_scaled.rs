@@ -36,17 +36,11 @@ pub(crate) enum Scaled {
 /// follows the image: a phone's appended video, padding, a missing end marker). For
 /// what the DC walk cannot judge (progressive refinement scans, files it does not
 /// read), the file must hold an end-of-image marker near its end.
-pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
-    // The DC decoder works on the file in memory; beyond this size, stream instead.
-    const MAX_IN_MEMORY: u64 = 128 * 1024 * 1024;
-    let small_enough = std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_IN_MEMORY);
-    let data = if small_enough {
-        std::fs::read(path).ok()
-    } else {
-        None
-    };
+/// `data` is the whole file when [`read_in_memory`] gave it (the walk needs it in
+/// memory); `None` for bigger files, which are streamed.
+pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled {
     // Walked whatever the size: the walk is what tells a whole image from a cut one.
-    let dc = data.as_deref().and_then(|d| crate::jpeg_dc::decode(d, 0));
+    let dc = data.and_then(|d| crate::jpeg_dc::decode(d, 0));
     // Cut DC data is cut whatever the mode; only a sequential JPEG's walk proves it whole.
     let whole = dc
         .as_ref()
@@ -55,7 +49,7 @@ pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
         Some(false) => return Scaled::Truncated,
         Some(true) => {}
         None => {
-            let end_seen = match data.as_deref() {
+            let end_seen = match data {
                 Some(d) => has_end_marker(&d[d.len().saturating_sub(64 * 1024)..]),
                 None => tail_has_end_marker(path),
             };
@@ -64,7 +58,7 @@ pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
             }
         }
     }
-    if let Some(data) = &data
+    if let Some(data) = data
         && let Some(image) = dc.filter(|d| d.width.max(d.height) >= max_side)
     {
         let (w, h) = (image.width, image.height);
@@ -79,6 +73,14 @@ pub(crate) fn decode(path: &Path, max_side: u32) -> Scaled {
         }
     }
     decode_scaled_idct(path, max_side)
+}
+
+/// The whole file at `path` when it is small enough to hold in memory (128 MiB), for
+/// the DC walk and the frame-header check; `None` beyond that, or when unreadable.
+pub(crate) fn read_in_memory(path: &Path) -> Option<Vec<u8>> {
+    const MAX_IN_MEMORY: u64 = 128 * 1024 * 1024;
+    let small_enough = std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_IN_MEMORY);
+    small_enough.then(|| std::fs::read(path).ok()).flatten()
 }
 
 /// True when `tail` holds an end-of-image marker (`FF D9`). Inside entropy-coded data

@@ -146,30 +146,31 @@ pub fn make_thumbnail(
     };
     let file = File::open(path).map_err(|e| ThumbError::Io(e.to_string()))?;
     let reader = BufReader::with_capacity(256 * 1024, file);
-    if format == ImageFormat::Jpeg
-        && let Some(reason) = jpeg_without_preview(path)
-    {
-        return Err(reason);
+    // A JPEG is read once: its frame header decides "no preview", and the same bytes
+    // go to the DC walk and the scaled decode.
+    let jpeg = (format == ImageFormat::Jpeg).then(|| jpeg_scaled::read_in_memory(path));
+    if let Some(data) = &jpeg {
+        let head = match data {
+            Some(data) => Some(std::borrow::Cow::Borrowed(&data[..])),
+            None => read_head(path).map(std::borrow::Cow::Owned),
+        };
+        if let Some(reason) = head.and_then(|h| jpeg_without_preview(&h)) {
+            return Err(reason);
+        }
     }
     let dims = dimensions(path, format);
-    let too_large = |(w, h): (u32, u32)| {
-        ThumbError::TooLarge(format!(
-            "{w}×{h} pixels (the limit is {MAX_SIDE} a side and {} MiB)",
-            MAX_DECODE_BYTES >> 20
-        ))
-    };
     if let Some((w, h)) = dims.filter(|&(w, h)| w > MAX_SIDE || h > MAX_SIDE) {
-        return Err(too_large((w, h)));
+        return Err(too_large(w, h));
     }
     // Held until the pixels are shrunk: big decodes queue up instead of adding up.
     let _share = BUDGET.take(decode_need(dims));
     guarded(|| {
         // JPEG: decode at 1/8, 1/4 or 1/2 size straight from the DCT when possible;
         // everything else (and any JPEG that path declines) takes the full decoder.
-        let scaled = if format == ImageFormat::Jpeg {
-            match jpeg_scaled::decode(path, max_side) {
+        let scaled = if let Some(data) = &jpeg {
+            match jpeg_scaled::decode(path, data.as_deref(), max_side) {
                 Scaled::Decoded(image, orientation) => Some((image, orientation)),
-                Scaled::TooLarge(w, h) => return Err(too_large((w, h))),
+                Scaled::TooLarge(w, h) => return Err(too_large(w, h)),
                 // JPEG decoders fill a cut-off scan with grey instead of failing.
                 Scaled::Truncated => return Err(ThumbError::Truncated),
                 Scaled::Unsupported => None,
@@ -182,13 +183,11 @@ pub fn make_thumbnail(
             None => {
                 let mut reader = ImageReader::with_format(reader, decoder_format);
                 reader.limits(limits());
-                match decode_with_orientation(reader) {
-                    Ok(decoded) => decoded,
-                    Err(ThumbError::TooLarge(_)) if dims.is_some() => {
-                        return Err(dims.map_or(ThumbError::Truncated, too_large));
-                    }
-                    Err(e) => return Err(e),
-                }
+                // A decoder's own limit error says less than the size does.
+                decode_with_orientation(reader).map_err(|e| match (e, dims) {
+                    (ThumbError::TooLarge(_), Some((w, h))) => too_large(w, h),
+                    (e, _) => e,
+                })?
             }
         };
         // Shrink first, then rotate: turning the small result is cheap.
@@ -230,6 +229,14 @@ pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), Th
     Ok((ext, out.into_inner()))
 }
 
+/// "too large to preview: W×H pixels (the limit is …)".
+fn too_large(w: u32, h: u32) -> ThumbError {
+    ThumbError::TooLarge(format!(
+        "{w}×{h} pixels (the limit is {MAX_SIDE} a side and {} MiB)",
+        MAX_DECODE_BYTES >> 20
+    ))
+}
+
 fn decode_with_orientation<R: std::io::BufRead + std::io::Seek>(
     reader: ImageReader<R>,
 ) -> Result<(DynamicImage, Option<Orientation>), ThumbError> {
@@ -238,10 +245,7 @@ fn decode_with_orientation<R: std::io::BufRead + std::io::Seek>(
     // limits, and a few hundred bytes of PNG can claim gigabytes of pixels.
     let (w, h) = decoder.dimensions();
     if decoder.total_bytes() > MAX_DECODE_BYTES {
-        return Err(ThumbError::TooLarge(format!(
-            "{w}×{h} pixels (the limit is {MAX_SIDE} a side and {} MiB)",
-            MAX_DECODE_BYTES >> 20
-        )));
+        return Err(too_large(w, h));
     }
     let orientation = decoder.orientation().ok();
     let image = DynamicImage::from_decoder(decoder).map_err(classify)?;
@@ -365,10 +369,8 @@ fn plain(text: &str) -> ThumbError {
     ThumbError::Corrupt(cut.trim().trim_end_matches(':').to_string())
 }
 
-/// A reason to show no preview for a JPEG whose kind no decoder here reads, judged from
-/// its frame header: arithmetic coding (SOF9-11, 13-15), hierarchical (SOF5-7), or more
-/// than 8 bits per sample (lossless JPEG excepted); or a frame with no components.
-fn jpeg_without_preview(path: &Path) -> Option<ThumbError> {
+/// The first MiB of the file at `path` (where a JPEG's frame header is).
+fn read_head(path: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut head = Vec::new();
     File::open(path)
@@ -376,6 +378,13 @@ fn jpeg_without_preview(path: &Path) -> Option<ThumbError> {
         .take(1 << 20)
         .read_to_end(&mut head)
         .ok()?;
+    Some(head)
+}
+
+/// A reason to show no preview for a JPEG whose kind no decoder here reads, judged from
+/// its frame header: arithmetic coding (SOF9-11, 13-15), hierarchical (SOF5-7), or more
+/// than 8 bits per sample (lossless JPEG excepted); or a frame with no components.
+fn jpeg_without_preview(head: &[u8]) -> Option<ThumbError> {
     let mut pos = 2;
     while pos + 4 <= head.len() {
         if head[pos] != 0xFF {
