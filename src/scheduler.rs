@@ -192,11 +192,29 @@ impl Lease<'_> {
     /// Frees the slots (under the caller's lock, so the job is never out of sight of
     /// cancel, pause or shutdown) and hands back the job and its host key.
     fn give_back(mut self, state: &mut State) -> (Job, String) {
+        if !self.returned {
+            Scheduler::release(state, &self.host, self.job.id);
+        }
         self.returned = true;
-        Scheduler::release(state, &self.host, self.job.id);
         let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
         let job = std::mem::replace(&mut self.job, placeholder);
         (job, std::mem::take(&mut self.host))
+    }
+}
+
+impl Lease<'_> {
+    /// Frees the lease's slots now, while the worker goes on with the job: the network
+    /// part of it is over (a complete file being checked needs no connection). Giving
+    /// the lease back later frees nothing twice.
+    pub(crate) fn free_slots(&mut self) {
+        if self.returned {
+            return;
+        }
+        self.returned = true;
+        let mut state = self.scheduler.lock();
+        Scheduler::release(&mut state, &self.host, self.job.id);
+        drop(state);
+        self.scheduler.ready.notify_all();
     }
 }
 
@@ -626,6 +644,31 @@ mod tests {
         assert!(worker.join().is_err(), "the worker panicked");
         // With one slot in all, the next item only starts if the dropped lease freed it.
         assert_eq!(s.next().map(|l| l.job.id.0), Some(2));
+    }
+
+    #[test]
+    fn slots_freed_early_are_freed_once() {
+        let s = Scheduler::new(1, 1);
+        s.push([
+            job(1, "http://a/1"),
+            job(2, "http://a/2"),
+            job(3, "http://b/3"),
+        ]);
+        let mut first = s.next().expect("lease");
+        first.free_slots();
+        // The one slot is free while the first job goes on: the second starts.
+        let second = s.next().expect("lease");
+        assert_eq!(second.job.id.0, 2);
+        // Giving the first back (a retry) frees nothing more: the slot is still taken.
+        assert!(matches!(
+            s.retry(first, Duration::ZERO, false),
+            Returned::Queued
+        ));
+        let state = s.lock();
+        assert_eq!(state.active, 1, "only the second job holds a slot");
+        drop(state);
+        drop(second);
+        assert_eq!(s.lock().active, 0);
     }
 
     #[test]
