@@ -1219,11 +1219,10 @@ fn run_download(
             let returned = shared.scheduler.park(lease);
             settle_returned(shared, id, returned);
         }
-        Err(Stopped::Failed(FetchError::Damaged(reason))) if !lease.job.damaged => {
+        Err(Stopped::Failed(reason @ FetchError::Damaged { .. })) if !lease.job.damaged => {
             // The transfer may be what broke it: one more try, from scratch.
             lease.job.damaged = true;
             lease.job.resume = None;
-            let reason = FetchError::Damaged(reason);
             let delay = backoff(config, 1, &reason);
             events.send(Event::Retrying {
                 id,
@@ -1350,7 +1349,7 @@ fn verify_on_pool(
         .recv()
         .unwrap_or_else(|_| Err(ThumbError::Internal("the thumbnail pool stopped".into())));
     match made {
-        Err(e @ (ThumbError::Truncated | ThumbError::Corrupt(_))) => {
+        Err(e) if e.is_damage() => {
             if keep {
                 let name = part
                     .file_name()
@@ -1364,7 +1363,10 @@ fn verify_on_pool(
                     .out
                     .keep_aside(part, "damaged", &format!("{}-{name}", id.0));
             }
-            Err(FetchError::Damaged(e.to_string()))
+            Err(FetchError::Damaged {
+                reason: e.to_string(),
+                preview: e.preview().cloned(),
+            })
         }
         other => Ok(other),
     }

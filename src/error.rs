@@ -32,9 +32,15 @@ pub enum FetchError {
     #[error("refused: {0}")]
     Private(String),
     /// The bytes arrived but the image in them is damaged (cut, corrupt), as the
-    /// decoder found; the text starts with "damaged".
-    #[error("{0}")]
-    Damaged(String),
+    /// decoder found; the text starts with "damaged". `preview` is what could be read
+    /// of it (grey where data is missing), for the failed item's tile.
+    #[error("{reason}")]
+    Damaged {
+        /// "damaged: …", in plain words.
+        reason: String,
+        /// What could be read of the image, at thumbnail size.
+        preview: Option<std::sync::Arc<crate::thumbs::Thumbnail>>,
+    },
     /// A bug in Pixgrab: a job panicked. The item fails; the run goes on.
     #[error("internal error: {0}")]
     Internal(String),
@@ -73,6 +79,14 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// What could be read of a damaged image, for its tile.
+    pub fn preview(&self) -> Option<&std::sync::Arc<crate::thumbs::Thumbnail>> {
+        match self {
+            Self::Damaged { preview, .. } => preview.as_ref(),
+            _ => None,
+        }
+    }
+
     /// True for failures that may go away on their own: connection trouble, stalls,
     /// cut-off bodies, 5xx, 408 and 429. Never for other 4xx, bad content or disk errors.
     pub fn is_retryable(&self) -> bool {
@@ -81,7 +95,7 @@ impl FetchError {
             Self::Connect(_) | Self::Stalled(_) | Self::Network(_) | Self::Truncated { .. } => true,
             Self::NotAnImage(..)
             | Self::Certificate(_)
-            | Self::Damaged(_)
+            | Self::Damaged { .. }
             | Self::Private(_)
             | Self::Internal(_)
             | Self::TooLarge(_)
@@ -200,12 +214,39 @@ pub enum ThumbError {
     /// The decoder rejected the data.
     #[error("damaged: {0}")]
     Corrupt(String),
+    /// The image is damaged (cut, or corrupt data), but part of it could be read.
+    #[error("damaged: {reason}")]
+    DamagedPreview {
+        /// What is wrong, in plain words.
+        reason: String,
+        /// What could be read (grey where data is missing), at thumbnail size.
+        preview: std::sync::Arc<crate::thumbs::Thumbnail>,
+    },
     /// Reading the file failed.
     #[error("could not read file: {0}")]
     Io(String),
     /// A bug in Pixgrab: the thumbnail job panicked.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl ThumbError {
+    /// The image itself is damaged (cut or corrupt), as opposed to having no preview
+    /// for another reason: a download ending like this fails.
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            Self::Truncated | Self::Corrupt(_) | Self::DamagedPreview { .. }
+        )
+    }
+
+    /// What could be read of a damaged image, if anything.
+    pub fn preview(&self) -> Option<&std::sync::Arc<crate::thumbs::Thumbnail>> {
+        match self {
+            Self::DamagedPreview { preview, .. } => Some(preview),
+            _ => None,
+        }
+    }
 }
 
 /// Why the engine could not start.

@@ -5,9 +5,10 @@
 //!
 //! Supported: 8-bit baseline and extended Huffman (SOF0/SOF1), progressive (SOF2; the
 //! first DC scan is enough), 1 or 3 components with any sampling factors, restart
-//! markers, interleaved and non-interleaved scans. Anything else (arithmetic coding,
-//! 12-bit, lossless, CMYK/Adobe colour transforms, malformed tables) returns `None` and
-//! the caller falls back to a full decoder. Malformed input can never panic an index:
+//! markers (resynchronising after bad data as libjpeg does), interleaved and
+//! non-interleaved scans, Adobe RGB. CMYK/YCCK is walked to judge its data but gives no
+//! pixels. Anything else (arithmetic coding, 12-bit, lossless, malformed tables) returns
+//! `None` and the caller falls back to a full decoder. Malformed input can never panic an index:
 //! every access is bounds-checked and the bit reader yields zeros past the end.
 
 /// Larger frames are left to the full decoder path, which reports them as too large.
@@ -38,15 +39,56 @@ pub(crate) struct DcImage {
     pub(crate) width: u32,
     /// ceil(full height / 8).
     pub(crate) height: u32,
-    /// 1 (grey) or 3 (RGB) bytes per pixel.
+    /// 1 (grey) or 3 (RGB) bytes per pixel; 0 (no pixels) for a 4-component JPEG,
+    /// which is walked only to judge its data.
     pub(crate) channels: u8,
     pub(crate) pixels: Vec<u8>,
-    /// Every DC scan's entropy-coded data covered every block without running out of
-    /// bytes (or into a marker too early): for a sequential JPEG, the image is whole.
-    pub(crate) complete: bool,
+    /// What is wrong with the DC data, if anything. `None`: every DC scan's
+    /// entropy-coded data covered every block without running out of bytes (or into a
+    /// marker too early), so a sequential JPEG is whole.
+    pub(crate) defect: Option<Defect>,
     /// A progressive JPEG: only its DC scans were read, so `complete` says nothing of
     /// the refinement scans after them.
     pub(crate) progressive: bool,
+}
+
+/// Damage the walk found in the entropy-coded data. The DC image still holds what
+/// could be read: grey where data is missing, the last colour carried on through a bad
+/// stretch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Defect {
+    /// The data ends before every block was coded: the file is cut.
+    Cut,
+    /// `bad` of the scan's `of` restart intervals held bad data (or were missing); the
+    /// walk found the next restart marker after each, as libjpeg does, and read on.
+    BadIntervals {
+        /// Intervals with bad or missing data.
+        bad: u32,
+        /// Intervals in the scan.
+        of: u32,
+    },
+    /// A code that is in no table, in a scan without restart markers: nothing after it
+    /// can be read.
+    BadData,
+    /// The file's structure is broken (see [`Decline::Broken`]): no pixels at all.
+    Broken,
+}
+
+impl Defect {
+    /// A plain reason, for "damaged: …".
+    pub(crate) fn reason(self) -> String {
+        match self {
+            Self::Cut => "the file ends before the image does".into(),
+            Self::BadIntervals { bad, of } if bad >= of => {
+                "corrupt data throughout the image".into()
+            }
+            Self::BadIntervals { bad, of } => {
+                format!("corrupt data in {bad} of {of} segments of the image (the rest is shown)")
+            }
+            Self::BadData => "corrupt data partway through the image".into(),
+            Self::Broken => "the file's JPEG structure is broken".into(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -145,6 +187,17 @@ impl Huffman {
 }
 
 /// Bits of one entropy-coded segment, with `FF 00` unstuffed. Stops at any marker.
+/// What [`Bits::resync`] found.
+struct Resync {
+    /// Intervals with no data before the marker found; `None`: no restart marker
+    /// follows, the scan's data is over.
+    missing: Option<u32>,
+    /// Bytes that are no valid part of a scan were skipped on the way.
+    junk: bool,
+    /// The number of the restart marker expected after the one found.
+    next: u8,
+}
+
 struct Bits<'a> {
     data: &'a [u8],
     pos: usize,
@@ -155,8 +208,6 @@ struct Bits<'a> {
     /// Zero bytes fed in after the data of this segment ended (at a marker or the end
     /// of the file).
     padding: u32,
-    /// Some segment needed more bits than it had: the data is cut or damaged.
-    short: bool,
 }
 
 impl<'a> Bits<'a> {
@@ -168,7 +219,6 @@ impl<'a> Bits<'a> {
             count: 0,
             at_marker: false,
             padding: 0,
-            short: false,
         }
     }
 
@@ -276,47 +326,119 @@ impl<'a> Bits<'a> {
         }
     }
 
-    /// Skips to just after the next RST marker (for restart intervals).
-    fn restart(&mut self) {
-        self.short |= self.overran();
+    /// At a restart boundary: finds restart marker `expected` (0-7) the way libjpeg's
+    /// `jpeg_resync_to_restart` does, and resumes reading just after it. Returns how
+    /// many intervals have no data (0 when the marker is the expected one), or `None`
+    /// when a real marker or the end of the file comes first (the scan's data ended).
+    fn resync(&mut self, expected: u8) -> Resync {
         self.acc = 0;
         self.count = 0;
         self.at_marker = false;
         self.padding = 0;
-        while self.pos + 1 < self.data.len() {
-            if self.data[self.pos] == 0xFF && (0xD0..=0xD7).contains(&self.data[self.pos + 1]) {
-                self.pos += 2;
-                return;
+        let mut junk = false;
+        let over = |junk| Resync {
+            missing: None,
+            junk,
+            next: expected,
+        };
+        loop {
+            let Some(at) = (self.pos..self.data.len().saturating_sub(1)).find(|&i| {
+                self.data[i] == 0xFF && self.data[i + 1] != 0x00 && self.data[i + 1] != 0xFF
+            }) else {
+                self.pos = self.data.len();
+                return over(junk);
+            };
+            let marker = self.data[at + 1];
+            self.pos = at + 2;
+            match marker {
+                0xD0..=0xD7 => {
+                    let found = marker - 0xD0;
+                    let next = (found + 1) & 7;
+                    let missing = match found.wrapping_sub(expected) & 7 {
+                        0 => 0,
+                        // One of the next two: the intervals before it have no data.
+                        ahead @ (1 | 2) => u32::from(ahead),
+                        // An earlier one (a stray copy): look further.
+                        6 | 7 => {
+                            junk = true;
+                            continue;
+                        }
+                        // Too far off to place: taken as the expected one.
+                        _ => 0,
+                    };
+                    let junk = junk || found != expected;
+                    return Resync {
+                        missing: Some(missing),
+                        junk,
+                        next,
+                    };
+                }
+                // A real marker: the scan's data is over.
+                0xC0..=0xFE => {
+                    self.pos = at;
+                    return over(junk);
+                }
+                // Not a marker at all (FF 9F, FF 01...): corrupt data.
+                _ => junk = true,
             }
-            if self.data[self.pos] == 0xFF
-                && self.data[self.pos + 1] != 0x00
-                && self.data[self.pos + 1] != 0xFF
-            {
-                return; // some other marker: leave it for the caller
-            }
-            self.pos += 1;
         }
     }
 
     /// The byte position after the scan's data: the next marker that is not RST.
     fn end_of_scan(&self) -> usize {
-        let mut p = self.pos.saturating_sub(2).min(self.data.len());
-        while p + 1 < self.data.len() {
-            let (a, b) = (self.data[p], self.data[p + 1]);
-            if a == 0xFF && b != 0x00 && b != 0xFF && !(0xD0..=0xD7).contains(&b) {
+        let from = self.pos.saturating_sub(2).min(self.data.len());
+        // memchr: a progressive file's AC scans are skipped at memory speed.
+        for p in memchr::memchr_iter(0xFF, &self.data[from..]).map(|i| from + i) {
+            if let Some(&b) = self.data.get(p + 1)
+                && b != 0x00
+                && b != 0xFF
+                && !(0xD0..=0xD7).contains(&b)
+            {
                 return p;
             }
-            p += 1;
         }
         self.data.len()
     }
 }
 
-/// Decodes the DC image of `data`, or `None` when this decoder does not handle it or
-/// when the DC image's long side would be under `min_long_side` (too coarse).
-pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
-    if data.get(..2)? != [0xFF, 0xD8] {
-        return None;
+/// Why the walk gave no DC image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decline {
+    /// A JPEG this walk does not handle (12-bit, arithmetic, lossless, too coarse for
+    /// the size asked, two components...): the caller falls back to a full decoder.
+    NotHandled,
+    /// The file's structure is broken: no frame header, a Huffman table no encoder can
+    /// write, a scan naming a component or table that does not exist, a segment that
+    /// runs past the end. libjpeg refuses such files; full decoders often paint them
+    /// grey without a word.
+    Broken,
+    /// The file ends inside its headers, before any image data.
+    Cut,
+}
+
+/// Decodes the DC image of `data`; see [`Decline`] for why there may be none.
+/// `min_long_side`: decline when the DC image's long side would be under it (too
+/// coarse).
+pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Result<DcImage, Decline> {
+    let mut why = Decline::Broken;
+    walk(data, min_long_side, &mut why).ok_or(why)
+}
+
+/// The file ends inside a segment.
+fn cut(why: &mut Decline) -> Option<DcImage> {
+    *why = Decline::Cut;
+    None
+}
+
+fn not_handled(why: &mut Decline) -> Option<DcImage> {
+    *why = Decline::NotHandled;
+    None
+}
+
+/// The walk behind [`decode`]: `None` leaves in `why` the reason, `Broken` unless said.
+fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
+    if data.get(..2) != Some(&[0xFF, 0xD8][..]) {
+        return not_handled(why);
     }
     let mut pos = 2;
     let mut quant = [[0u16; 1]; 4]; // only the DC entry of each table
@@ -326,7 +448,8 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
     let mut dc: Vec<Vec<i32>> = Vec::new(); // per component, per block (quantised DC << Al)
     let mut have_dc: Vec<bool> = Vec::new();
     let mut restart_interval = 0usize;
-    let mut complete = true;
+    let mut defect: Option<Defect> = None;
+    let mut rgb = false;
     loop {
         // Find the next marker (skipping fill bytes). The file may end here: a cut
         // file, or one missing its end marker; what was read decides.
@@ -346,27 +469,43 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
         if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
             continue;
         }
-        let len = usize::from(u16::from_be_bytes([*data.get(pos)?, *data.get(pos + 1)?]));
-        let seg = data.get(pos + 2..pos + len)?;
+        let len = match data.get(pos..pos + 2) {
+            Some(l) => usize::from(u16::from_be_bytes([l[0], l[1]])),
+            None => return cut(why),
+        };
+        if len < 2 {
+            return None; // a length that cannot be
+        }
+        let Some(seg) = data.get(pos + 2..pos + len) else {
+            return cut(why);
+        };
         let next = pos + len;
         match marker {
             0xC0..=0xC2 => {
-                if frame.is_some() || *seg.first()? != 8 {
+                // A second frame header before the end of the image: libjpeg refuses
+                // it ("two SOF markers"), and so does the walk.
+                if frame.is_some() {
                     return None;
+                }
+                // 12-bit samples.
+                if *seg.first()? != 8 {
+                    return not_handled(why);
                 }
                 let h = usize::from(u16::from_be_bytes([*seg.get(1)?, *seg.get(2)?]));
                 let w = usize::from(u16::from_be_bytes([*seg.get(3)?, *seg.get(4)?]));
                 let n = usize::from(*seg.get(5)?);
-                if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || !(n == 1 || n == 3) {
-                    return None;
+                // Height 0 (set later by DNL), too large, or 2 or 5+ components.
+                if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || !matches!(n, 1 | 3 | 4) {
+                    return not_handled(why);
                 }
                 if (w.max(h).div_ceil(8) as u64) < u64::from(min_long_side) {
-                    return None;
+                    return not_handled(why);
                 }
                 let mut comps = Vec::with_capacity(n);
                 for i in 0..n {
                     let c = seg.get(6 + i * 3..9 + i * 3)?;
                     let (hs, vs) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+                    // Sampling factors beyond 4 or a fifth quantisation table: broken.
                     if !(1..=4).contains(&hs) || !(1..=4).contains(&vs) || c[2] > 3 {
                         return None;
                     }
@@ -386,7 +525,9 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
                 have_dc = vec![false; n];
                 frame = Some((w, h, comps, marker == 0xC2));
             }
-            0xC3 | 0xC5..=0xC7 | 0xC8..=0xCF => return None, // lossless, hierarchical, arithmetic
+            // Lossless, hierarchical and arithmetic frames (DAC, 0xCC, and the
+            // reserved 0xC8 are segments like any other).
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return not_handled(why),
             0xC4 => {
                 let mut p = 0;
                 while p < seg.len() {
@@ -422,7 +563,9 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
             0xDD => {
                 restart_interval = usize::from(u16::from_be_bytes([*seg.first()?, *seg.get(1)?]))
             }
-            0xEE => return None, // Adobe APP14: colour transform we do not model
+            // Adobe APP14: its transform flag says whether 3 components are YCbCr (1) or
+            // RGB (0); 4-component (CMYK, YCCK) frames are declined above.
+            0xEE if seg.starts_with(b"Adobe") => rgb = *seg.get(11)? == 0,
             0xDA => {
                 let (w, h, comps, progressive) = frame.as_ref()?;
                 let ns = usize::from(*seg.first()?);
@@ -436,11 +579,41 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
                 let ss = *seg.get(1 + ns * 2)?;
                 let se = *seg.get(2 + ns * 2)?;
                 let ah_al = *seg.get(3 + ns * 2)?;
-                let dc_first = ss == 0 && (ah_al >> 4) == 0;
+                let (ah, al) = (ah_al >> 4, ah_al & 15);
+                // What libjpeg refuses as "Invalid progressive parameters", and scans
+                // naming tables never defined: checked for every scan, also those the
+                // walk does not read.
+                if *progressive {
+                    let bad_band = if ss == 0 {
+                        se != 0
+                    } else {
+                        se < ss || se > 63 || ns != 1
+                    };
+                    if bad_band || (ah != 0 && al + 1 != ah) || al > 13 {
+                        return None;
+                    }
+                } else if ss != 0 || ah != 0 {
+                    // A sequential scan starts at the DC coefficient and is not a
+                    // refinement (libjpeg decodes on regardless, into garbage).
+                    return None;
+                }
+                let needs_dc = ss == 0 && ah == 0;
+                let needs_ac = if *progressive { ss > 0 } else { se > 0 };
+                for &(_, td, ta) in &scan {
+                    let defined = |tables: &[Option<Huffman>; 4], t: usize| {
+                        tables.get(t).is_some_and(Option::is_some)
+                    };
+                    if (needs_dc && !defined(&dc_tables, td))
+                        || (needs_ac && !defined(&ac_tables, ta))
+                    {
+                        return None;
+                    }
+                }
+                let dc_first = ss == 0 && ah == 0;
                 let mut bits = Bits::new(data, next);
                 if dc_first && scan.iter().all(|(i, _, _)| !have_dc[*i]) {
                     let skip_ac = !*progressive && se > 0;
-                    decode_scan(
+                    let walk = decode_scan(
                         &mut bits,
                         &mut dc,
                         comps,
@@ -454,18 +627,17 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
                     for (i, _, _) in &scan {
                         have_dc[*i] = true;
                     }
-                    let cut = bits.short || bits.overran();
-                    complete &= !cut;
-                    if cut {
+                    if let Some(found) = walk.defect() {
+                        defect = worse(defect, found);
+                    }
+                    if walk.cut || walk.bad_data {
                         // Nothing after a scan that ran out of data can be trusted.
                         break;
                     }
                 }
+                // The scans after the DC ones are not read, only skipped to the next
+                // header, whose tables and parameters are checked.
                 pos = bits.end_of_scan();
-                // Every DC known and no AC left to skip: stop reading.
-                if have_dc.iter().all(|&d| d) && *progressive {
-                    break;
-                }
                 continue;
             }
             _ => {} // APPn, COM, DNL...: nothing we need
@@ -473,12 +645,13 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Option<DcImage> {
         pos = next;
     }
     let (w, h, comps, progressive) = frame?;
-    // A cut image is reported (grey where data is missing); a whole one needs every DC.
-    if complete && !have_dc.iter().all(|&d| d) {
-        return None;
+    // A damaged image is reported (grey where data is missing); a whole one needs
+    // every DC. Scans missing at the end of the data: the caller looks for the end.
+    if defect.is_none() && !have_dc.iter().all(|&d| d) {
+        return not_handled(why);
     }
-    let mut image = compose(w, h, &comps, &dc, &quant);
-    image.complete = complete;
+    let mut image = compose(w, h, &comps, &dc, &quant, rgb);
+    image.defect = defect;
     image.progressive = progressive;
     Some(image)
 }
@@ -490,7 +663,59 @@ fn max_sampling(comps: &[Component]) -> (usize, usize) {
     )
 }
 
+/// What one scan's walk found.
+#[derive(Default)]
+struct ScanWalk {
+    /// The data ran out before every block was read.
+    cut: bool,
+    /// Restart intervals with bad or missing data.
+    bad: u32,
+    /// Restart intervals in the scan (1 without restart markers).
+    intervals: u32,
+    /// A code in no table, in a scan without restart markers.
+    bad_data: bool,
+}
+
+impl ScanWalk {
+    /// The walk needed more data than the scan had: at the end of the file, the file
+    /// is cut; at a marker with more after it, the data before it is bad.
+    fn ran_out(&mut self, bits: &Bits<'_>) {
+        if bits.pos >= bits.data.len() {
+            self.cut = true;
+        } else if self.intervals > 1 {
+            self.bad = self.bad.saturating_add(1);
+        } else {
+            self.bad_data = true;
+        }
+    }
+
+    fn defect(&self) -> Option<Defect> {
+        if self.cut {
+            Some(Defect::Cut)
+        } else if self.bad_data {
+            Some(Defect::BadData)
+        } else if self.bad > 0 {
+            Some(Defect::BadIntervals {
+                bad: self.bad.min(self.intervals),
+                of: self.intervals,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Why a block could not be decoded.
+enum Fault {
+    /// A code that is in no table: the data is damaged.
+    Data,
+    /// Something this decoder does not handle: the caller falls back.
+    Decline,
+}
+
 /// Decodes one scan's DC values into `dc` (skipping AC codes in baseline scans).
+/// At a restart boundary it resynchronises on the next restart marker, so one bad
+/// interval costs that interval only. `None`: not for this decoder.
 #[allow(clippy::too_many_arguments)]
 fn decode_scan(
     bits: &mut Bits<'_>,
@@ -502,7 +727,7 @@ fn decode_scan(
     skip_ac: bool,
     al: u32,
     restart_interval: usize,
-) -> Option<()> {
+) -> Option<ScanWalk> {
     let (hmax, vmax) = max_sampling(comps);
     let (mcux, mcuy) = (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax));
     let mut pred = vec![0i32; comps.len()];
@@ -518,98 +743,187 @@ fn decode_scan(
             Some((dct, act))
         })
         .collect::<Option<_>>()?;
-    let mut decode_block =
-        |bits: &mut Bits<'_>, k: usize, block: usize, pred: &mut [i32]| -> Option<()> {
-            let (ci, _, _) = scan[k];
-            let (dct, act) = tables[k];
-            let size = bits.symbol(dct)?;
-            pred[ci] = pred[ci].wrapping_add(bits.receive_extend(size));
-            *dc[ci].get_mut(block)? = pred[ci].wrapping_shl(al);
-            if let Some(act) = act {
-                // Hot loop: one refill check per coefficient, then the code and its
-                // magnitude bits are skipped without further checks (a refill leaves more
-                // than 56 bits; a code takes at most 16 and a magnitude at most 15).
-                let mut i = 1;
-                while i < 64 {
-                    if bits.count < 32 {
-                        bits.fill();
+    let decode_block = |bits: &mut Bits<'_>,
+                        dc: &mut [Vec<i32>],
+                        k: usize,
+                        block: usize,
+                        pred: &mut [i32]|
+     -> Result<(), Fault> {
+        let (ci, _, _) = scan[k];
+        let slot = dc[ci].get_mut(block).ok_or(Fault::Decline)?;
+        let (dct, act) = tables[k];
+        let size = bits.symbol(dct).ok_or(Fault::Data)?;
+        pred[ci] = pred[ci].wrapping_add(bits.receive_extend(size));
+        *slot = pred[ci].wrapping_shl(al);
+        if let Some(act) = act {
+            // Hot loop: one refill check per coefficient, then the code and its
+            // magnitude bits are skipped without further checks (a refill leaves more
+            // than 56 bits; a code takes at most 16 and a magnitude at most 15).
+            let mut i = 1;
+            while i < 64 {
+                if bits.count < 32 {
+                    bits.fill();
+                }
+                let fast = act.ac_skip[(bits.acc >> (64 - FAST_BITS)) as usize];
+                if fast != 0 {
+                    // At most 10 code bits + 15 magnitude bits, and 32 are buffered.
+                    let n = u32::from(fast >> 8);
+                    bits.acc <<= n;
+                    bits.count -= n;
+                    match fast & 0xFF {
+                        AC_EOB => break,
+                        advance => i += usize::from(advance),
                     }
-                    let fast = act.ac_skip[(bits.acc >> (64 - FAST_BITS)) as usize];
-                    if fast != 0 {
-                        // At most 10 code bits + 15 magnitude bits, and 32 are buffered.
-                        let n = u32::from(fast >> 8);
-                        bits.acc <<= n;
-                        bits.count -= n;
-                        match fast & 0xFF {
-                            AC_EOB => break,
-                            advance => i += usize::from(advance),
-                        }
-                        continue;
+                    continue;
+                }
+                let rs = bits.symbol(act).ok_or(Fault::Data)?;
+                let (run, size) = (rs >> 4, rs & 15);
+                if size == 0 {
+                    if run != 15 {
+                        break;
                     }
-                    let rs = bits.symbol(act)?;
-                    let (run, size) = (rs >> 4, rs & 15);
-                    if size == 0 {
-                        if run != 15 {
-                            break;
-                        }
-                        i += 16;
-                    } else {
-                        i += usize::from(run) + 1;
-                        bits.skip(u32::from(size));
-                    }
+                    i += 16;
+                } else {
+                    i += usize::from(run) + 1;
+                    bits.skip(u32::from(size));
                 }
             }
-            Some(())
-        };
-    let mut done = 0usize;
-    if scan.len() == 1 {
-        // Non-interleaved: the component's own block grid, not padded to MCUs.
-        let (ci, _, _) = scan[0];
+        }
+        Ok(())
+    };
+    // The scan's units: blocks of its one component's own grid (not padded to MCUs)
+    // when it is not interleaved, else MCUs. `blocks` lists each unit's blocks as
+    // (scan component, offset from the unit's first block in its component's grid).
+    let single = scan.len() == 1;
+    let (units_x, units_y) = if single {
+        let c = comps[scan[0].0];
+        (
+            (w * c.h).div_ceil(hmax).div_ceil(8),
+            (h * c.v).div_ceil(vmax).div_ceil(8),
+        )
+    } else {
+        (mcux, mcuy)
+    };
+    let units = units_x * units_y;
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    for (k, &(ci, _, _)) in scan.iter().enumerate() {
         let c = comps[ci];
-        let bw = (w * c.h).div_ceil(hmax).div_ceil(8);
-        let bh = (h * c.v).div_ceil(vmax).div_ceil(8);
-        let stride = mcux * c.h;
-        for by in 0..bh {
-            for bx in 0..bw {
-                if restart_interval > 0 && done > 0 && done.is_multiple_of(restart_interval) {
-                    bits.restart();
-                    pred.iter_mut().for_each(|p| *p = 0);
-                }
-                decode_block(bits, 0, by * stride + bx, &mut pred)?;
-                done += 1;
-                if bits.padding > MAX_PADDING {
-                    // The data ran out long ago: no need to walk the rest on zeros.
-                    bits.short = true;
-                    return Some(());
-                }
+        let (bh, bv) = if single { (1, 1) } else { (c.h, c.v) };
+        for v in 0..bv {
+            for hh in 0..bh {
+                blocks.push((k, v * mcux * c.h + hh));
             }
         }
-        return Some(());
     }
-    for my in 0..mcuy {
-        for mx in 0..mcux {
-            if restart_interval > 0 && done > 0 && done.is_multiple_of(restart_interval) {
-                bits.restart();
-                pred.iter_mut().for_each(|p| *p = 0);
+    // The first block of unit (ux, uy) of scan component k.
+    let origin = |k: usize, ux: usize, uy: usize| -> usize {
+        let c = comps[scan[k].0];
+        if single {
+            uy * mcux * c.h + ux
+        } else {
+            uy * c.v * mcux * c.h + ux * c.h
+        }
+    };
+    let ri = restart_interval;
+    let mut walk = ScanWalk {
+        intervals: if ri > 0 {
+            u32::try_from(units.div_ceil(ri)).unwrap_or(u32::MAX)
+        } else {
+            1
+        },
+        ..ScanWalk::default()
+    };
+    let mut expected_rst = 0u8;
+    // The current interval went bad: the rest of it carries the predictor on (the
+    // colour before the bad stretch, as libjpeg's zero-filled blocks show).
+    let mut interval_bad = false;
+    // Units before this one have no data (intervals lost with their markers).
+    let mut skip_to = 0usize;
+    let mut u = 0usize;
+    for uy in 0..units_y {
+        for ux in 0..units_x {
+            if u < skip_to {
+                u += 1;
+                continue;
             }
-            for (k, &(ci, _, _)) in scan.iter().enumerate() {
-                let c = comps[ci];
-                let stride = mcux * c.h;
-                for v in 0..c.v {
-                    for hh in 0..c.h {
-                        let block = (my * c.v + v) * stride + mx * c.h + hh;
-                        decode_block(bits, k, block, &mut pred)?;
+            // (At `skip_to` the marker that starts it has been read already.)
+            if ri > 0 && u > 0 && u.is_multiple_of(ri) && u != skip_to {
+                let found = bits.resync(expected_rst);
+                if interval_bad || found.junk {
+                    walk.bad = walk.bad.saturating_add(1);
+                }
+                interval_bad = false;
+                pred.iter_mut().for_each(|p| *p = 0);
+                let Some(missing) = found.missing else {
+                    if bits.pos < bits.data.len() {
+                        // Another marker came first: the intervals left have no data
+                        // (the file goes on, so it is not cut).
+                        let left = u32::try_from(units.div_ceil(ri) - u / ri).unwrap_or(u32::MAX);
+                        walk.bad = walk.bad.saturating_add(left);
+                    } else {
+                        walk.cut = true;
+                    }
+                    return Some(walk);
+                };
+                // Numbered on from the marker found: after a bad stretch that put the
+                // numbering out of step (libjpeg warns at every marker from then on),
+                // the next marker is expected in step again.
+                expected_rst = found.next;
+                if missing > 0 {
+                    // The intervals in between have no data: they stay grey.
+                    walk.bad = walk.bad.saturating_add(missing);
+                    skip_to = u.saturating_add(missing as usize * ri);
+                    u += 1;
+                    continue;
+                }
+            }
+            // Reading on into a marker or past the end: this data is over.
+            if !interval_bad && bits.at_marker && bits.overran() {
+                if ri == 0 {
+                    walk.ran_out(bits);
+                    return Some(walk);
+                }
+                interval_bad = true;
+            }
+            let mut result = Ok(());
+            if !interval_bad {
+                for &(k, offset) in &blocks {
+                    result = decode_block(bits, dc, k, origin(k, ux, uy) + offset, &mut pred);
+                    if result.is_err() {
+                        break;
                     }
                 }
             }
-            done += 1;
+            match result {
+                Ok(()) => {}
+                Err(Fault::Decline) => return None,
+                Err(Fault::Data) if ri == 0 => {
+                    walk.bad_data = true;
+                    return Some(walk);
+                }
+                Err(Fault::Data) => interval_bad = true,
+            }
+            if interval_bad {
+                // This unit's blocks carry the predictor on.
+                for &(k, offset) in &blocks {
+                    let ci = scan[k].0;
+                    *dc[ci].get_mut(origin(k, ux, uy) + offset)? = pred[ci].wrapping_shl(al);
+                }
+            }
+            u += 1;
             if bits.padding > MAX_PADDING {
-                bits.short = true;
-                return Some(());
+                // The data ran out long ago: no need to walk the rest on zeros.
+                walk.ran_out(bits);
+                return Some(walk);
             }
         }
     }
-    Some(())
+    if bits.overran() {
+        walk.ran_out(bits);
+    } else if interval_bad {
+        walk.bad = walk.bad.saturating_add(1);
+    }
+    Some(walk)
 }
 
 /// Turns per-component DC values into pixels: level shift, dequantise, /8, colour.
@@ -619,6 +933,7 @@ fn compose(
     comps: &[Component],
     dc: &[Vec<i32>],
     quant: &[[u16; 1]; 4],
+    rgb: bool,
 ) -> DcImage {
     let (hmax, vmax) = max_sampling(comps);
     let mcux = w.div_ceil(8 * hmax);
@@ -633,6 +948,17 @@ fn compose(
         // Real DC values are within ±2^15; clamping keeps mangled ones from overflowing.
         ((coef * q).clamp(-(1 << 24), 1 << 24) << 13) + (128 << 16)
     };
+    if comps.len() == 4 {
+        // CMYK or YCCK: walked to judge the data, but not turned into colours here.
+        return DcImage {
+            width: ow as u32,
+            height: oh as u32,
+            channels: 0,
+            pixels: Vec::new(),
+            defect: None,
+            progressive: false,
+        };
+    }
     let channels = if comps.len() == 3 { 3 } else { 1 };
     let mut pixels = Vec::with_capacity(ow * oh * channels);
     let clamp = |v: i64| ((v + (1 << 15)) >> 16).clamp(0, 255) as u8;
@@ -641,7 +967,18 @@ fn compose(
     const CB_G: i64 = 22_554; // 0.344136
     const CR_G: i64 = 46_802; // 0.714136
     const CB_B: i64 = 116_130; // 1.772
-    for y in 0..oh {
+    if rgb && channels == 3 {
+        for y in 0..oh {
+            for x in 0..ow {
+                pixels.extend([
+                    clamp(sample(0, x, y)),
+                    clamp(sample(1, x, y)),
+                    clamp(sample(2, x, y)),
+                ]);
+            }
+        }
+    }
+    for y in 0..if rgb && channels == 3 { 0 } else { oh } {
         for x in 0..ow {
             let yy = sample(0, x, y);
             if channels == 1 {
@@ -661,9 +998,26 @@ fn compose(
         height: oh as u32,
         channels: channels as u8,
         pixels,
-        complete: true,
+        defect: None,
         progressive: false,
     }
+}
+
+/// The more telling of two defects (a cut explains everything after it).
+fn worse(a: Option<Defect>, b: Defect) -> Option<Defect> {
+    Some(match (a, b) {
+        (Some(Defect::Broken), _) | (_, Defect::Broken) => Defect::Broken,
+        (Some(Defect::Cut), _) | (_, Defect::Cut) => Defect::Cut,
+        (Some(Defect::BadData), _) | (_, Defect::BadData) => Defect::BadData,
+        (
+            Some(Defect::BadIntervals { bad: b1, of: o1 }),
+            Defect::BadIntervals { bad: b2, of: o2 },
+        ) => Defect::BadIntervals {
+            bad: b1.saturating_add(b2),
+            of: o1.saturating_add(o2),
+        },
+        (None, b) => b,
+    })
 }
 
 #[cfg(test)]
@@ -734,7 +1088,7 @@ mod tests {
     }
 
     fn assert_matches_reference(name: &str, data: &[u8]) {
-        let ours = decode(data, 1).unwrap_or_else(|| panic!("{name}: not decoded"));
+        let ours = decode(data, 1).unwrap_or_else(|e| panic!("{name}: not decoded: {e:?}"));
         let (w, h, theirs) = reference(data);
         assert_eq!((ours.width, ours.height), (w, h), "{name}");
         assert_eq!(ours.pixels.len(), theirs.len(), "{name}");
@@ -824,7 +1178,7 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_variants_fall_back() {
+    fn unsupported_variants_fall_back_and_broken_files_are_told_apart() {
         let cmyk: Vec<u8> = picture(64, 64)
             .chunks(3)
             .flat_map(|p| [p[0], p[1], p[2], 10])
@@ -833,13 +1187,159 @@ mod tests {
         Encoder::new(&mut out, 90)
             .encode(&cmyk, 64, 64, ColorType::Cmyk)
             .expect("encode");
-        assert!(decode(&out, 1).is_none(), "CMYK");
+        // CMYK is walked to judge its data, but gives no pixels here.
+        let cmyk = decode(&out, 1).expect("CMYK is walked");
+        assert_eq!((cmyk.channels, cmyk.defect), (0, None));
+        assert!(cmyk.pixels.is_empty());
         let small = encode(100, 100, |_| {}, ColorType::Rgb);
         assert!(
-            decode(&small, 256).is_none(),
+            decode(&small, 256) == Err(Decline::NotHandled),
             "too small for a 256 px thumbnail"
         );
-        assert!(decode(b"not a jpeg", 1).is_none());
+        assert_eq!(decode(b"not a jpeg", 1), Err(Decline::NotHandled));
+        // Broken structure, as libjpeg calls it ("Invalid component ID in SOS",
+        // "Bogus Huffman table definition"): a verdict, not a fallback.
+        let good = encode(64, 64, |_| {}, ColorType::Rgb);
+        let sos = (0..good.len() - 1)
+            .find(|&i| good[i] == 0xFF && good[i + 1] == 0xDA)
+            .expect("SOS");
+        let mut unknown_component = good.clone();
+        unknown_component[sos + 5] = 0x77;
+        assert_eq!(decode(&unknown_component, 1), Err(Decline::Broken));
+        let dht = (0..good.len() - 1)
+            .find(|&i| good[i] == 0xFF && good[i + 1] == 0xC4)
+            .expect("DHT");
+        let mut bogus_table = good.clone();
+        bogus_table[dht + 5] = 3; // three 1-bit codes
+        assert_eq!(decode(&bogus_table, 1), Err(Decline::Broken));
+    }
+
+    /// Byte offsets of the restart markers in `data`'s first scan.
+    fn restart_markers(data: &[u8]) -> Vec<usize> {
+        (0..data.len() - 1)
+            .filter(|&i| data[i] == 0xFF && (0xD0..=0xD7).contains(&data[i + 1]))
+            .collect()
+    }
+
+    /// Pixels where `ours` and the reference differ by more than a little.
+    fn differing_pixels(ours: &DcImage, theirs: &[u8]) -> usize {
+        ours.pixels
+            .chunks(3)
+            .zip(theirs.chunks(3))
+            .filter(|(a, b)| a.iter().zip(*b).any(|(x, y)| x.abs_diff(*y) > 24))
+            .count()
+    }
+
+    #[test]
+    fn a_bad_restart_interval_costs_that_interval_only() {
+        // 640x480 4:2:0, a restart marker every 10 MCUs: 1200 MCUs, 120 intervals.
+        let good = encode(
+            640,
+            480,
+            |e| {
+                e.set_sampling_factor(SamplingFactor::R_4_2_0);
+                e.set_restart_interval(10);
+            },
+            ColorType::Rgb,
+        );
+        let (_, _, theirs) = reference(&good);
+        let rst = restart_markers(&good);
+        assert_eq!(rst.len(), 119);
+        let whole = decode(&good, 1).expect("decoded");
+        assert_eq!(whole.defect, None);
+
+        // As in jpeg-decoder's imagetestsuite/7997b….jpg: two bytes of an interval's
+        // data became `FF AE`, which is no marker at all. libjpeg skips to the next
+        // restart marker; so does the walk.
+        let mut stray = good.clone();
+        let at = (rst[40] + rst[41]) / 2;
+        stray[at] = 0xFF;
+        stray[at + 1] = 0xAE;
+        let walked = decode(&stray, 1).expect("decoded");
+        assert_eq!(
+            walked.defect,
+            Some(Defect::BadIntervals { bad: 1, of: 120 })
+        );
+        // One interval is 10 MCUs = 40 blocks of 80x60; the rest is right.
+        let off = differing_pixels(&walked, &theirs);
+        assert!(off <= 40, "{off} pixels differ from the whole image");
+
+        // A stretch of bytes lost, restart markers with it: the intervals after the
+        // gap land where they belong (the marker numbers say how many are missing).
+        let mut lost = good.clone();
+        lost.drain(rst[60] - 5..rst[61] + 7);
+        let walked = decode(&lost, 1).expect("decoded");
+        let Some(Defect::BadIntervals { bad, of: 120 }) = walked.defect else {
+            panic!("{:?}", walked.defect);
+        };
+        assert!((1..=3).contains(&bad), "{bad} bad intervals");
+        let off = differing_pixels(&walked, &theirs);
+        assert!(off <= 3 * 40, "{off} pixels differ from the whole image");
+
+        // Garbage in the middle of an interval (random bytes, no markers).
+        let mut garbage = good.clone();
+        for (i, b) in garbage[rst[90] + 10..rst[90] + 40].iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37) & 0x7F;
+        }
+        let walked = decode(&garbage, 1).expect("decoded");
+        assert!(
+            matches!(
+                walked.defect,
+                Some(Defect::BadIntervals {
+                    bad: 1..=2,
+                    of: 120
+                })
+            ),
+            "{:?}",
+            walked.defect
+        );
+
+        // The scan's data ends early at a real marker (the file goes on): intervals
+        // 0-100 are there, the 19 left are missing, and the file is not "cut".
+        let mut early = good[..rst[100]].to_vec();
+        early.extend_from_slice(&[0xFF, 0xD9, 1, 2, 3]);
+        let walked = decode(&early, 1).expect("decoded");
+        assert_eq!(
+            walked.defect,
+            Some(Defect::BadIntervals { bad: 19, of: 120 })
+        );
+        // Cut at the same place: the file ends, so it is cut.
+        let walked = decode(&good[..rst[100]], 1).expect("decoded");
+        assert_eq!(walked.defect, Some(Defect::Cut));
+    }
+
+    #[test]
+    fn bad_data_without_restart_markers_is_damage_with_what_was_read() {
+        let good = encode(320, 240, |_| {}, ColorType::Rgb);
+        // A run of 0xFE bytes is a run of 1-bits: no code in these tables is all ones.
+        let mut bad = good.clone();
+        let mid = good.len() / 2;
+        bad[mid..mid + 64].fill(0xFE);
+        let walked = decode(&bad, 1).expect("decoded");
+        assert_eq!(walked.defect, Some(Defect::BadData));
+        assert_eq!((walked.width, walked.height), (40, 30));
+    }
+
+    #[test]
+    fn an_adobe_segment_says_how_three_components_are_coloured() {
+        let good = encode(320, 240, |_| {}, ColorType::Rgb);
+        let plain = decode(&good, 1).expect("decoded");
+        // APP14 "Adobe", version 100, flags 0, 0, transform: 1 = YCbCr, 0 = RGB.
+        let with_app14 = |transform: u8| {
+            let mut data = good[..2].to_vec();
+            data.extend_from_slice(&[0xFF, 0xEE, 0, 14]);
+            data.extend_from_slice(b"Adobe");
+            data.extend_from_slice(&[0, 100, 0, 0, 0, 0, transform]);
+            data.extend_from_slice(&good[2..]);
+            data
+        };
+        let ycbcr = decode(&with_app14(1), 1).expect("an Adobe YCbCr JPEG is walked");
+        assert_eq!(ycbcr.pixels, plain.pixels);
+        // Read as RGB, the same samples give other colours: Y, Cb, Cr as they are.
+        let rgb = decode(&with_app14(0), 1).expect("an Adobe RGB JPEG is walked");
+        assert_ne!(rgb.pixels, plain.pixels);
+        let (w, h, _) = reference(&with_app14(0));
+        assert_eq!((rgb.width, rgb.height), (w, h));
     }
 
     #[test]

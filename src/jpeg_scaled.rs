@@ -13,6 +13,7 @@ use std::path::Path;
 use image::DynamicImage;
 use image::metadata::Orientation;
 
+use crate::jpeg_dc::{Decline, Defect};
 use crate::thumbs::{MAX_DECODE_BYTES, MAX_SIDE};
 
 /// The outcome of a scaled decode.
@@ -21,8 +22,9 @@ pub(crate) enum Scaled {
     Decoded(DynamicImage, Option<Orientation>),
     /// The image is larger than the decode limits allow.
     TooLarge(u32, u32),
-    /// The image's data ends before every block of it was coded: the file is cut.
-    Truncated,
+    /// The image is damaged (cut, or corrupt data): what is wrong, and what could be
+    /// read of it at 1/8 scale (grey where data is missing) when the DC walk got that far.
+    Damaged(Defect, Option<(DynamicImage, Option<Orientation>)>),
     /// Not for this path: use the full decoder.
     Unsupported,
 }
@@ -39,40 +41,54 @@ pub(crate) enum Scaled {
 /// `data` is the whole file when [`read_in_memory`] gave it (the walk needs it in
 /// memory); `None` for bigger files, which are streamed.
 pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled {
-    // Walked whatever the size: the walk is what tells a whole image from a cut one.
-    let dc = data.and_then(|d| crate::jpeg_dc::decode(d, 0));
-    // Cut DC data is cut whatever the mode; only a sequential JPEG's walk proves it whole.
-    let whole = dc
-        .as_ref()
-        .and_then(|d| (!d.complete || !d.progressive).then_some(d.complete));
-    match whole {
-        Some(false) => return Scaled::Truncated,
-        Some(true) => {}
-        None => {
+    // Walked whatever the size: the walk is what tells a whole image from a damaged one.
+    let dc = match data.map(|d| crate::jpeg_dc::decode(d, 0)) {
+        Some(Ok(image)) => Some(image),
+        // Full decoders paint such files grey without a word; libjpeg refuses them.
+        Some(Err(Decline::Broken)) => return Scaled::Damaged(Defect::Broken, None),
+        Some(Err(Decline::Cut)) => return Scaled::Damaged(Defect::Cut, None),
+        Some(Err(Decline::NotHandled)) | None => None,
+    };
+    let orientation = || {
+        data.and_then(crate::jpeg_dc::exif)
+            .and_then(Orientation::from_exif_chunk)
+    };
+    match &dc {
+        // Damaged DC data is damage whatever the mode.
+        Some(image) if image.defect.is_some() => {
+            let defect = image.defect.unwrap_or(Defect::Cut);
+            let preview = dc.and_then(picture).map(|p| (p, orientation()));
+            return Scaled::Damaged(defect, preview);
+        }
+        // Only a sequential JPEG's walk proves it whole.
+        Some(image) if !image.progressive => {}
+        _ => {
             let end_seen = match data {
                 Some(d) => has_end_marker(&d[d.len().saturating_sub(64 * 1024)..]),
                 None => tail_has_end_marker(path),
             };
             if !end_seen {
-                return Scaled::Truncated;
+                return Scaled::Damaged(Defect::Cut, None);
             }
         }
     }
-    if let Some(data) = data
-        && let Some(image) = dc.filter(|d| d.width.max(d.height) >= max_side)
+    if let Some(built) = dc
+        .filter(|d| d.width.max(d.height) >= max_side)
+        .and_then(picture)
     {
-        let (w, h) = (image.width, image.height);
-        let built = if image.channels == 1 {
-            image::GrayImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageLuma8)
-        } else {
-            image::RgbImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageRgb8)
-        };
-        if let Some(built) = built {
-            let orientation = crate::jpeg_dc::exif(data).and_then(Orientation::from_exif_chunk);
-            return Scaled::Decoded(built, orientation);
-        }
+        return Scaled::Decoded(built, orientation());
     }
     decode_scaled_idct(path, max_side)
+}
+
+/// The DC image as pixels.
+fn picture(image: crate::jpeg_dc::DcImage) -> Option<DynamicImage> {
+    let (w, h) = (image.width, image.height);
+    if image.channels == 1 {
+        image::GrayImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        image::RgbImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageRgb8)
+    }
 }
 
 /// The whole file at `path` when it is small enough to hold in memory (128 MiB), for

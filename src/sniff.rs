@@ -214,7 +214,9 @@ pub fn sniff(head: &[u8]) -> Sniffed {
         return Sniffed::NotImage("an empty body");
     }
     let magic: &[(&[u8], ImageFormat)] = &[
-        (b"\xFF\xD8\xFF", Jpeg),
+        // Start of image; what follows may be damaged (libjpeg skips junk to the next
+        // marker, and so does the walk that judges the data).
+        (b"\xFF\xD8", Jpeg),
         (b"\x89PNG\r\n\x1a\n", Png),
         (b"GIF87a", Gif),
         (b"GIF89a", Gif),
@@ -401,6 +403,12 @@ mod tests {
     fn images_are_known_by_their_magic_numbers() {
         assert_eq!(
             sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"),
+            Sniffed::Image(ImageFormat::Jpeg)
+        );
+        // Junk after the start marker is damage to judge, not a reason to throw it away
+        // (jpeg-decoder's imagetestsuite has ten such files; libjpeg shows them).
+        assert_eq!(
+            sniff(b"\xFF\xD8\x1F\x00junk\xFF\xE0"),
             Sniffed::Image(ImageFormat::Jpeg)
         );
         assert_eq!(

@@ -11,11 +11,13 @@ use std::fs::File;
 use std::io::{BufReader, Cursor};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use crate::error::ThumbError;
+use crate::jpeg_dc::Defect;
 use crate::jpeg_scaled::{self, Scaled};
 use crate::sniff::ImageFormat;
 
@@ -171,8 +173,9 @@ pub fn make_thumbnail(
             match jpeg_scaled::decode(path, data.as_deref(), max_side) {
                 Scaled::Decoded(image, orientation) => Some((image, orientation)),
                 Scaled::TooLarge(w, h) => return Err(too_large(w, h)),
-                // JPEG decoders fill a cut-off scan with grey instead of failing.
-                Scaled::Truncated => return Err(ThumbError::Truncated),
+                // JPEG decoders fill a cut-off or corrupt scan with grey instead of
+                // failing: the walk's verdict stands, with what it could read.
+                Scaled::Damaged(defect, preview) => return Err(damaged(defect, preview, max_side)),
                 Scaled::Unsupported => None,
             }
         } else {
@@ -181,6 +184,18 @@ pub fn make_thumbnail(
         let (image, orientation) = match scaled {
             Some(decoded) => decoded,
             None => {
+                // An icon whose best entry is a PNG is that PNG (the ICO decoder
+                // refuses greyscale and RGB ones, which browsers show).
+                if let Some(png) = (format == ImageFormat::Ico)
+                    .then(|| ico_png(path))
+                    .flatten()
+                {
+                    let mut reader =
+                        ImageReader::with_format(Cursor::new(png), image::ImageFormat::Png);
+                    reader.limits(limits());
+                    let (image, _) = decode_with_orientation(reader)?;
+                    return Ok(to_thumbnail(shrink_image(image, max_side)));
+                }
                 let mut reader = ImageReader::with_format(reader, decoder_format);
                 reader.limits(limits());
                 // A decoder's own limit error says less than the size does.
@@ -230,6 +245,65 @@ pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), Th
 }
 
 /// "too large to preview: W×H pixels (the limit is …)".
+/// The PNG inside the icon at `path`, when its largest entry (by pixels, then bit
+/// depth) is one. Icons are small; one over 16 MiB is left to the ICO decoder.
+fn ico_png(path: &Path) -> Option<Vec<u8>> {
+    if std::fs::metadata(path).ok()?.len() > 16 << 20 {
+        return None;
+    }
+    let data = std::fs::read(path).ok()?;
+    let count = usize::from(u16::from_le_bytes([*data.get(4)?, *data.get(5)?]));
+    let side = |b: u8| if b == 0 { 256u32 } else { u32::from(b) };
+    let best = (0..count)
+        .filter_map(|i| {
+            let e = data.get(6 + i * 16..22 + i * 16)?;
+            let size = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as usize;
+            let offset = u32::from_le_bytes([e[12], e[13], e[14], e[15]]) as usize;
+            let rank = (side(e[0]) * side(e[1]), u16::from_le_bytes([e[6], e[7]]));
+            Some((rank, offset, size))
+        })
+        .max_by_key(|&(rank, _, _)| rank)?;
+    let (_, offset, size) = best;
+    let payload = data.get(offset..offset.checked_add(size)?)?;
+    payload
+        .starts_with(b"\x89PNG\r\n\x1a\n")
+        .then(|| payload.to_vec())
+}
+
+/// The error for a damaged JPEG, with a preview of what could be read when there is one.
+fn damaged(
+    defect: Defect,
+    preview: Option<(DynamicImage, Option<Orientation>)>,
+    max_side: u32,
+) -> ThumbError {
+    match (preview, defect) {
+        (Some((image, orientation)), _) => {
+            // The preview is at 1/8 scale: a small image's is enlarged back towards
+            // the thumbnail size (blurred, but the damage shows where it is).
+            let long = image.width().max(image.height()).max(1);
+            let want = max_side.min(long.saturating_mul(8));
+            let image = if long < want {
+                let scale = f64::from(want) / f64::from(long);
+                let w = ((f64::from(image.width()) * scale).round() as u32).max(1);
+                let h = ((f64::from(image.height()) * scale).round() as u32).max(1);
+                image.resize_exact(w, h, image::imageops::FilterType::Triangle)
+            } else {
+                image
+            };
+            let mut small = shrink_image(image, max_side);
+            if let Some(orientation) = orientation {
+                small.apply_orientation(orientation);
+            }
+            ThumbError::DamagedPreview {
+                reason: defect.reason(),
+                preview: Arc::new(to_thumbnail(small)),
+            }
+        }
+        (None, Defect::Cut) => ThumbError::Truncated,
+        (None, _) => ThumbError::Corrupt(defect.reason()),
+    }
+}
+
 fn too_large(w: u32, h: u32) -> ThumbError {
     ThumbError::TooLarge(format!(
         "{w}×{h} pixels (the limit is {MAX_SIDE} a side and {} MiB)",
@@ -321,6 +395,12 @@ fn classify(error: ImageError) -> ThumbError {
             ThumbError::Truncated
         }
         ImageError::IoError(e) => ThumbError::Io(e.to_string()),
+        // A variant the decoder does not handle (a JPEG-compressed TIFF, an odd
+        // colour type) is no sign of damage.
+        ImageError::Unsupported(e) => match plain(&e.to_string()) {
+            ThumbError::Corrupt(text) => ThumbError::NoPreview(text),
+            other => other,
+        },
         other => plain(&other.to_string()),
     }
 }

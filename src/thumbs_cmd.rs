@@ -69,19 +69,31 @@ fn thumbnail_file(file: &Path, out: &OutputDir, size: u32) -> Result<PathBuf, St
     std::fs::File::open(file)
         .and_then(|f| f.take(SNIFF_LEN as u64).read_to_end(&mut head))
         .map_err(|e| e.to_string())?;
-    let format = match sniff::sniff(&head) {
+    // The file's extension is the only hint a file has (a TGA has no magic number).
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    let format = match sniff::sniff_with_hints(&head, None, name.as_deref().unwrap_or("")) {
         Sniffed::Image(format) => format,
         Sniffed::NotImage(what) => return Err(format!("not an image (got {what})")),
     };
-    let thumb = thumbs::make_thumbnail(file, format, size).map_err(|e| e.to_string())?;
-    let (ext, bytes) = thumbs::encode_for_cache(&thumb).map_err(|e| e.to_string())?;
-    let stem = pixgrab::naming::stem_from_file_name(
-        &file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    );
-    out.write_new(&stem, ext, &bytes).map_err(|e| e.to_string())
+    let write = |thumb: &thumbs::Thumbnail| -> Result<PathBuf, String> {
+        let (ext, bytes) = thumbs::encode_for_cache(thumb).map_err(|e| e.to_string())?;
+        let stem = pixgrab::naming::stem_from_file_name(
+            &file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        out.write_new(&stem, ext, &bytes).map_err(|e| e.to_string())
+    };
+    match thumbs::make_thumbnail(file, format, size) {
+        Ok(thumb) => write(&thumb),
+        // Damaged, but part of it could be read: that part is written, and the file
+        // still counts as failed.
+        Err(e) => Err(match e.preview().map(|p| write(p)) {
+            Some(Ok(path)) => format!("{e} (what could be read is in {})", path.display()),
+            _ => e.to_string(),
+        }),
+    }
 }
 
 /// Files named directly, plus the files directly inside named folders, sorted.

@@ -403,13 +403,14 @@ fn heic_heif_and_avif_are_known_by_their_brands() {
 }
 
 #[test]
-fn a_tiny_jpeg_claiming_a_huge_image_is_judged_cut_without_walking_it() {
+fn a_tiny_jpeg_claiming_a_huge_image_is_judged_damaged_without_walking_it() {
     // Found by the `thumbnail` fuzz target (a slow unit: 1.4 s for 391 bytes): a frame
     // of 15393x11565 with almost no data, then a second frame. The DC walk stops once
-    // the data has long run out and calls it cut, before any full decoder runs.
+    // the data has run out (at the second frame's header, so the file is not merely
+    // cut: libjpeg says "premature end of data segment"), before any full decoder runs.
     let path = corpus("fuzz/tiny-claims-15393x11565.jpg");
     assert_eq!(
-        thumbnail(&path, 256).expect_err("cut").to_string(),
-        "damaged: the file ends before the image does"
+        thumbnail(&path, 256).expect_err("damaged").to_string(),
+        "damaged: corrupt data partway through the image"
     );
 }

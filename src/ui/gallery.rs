@@ -202,34 +202,8 @@ impl Gallery {
             (_, ThumbSlot::Failed(reason)) => Some(reason.clone()),
             _ => None,
         };
-        if let Some(reason) = &failed {
-            let red = Color32::from_rgb(220, 80, 70);
-            painter.rect_stroke(
-                picture.shrink(1.0),
-                CornerRadius::same(4),
-                Stroke::new(1.5, red),
-                egui::StrokeKind::Inside,
-            );
-            // A drawn cross: no font needed.
-            let c = picture.center() - Vec2::new(0.0, 24.0);
-            let arm = Vec2::splat(10.0);
-            painter.line_segment([c - arm, c + arm], Stroke::new(3.0, red));
-            painter.line_segment(
-                [c + Vec2::new(arm.x, -arm.y), c + Vec2::new(-arm.x, arm.y)],
-                Stroke::new(3.0, red),
-            );
-            let galley = painter.layout(
-                reason.clone(),
-                egui::FontId::proportional(12.0),
-                visuals.text_color(),
-                TILE - 16.0,
-            );
-            let at = egui::pos2(
-                picture.center().x - galley.size().x / 2.0,
-                picture.center().y,
-            );
-            painter.galley(at, galley, visuals.text_color());
-        } else if let Some((texture, used)) = self.textures.get_mut(&idx) {
+        // The picture, when there is one: a damaged image shows what could be read.
+        let shown = if let Some((texture, used)) = self.textures.get_mut(&idx) {
             *used = self.frame;
             let size = texture.size_vec2();
             let scale = (TILE / size.x).min(TILE / size.y);
@@ -240,7 +214,55 @@ impl Gallery {
                 Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
                 Color32::WHITE,
             );
+            true
         } else {
+            false
+        };
+        if let Some(reason) = &failed {
+            let red = Color32::from_rgb(220, 80, 70);
+            painter.rect_stroke(
+                picture.shrink(1.0),
+                CornerRadius::same(4),
+                Stroke::new(1.5, red),
+                egui::StrokeKind::Inside,
+            );
+            if shown {
+                // The reason on a dark band across the foot of the picture.
+                let galley = painter.layout(
+                    reason.clone(),
+                    egui::FontId::proportional(11.0),
+                    Color32::WHITE,
+                    TILE - 10.0,
+                );
+                let band = Rect::from_min_max(
+                    egui::pos2(picture.min.x, picture.max.y - galley.size().y - 8.0),
+                    picture.max,
+                )
+                .shrink(1.5);
+                painter.rect_filled(band, CornerRadius::same(3), Color32::from_black_alpha(190));
+                painter.galley(band.min + Vec2::new(4.0, 3.0), galley, Color32::WHITE);
+            } else {
+                // A drawn cross: no font needed.
+                let c = picture.center() - Vec2::new(0.0, 24.0);
+                let arm = Vec2::splat(10.0);
+                painter.line_segment([c - arm, c + arm], Stroke::new(3.0, red));
+                painter.line_segment(
+                    [c + Vec2::new(arm.x, -arm.y), c + Vec2::new(-arm.x, arm.y)],
+                    Stroke::new(3.0, red),
+                );
+                let galley = painter.layout(
+                    reason.clone(),
+                    egui::FontId::proportional(12.0),
+                    visuals.text_color(),
+                    TILE - 16.0,
+                );
+                let at = egui::pos2(
+                    picture.center().x - galley.size().x / 2.0,
+                    picture.center().y,
+                );
+                painter.galley(at, galley, visuals.text_color());
+            }
+        } else if !shown {
             // Evicted or still on its way: ask for it and show a placeholder.
             if let (ThumbSlot::Stored(cached), Some(path), Some(format)) =
                 (&item.thumb, &item.path, item.format)

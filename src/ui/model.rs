@@ -198,7 +198,13 @@ impl Model {
                 self.set_state(idx, ItemState::Done);
             }
             Event::Failed { reason, .. } => {
-                self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
+                // A damaged image shows what could be read of it, under its reason.
+                if let Some(preview) = reason.preview() {
+                    self.items[idx].thumb = ThumbSlot::Pixels(preview.clone(), None);
+                    self.fresh.push_back(idx);
+                } else {
+                    self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
+                }
                 self.items[idx].speed = 0.0;
                 self.set_state(idx, ItemState::Failed(reason.to_string()));
                 self.gallery.push(idx);
