@@ -37,6 +37,8 @@ pub enum ImageFormat {
     Psd,
     /// Quite OK Image.
     Qoi,
+    /// Farbfeld (suckless' 16-bit RGBA format).
+    Farbfeld,
     /// Netpbm (PBM, PGM, PPM, PAM).
     Pnm,
     /// Radiance HDR.
@@ -59,7 +61,7 @@ pub const OTHER_IMAGE_EXTENSIONS: &[&str] = &[
 ];
 
 /// Every format with its own magic number, in the order [`ImageFormat::from_extension`] tries.
-const WITH_MAGIC: [ImageFormat; 19] = [
+const WITH_MAGIC: [ImageFormat; 20] = [
     ImageFormat::Jpeg,
     ImageFormat::Png,
     ImageFormat::Gif,
@@ -75,6 +77,7 @@ const WITH_MAGIC: [ImageFormat; 19] = [
     ImageFormat::Jpeg2000,
     ImageFormat::Psd,
     ImageFormat::Qoi,
+    ImageFormat::Farbfeld,
     ImageFormat::Pnm,
     ImageFormat::Hdr,
     ImageFormat::Exr,
@@ -100,6 +103,7 @@ impl ImageFormat {
             Self::Jpeg2000 => "jp2",
             Self::Psd => "psd",
             Self::Qoi => "qoi",
+            Self::Farbfeld => "ff",
             Self::Pnm => "pnm",
             Self::Hdr => "hdr",
             Self::Exr => "exr",
@@ -140,6 +144,7 @@ impl ImageFormat {
             Self::Jpeg2000 => "JPEG 2000",
             Self::Psd => "PSD",
             Self::Qoi => "QOI",
+            Self::Farbfeld => "farbfeld",
             Self::Pnm => "PNM",
             Self::Hdr => "HDR",
             Self::Exr => "OpenEXR",
@@ -167,6 +172,7 @@ impl ImageFormat {
             Self::Jpeg2000 => "image/jp2",
             Self::Psd => "image/vnd.adobe.photoshop",
             Self::Qoi => "image/qoi",
+            Self::Farbfeld => "image/x-farbfeld",
             Self::Pnm => "image/x-portable-anymap",
             Self::Hdr => "image/vnd.radiance",
             Self::Exr => "image/x-exr",
@@ -188,6 +194,7 @@ impl ImageFormat {
             Self::Tiff => Some(image::ImageFormat::Tiff),
             Self::Ico => Some(image::ImageFormat::Ico),
             Self::Qoi => Some(image::ImageFormat::Qoi),
+            Self::Farbfeld => Some(image::ImageFormat::Farbfeld),
             Self::Pnm => Some(image::ImageFormat::Pnm),
             Self::Hdr => Some(image::ImageFormat::Hdr),
             Self::Exr => Some(image::ImageFormat::OpenExr),
@@ -232,6 +239,7 @@ pub fn sniff(head: &[u8]) -> Sniffed {
         (b"\xFF\x4F\xFF\x51", Jpeg2000),
         (b"8BPS", Psd),
         (b"qoif", Qoi),
+        (b"farbfeld", Farbfeld),
         (b"#?RADIANCE", Hdr),
         (b"#?RGBE", Hdr),
         (b"\x76\x2F\x31\x01", Exr),
@@ -434,6 +442,7 @@ mod tests {
     fn other_formats_are_known_and_tga_is_kept_on_the_servers_word() {
         use ImageFormat::*;
         assert_eq!(sniff(b"qoif\0\0\0\x10"), Sniffed::Image(Qoi));
+        assert_eq!(sniff(b"farbfeld\0\0\0\x10"), Sniffed::Image(Farbfeld));
         assert_eq!(sniff(b"P6\n3 2\n255\n"), Sniffed::Image(Pnm));
         assert_eq!(sniff(b"8BPS\0\x01"), Sniffed::Image(Psd));
         assert_eq!(sniff(b"\xFF\x0A\xFA"), Sniffed::Image(Jxl));

@@ -184,14 +184,12 @@ pub fn make_thumbnail(
         let (image, orientation) = match scaled {
             Some(decoded) => decoded,
             None => {
-                // An icon whose best entry is a PNG is that PNG (the ICO decoder
-                // refuses greyscale and RGB ones, which browsers show).
-                if let Some(png) = (format == ImageFormat::Ico)
-                    .then(|| ico_png(path))
+                // An icon is its best entry.
+                if let Some((inner, bytes)) = (format == ImageFormat::Ico)
+                    .then(|| ico_best(path))
                     .flatten()
                 {
-                    let mut reader =
-                        ImageReader::with_format(Cursor::new(png), image::ImageFormat::Png);
+                    let mut reader = ImageReader::with_format(Cursor::new(bytes), inner);
                     reader.limits(limits());
                     let (image, _) = decode_with_orientation(reader)?;
                     return Ok(to_thumbnail(shrink_image(image, max_side)));
@@ -245,29 +243,39 @@ pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), Th
 }
 
 /// "too large to preview: W×H pixels (the limit is …)".
-/// The PNG inside the icon at `path`, when its largest entry (by pixels, then bit
-/// depth) is one. Icons are small; one over 16 MiB is left to the ICO decoder.
-fn ico_png(path: &Path) -> Option<Vec<u8>> {
+/// The icon at `path` cut down to its best entry (most pixels, then most bits per
+/// pixel; the first of equals, as Windows and browsers take it): the entry's PNG when it
+/// is one (the ICO decoder refuses greyscale and RGB PNGs, which browsers show), else a
+/// one-entry icon for the ICO decoder (which would otherwise pick by its own rules).
+/// Icons are small; one over 16 MiB is left to the ICO decoder as it is.
+fn ico_best(path: &Path) -> Option<(image::ImageFormat, Vec<u8>)> {
     if std::fs::metadata(path).ok()?.len() > 16 << 20 {
         return None;
     }
     let data = std::fs::read(path).ok()?;
     let count = usize::from(u16::from_le_bytes([*data.get(4)?, *data.get(5)?]));
     let side = |b: u8| if b == 0 { 256u32 } else { u32::from(b) };
-    let best = (0..count)
+    let (_, entry) = (0..count)
         .filter_map(|i| {
-            let e = data.get(6 + i * 16..22 + i * 16)?;
-            let size = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as usize;
-            let offset = u32::from_le_bytes([e[12], e[13], e[14], e[15]]) as usize;
+            let e: [u8; 16] = data.get(6 + i * 16..22 + i * 16)?.try_into().ok()?;
             let rank = (side(e[0]) * side(e[1]), u16::from_le_bytes([e[6], e[7]]));
-            Some((rank, offset, size))
+            Some((rank, e))
         })
-        .max_by_key(|&(rank, _, _)| rank)?;
-    let (_, offset, size) = best;
+        .fold(None, |best: Option<((u32, u16), [u8; 16])>, e| match best {
+            Some(b) if b.0 >= e.0 => Some(b),
+            _ => Some(e),
+        })?;
+    let size = u32::from_le_bytes([entry[8], entry[9], entry[10], entry[11]]) as usize;
+    let offset = u32::from_le_bytes([entry[12], entry[13], entry[14], entry[15]]) as usize;
     let payload = data.get(offset..offset.checked_add(size)?)?;
-    payload
-        .starts_with(b"\x89PNG\r\n\x1a\n")
-        .then(|| payload.to_vec())
+    if payload.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some((image::ImageFormat::Png, payload.to_vec()));
+    }
+    let mut one = vec![0, 0, 1, 0, 1, 0];
+    one.extend_from_slice(&entry[..12]);
+    one.extend_from_slice(&22u32.to_le_bytes());
+    one.extend_from_slice(payload);
+    Some((image::ImageFormat::Ico, one))
 }
 
 /// The error for a damaged JPEG, with a preview of what could be read when there is one.
@@ -397,12 +405,29 @@ fn classify(error: ImageError) -> ThumbError {
         ImageError::IoError(e) => ThumbError::Io(e.to_string()),
         // A variant the decoder does not handle (a JPEG-compressed TIFF, an odd
         // colour type) is no sign of damage.
-        ImageError::Unsupported(e) => match plain(&e.to_string()) {
-            ThumbError::Corrupt(text) => ThumbError::NoPreview(text),
-            other => other,
-        },
+        ImageError::Unsupported(e) => unsupported(&e),
         other => plain(&other.to_string()),
     }
+}
+
+/// "no preview: …" for a variant of a format that the decoder does not handle.
+fn unsupported(e: &image::error::UnsupportedError) -> ThumbError {
+    use image::error::{ImageFormatHint, UnsupportedErrorKind};
+    let format = match e.format_hint() {
+        ImageFormatHint::Exact(f) => f.extensions_str().first().map_or_else(
+            || format!("{f:?}").to_ascii_uppercase(),
+            |x| x.to_ascii_uppercase(),
+        ),
+        ImageFormatHint::Name(n) => n.to_ascii_uppercase(),
+        _ => "image".into(),
+    };
+    ThumbError::NoPreview(match e.kind() {
+        UnsupportedErrorKind::Color(_) => format!("{format} with a colour layout not supported"),
+        UnsupportedErrorKind::GenericFeature(what) => {
+            format!("{format} feature not supported ({what})")
+        }
+        _ => format!("this kind of {format} file is not supported"),
+    })
 }
 
 /// A decoder's message as a reason for people: the cases seen on real files get plain

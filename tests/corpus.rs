@@ -414,3 +414,257 @@ fn a_tiny_jpeg_claiming_a_huge_image_is_judged_damaged_without_walking_it() {
         "damaged: corrupt data partway through the image"
     );
 }
+
+/// `tests/corpus/MANIFEST.tsv`: each real file, the outcome it must have (`preview`,
+/// `damaged`, `no-preview`, `too-large`, `not-image`), decided by a person beside what
+/// libjpeg or Pillow says of it (third column), and a note (fourth).
+fn manifest() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(corpus("MANIFEST.tsv")).expect("manifest");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut parts = l.split('\t');
+            let file = parts.next().expect("file").to_string();
+            let outcome = parts.next().expect("outcome").to_string();
+            let note = parts.nth(1).unwrap_or_default().to_string();
+            (file, outcome, note)
+        })
+        .collect()
+}
+
+/// What the thumbnail path makes of a file, as a manifest word, and its thumbnail.
+fn outcome_of(path: &Path, side: u32) -> (String, Option<Thumbnail>) {
+    let bytes = std::fs::read(path).expect("read");
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let head = &bytes[..bytes.len().min(sniff::SNIFF_LEN)];
+    let format = match sniff::sniff_with_hints(head, None, name.as_deref().unwrap_or("")) {
+        Sniffed::Image(format) => format,
+        Sniffed::NotImage(_) => return ("not-image".into(), None),
+    };
+    match thumbs::make_thumbnail(path, format, side) {
+        Ok(thumb) => ("preview".into(), Some(thumb)),
+        Err(e) if e.is_damage() => ("damaged".into(), None),
+        Err(pixgrab::ThumbError::NoPreview(_) | pixgrab::ThumbError::Unsupported(_)) => {
+            ("no-preview".into(), None)
+        }
+        Err(pixgrab::ThumbError::TooLarge(_)) => ("too-large".into(), None),
+        Err(e) => (format!("error: {e}"), None),
+    }
+}
+
+/// RMSE on grey levels after compositing both over mid-grey (decoders disagree on the
+/// colour of fully transparent pixels, which nobody sees).
+fn rmse_over_grey(thumb: &Thumbnail, reference: &Path) -> f64 {
+    let flat = |rgba: &image::RgbaImage| -> Vec<f64> {
+        rgba.pixels()
+            .map(|p| {
+                let a = f64::from(p.0[3]) / 255.0;
+                let luma = 0.299 * f64::from(p.0[0])
+                    + 0.587 * f64::from(p.0[1])
+                    + 0.114 * f64::from(p.0[2]);
+                luma * a + 128.0 * (1.0 - a)
+            })
+            .collect()
+    };
+    let theirs = image::open(reference)
+        .expect("reference")
+        .resize_exact(thumb.width, thumb.height, FilterType::Lanczos3)
+        .to_rgba8();
+    let ours =
+        image::RgbaImage::from_raw(thumb.width, thumb.height, thumb.rgba.clone()).expect("rgba");
+    let (a, b) = (flat(&ours), flat(&theirs));
+    let sum: f64 = a.iter().zip(&b).map(|(x, y)| (x - y).powi(2)).sum();
+    (sum / a.len().max(1) as f64).sqrt()
+}
+
+#[test]
+fn every_corpus_file_ends_as_its_manifest_says() {
+    let rows = manifest();
+    assert!(rows.len() > 250, "{} files in the manifest", rows.len());
+    let mut wrong = Vec::new();
+    let mut compared = 0;
+    for (file, expected, note) in &rows {
+        let path = corpus(file);
+        let (got, thumb) = outcome_of(&path, 64);
+        if &got != expected {
+            wrong.push(format!("{file}: expected {expected}, got {got}"));
+            continue;
+        }
+        // Previews are compared with the reference another decoder made, where one could
+        // (and where the two agree on what the picture is; the note says why not).
+        // A JPEG preview may come from DC coefficients (block averages), which differ
+        // from a full decode in fine detail.
+        let reference = corpus(&format!("{file}.ref.png"));
+        let limit = if file.ends_with(".jpg") { 20.0 } else { 12.0 };
+        if let (Some(thumb), true, false) =
+            (thumb, reference.exists(), note.starts_with("not compared"))
+        {
+            compared += 1;
+            let error = rmse_over_grey(&thumb, &reference);
+            if error > limit {
+                wrong.push(format!("{file}: RMSE {error:.1} against the reference"));
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} previews had a reference");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The Content-Type a server would send for a corpus file.
+fn content_type(file: &str) -> &'static str {
+    match file.rsplit('.').next().unwrap_or_default() {
+        "jpg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "ico" => "image/x-icon",
+        "tif" | "tiff" => "image/tiff",
+        "webp" => "image/webp",
+        "qoi" => "image/qoi",
+        "hdr" => "image/vnd.radiance",
+        "pbm" => "image/x-portable-bitmap",
+        "tga" => "image/x-tga",
+        "ff" => "image/x-farbfeld",
+        _ => "application/octet-stream",
+    }
+}
+
+#[test]
+fn the_whole_corpus_through_pixgrab_thumbs_and_pixgrab_get() {
+    use pixgrab::loopback::{Response, Server};
+    use std::collections::HashMap;
+    use std::process::Command;
+    let rows = manifest();
+    let bin = env!("CARGO_BIN_EXE_pixgrab");
+    let tmp = tempfile::tempdir().expect("tempdir");
+
+    // `pixgrab thumbs`: one line "failed FILE: reason" per file without a thumbnail.
+    let mut thumbs = Command::new(bin);
+    thumbs
+        .arg("thumbs")
+        .arg("-o")
+        .arg(tmp.path().join("thumbs"));
+    thumbs.args(rows.iter().map(|(f, _, _)| corpus(f)));
+    let out = thumbs.output().expect("run pixgrab thumbs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reason_of = |file: &str| -> Option<String> {
+        let path = corpus(file).display().to_string();
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("failed {path}: ")))
+            .map(str::to_string)
+    };
+    let word = |reason: Option<&str>| -> &'static str {
+        match reason {
+            None => "preview",
+            Some(r) if r.starts_with("damaged: ") => "damaged",
+            Some(r) if r.starts_with("no preview") => "no-preview",
+            Some(r) if r.starts_with("too large to preview") => "too-large",
+            Some(r) if r.starts_with("not an image") => "not-image",
+            Some(_) => "something else",
+        }
+    };
+    let mut wrong = Vec::new();
+    for (file, expected, _) in &rows {
+        let reason = reason_of(file);
+        if word(reason.as_deref()) != expected {
+            wrong.push(format!(
+                "thumbs {file}: expected {expected}, got {reason:?}"
+            ));
+        }
+    }
+    let previews = rows.iter().filter(|(_, e, _)| e == "preview").count();
+    assert!(
+        stderr.contains(&format!("Made {previews} of {} thumbnails", rows.len())),
+        "{stderr}"
+    );
+
+    // `pixgrab get` from a server that sends each file with its usual type.
+    let bodies: HashMap<String, Vec<u8>> = rows
+        .iter()
+        .map(|(f, _, _)| (format!("/{f}"), std::fs::read(corpus(f)).expect("read")))
+        .collect();
+    let server = Server::start(move |req| match bodies.get(&req.path) {
+        Some(body) => Response::ok(content_type(&req.path), body.clone()),
+        None => Response::status(404),
+    })
+    .expect("server");
+    let list = tmp.path().join("list.txt");
+    let urls: Vec<String> = rows
+        .iter()
+        .map(|(f, _, _)| server.url(&format!("/{f}")))
+        .collect();
+    std::fs::write(&list, urls.join("\n")).expect("list");
+    let dir = tmp.path().join("out");
+    let out = Command::new(bin)
+        .args(["get", "--json", "--allow-private", "-i"])
+        .arg(&list)
+        .arg("-o")
+        .arg(&dir)
+        .output()
+        .expect("run pixgrab get");
+    assert_eq!(out.status.code(), Some(1), "damaged files fail the run");
+    // What became of each URL: done (with a thumbnail, or why not) or failed.
+    let mut id_of: HashMap<String, u64> = HashMap::new();
+    let mut end: HashMap<u64, String> = HashMap::new();
+    let mut failed: HashMap<String, String> = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let id = v["id"].as_u64().unwrap_or(0);
+        match v["event"].as_str().unwrap_or_default() {
+            "done" => {
+                id_of.insert(v["url"].as_str().unwrap_or_default().to_string(), id);
+                if !v["duplicate_of"].is_null() {
+                    end.entry(id).or_insert_with(|| "duplicate".into());
+                }
+            }
+            "thumbnail" => {
+                end.insert(id, "preview".into());
+            }
+            "thumbnail_failed" => {
+                let reason = v["reason"].as_str().unwrap_or_default().to_string();
+                end.insert(id, word(Some(&reason)).to_string());
+            }
+            "failed" => {
+                let reason = v["reason"].as_str().unwrap_or_default().to_string();
+                failed.insert(v["url"].as_str().unwrap_or_default().to_string(), reason);
+            }
+            _ => {}
+        }
+    }
+    let damaged_dir = dir.join(".pixgrab/damaged");
+    let kept: Vec<String> = std::fs::read_dir(&damaged_dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for ((file, expected, _), url) in rows.iter().zip(&urls) {
+        let got = match (failed.get(url), id_of.get(url)) {
+            (Some(reason), _) if reason.starts_with("damaged: ") => "damaged".to_string(),
+            (Some(reason), _) => word(Some(reason)).to_string(),
+            (None, Some(id)) => end
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| "no thumbnail event".into()),
+            (None, None) => "no outcome".into(),
+        };
+        // A file identical to one already saved is recorded as its duplicate.
+        let same = got == *expected || (got == "duplicate" && expected == "preview");
+        if !same {
+            wrong.push(format!("get {file}: expected {expected}, got {got}"));
+        }
+        if expected == "damaged" {
+            let name = file.rsplit('/').next().unwrap_or_default();
+            if !kept.iter().any(|k| k.ends_with(&format!("-{name}"))) {
+                wrong.push(format!(
+                    "get {file}: damaged bytes not kept in {damaged_dir:?}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

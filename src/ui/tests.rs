@@ -323,6 +323,39 @@ fn a_damaged_image_fails_with_its_reason_and_keep_anyway_puts_it_in_the_folder()
 }
 
 #[test]
+fn a_damaged_jpeg_shows_what_could_be_read_on_its_red_tile() {
+    // jpeg-decoder's imagetestsuite/7997b….jpg: one of its seven restart intervals holds
+    // bad data. libjpeg shows the rest; so does the failed tile.
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus/jpeg-decoder/imagetestsuite/7997b6b229f25315d33f5c7085e37500.jpg");
+    let body: Arc<[u8]> = Arc::from(std::fs::read(file).expect("corpus file"));
+    let server = Server::start(move |_| Response::ok("image/jpeg", body.clone())).expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    type_urls(&mut harness, &server.url("/banner.jpg"));
+    press_download(&mut harness);
+    step_until(&mut harness, "the item failed", |app| {
+        app.model.counts.failed == 1
+    });
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("damaged: corrupt data in 1 of 7 segments")
+            .is_some()
+    );
+    let app = harness.state();
+    let tile = *app
+        .model
+        .gallery
+        .first()
+        .expect("a tile for the failed item");
+    assert!(
+        app.gallery.has_texture(tile),
+        "the failed tile shows the recovered picture"
+    );
+}
+
+#[test]
 fn main_screen_after_a_finished_download() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
