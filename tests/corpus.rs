@@ -25,31 +25,13 @@ fn thumbnail(path: &Path, side: u32) -> Result<Thumbnail, pixgrab::ThumbError> {
     thumbs::make_thumbnail(path, format, side)
 }
 
-/// Root-mean-square difference (0-255) between a thumbnail and `reference` resized to
-/// the same size, on the grey level of both.
-fn rmse(thumb: &Thumbnail, reference: &Path) -> f64 {
-    let reference = image::open(reference)
-        .expect("reference")
-        .resize_exact(thumb.width, thumb.height, FilterType::Lanczos3)
-        .to_luma8();
-    let ours =
-        image::RgbaImage::from_raw(thumb.width, thumb.height, thumb.rgba.clone()).expect("rgba");
-    let ours = image::DynamicImage::ImageRgba8(ours).to_luma8();
-    let sum: f64 = ours
-        .pixels()
-        .zip(reference.pixels())
-        .map(|(a, b)| (f64::from(a.0[0]) - f64::from(b.0[0])).powi(2))
-        .sum();
-    (sum / f64::from(thumb.width * thumb.height)).sqrt()
-}
-
 #[test]
 fn a_lossless_jpeg_previews_like_the_reference_decoder() {
     // jpeg-decoder's lossless set 1 (SOF3), with libjpeg's PNG as the reference. The
     // scaled path used to trust a size the decoder ignored: striped garbage.
     let thumb = thumbnail(&corpus("jpeg-decoder/lossless-sel1-8bit.jpg"), 256).expect("thumb");
     assert_eq!(thumb.width.max(thumb.height), 256);
-    let error = rmse(&thumb, &corpus("jpeg-decoder/lossless-sel1-8bit.ref.png"));
+    let error = rmse_over_grey(&thumb, &corpus("jpeg-decoder/lossless-sel1-8bit.ref.png"));
     assert!(error < 6.0, "RMSE {error:.1} against the reference");
 }
 
@@ -351,7 +333,7 @@ fn jpeg_decoder_reftest_files_preview_like_their_references() {
                 continue;
             }
         };
-        let error = rmse(&thumb, &reference);
+        let error = rmse_over_grey(&thumb, &reference);
         eprintln!("{}: RMSE {error:.2}", jpg.display());
         if error >= 6.0 {
             report.push(format!("{}: RMSE {error:.1}", jpg.display()));
@@ -452,8 +434,9 @@ fn outcome_of(path: &Path, side: u32) -> (String, Option<Thumbnail>) {
     }
 }
 
-/// RMSE on grey levels after compositing both over mid-grey (decoders disagree on the
-/// colour of fully transparent pixels, which nobody sees).
+/// Root-mean-square difference (0-255) between a thumbnail and `reference` resized to
+/// the same size, on grey levels after compositing both over mid-grey (decoders
+/// disagree on the colour of fully transparent pixels, which nobody sees).
 fn rmse_over_grey(thumb: &Thumbnail, reference: &Path) -> f64 {
     let flat = |rgba: &image::RgbaImage| -> Vec<f64> {
         rgba.pixels()
