@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use pixgrab::demo::with_comment;
-use pixgrab::loopback::{Link, Response, Server};
+use pixgrab_testsite::demo::with_comment;
+use pixgrab_testsite::loopback::{Link, Response, Server};
 use sha2::{Digest, Sha256};
 
 struct Options {
@@ -206,7 +206,7 @@ fn time(f: impl FnOnce() -> Result<()>) -> Result<f64> {
 /// The baseline: one blocking client, one request at a time, streamed to disk.
 fn sequential(urls: &[String], out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
-    pixgrab::engine::install_tls_provider();
+    pixgrab_engine::engine::install_tls_provider();
     let client = reqwest::blocking::Client::new();
     for (i, url) in urls.iter().enumerate() {
         let mut response = client.get(url).send()?.error_for_status()?;

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pixgrab::error::Secs;
-use pixgrab::intake::Intake;
-use pixgrab::profile::{self, Profile, Profiles};
-use pixgrab::{Bytes, Config, Engine, Event, ItemId};
+use pixgrab_engine::error::Secs;
+use pixgrab_engine::input::intake::Intake;
+use pixgrab_engine::net::profile::{self, Profile, Profiles};
+use pixgrab_engine::{Bytes, Config, Engine, Event, ItemId};
 use serde_json::json;
 use url::Url;
 
@@ -81,7 +81,7 @@ pub(crate) struct GetArgs {
         value_name = "POLICY",
         default_value = "strict-origin-when-cross-origin"
     )]
-    referer_policy: pixgrab::profile::RefererPolicy,
+    referer_policy: pixgrab_engine::net::profile::RefererPolicy,
     /// Let a page's images (and their redirects) go to private addresses (127.0.0.1,
     /// 192.168.x.x, 169.254.x.x, fd00::/8 ...) although the page is not on one.
     #[arg(long)]
@@ -247,7 +247,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     config.retries = args.retries;
     config.stall_retries = config.stall_retries.min(args.retries);
     if args.allow_private {
-        config.private = pixgrab::netguard::PrivateRule::Allow;
+        config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
     }
     let (engine, events) = Engine::start(config)?;
     // Pages first: their images join the list, each with its page as the Referer.
@@ -374,7 +374,7 @@ fn read_intake(args: &GetArgs) -> Result<Intake> {
     for path in &args.inputs {
         let text = read_input(path)?;
         // A library export (`pixgrab export`, or the window's): only its `url` column.
-        match pixgrab::library::import_urls(&text) {
+        match pixgrab_engine::disk::library::import_urls(&text) {
             Some(urls) => intake.add_text(&urls.join("\n")),
             None => intake.add_text(&text),
         }

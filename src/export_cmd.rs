@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use pixgrab::library::{self, Library};
+use pixgrab_engine::disk::library::{self, Library};
 
 /// Options of `pixgrab export`.
 #[derive(Debug, clap::Args)]
@@ -33,7 +33,7 @@ pub(crate) fn run(args: &ExportArgs) -> ExitCode {
 }
 
 fn export(args: &ExportArgs) -> Result<()> {
-    let data = args.out.join(pixgrab::store::DATA_DIR);
+    let data = args.out.join(pixgrab_engine::disk::store::DATA_DIR);
     anyhow::ensure!(
         data.join(library::DB_NAME).is_file(),
         "{} has no Pixgrab library (nothing was downloaded there)",

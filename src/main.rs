@@ -21,7 +21,7 @@ struct Args {
     #[arg(long)]
     demo: bool,
     /// Number of sample images for --demo.
-    #[arg(long, value_name = "N", default_value_t = pixgrab::demo::DEFAULT_COUNT, requires = "demo")]
+    #[arg(long, value_name = "N", default_value_t = pixgrab_testsite::demo::DEFAULT_COUNT, requires = "demo")]
     demo_count: usize,
     /// Output folder for this session (default: the one chosen last time).
     #[arg(short, long, value_name = "DIR")]

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pixgrab::sniff::{self, SNIFF_LEN, Sniffed};
-use pixgrab::store::OutputDir;
-use pixgrab::thumbs;
+use pixgrab_engine::disk::store::OutputDir;
+use pixgrab_engine::imaging::sniff::{self, SNIFF_LEN, Sniffed};
+use pixgrab_engine::imaging::thumbs;
 use rayon::prelude::*;
 
 /// Options of `pixgrab thumbs`.
@@ -77,7 +77,7 @@ fn thumbnail_file(file: &Path, out: &OutputDir, size: u32) -> Result<PathBuf, St
     };
     let write = |thumb: &thumbs::Thumbnail| -> Result<PathBuf, String> {
         let (ext, bytes) = thumbs::encode_for_cache(thumb).map_err(|e| e.to_string())?;
-        let stem = pixgrab::naming::stem_from_file_name(
+        let stem = pixgrab_engine::disk::naming::stem_from_file_name(
             &file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

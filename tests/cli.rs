@@ -1,5 +1,6 @@
 //! `pixgrab get`, run as a real process against a local server.
 
+#[path = "../crates/engine/tests/support/mod.rs"]
 mod support;
 
 use std::fs;

@@ -3,13 +3,14 @@
 //! reference made by another decoder, and each outcome (preview, damaged, no preview
 //! but kept) is what a careful user would expect. Issue #12.
 
+#[path = "../crates/engine/tests/support/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
 
 use image::imageops::FilterType;
-use pixgrab::sniff::{self, Sniffed};
-use pixgrab::thumbs::{self, Thumbnail};
+use pixgrab_engine::imaging::sniff::{self, Sniffed};
+use pixgrab_engine::imaging::thumbs::{self, Thumbnail};
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,7 +18,7 @@ fn corpus(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn thumbnail(path: &Path, side: u32) -> Result<Thumbnail, pixgrab::ThumbError> {
+fn thumbnail(path: &Path, side: u32) -> Result<Thumbnail, pixgrab_engine::ThumbError> {
     let bytes = std::fs::read(path).expect("read");
     let Sniffed::Image(format) = sniff::sniff(&bytes) else {
         panic!("{} is not sniffed as an image", path.display());
@@ -83,8 +84,8 @@ fn bmff(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
 
 #[test]
 fn every_real_image_is_kept_and_the_pure_rust_formats_preview() {
-    use pixgrab::loopback::{Response, Server};
-    use pixgrab::{Engine, Event};
+    use pixgrab_engine::{Engine, Event};
+    use pixgrab_testsite::loopback::{Response, Server};
     use std::collections::HashMap;
     let files: Vec<(&str, &str, Vec<u8>)> = vec![
         (
@@ -138,8 +139,8 @@ fn every_real_image_is_kept_and_the_pure_rust_formats_preview() {
         .expect("add");
     let events = support::until_idle(&rx, std::time::Duration::from_secs(60));
     engine.shutdown();
-    let mut outcome: HashMap<pixgrab::ItemId, String> = HashMap::new();
-    let mut saved: HashMap<pixgrab::ItemId, String> = HashMap::new();
+    let mut outcome: HashMap<pixgrab_engine::ItemId, String> = HashMap::new();
+    let mut saved: HashMap<pixgrab_engine::ItemId, String> = HashMap::new();
     for e in &events {
         match e {
             Event::Done { id, info } => {
@@ -346,7 +347,7 @@ fn jpeg_decoder_reftest_files_preview_like_their_references() {
 
 #[test]
 fn heic_heif_and_avif_are_known_by_their_brands() {
-    use pixgrab::sniff::ImageFormat::{Avif, Heic, Heif};
+    use pixgrab_engine::imaging::sniff::ImageFormat::{Avif, Heic, Heif};
     assert_eq!(
         sniff::sniff(&bmff(b"heic", &[b"mif1", b"heic"])),
         Sniffed::Image(Heic)
@@ -426,10 +427,10 @@ fn outcome_of(path: &Path, side: u32) -> (String, Option<Thumbnail>) {
     match thumbs::make_thumbnail(path, format, side) {
         Ok(thumb) => ("preview".into(), Some(thumb)),
         Err(e) if e.is_damage() => ("damaged".into(), None),
-        Err(pixgrab::ThumbError::NoPreview(_) | pixgrab::ThumbError::Unsupported(_)) => {
-            ("no-preview".into(), None)
-        }
-        Err(pixgrab::ThumbError::TooLarge(_)) => ("too-large".into(), None),
+        Err(
+            pixgrab_engine::ThumbError::NoPreview(_) | pixgrab_engine::ThumbError::Unsupported(_),
+        ) => ("no-preview".into(), None),
+        Err(pixgrab_engine::ThumbError::TooLarge(_)) => ("too-large".into(), None),
         Err(e) => (format!("error: {e}"), None),
     }
 }
@@ -514,7 +515,7 @@ fn content_type(file: &str) -> &'static str {
 
 #[test]
 fn the_whole_corpus_through_pixgrab_thumbs_and_pixgrab_get() {
-    use pixgrab::loopback::{Response, Server};
+    use pixgrab_testsite::loopback::{Response, Server};
     use std::collections::HashMap;
     use std::process::Command;
     let rows = manifest();

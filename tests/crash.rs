@@ -2,6 +2,7 @@
 //! was done is fetched again, interrupted files continue with `Range`, and every file
 //! ends complete and correct.
 
+#[path = "../crates/engine/tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pixgrab::loopback::{Behaviour, Response, Server};
+use pixgrab_testsite::loopback::{Behaviour, Response, Server};
 
 /// (path, Range header) of every request, in order.
 type Log = Arc<Mutex<Vec<(String, Option<String>)>>>;

@@ -2,15 +2,16 @@
 //! extraction, Referer from the page, cookies and headers scoped to their host (also
 //! across a redirect to another host), and the hint a 403 gives.
 
+#[path = "../crates/engine/tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pixgrab::loopback::{Request, Response, Server};
-use pixgrab::profile::{Cookie, Profile, Profiles};
-use pixgrab::{Config, Engine, Event, ItemId};
+use pixgrab_engine::net::profile::{Cookie, Profile, Profiles};
+use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_testsite::loopback::{Request, Response, Server};
 use url::Url;
 
 /// (server name, path, headers of interest) of every request.

@@ -2,6 +2,7 @@
 //! secret or lose a file. Each test reproduces one failure seen against a local server
 //! and asserts what the user now gets. Timeouts here are hang guards only.
 
+#[path = "../crates/engine/tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;
@@ -12,9 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pixgrab::loopback::{Behaviour, Request, Response, Server};
-use pixgrab::netguard::PrivateRule;
-use pixgrab::{Config, Engine, Event, ItemId};
+use pixgrab_engine::net::netguard::PrivateRule;
+use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
 use support::{config, failure, until_idle, url};
 use url::Url;
 
@@ -27,7 +28,7 @@ fn retries(events: &[Event], id: ItemId) -> usize {
         .count()
 }
 
-fn done(events: &[Event], id: ItemId) -> Option<pixgrab::DoneInfo> {
+fn done(events: &[Event], id: ItemId) -> Option<pixgrab_engine::DoneInfo> {
     events.iter().find_map(|e| match e {
         Event::Done { id: i, info } if *i == id => Some(info.clone()),
         _ => None,
@@ -193,12 +194,12 @@ fn one_input_expands_to_at_most_100000_urls() {
     let six: String = (0..6)
         .map(|n| format!("http://b.test/{n}/[1-10000].jpg\n"))
         .collect();
-    let mut intake = pixgrab::intake::Intake::default();
+    let mut intake = pixgrab_engine::input::intake::Intake::default();
     intake.add_text(&six);
     intake.add_text(&six.replace("b.test", "c.test"));
     assert_eq!(intake.check_limit(), Ok(()));
     assert_eq!(intake.urls.len(), 120_000);
-    let mut intake = pixgrab::intake::Intake::default();
+    let mut intake = pixgrab_engine::input::intake::Intake::default();
     intake.add_text(&format!("{six}{}", six.replace("b.test", "c.test")));
     let refused = intake.check_limit().expect_err("over");
     assert!(refused.contains("over the limit of 100000"), "{refused}");
@@ -318,7 +319,7 @@ fn a_host_profile_follows_a_redirect_to_a_subdomain_but_not_to_a_lookalike() {
     ];
     config.profiles.hosts.insert(
         "example.test".into(),
-        pixgrab::profile::Profile {
+        pixgrab_engine::net::profile::Profile {
             headers: vec![("X-Token".into(), "secret".into())],
             ..Default::default()
         },
@@ -557,7 +558,7 @@ fn tls_server(accepted: Arc<AtomicUsize>, ca_as_server: bool) -> (SocketAddr, St
         (leaf.der().clone(), leaf_key)
     };
     let key_der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key");
-    pixgrab::engine::install_tls_provider();
+    pixgrab_engine::engine::install_tls_provider();
     let server = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(vec![der], key_der)
@@ -668,7 +669,7 @@ fn an_untrusted_certificate_fails_at_once_in_plain_words() {
 #[test]
 fn certificate_errors_read_plainly() {
     use rustls::CertificateError as C;
-    let reason = pixgrab::fetch::certificate_reason;
+    let reason = pixgrab_engine::net::fetch::certificate_reason;
     assert_eq!(reason(&C::Expired), "it has expired");
     assert_eq!(
         reason(&C::NotValidForName),
@@ -981,7 +982,7 @@ fn size_probes_keep_to_the_per_host_limit_and_stop_when_a_new_find_starts() {
         .collect();
     let page_html = html.clone();
     let server = Server::with_link(
-        pixgrab::loopback::Link {
+        pixgrab_testsite::loopback::Link {
             latency: Duration::from_millis(150),
             bytes_per_sec: None,
         },

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
-use pixgrab::intake;
+use pixgrab_engine::input::intake;
 
 use super::tasks::TaskResult;
 
@@ -33,7 +33,7 @@ pub(crate) fn image_urls(text: &str) -> Vec<String> {
     intake::parse(text)
         .urls
         .into_iter()
-        .filter(|u| pixgrab::page::looks_like_image(u.path()))
+        .filter(|u| pixgrab_engine::input::page::looks_like_image(u.path()))
         .map(String::from)
         .collect()
 }

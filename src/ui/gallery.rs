@@ -71,7 +71,7 @@ impl Gallery {
         ctx: &egui::Context,
         model: &mut Model,
         idx: usize,
-        thumb: pixgrab::thumbs::Thumbnail,
+        thumb: pixgrab_engine::imaging::thumbs::Thumbnail,
     ) {
         self.reloading.remove(&idx);
         if let Some(item) = model.items.get_mut(idx) {
@@ -340,7 +340,7 @@ pub(crate) fn elide(text: &str, max: usize) -> String {
 }
 
 /// egui's image type from engine pixels.
-pub(crate) fn color_image(thumb: &pixgrab::thumbs::Thumbnail) -> egui::ColorImage {
+pub(crate) fn color_image(thumb: &pixgrab_engine::imaging::thumbs::Thumbnail) -> egui::ColorImage {
     egui::ColorImage::from_rgba_unmultiplied(
         [thumb.width as usize, thumb.height as usize],
         &thumb.rgba,

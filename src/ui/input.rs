@@ -1,6 +1,6 @@
 //! The input panel: the URL box, list files, output folder, concurrency, Download.
 
-use pixgrab::intake::{self, Intake};
+use pixgrab_engine::input::intake::{self, Intake};
 
 use super::settings::Settings;
 
@@ -118,7 +118,7 @@ impl InputPanel {
             self.text.push('\n');
         }
         // A library export: only its `url` column (not the final URLs beside it).
-        match pixgrab::library::import_urls(text) {
+        match pixgrab_engine::disk::library::import_urls(text) {
             Some(urls) => self.text.push_str(&urls.join("\n")),
             None => self.text.push_str(text),
         }
@@ -198,7 +198,7 @@ pub(crate) fn input_ui(
     let mut summary = match n {
         _ if input.is_reading() => format!(
             "Reading {} of text…",
-            pixgrab::Bytes(input.text.len() as u64)
+            pixgrab_engine::Bytes(input.text.len() as u64)
         ),
         0 => "No URLs yet".to_string(),
         1 => "1 URL ready".to_string(),

@@ -23,15 +23,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use pixgrab::demo::DemoSite;
-use pixgrab::{Config, EngineHandle, Event, ItemId};
+use pixgrab_engine::{Config, EngineHandle, Event, ItemId};
+use pixgrab_testsite::demo::DemoSite;
 use url::Url;
 
 use gallery::{Gallery, GalleryAction};
 use input::{InputAction, InputPanel};
 use model::Model;
 use picker::{PagePicker, PickerAction};
-use pixgrab::profile::Cookie;
+use pixgrab_engine::net::profile::Cookie;
 use queue::{ItemOp, QueueAction, Selection};
 use requests::RequestAction;
 use settings::Settings;

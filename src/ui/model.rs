@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pixgrab::sniff::ImageFormat;
-use pixgrab::thumbs::Thumbnail;
-use pixgrab::{Event, ItemId};
+use pixgrab_engine::imaging::sniff::ImageFormat;
+use pixgrab_engine::imaging::thumbs::Thumbnail;
+use pixgrab_engine::{Event, ItemId};
 use url::Url;
 
 /// A short name for a URL: its last path segment, percent-decoded (else its host).
@@ -223,7 +223,7 @@ impl Model {
                 item.speed = 0.0;
                 item.note = Some(format!(
                     "{reason}; attempt {attempt} in {}",
-                    pixgrab::error::Secs(Duration::from_secs(delay.as_secs().max(1)))
+                    pixgrab_engine::error::Secs(Duration::from_secs(delay.as_secs().max(1)))
                 ));
                 self.set_state(idx, ItemState::Queued);
             }

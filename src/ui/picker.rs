@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use pixgrab::Bytes;
-use pixgrab::page::Candidate;
+use pixgrab_engine::Bytes;
+use pixgrab_engine::input::page::Candidate;
 use url::Url;
 
 /// One candidate in the checklist.
@@ -219,7 +219,7 @@ fn list_ui(ui: &mut egui::Ui, picker: &mut PagePicker) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pixgrab::page::Source;
+    use pixgrab_engine::input::page::Source;
 
     fn candidate(url: &str) -> Candidate {
         Candidate {

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use pixgrab::Bytes;
+use pixgrab_engine::Bytes;
 
 use super::model::{ItemState, Model};
 

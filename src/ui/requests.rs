@@ -1,7 +1,7 @@
 //! "Request settings": what requests carry, to get past hot-link protection. Edited as
 //! text (remembered between runs) and turned into [`Profiles`] for the engines.
 
-use pixgrab::profile::{self, Cookie, Profile, Profiles, RefererPolicy};
+use pixgrab_engine::net::profile::{self, Cookie, Profile, Profiles, RefererPolicy};
 
 use super::settings::Settings;
 

@@ -29,7 +29,7 @@ pub(crate) struct Settings {
     pub(crate) cookies_path: String,
     /// Proxy URL (empty: none).
     pub(crate) proxy: String,
-    /// The Referer policy's standard name (see [`pixgrab::profile::RefererPolicy`]).
+    /// The Referer policy's standard name (see [`pixgrab_engine::net::profile::RefererPolicy`]).
     pub(crate) referer_policy: String,
     /// Let a page's images go to private addresses although the page is not on one.
     pub(crate) allow_private: bool,
@@ -59,11 +59,11 @@ impl Settings {
 
 impl Settings {
     /// The private-address rule the engines should follow.
-    pub(crate) fn private_rule(&self) -> pixgrab::netguard::PrivateRule {
+    pub(crate) fn private_rule(&self) -> pixgrab_engine::net::netguard::PrivateRule {
         if self.allow_private {
-            pixgrab::netguard::PrivateRule::Allow
+            pixgrab_engine::net::netguard::PrivateRule::Allow
         } else {
-            pixgrab::netguard::PrivateRule::Auto
+            pixgrab_engine::net::netguard::PrivateRule::Auto
         }
     }
 }
@@ -91,7 +91,7 @@ impl Default for Settings {
             site_headers: String::new(),
             cookies_path: String::new(),
             proxy: String::new(),
-            referer_policy: pixgrab::profile::RefererPolicy::default()
+            referer_policy: pixgrab_engine::net::profile::RefererPolicy::default()
                 .name()
                 .to_string(),
             allow_private: false,

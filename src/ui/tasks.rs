@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, Sender};
-use pixgrab::engine::Finder;
-use pixgrab::page::Candidate;
-use pixgrab::profile::Cookie;
-use pixgrab::sniff::ImageFormat;
-use pixgrab::thumbs::{self, Thumbnail};
-use pixgrab::{Config, Engine, EngineHandle, Event};
+use pixgrab_engine::engine::Finder;
+use pixgrab_engine::imaging::sniff::ImageFormat;
+use pixgrab_engine::imaging::thumbs::{self, Thumbnail};
+use pixgrab_engine::input::page::Candidate;
+use pixgrab_engine::net::profile::Cookie;
+use pixgrab_engine::{Config, Engine, EngineHandle, Event};
 use url::Url;
 
 /// Largest URL-list file the window reads (a list of 100,000 URLs is ~10 MB).
@@ -170,8 +170,8 @@ impl Tasks {
         self.spawn("pixgrab-ui-open", move || {
             let db = config
                 .out_dir
-                .join(pixgrab::store::DATA_DIR)
-                .join(pixgrab::library::DB_NAME);
+                .join(pixgrab_engine::disk::store::DATA_DIR)
+                .join(pixgrab_engine::disk::library::DB_NAME);
             let result = if only_existing && !db.is_file() {
                 Ok(None)
             } else {
@@ -200,7 +200,7 @@ impl Tasks {
     pub(crate) fn load_cookies(&self, path: PathBuf) {
         self.spawn("pixgrab-ui-cookies", move || {
             TaskResult::Cookies(
-                read_list(&path).map(|text| pixgrab::profile::parse_cookies_txt(&text)),
+                read_list(&path).map(|text| pixgrab_engine::net::profile::parse_cookies_txt(&text)),
             )
         });
     }

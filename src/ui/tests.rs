@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use pixgrab::loopback::{Response, Server};
+use pixgrab_testsite::loopback::{Response, Server};
 
 use super::model::ItemState;
 use super::{PixgrabApp, UiOptions};
@@ -524,7 +524,7 @@ fn control_site() -> ControlSite {
             }
             let response = Response::ranged(req, "image/png", &big, "\"v1\"");
             if sl.load(Ordering::SeqCst) {
-                response.behaving(pixgrab::loopback::Behaviour::Slow {
+                response.behaving(pixgrab_testsite::loopback::Behaviour::Slow {
                     chunk: 2048,
                     delay: Duration::from_millis(20),
                 })
@@ -656,9 +656,11 @@ fn reopening_the_folder_brings_back_queue_and_gallery_without_downloading() {
     }
     let requests = server.stats().requests.load(Ordering::SeqCst);
     // The first window's engine lets go of the library once its workers have exited.
-    let data = tmp.path().join(pixgrab::store::DATA_DIR);
+    let data = tmp.path().join(pixgrab_engine::disk::store::DATA_DIR);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while pixgrab::library::Library::open(&data, false).is_err() && Instant::now() < deadline {
+    while pixgrab_engine::disk::library::Library::open(&data, false).is_err()
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
 

@@ -63,7 +63,7 @@ impl Viewer {
         &mut self,
         ctx: &egui::Context,
         generation: u64,
-        result: Result<pixgrab::thumbs::Thumbnail, String>,
+        result: Result<pixgrab_engine::imaging::thumbs::Thumbnail, String>,
     ) {
         if generation != self.generation {
             return;

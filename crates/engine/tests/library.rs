@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use pixgrab::loopback::{Behaviour, Request, Response, Server};
-use pixgrab::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
 use url::Url;
 
 /// Every request the server saw, in order.
@@ -359,12 +359,12 @@ fn the_next_engine_restores_the_library_without_downloading_again() {
     assert!(
         records
             .iter()
-            .all(|r| r.state == pixgrab::library::ItemState::Done)
+            .all(|r| r.state == pixgrab_engine::disk::library::ItemState::Done)
     );
-    let csv = pixgrab::library::to_csv(&records);
+    let csv = pixgrab_engine::disk::library::to_csv(&records);
     assert_eq!(csv.lines().count(), 6, "a header and five items");
     assert_eq!(
-        pixgrab::library::import_urls(&csv).map(|u| u.len()),
+        pixgrab_engine::disk::library::import_urls(&csv).map(|u| u.len()),
         Some(5)
     );
 }

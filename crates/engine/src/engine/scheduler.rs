@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::engine::ItemId;
-use crate::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
+use crate::net::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 
 /// A queued download.
 #[derive(Debug)]
@@ -42,7 +42,7 @@ pub(crate) struct Job {
     /// The part file of an earlier attempt, to continue.
     pub(crate) resume: Option<Resume>,
     /// A part file left by an earlier run, reopened when the job starts.
-    pub(crate) part: Option<crate::library::PartRecord>,
+    pub(crate) part: Option<crate::disk::library::PartRecord>,
     /// The page the URL was found on (sent as its Referer unless a profile says otherwise).
     pub(crate) page: Option<Url>,
 }
@@ -68,7 +68,7 @@ impl Job {
 impl Job {
     /// A job for an item of the library (its URL already parsed), with its rank and
     /// the page it was found on; without the part (see [`Job::part`]).
-    pub(crate) fn from_record(record: &crate::library::Record, url: Url) -> Self {
+    pub(crate) fn from_record(record: &crate::disk::library::Record, url: Url) -> Self {
         let mut job = Self::new(record.id, url, record.rank);
         job.page = record.page.as_deref().and_then(|p| Url::parse(p).ok());
         job
@@ -504,7 +504,7 @@ impl Scheduler {
         ids
     }
 
-    /// Gives items new ranks (see [`crate::library::Library::move_to_top`]).
+    /// Gives items new ranks (see [`crate::disk::library::Library::move_to_top`]).
     pub(crate) fn rerank(&self, ranks: &[(ItemId, i64)]) {
         let mut state = self.lock();
         for &(id, rank) in ranks {

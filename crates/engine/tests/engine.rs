@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use pixgrab::loopback::{Behaviour, Response, Server};
-use pixgrab::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_testsite::loopback::{Behaviour, Response, Server};
 use support::{site, until_idle};
 use url::Url;
 

@@ -39,7 +39,7 @@ pub enum FetchError {
         /// "damaged: …", in plain words.
         reason: String,
         /// What could be read of the image, at thumbnail size.
-        preview: Option<std::sync::Arc<crate::thumbs::Thumbnail>>,
+        preview: Option<std::sync::Arc<crate::imaging::thumbs::Thumbnail>>,
     },
     /// A bug in Pixgrab: a job panicked. The item fails; the run goes on.
     #[error("internal error: {0}")]
@@ -80,7 +80,7 @@ pub enum FetchError {
 
 impl FetchError {
     /// What could be read of a damaged image, for its tile.
-    pub fn preview(&self) -> Option<&std::sync::Arc<crate::thumbs::Thumbnail>> {
+    pub fn preview(&self) -> Option<&std::sync::Arc<crate::imaging::thumbs::Thumbnail>> {
         match self {
             Self::Damaged { preview, .. } => preview.as_ref(),
             _ => None,
@@ -220,7 +220,7 @@ pub enum ThumbError {
         /// What is wrong, in plain words.
         reason: String,
         /// What could be read (grey where data is missing), at thumbnail size.
-        preview: std::sync::Arc<crate::thumbs::Thumbnail>,
+        preview: std::sync::Arc<crate::imaging::thumbs::Thumbnail>,
     },
     /// Reading the file failed.
     #[error("could not read file: {0}")]
@@ -241,7 +241,7 @@ impl ThumbError {
     }
 
     /// What could be read of a damaged image, if anything.
-    pub fn preview(&self) -> Option<&std::sync::Arc<crate::thumbs::Thumbnail>> {
+    pub fn preview(&self) -> Option<&std::sync::Arc<crate::imaging::thumbs::Thumbnail>> {
         match self {
             Self::DamagedPreview { preview, .. } => Some(preview),
             _ => None,
@@ -268,7 +268,7 @@ pub enum EngineError {
     Threads(std::io::Error),
     /// The folder's library could not be opened or written.
     #[error("{0}")]
-    Library(#[from] crate::library::LibraryError),
+    Library(#[from] crate::disk::library::LibraryError),
 }
 
 /// A duration shown for people: `30 s`, `0.5 s`.

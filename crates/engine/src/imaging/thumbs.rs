@@ -17,9 +17,9 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use crate::error::ThumbError;
-use crate::jpeg_dc::Defect;
-use crate::jpeg_scaled::{self, Scaled};
-use crate::sniff::ImageFormat;
+use crate::imaging::jpeg_dc::Defect;
+use crate::imaging::jpeg_scaled::{self, Scaled};
+use crate::imaging::sniff::ImageFormat;
 
 /// The default longest side of a thumbnail, in pixels.
 pub const DEFAULT_THUMB_SIDE: u32 = 256;

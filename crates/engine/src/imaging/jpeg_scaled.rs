@@ -13,8 +13,8 @@ use std::path::Path;
 use image::DynamicImage;
 use image::metadata::Orientation;
 
-use crate::jpeg_dc::{Decline, Defect};
-use crate::thumbs::{MAX_DECODE_BYTES, MAX_SIDE};
+use crate::imaging::jpeg_dc::{Decline, Defect};
+use crate::imaging::thumbs::{MAX_DECODE_BYTES, MAX_SIDE};
 
 /// The outcome of a scaled decode.
 pub(crate) enum Scaled {
@@ -42,7 +42,7 @@ pub(crate) enum Scaled {
 /// memory); `None` for bigger files, which are streamed.
 pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled {
     // Walked whatever the size: the walk is what tells a whole image from a damaged one.
-    let dc = match data.map(|d| crate::jpeg_dc::decode(d, 0)) {
+    let dc = match data.map(|d| crate::imaging::jpeg_dc::decode(d, 0)) {
         Some(Ok(image)) => Some(image),
         // Full decoders paint such files grey without a word; libjpeg refuses them.
         Some(Err(Decline::Broken)) => return Scaled::Damaged(Defect::Broken, None),
@@ -50,7 +50,7 @@ pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled 
         Some(Err(Decline::NotHandled)) | None => None,
     };
     let orientation = || {
-        data.and_then(crate::jpeg_dc::exif)
+        data.and_then(crate::imaging::jpeg_dc::exif)
             .and_then(Orientation::from_exif_chunk)
     };
     match &dc {
@@ -82,7 +82,7 @@ pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled 
 }
 
 /// The DC image as pixels.
-fn picture(image: crate::jpeg_dc::DcImage) -> Option<DynamicImage> {
+fn picture(image: crate::imaging::jpeg_dc::DcImage) -> Option<DynamicImage> {
     let (w, h) = (image.width, image.height);
     if image.channels == 1 {
         image::GrayImage::from_raw(w, h, image.pixels).map(DynamicImage::ImageLuma8)

@@ -14,7 +14,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::naming;
+use crate::disk::naming;
 
 /// Suffix of in-progress downloads.
 pub const PART_SUFFIX: &str = ".part";

@@ -17,14 +17,14 @@ use reqwest::header::{self, HeaderMap};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use crate::disk::library::PartRecord;
+use crate::disk::naming;
+use crate::disk::store::{OutputDir, PartFile};
 use crate::error::FetchError;
-use crate::headers;
-use crate::library::PartRecord;
-use crate::naming;
-use crate::pacer::Pacer;
-use crate::profile::Profiles;
-use crate::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
-use crate::store::{OutputDir, PartFile};
+use crate::imaging::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
+use crate::net::headers;
+use crate::net::pacer::Pacer;
+use crate::net::profile::Profiles;
 
 /// A stop flag value: the user cancelled the item (its part is removed).
 pub const STOP_CANCEL: u8 = 1;
@@ -142,7 +142,7 @@ impl Resume {
         // Opened first, so that returning `None` below drops (and removes) it.
         let mut part = out.reopen_part(&record.name).ok()?;
         record.validator.as_ref()?;
-        let name = record.name.strip_suffix(crate::store::PART_SUFFIX)?;
+        let name = record.name.strip_suffix(crate::disk::store::PART_SUFFIX)?;
         let ext = name.rsplit_once('.')?.1;
         let format = ImageFormat::from_extension(ext)?;
         let mut hasher = Sha256::new();
@@ -197,7 +197,7 @@ pub struct Asker<'a> {
     /// The page the URL came from, if any.
     pub page: Option<&'a Url>,
     /// The private-address rule for page-caused requests (`None`: no check).
-    pub guard: Option<&'a crate::netguard::Guard>,
+    pub guard: Option<&'a crate::net::netguard::Guard>,
 }
 
 /// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
@@ -222,7 +222,7 @@ pub fn send(
     extra: &[(reqwest::header::HeaderName, String)],
     limits: &FetchLimits,
 ) -> Result<Response, FetchError> {
-    let now = crate::library::unix_now();
+    let now = crate::disk::library::unix_now();
     let mut current = url.clone();
     for _ in 0..=MAX_REDIRECTS {
         if let Some(guard) = asker.guard {

@@ -6,8 +6,8 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pixgrab::loopback::{Response, Server};
-use pixgrab::{Config, Engine, Event};
+use pixgrab_engine::{Config, Engine, Event};
+use pixgrab_testsite::loopback::{Response, Server};
 use support::until_idle;
 use url::Url;
 

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pixgrab::sniff::ImageFormat;
-use pixgrab::thumbs::make_thumbnail;
+use pixgrab_engine::imaging::sniff::ImageFormat;
+use pixgrab_engine::imaging::thumbs::make_thumbnail;
 use rayon::prelude::*;
 
 fn main() -> Result<()> {
@@ -111,8 +111,10 @@ fn corpus(dir: &Path, photos: usize, size: (u32, u32)) -> Result<Vec<PathBuf>> {
         .collect::<Result<_>>()?;
     let mut files = Vec::new();
     for n in 0..photos {
-        let body =
-            pixgrab::demo::with_comment(&bases[n % bases.len()], &format!("bench photo {n}"));
+        let body = pixgrab_testsite::demo::with_comment(
+            &bases[n % bases.len()],
+            &format!("bench photo {n}"),
+        );
         let path = dir.join(format!("photo-{n:03}.jpg"));
         std::fs::write(&path, body)?;
         files.push(path);

@@ -11,6 +11,8 @@
 //! thumbnails (from the cache), failed ones with their reasons, queued and paused ones
 //! with their part files, to be continued with `Range`.
 
+pub(crate) mod scheduler;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -20,16 +22,16 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use url::Url;
 
+use crate::disk::library::{DoneRecord, ItemState, Library, LibraryError, Record};
+use crate::disk::store::OutputDir;
+use crate::engine::scheduler::{Job, Paused, Returned, Scheduler};
 use crate::error::{EngineError, FetchError, ThumbError};
-use crate::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
-use crate::library::{DoneRecord, ItemState, Library, LibraryError, Record};
-use crate::pacer::Pacer;
-use crate::page::Candidate;
-use crate::profile::Profiles;
-use crate::scheduler::{Job, Paused, Returned, Scheduler};
-use crate::sniff::ImageFormat;
-use crate::store::OutputDir;
-use crate::thumbs::{self, Thumbnail};
+use crate::imaging::sniff::ImageFormat;
+use crate::imaging::thumbs::{self, Thumbnail};
+use crate::input::page::Candidate;
+use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
+use crate::net::pacer::Pacer;
+use crate::net::profile::Profiles;
 
 /// Identifies one item of an output folder's library, across runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,7 +82,7 @@ pub struct Config {
     /// Proxy for every request: `http://host:port`, `https://...` or `socks5://...`.
     pub proxy: Option<String>,
     /// When requests that a page's content causes may go to private addresses.
-    pub private: crate::netguard::PrivateRule,
+    pub private: crate::net::netguard::PrivateRule,
     /// Host names resolved to fixed addresses instead of DNS (like curl's `--resolve`).
     pub resolve: Vec<(String, std::net::SocketAddr)>,
     /// Called after events are sent (throttling is the callee's business).
@@ -115,7 +117,7 @@ impl Config {
             bandwidth: 0,
             profiles: Profiles::default(),
             proxy: None,
-            private: crate::netguard::PrivateRule::Auto,
+            private: crate::net::netguard::PrivateRule::Auto,
             resolve: Vec::new(),
             waker: None,
             fault_hook: None,
@@ -318,7 +320,7 @@ struct Shared {
     pacer: Arc<Pacer>,
     profiles: RwLock<Arc<Profiles>>,
     /// The private-address rule for page-caused requests.
-    guard: crate::netguard::Guard,
+    guard: crate::net::netguard::Guard,
     /// Raised by every new Find: size probes of an earlier one stop.
     find_generation: AtomicUsize,
 }
@@ -437,7 +439,7 @@ impl Engine {
             library: Mutex::new(library),
             pacer: Arc::new(Pacer::new(config.bandwidth)),
             profiles: RwLock::new(Arc::new(config.profiles.clone())),
-            guard: crate::netguard::Guard::new(config.private).behind_proxy(proxied(&config)),
+            guard: crate::net::netguard::Guard::new(config.private).behind_proxy(proxied(&config)),
             find_generation: AtomicUsize::new(0),
             config,
         });
@@ -456,7 +458,7 @@ impl Engine {
 
 /// The size of a part file in the output folder (0 if missing or oddly named).
 fn part_len(shared: &Shared, name: &str) -> u64 {
-    if !crate::naming::is_safe_component(name) {
+    if !crate::disk::naming::is_safe_component(name) {
         return 0;
     }
     std::fs::symlink_metadata(shared.out.root().join(name)).map_or(0, |m| m.len())
@@ -500,7 +502,7 @@ fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                 };
                 // The library is a file on disk like any other: a name in it that is not
                 // one plain file name of this folder is never read, thumbnailed or opened.
-                if !crate::naming::is_safe_component(&file) {
+                if !crate::disk::naming::is_safe_component(&file) {
                     events.send(Event::Failed {
                         id,
                         reason: FetchError::Earlier(format!(
@@ -569,7 +571,7 @@ impl EngineHandle {
         for (a, url) in added.iter().zip(urls) {
             match a.before {
                 None => {
-                    let mut job = Job::new(a.id, crate::library::normalise(&url), a.rank);
+                    let mut job = Job::new(a.id, crate::disk::library::normalise(&url), a.rank);
                     job.page = page.cloned();
                     jobs.push(job);
                 }
@@ -711,7 +713,7 @@ impl EngineHandle {
         }
     }
 
-    /// Fetches a web page and returns the images it points to (see [`crate::page`]),
+    /// Fetches a web page and returns the images it points to (see [`crate::input::page`]),
     /// with the page's final URL (after redirects). Blocks: call it off the UI thread.
     pub fn find_images(&self, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
         guarded(|| find_images(&self.shared, page))
@@ -732,7 +734,7 @@ impl EngineHandle {
     }
 
     /// Changes when page-caused requests may go to private addresses.
-    pub fn set_private_rule(&self, rule: crate::netguard::PrivateRule) {
+    pub fn set_private_rule(&self, rule: crate::net::netguard::PrivateRule) {
         self.shared.guard.set_rule(rule);
     }
 
@@ -757,9 +759,9 @@ impl EngineHandle {
         move || {
             let records = shared.library().all().map_err(|e| e.to_string())?;
             let (text, ext) = if json {
-                (crate::library::to_json(&records), "json")
+                (crate::disk::library::to_json(&records), "json")
             } else {
-                (crate::library::to_csv(&records), "csv")
+                (crate::disk::library::to_csv(&records), "csv")
             };
             shared
                 .out
@@ -889,7 +891,7 @@ fn build_client(config: &Config) -> Result<reqwest::blocking::Client, EngineErro
             EngineError::Client(format!(
                 "bad proxy {:?}: {}",
                 without_password(proxy.trim()),
-                crate::fetch::innermost(&e)
+                crate::net::fetch::innermost(&e)
             ))
         })?;
         builder = builder.proxy(proxy);
@@ -952,14 +954,17 @@ fn find_images(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fet
     if body.len() as u64 > MAX_PAGE_BYTES {
         return Err(FetchError::TooLarge(MAX_PAGE_BYTES));
     }
-    if let crate::sniff::Sniffed::Image(format) = crate::sniff::sniff(&body) {
+    if let crate::imaging::sniff::Sniffed::Image(format) = crate::imaging::sniff::sniff(&body) {
         return Err(FetchError::NotAnImage(
             format!("{} image", format.name()),
             Some("this is an image, not a page: add it as a URL".into()),
         ));
     }
     let html = String::from_utf8_lossy(&body);
-    Ok((final_url.clone(), crate::page::extract(&html, &final_url)))
+    Ok((
+        final_url.clone(),
+        crate::input::page::extract(&html, &final_url),
+    ))
 }
 
 /// Most candidates of one Find whose sizes are probed; the rest show no size.
@@ -993,7 +998,7 @@ fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<
             .then(|| response.headers().get(reqwest::header::CONTENT_LENGTH))
             .flatten()
             .and_then(|v| v.to_str().ok())
-            .and_then(crate::headers::content_length)
+            .and_then(crate::net::headers::content_length)
     };
     // A shared to-do list: each prober takes the first URL whose host has fewer than
     // `per_host` probes running, so one host never gets more than the downloads would.
@@ -1019,13 +1024,13 @@ fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<
                         return;
                     }
                     let pick = w.pending.iter().position(|&i| {
-                        let host = crate::scheduler::host_key(&urls[i]);
+                        let host = crate::engine::scheduler::host_key(&urls[i]);
                         w.active.get(&host).copied().unwrap_or(0) < per_host
                     });
                     if let Some(pos) = pick
                         && let Some(i) = w.pending.remove(pos)
                     {
-                        let host = crate::scheduler::host_key(&urls[i]);
+                        let host = crate::engine::scheduler::host_key(&urls[i]);
                         *w.active.entry(host.clone()).or_default() += 1;
                         break (i, host);
                     }
@@ -1131,7 +1136,7 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 fn run_download(
     shared: &Arc<Shared>,
     limits: &FetchLimits,
-    mut lease: crate::scheduler::Lease<'_>,
+    mut lease: crate::engine::scheduler::Lease<'_>,
     settled: &std::cell::Cell<bool>,
 ) {
     let id = lease.job.id;
@@ -1356,7 +1361,7 @@ fn verify_on_pool(
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let name = name
-                    .strip_suffix(crate::store::PART_SUFFIX)
+                    .strip_suffix(crate::disk::store::PART_SUFFIX)
                     .unwrap_or(&name);
                 // A copy that cannot be kept costs the user the choice, not the run.
                 let _ = shared
@@ -1387,7 +1392,7 @@ fn keep_damaged(shared: &Arc<Shared>, id: ItemId) -> Result<PathBuf, String> {
         .map_err(|e| e.to_string())?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(&prefix) && crate::naming::is_safe_component(n))
+        .filter(|n| n.starts_with(&prefix) && crate::disk::naming::is_safe_component(n))
         .min()
         .ok_or("no damaged copy of this item was kept")?;
     let name = &kept[prefix.len()..];
@@ -1471,7 +1476,7 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Opt
         // right now: the library's record may name a file the user deleted or edited,
         // or the very path the new file was just published under.
         if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)?
-            && crate::naming::is_safe_component(&file)
+            && crate::disk::naming::is_safe_component(&file)
         {
             let existing = shared.out.root().join(&file);
             let same_bytes = existing != info.path

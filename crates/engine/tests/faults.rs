@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pixgrab::loopback::{Behaviour, Request, Response, Server};
-use pixgrab::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
 use support::{config, failure, until_idle, url};
 use url::Url;
 

@@ -93,8 +93,8 @@ impl Intake {
                 .push(reject(format!("longer than {MAX_URL_LEN} characters")));
             return;
         }
-        if crate::ranges::has_pattern(&decoded) {
-            match crate::ranges::expand(&decoded) {
+        if crate::input::ranges::has_pattern(&decoded) {
+            match crate::input::ranges::expand(&decoded) {
                 Ok(urls) => {
                     self.expanded += 1;
                     if !self.count(urls.len()) {

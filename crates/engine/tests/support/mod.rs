@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use pixgrab::Event;
-use pixgrab::loopback::{Behaviour, Response, Server};
+use pixgrab_engine::Event;
+use pixgrab_testsite::loopback::{Behaviour, Response, Server};
 
 /// A PNG with a gradient that depends on `seed`.
 pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
@@ -130,8 +130,8 @@ pub fn until_idle(rx: &Receiver<Event>, limit: Duration) -> Vec<Event> {
 }
 
 /// The engine's defaults with a quick retry back-off (tests do not wait for it).
-pub fn config(dir: &std::path::Path) -> pixgrab::Config {
-    let mut config = pixgrab::Config::new(dir);
+pub fn config(dir: &std::path::Path) -> pixgrab_engine::Config {
+    let mut config = pixgrab_engine::Config::new(dir);
     config.retry_base = Duration::from_millis(5);
     config
 }
@@ -142,7 +142,7 @@ pub fn url(server: &Server, path: &str) -> url::Url {
 }
 
 /// The reason item `id` failed with, if it did.
-pub fn failure(events: &[Event], id: pixgrab::ItemId) -> Option<String> {
+pub fn failure(events: &[Event], id: pixgrab_engine::ItemId) -> Option<String> {
     events.iter().find_map(|e| match e {
         Event::Failed { id: i, reason } if *i == id => Some(reason.to_string()),
         _ => None,

@@ -5,9 +5,9 @@
 use std::path::{Component, Path};
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use pixgrab::headers::content_disposition_filename;
-use pixgrab::intake;
-use pixgrab::naming::{self, MAX_NAME_BYTES};
+use pixgrab_engine::disk::naming::{self, MAX_NAME_BYTES};
+use pixgrab_engine::input::intake;
+use pixgrab_engine::net::headers::content_disposition_filename;
 use proptest::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
@@ -121,7 +121,7 @@ proptest! {
 mod headers_are_total {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-    use pixgrab::headers;
+    use pixgrab_engine::net::headers;
     use proptest::prelude::*;
     use url::Url;
 

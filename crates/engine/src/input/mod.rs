@@ -1,0 +1,6 @@
+//! From text to URLs: pasted or opened text, numbered patterns, and images found on web
+//! pages.
+
+pub mod intake;
+pub mod page;
+pub mod ranges;
