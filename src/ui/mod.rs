@@ -886,13 +886,30 @@ impl eframe::App for PixgrabApp {
     }
 }
 
+/// The window icon, `assets/pixgrab.png` (also what the desktop entry names).
+pub(crate) fn icon() -> Option<egui::IconData> {
+    let png = include_bytes!("../../assets/pixgrab.png");
+    let rgba = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .ok()?
+        .into_rgba8();
+    Some(egui::IconData {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    })
+}
+
 /// Opens the window and runs until it closes.
 pub(crate) fn run(options: UiOptions) -> anyhow::Result<()> {
-    let viewport = egui::ViewportBuilder::default()
+    let mut viewport = egui::ViewportBuilder::default()
         .with_title("Pixgrab")
+        .with_app_id("pixgrab")
         .with_inner_size([1280.0, 800.0])
         .with_min_inner_size([720.0, 480.0])
         .with_drag_and_drop(true);
+    if let Some(icon) = icon() {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
     let native = eframe::NativeOptions {
         viewport,
         ..Default::default()

@@ -356,6 +356,13 @@ fn a_damaged_jpeg_shows_what_could_be_read_on_its_red_tile() {
 }
 
 #[test]
+fn the_window_icon_is_the_bundled_png() {
+    let icon = super::icon().expect("assets/pixgrab.png decodes");
+    assert_eq!((icon.width, icon.height), (256, 256));
+    assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+}
+
+#[test]
 fn main_screen_after_a_finished_download() {
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");

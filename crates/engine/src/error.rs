@@ -39,7 +39,7 @@ pub enum FetchError {
         /// "damaged: …", in plain words.
         reason: String,
         /// What could be read of the image, at thumbnail size.
-        preview: Option<std::sync::Arc<crate::imaging::thumbs::Thumbnail>>,
+        preview: Option<std::sync::Arc<crate::imaging::thumbnail::Thumbnail>>,
     },
     /// A bug in Pixgrab: a job panicked. The item fails; the run goes on.
     #[error("internal error: {0}")]
@@ -80,7 +80,7 @@ pub enum FetchError {
 
 impl FetchError {
     /// What could be read of a damaged image, for its tile.
-    pub fn preview(&self) -> Option<&std::sync::Arc<crate::imaging::thumbs::Thumbnail>> {
+    pub fn preview(&self) -> Option<&std::sync::Arc<crate::imaging::thumbnail::Thumbnail>> {
         match self {
             Self::Damaged { preview, .. } => preview.as_ref(),
             _ => None,
@@ -220,7 +220,7 @@ pub enum ThumbError {
         /// What is wrong, in plain words.
         reason: String,
         /// What could be read (grey where data is missing), at thumbnail size.
-        preview: std::sync::Arc<crate::imaging::thumbs::Thumbnail>,
+        preview: std::sync::Arc<crate::imaging::thumbnail::Thumbnail>,
     },
     /// Reading the file failed.
     #[error("could not read file: {0}")]
@@ -241,7 +241,7 @@ impl ThumbError {
     }
 
     /// What could be read of a damaged image, if anything.
-    pub fn preview(&self) -> Option<&std::sync::Arc<crate::imaging::thumbs::Thumbnail>> {
+    pub fn preview(&self) -> Option<&std::sync::Arc<crate::imaging::thumbnail::Thumbnail>> {
         match self {
             Self::DamagedPreview { preview, .. } => Some(preview),
             _ => None,
@@ -268,7 +268,7 @@ pub enum EngineError {
     Threads(std::io::Error),
     /// The folder's library could not be opened or written.
     #[error("{0}")]
-    Library(#[from] crate::disk::library::LibraryError),
+    Library(#[from] LibraryError),
 }
 
 /// A duration shown for people: `30 s`, `0.5 s`.
@@ -380,5 +380,30 @@ mod tests {
         assert_eq!(Bytes(1023).to_string(), "1023 B");
         assert_eq!(Bytes(1536).to_string(), "1.5 KiB");
         assert_eq!(Bytes(1 << 30).to_string(), "1.0 GiB");
+    }
+}
+
+/// Why the library could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// Another Pixgrab has this folder open.
+    #[error("this folder is in use by another Pixgrab (its library is locked)")]
+    Busy,
+    /// The database was written by a newer Pixgrab.
+    #[error("the library was written by a newer Pixgrab (schema {0})")]
+    TooNew(i64),
+    /// Anything else SQLite reported.
+    #[error("library database: {0}")]
+    Sqlite(String),
+}
+
+impl From<rusqlite::Error> for LibraryError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Self::Busy
+            }
+            _ => Self::Sqlite(e.to_string()),
+        }
     }
 }

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod imaging;
 pub mod input;
+pub mod item;
 pub mod net;
 
 /// Entry points for the fuzz targets in `fuzz/` (not an API: may change at any time).

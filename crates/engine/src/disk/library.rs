@@ -19,7 +19,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use url::Url;
 
-use crate::engine::ItemId;
+pub use crate::error::LibraryError;
+use crate::item::ItemId;
+pub use crate::item::ItemState;
 
 /// File name of the database inside `OUT/.pixgrab/`.
 pub const DB_NAME: &str = "library.db";
@@ -53,69 +55,6 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE INDEX IF NOT EXISTS items_sha ON items(sha256);
 ";
-
-/// Why the library could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum LibraryError {
-    /// Another Pixgrab has this folder open.
-    #[error("this folder is in use by another Pixgrab (its library is locked)")]
-    Busy,
-    /// The database was written by a newer Pixgrab.
-    #[error("the library was written by a newer Pixgrab (schema {0})")]
-    TooNew(i64),
-    /// Anything else SQLite reported.
-    #[error("library database: {0}")]
-    Sqlite(String),
-}
-
-impl From<rusqlite::Error> for LibraryError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                Self::Busy
-            }
-            _ => Self::Sqlite(e.to_string()),
-        }
-    }
-}
-
-/// Where an item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemState {
-    /// Waiting for (or in) a download.
-    Queued,
-    /// Held by the user; a part file may be kept for resuming.
-    Paused,
-    /// The file is complete and in place.
-    Done,
-    /// Gave up; `error` says why.
-    Failed,
-    /// Cancelled by the user.
-    Cancelled,
-}
-
-impl ItemState {
-    /// The word stored in the database and shown in exports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Paused => "paused",
-            Self::Done => "done",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "paused" => Self::Paused,
-            "done" => Self::Done,
-            "failed" => Self::Failed,
-            "cancelled" => Self::Cancelled,
-            _ => Self::Queued,
-        }
-    }
-}
 
 /// What is needed to continue a part file after a restart.
 #[derive(Debug, Clone, PartialEq, Eq)]

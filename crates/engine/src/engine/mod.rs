@@ -33,9 +33,7 @@ use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped
 use crate::net::pacer::Pacer;
 use crate::net::profile::Profiles;
 
-/// Identifies one item of an output folder's library, across runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ItemId(pub u64);
+pub use crate::item::ItemId;
 
 /// A function the engine calls after sending events, e.g. `egui::Context::request_repaint`.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::engine::ItemId;
+use crate::item::ItemId;
 use crate::net::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 
 /// A queued download.

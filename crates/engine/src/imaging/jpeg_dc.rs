@@ -12,7 +12,7 @@
 //! every access is bounds-checked and the bit reader yields zeros past the end.
 
 /// Larger frames are left to the full decoder path, which reports them as too large.
-const MAX_SIDE: usize = crate::imaging::thumbs::MAX_SIDE as usize;
+const MAX_SIDE: usize = crate::imaging::limits::MAX_SIDE as usize;
 
 /// The payload of the first `APP1` Exif segment (after `Exif\0\0`), if any.
 pub(crate) fn exif(data: &[u8]) -> Option<&[u8]> {

@@ -14,7 +14,7 @@ use image::DynamicImage;
 use image::metadata::Orientation;
 
 use crate::imaging::jpeg_dc::{Decline, Defect};
-use crate::imaging::thumbs::{MAX_DECODE_BYTES, MAX_SIDE};
+use crate::imaging::limits::{MAX_DECODE_BYTES, MAX_SIDE};
 
 /// The outcome of a scaled decode.
 pub(crate) enum Scaled {

@@ -3,5 +3,7 @@
 
 pub(crate) mod jpeg_dc;
 pub(crate) mod jpeg_scaled;
+pub mod limits;
 pub mod sniff;
+pub mod thumbnail;
 pub mod thumbs;

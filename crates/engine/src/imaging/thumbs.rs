@@ -19,16 +19,12 @@ use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 use crate::error::ThumbError;
 use crate::imaging::jpeg_dc::Defect;
 use crate::imaging::jpeg_scaled::{self, Scaled};
+pub use crate::imaging::limits::{MAX_DECODE_BYTES, MAX_SIDE};
 use crate::imaging::sniff::ImageFormat;
+pub use crate::imaging::thumbnail::Thumbnail;
 
 /// The default longest side of a thumbnail, in pixels.
 pub const DEFAULT_THUMB_SIDE: u32 = 256;
-
-/// Widest or tallest image Pixgrab will decode.
-pub const MAX_SIDE: u32 = 30_000;
-
-/// Most memory one decode may take (a 100-megapixel RGBA image is 400 MB).
-pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Most memory all decodes running at once may take, whatever the number of threads.
 pub const DECODE_BUDGET: u64 = 1024 * 1024 * 1024;
@@ -94,23 +90,6 @@ fn decode_need(dimensions: Option<(u32, u32)>) -> u64 {
     dimensions.map_or(MAX_DECODE_BYTES, |(w, h)| {
         (u64::from(w) * u64::from(h) * 4).min(MAX_DECODE_BYTES)
     })
-}
-
-/// A small RGBA image, ready to upload as a texture.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Thumbnail {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// `width * height * 4` bytes, row-major, unpremultiplied RGBA.
-    pub rgba: Vec<u8>,
-}
-
-impl std::fmt::Debug for Thumbnail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Thumbnail({}x{})", self.width, self.height)
-    }
 }
 
 /// The decode limits used for every untrusted image.
