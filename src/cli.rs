@@ -647,7 +647,8 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             json!({"event": "item_paused", "id": id.0, "url": url, "bytes": bytes})
         }
         Event::Requeued { id } => json!({"event": "requeued", "id": id.0, "url": url}),
-        Event::Idle => return None,
+        // The CLI adds with the blocking call, which answers itself.
+        Event::Idle | Event::Added { .. } | Event::CommandFailed { .. } => return None,
     })
 }
 

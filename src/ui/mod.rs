@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
+use pixgrab_engine::engine::commands::Command;
 use pixgrab_engine::{Config, EngineHandle, Event, ItemId};
 use pixgrab_testsite::demo::DemoSite;
 use url::Url;
@@ -78,6 +79,9 @@ struct FrameStats {
 
 /// The app state.
 pub(crate) struct PixgrabApp {
+    /// For tests: engines opened by this window write their library this slowly.
+    #[cfg(test)]
+    library_delay: Option<Duration>,
     settings: Settings,
     input: InputPanel,
     model: Model,
@@ -158,6 +162,8 @@ impl PixgrabApp {
             done: Arc::new(AtomicBool::new(false)),
         });
         let mut app = Self {
+            #[cfg(test)]
+            library_delay: None,
             settings,
             input,
             model: Model::default(),
@@ -253,6 +259,10 @@ impl PixgrabApp {
         config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
         let repaint = ctx.clone();
         config.waker = Some(Arc::new(move || repaint.request_repaint()));
+        #[cfg(test)]
+        {
+            config.library_delay = self.library_delay;
+        }
         self.error = None;
         if !only_existing {
             self.input.say(format!("Opening {folder}…"), false);
@@ -313,16 +323,25 @@ impl PixgrabApp {
         }
     }
 
-    /// Queues URLs in a running engine and says how many were new.
+    /// Queues URLs in a running engine. The engine's command thread writes the library;
+    /// its answer ([`Event::Added`]) says how many were new.
     fn add_to(&mut self, slot: usize, urls: Vec<Url>) {
         if urls.is_empty() {
             return;
         }
-        let count = urls.len();
-        match self.engines[slot].handle.add(urls.clone()) {
-            Ok(ids) => {
-                let known = ids.iter().filter(|id| self.model.knows(slot, **id)).count();
-                let mut note = format!("Queued {} URLs.", count - known);
+        self.input
+            .say(format!("Queueing {} URLs…", urls.len()), false);
+        self.engines[slot]
+            .handle
+            .send(Command::Add { urls, page: None });
+    }
+
+    /// What came of a command sent to an engine.
+    fn command_answer_ui(&mut self, event: &Event) {
+        match event {
+            Event::Added { asked, new } => {
+                let known = asked - new;
+                let mut note = format!("Queued {new} URLs.");
                 if known > 0 {
                     note.push_str(&format!(
                         " {known} were already in this folder's library (failed ones are tried again)."
@@ -330,17 +349,27 @@ impl PixgrabApp {
                 }
                 self.input.say(note, false);
             }
-            Err(e) => {
-                let text: Vec<&str> = urls.iter().map(Url::as_str).collect();
-                self.input.append(&text.join("\n"));
-                self.error = Some(e.to_string());
+            Event::CommandFailed { reason, urls } => {
+                // Nothing lost: the URLs of a failed add go back into the box.
+                if !urls.is_empty() {
+                    let text: Vec<&str> = urls.iter().map(Url::as_str).collect();
+                    self.input.append(&text.join("\n"));
+                }
+                self.error = Some(reason.clone());
             }
+            _ => {}
         }
     }
 
     fn drain_engine(&mut self, slot: usize, now: Instant) {
-        if let Some(engine) = self.engines.get(slot) {
-            for event in engine.events.try_iter() {
+        let Some(engine) = self.engines.get(slot) else {
+            return;
+        };
+        let events: Vec<Event> = engine.events.try_iter().collect();
+        for event in events {
+            if matches!(event, Event::Added { .. } | Event::CommandFailed { .. }) {
+                self.command_answer_ui(&event);
+            } else {
                 self.model.apply(slot, event, now);
             }
         }
@@ -438,25 +467,26 @@ impl PixgrabApp {
                     self.input.say("Open the folder first.", true);
                     return;
                 };
-                let count = urls.len();
-                match self.engines[slot].handle.add_from(urls, Some(&page)) {
-                    Ok(_) => {
-                        self.input
-                            .say(format!("Queued {count} images from {page}"), false);
-                        self.picker = None;
-                    }
-                    Err(e) => self.error = Some(e.to_string()),
-                }
+                self.input.say(
+                    format!("Queueing {} images from {page}…", urls.len()),
+                    false,
+                );
+                self.engines[slot].handle.send(Command::Add {
+                    urls,
+                    page: Some(page),
+                });
+                self.picker = None;
             }
         }
     }
 
     /// Runs a queue action on the engines that own the items.
+    /// Carries out a queue panel action: every change goes to the engines' command
+    /// threads, so the UI thread never waits on a library.
     fn queue_action(&mut self, action: QueueAction) {
-        let result = match action {
+        match action {
             QueueAction::Items(op, rows) => {
                 let keys = self.model.keys(rows);
-                let mut result = Ok(());
                 for (n, slot) in self.engines.iter().enumerate() {
                     let ids: Vec<ItemId> = keys.iter().filter(|k| k.0 == n).map(|k| k.1).collect();
                     if ids.is_empty() {
@@ -464,11 +494,11 @@ impl PixgrabApp {
                     }
                     let handle = &slot.handle;
                     match op {
-                        ItemOp::Pause => handle.pause(&ids),
-                        ItemOp::Resume => handle.resume(&ids),
-                        ItemOp::Retry => result = result.and(handle.retry(&ids)),
-                        ItemOp::Cancel => ids.iter().for_each(|id| handle.cancel(*id)),
-                        ItemOp::Top => result = result.and(handle.move_to_top(&ids)),
+                        ItemOp::Pause => handle.send(Command::Pause(ids)),
+                        ItemOp::Resume => handle.send(Command::Resume(ids)),
+                        ItemOp::Retry => handle.send(Command::Retry(ids)),
+                        ItemOp::Cancel => handle.send(Command::Cancel(ids)),
+                        ItemOp::Top => handle.send(Command::MoveToTop(ids)),
                         ItemOp::KeepAnyway => {
                             for id in &ids {
                                 self.tasks.keep(handle.keeper(*id));
@@ -479,38 +509,26 @@ impl PixgrabApp {
                 if op == ItemOp::Top {
                     self.model.move_to_top(&keys);
                 }
-                result
             }
-            QueueAction::PauseAll => {
-                self.engines.iter().for_each(|e| e.handle.pause_all());
-                Ok(())
-            }
+            QueueAction::PauseAll => self.send_all(|| Command::PauseAll),
             QueueAction::ResumeAll => {
                 self.model.paused = None;
-                self.engines.iter().for_each(|e| e.handle.resume_all());
-                Ok(())
+                self.send_all(|| Command::ResumeAll);
             }
-            QueueAction::RetryFailed => self
-                .engines
-                .iter()
-                .try_for_each(|e| e.handle.retry_failed()),
-            QueueAction::CancelAll => {
-                self.engines.iter().for_each(|e| e.handle.cancel_all());
-                Ok(())
-            }
-            QueueAction::Export { json } => {
-                match self.current_engine() {
-                    Some(slot) => self.tasks.export(self.engines[slot].handle.exporter(json)),
-                    None => self
-                        .input
-                        .say("Open the folder first (Open, or Download).", true),
-                }
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
-            self.error = Some(e.to_string());
+            QueueAction::RetryFailed => self.send_all(|| Command::RetryFailed),
+            QueueAction::CancelAll => self.send_all(|| Command::CancelAll),
+            QueueAction::Export { json } => match self.current_engine() {
+                Some(slot) => self.tasks.export(self.engines[slot].handle.exporter(json)),
+                None => self
+                    .input
+                    .say("Open the folder first (Open, or Download).", true),
+            },
         }
+    }
+
+    /// Sends the same command to every engine.
+    fn send_all(&self, command: impl Fn() -> Command) {
+        self.engines.iter().for_each(|e| e.handle.send(command()));
     }
 
     fn handle_task(&mut self, ctx: &egui::Context, result: TaskResult) {

@@ -251,7 +251,11 @@ impl Model {
                 }
                 self.set_state(idx, ItemState::Queued);
             }
-            Event::Queued { .. } | Event::Idle | Event::Paused { .. } => {}
+            Event::Queued { .. }
+            | Event::Idle
+            | Event::Paused { .. }
+            | Event::Added { .. }
+            | Event::CommandFailed { .. } => {}
         }
     }
 
@@ -335,11 +339,6 @@ impl Model {
     /// Items whose fresh pixels should be uploaded now (each returned once).
     pub(crate) fn take_fresh(&mut self) -> Vec<usize> {
         self.fresh.drain(..).collect()
-    }
-
-    /// True when this engine's item is in the model.
-    pub(crate) fn knows(&self, engine: usize, id: ItemId) -> bool {
-        self.index.contains_key(&(engine, id))
     }
 
     /// Moves rows to the top of the queue list, in the given order (as the engine

@@ -356,6 +356,50 @@ fn a_damaged_jpeg_shows_what_could_be_read_on_its_red_tile() {
 }
 
 #[test]
+fn the_window_keeps_drawing_while_a_slow_library_takes_10000_urls() {
+    // Every add waits 2 s before it writes the library (a slow disk). Commands go to
+    // the engine's own thread, so the frame that presses Download returns at once and
+    // frames go on being drawn; the engine's answer arrives later.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    harness.state_mut().library_delay = Some(Duration::from_secs(2));
+    // First open the folder (its engine starts on a task thread).
+    type_urls(&mut harness, "http://127.0.0.1:9/warm-up.jpg");
+    press_download(&mut harness);
+    step_until(&mut harness, "the first URL is queued", |app| {
+        app.model.items.len() == 1
+    });
+    type_urls(&mut harness, "http://127.0.0.1:9/img[00001-10000].jpg");
+    press_download(&mut harness);
+    // The library is still being written: nothing new is queued yet, but frames run.
+    let frames_before = harness.ctx.cumulative_pass_nr();
+    for _ in 0..20 {
+        harness.step();
+    }
+    let app = harness.state();
+    assert_eq!(
+        app.model.items.len(),
+        1,
+        "the add is still under way on the engine's thread"
+    );
+    assert!(harness.ctx.cumulative_pass_nr() >= frames_before + 20);
+    assert!(
+        harness
+            .query_by_label_contains("Queueing 10000 URLs")
+            .is_some()
+    );
+    step_until(&mut harness, "the engine's answer", |app| {
+        app.model.items.len() == 10_001
+    });
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("Queued 10000 URLs.")
+            .is_some()
+    );
+}
+
+#[test]
 fn the_window_icon_is_the_bundled_png() {
     let icon = super::icon().expect("assets/pixgrab.png decodes");
     assert_eq!((icon.width, icon.height), (256, 256));

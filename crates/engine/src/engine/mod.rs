@@ -11,6 +11,7 @@
 //! thumbnails (from the cache), failed ones with their reasons, queued and paused ones
 //! with their part files, to be continued with `Range`.
 
+pub mod commands;
 pub(crate) mod scheduler;
 
 use std::path::{Path, PathBuf};
@@ -88,6 +89,9 @@ pub struct Config {
     /// Called by the download worker at the start of every attempt, with the URL. For
     /// tests: one that panics proves a bug in a job cannot hang the run.
     pub fault_hook: Option<FaultHook>,
+    /// For tests: every `add` waits this long before it writes the library (a slow
+    /// disk), to show that a front end using [`EngineHandle::send`] never waits on it.
+    pub library_delay: Option<Duration>,
 }
 
 /// See [`Config::fault_hook`].
@@ -119,6 +123,7 @@ impl Config {
             resolve: Vec::new(),
             waker: None,
             fault_hook: None,
+            library_delay: None,
         }
     }
 }
@@ -253,6 +258,23 @@ pub enum Event {
     },
     /// Every item added so far has reached its last event.
     Idle,
+    /// A [`commands::Command::Add`] was carried out: of `asked` URLs, `new` became new
+    /// items; the others were in the library already (failed and cancelled ones were
+    /// queued again).
+    Added {
+        /// URLs in the command.
+        asked: usize,
+        /// New items among them.
+        new: usize,
+    },
+    /// A command could not be carried out (the library could not be written). For an
+    /// `Add`, its URLs come back so nothing typed is lost.
+    CommandFailed {
+        /// Why, for people.
+        reason: String,
+        /// The URLs of a failed `Add` (empty for other commands).
+        urls: Vec<Url>,
+    },
 }
 
 impl Event {
@@ -270,7 +292,9 @@ impl Event {
             | Self::ItemPaused { id, .. }
             | Self::Requeued { id }
             | Self::Cancelled { id } => Some(*id),
-            Self::Idle | Self::Paused { .. } => None,
+            Self::Idle | Self::Paused { .. } | Self::Added { .. } | Self::CommandFailed { .. } => {
+                None
+            }
         }
     }
 }
@@ -363,7 +387,11 @@ pub struct Engine;
 /// Controls a running engine. Dropping it cancels everything still queued or running.
 pub struct EngineHandle {
     shared: Arc<Shared>,
-    workers: Mutex<Vec<JoinHandle<()>>>,
+    workers: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// The command thread, started by the first [`EngineHandle::send`].
+    commands: commands::Commands,
+    /// False for the command thread's own handle: dropping that one stops nothing.
+    owner: bool,
 }
 
 /// Reads pages and probes sizes with an engine's client and request profiles, from any
@@ -446,7 +474,9 @@ impl Engine {
             .set_min_interval(shared.config.host_interval);
         let handle = EngineHandle {
             shared,
-            workers: Mutex::new(Vec::new()),
+            workers: Arc::new(Mutex::new(Vec::new())),
+            commands: commands::Commands::default(),
+            owner: true,
         };
         handle.spawn_workers(handle.shared.config.jobs)?;
         restore(&handle.shared, records);
@@ -558,9 +588,21 @@ impl EngineHandle {
         urls: impl IntoIterator<Item = Url>,
         page: Option<&Url>,
     ) -> Result<Vec<ItemId>, EngineError> {
-        let urls: Vec<Url> = urls.into_iter().collect();
+        self.add_counting(urls.into_iter().collect(), page)
+            .map(|(ids, _)| ids)
+    }
+
+    /// [`EngineHandle::add_from`], also saying how many items are new.
+    fn add_counting(
+        &self,
+        urls: Vec<Url>,
+        page: Option<&Url>,
+    ) -> Result<(Vec<ItemId>, usize), EngineError> {
         if urls.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
+        }
+        if let Some(delay) = self.shared.config.library_delay {
+            std::thread::sleep(delay);
         }
         let added = self.shared.library().add(&urls, page)?;
         let events = &self.shared.events;
@@ -596,7 +638,7 @@ impl EngineHandle {
         } else if let Some(wake) = &events.waker {
             wake();
         }
-        Ok(added.iter().map(|a| a.id).collect())
+        Ok((added.iter().map(|a| a.id).collect(), new_jobs))
     }
 
     /// Queues failed or cancelled items again (from scratch).
@@ -836,6 +878,8 @@ impl EngineHandle {
     /// files and their place in the library, to continue in the next run. Waits for the
     /// download workers to exit.
     pub fn shutdown(self) {
+        // Commands already sent are carried out first.
+        self.commands.finish();
         self.stop();
         let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|p| p.into_inner()));
         for worker in workers {
@@ -854,7 +898,10 @@ impl EngineHandle {
 
 impl Drop for EngineHandle {
     fn drop(&mut self) {
-        self.stop();
+        if self.owner {
+            self.commands.close();
+            self.stop();
+        }
     }
 }
 
