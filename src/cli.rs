@@ -35,10 +35,10 @@ pub(crate) struct GetArgs {
     #[arg(short, long, value_name = "DIR", default_value = "pixgrab-downloads")]
     out: PathBuf,
     /// Concurrent downloads.
-    #[arg(short, long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(short, long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_JOBS as i64))]
     jobs: u16,
     /// Concurrent downloads per host.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_PER_HOST as i64))]
     per_host: u16,
     /// Print one JSON object per event on stdout instead of the progress display.
     #[arg(long)]
@@ -95,29 +95,6 @@ pub(crate) struct GetArgs {
     retries: u32,
 }
 
-/// `[HOST=]VALUE` options: the host is what precedes `=` when it looks like a host name
-/// (a header value or URL may itself contain `=`).
-fn split_host(arg: &str) -> (Option<String>, &str) {
-    let Some((host, rest)) = arg.split_once('=') else {
-        return (None, arg);
-    };
-    let hostlike = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        && (host.contains(['.', ':']) || host == "localhost");
-    if hostlike {
-        // Profiles are by host name; a port given with it is dropped.
-        let name = match host.rsplit_once(':') {
-            Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
-            _ => host,
-        };
-        (Some(name.to_ascii_lowercase()), rest)
-    } else {
-        (None, arg)
-    }
-}
-
 /// Request profiles from the command line. Unscoped headers and Referers apply to each
 /// host in `hosts` (the hosts the user named, or whose images a named page showed),
 /// never to a host reached only by a redirect.
@@ -127,15 +104,15 @@ fn profiles(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> Resul
     let mut unscoped = Profile::default();
     let mut scoped: HashMap<String, Profile> = HashMap::new();
     for header in &args.headers {
-        let (host, text) = split_host(header);
+        let (host, text) = profile::split_scope(header);
         let parsed = profile::parse_header(text).map_err(anyhow::Error::msg)?;
         match host {
-            Some(h) => scoped.entry(h).or_default().headers.push(parsed),
-            None => unscoped.headers.push(parsed),
+            Some(h) => scoped.entry(h).or_default().set_header(parsed),
+            None => unscoped.set_header(parsed),
         }
     }
     for referer in &args.referer {
-        let (host, text) = split_host(referer);
+        let (host, text) = profile::split_scope(referer);
         let url = Url::parse(text.trim()).with_context(|| format!("bad --referer {text:?}"))?;
         match host {
             Some(h) => scoped.entry(h).or_default().referer = Some(url.to_string()),

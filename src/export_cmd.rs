@@ -33,12 +33,12 @@ pub(crate) fn run(args: &ExportArgs) -> ExitCode {
 }
 
 fn export(args: &ExportArgs) -> Result<()> {
-    let data = args.out.join(pixgrab_engine::disk::store::DATA_DIR);
     anyhow::ensure!(
-        data.join(library::DB_NAME).is_file(),
+        library::exists_in(&args.out),
         "{} has no Pixgrab library (nothing was downloaded there)",
         args.out.display()
     );
+    let data = args.out.join(pixgrab_engine::disk::store::DATA_DIR);
     let records = Library::open(&data, false)?.all()?;
     let text = if args.json {
         library::to_json(&records)

@@ -1,5 +1,6 @@
 //! The input panel: the URL box, list files, output folder, concurrency, Download.
 
+use pixgrab_engine::engine::{MAX_JOBS, MAX_PER_HOST};
 use pixgrab_engine::input::intake::{self, Intake};
 
 use super::settings::Settings;
@@ -290,10 +291,10 @@ pub(crate) fn input_ui(
     }
     ui.horizontal(|ui| {
         let label = ui.label("Downloads at once:");
-        ui.add(egui::DragValue::new(&mut settings.jobs).range(1..=64))
+        ui.add(egui::DragValue::new(&mut settings.jobs).range(1..=MAX_JOBS))
             .labelled_by(label.id);
         let label = ui.label("per host:");
-        ui.add(egui::DragValue::new(&mut settings.per_host).range(1..=32))
+        ui.add(egui::DragValue::new(&mut settings.per_host).range(1..=MAX_PER_HOST))
             .labelled_by(label.id);
     });
     ui.horizontal(|ui| {

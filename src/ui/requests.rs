@@ -1,7 +1,7 @@
 //! "Request settings": what requests carry, to get past hot-link protection. Edited as
 //! text (remembered between runs) and turned into [`Profiles`] for the engines.
 
-use pixgrab_engine::net::profile::{self, Cookie, Profile, Profiles, RefererPolicy};
+use pixgrab_engine::net::profile::{self, Cookie, Profiles, RefererPolicy};
 
 use super::settings::Settings;
 
@@ -24,26 +24,12 @@ pub(crate) fn profiles(settings: &Settings, cookies: &[Cookie]) -> (Profiles, Ve
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((host, header)) = line.split_once('=') else {
+        let (Some(host), header) = profile::split_scope(line) else {
             problems.push(format!("line {}: want \"host = Name: value\"", n + 1));
             continue;
         };
-        let host = host.trim().to_ascii_lowercase();
-        if host.is_empty() || host.contains(['/', ' ']) {
-            problems.push(format!("line {}: {host:?} is not a host name", n + 1));
-            continue;
-        }
         match profile::parse_header(header) {
-            Ok((name, value)) => {
-                let entry: &mut Profile = profiles.hosts.entry(host).or_default();
-                if name.eq_ignore_ascii_case("referer") {
-                    entry.referer = Some(value);
-                } else if name.eq_ignore_ascii_case("user-agent") {
-                    entry.user_agent = Some(value);
-                } else {
-                    entry.headers.push((name, value));
-                }
-            }
+            Ok(parsed) => profiles.hosts.entry(host).or_default().set_header(parsed),
             Err(e) => problems.push(format!("line {}: {e}", n + 1)),
         }
     }

@@ -1,5 +1,6 @@
 //! Settings remembered between runs (through eframe's storage).
 
+use pixgrab_engine::engine::{MAX_JOBS, MAX_PER_HOST};
 use std::path::PathBuf;
 
 /// Key under which settings are stored.
@@ -49,8 +50,8 @@ impl Settings {
     /// The limits the engines should run with: (jobs, per host, interval, bytes/s).
     pub(crate) fn limits(&self) -> (usize, usize, u64, u64) {
         (
-            self.jobs.clamp(1, 64),
-            self.per_host.clamp(1, 32),
+            self.jobs.clamp(1, MAX_JOBS),
+            self.per_host.clamp(1, MAX_PER_HOST),
             self.host_interval_ms,
             self.bandwidth_kbs.saturating_mul(1000),
         )

@@ -168,11 +168,8 @@ impl Tasks {
     /// big one). With `only_existing`, does nothing unless the folder has a library.
     pub(crate) fn start_engine(&self, folder: String, config: Config, only_existing: bool) {
         self.spawn("pixgrab-ui-open", move || {
-            let db = config
-                .out_dir
-                .join(pixgrab_engine::disk::store::DATA_DIR)
-                .join(pixgrab_engine::disk::library::DB_NAME);
-            let result = if only_existing && !db.is_file() {
+            let known = pixgrab_engine::disk::library::exists_in(&config.out_dir);
+            let result = if only_existing && !known {
                 Ok(None)
             } else {
                 Engine::start(config).map(Some).map_err(|e| e.to_string())

@@ -26,6 +26,15 @@ pub use crate::item::ItemState;
 /// File name of the database inside `OUT/.pixgrab/`.
 pub const DB_NAME: &str = "library.db";
 
+/// True when `folder` (an output folder) has a Pixgrab library: something was
+/// downloaded there before.
+pub fn exists_in(folder: &std::path::Path) -> bool {
+    folder
+        .join(crate::disk::store::DATA_DIR)
+        .join(DB_NAME)
+        .is_file()
+}
+
 const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "

@@ -419,8 +419,12 @@ impl std::fmt::Debug for Finder {
     }
 }
 
-/// Most download worker threads an engine will run.
+/// Most download worker threads an engine will run (the most `--jobs` and the window
+/// allow).
 pub const MAX_JOBS: usize = 256;
+
+/// The most concurrent downloads per host that `--per-host` and the window allow.
+pub const MAX_PER_HOST: usize = 64;
 
 impl Engine {
     /// Starts the worker threads. Events arrive on the returned receiver.

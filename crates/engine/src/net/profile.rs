@@ -276,6 +276,45 @@ pub fn parse_cookies_txt(text: &str) -> (Vec<Cookie>, Vec<usize>) {
     (cookies, bad)
 }
 
+/// Splits an optional `HOST=` scope off a header line, as `-H` and the window's site
+/// headers write it (`example.com=Name: value`, spaces around `=` allowed). A host is
+/// known by its shape (a dot, a port, or `localhost`), so a value holding `=`
+/// (`Cookie: a=b`) is not taken for one. The host is lower-cased and its port dropped:
+/// profiles are by host name.
+pub fn split_scope(line: &str) -> (Option<String>, &str) {
+    let Some((host, rest)) = line.split_once('=') else {
+        return (None, line);
+    };
+    let host = host.trim();
+    let hostlike = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && (host.contains(['.', ':']) || host == "localhost");
+    if !hostlike {
+        return (None, line);
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    (Some(name.to_ascii_lowercase()), rest)
+}
+
+impl Profile {
+    /// Adds one header: `Referer` and `User-Agent` set those fields (so the Referer
+    /// policy and the default User-Agent know of them), anything else is sent as is.
+    pub fn set_header(&mut self, (name, value): (String, String)) {
+        if name.eq_ignore_ascii_case("referer") {
+            self.referer = Some(value);
+        } else if name.eq_ignore_ascii_case("user-agent") {
+            self.user_agent = Some(value);
+        } else {
+            self.headers.push((name, value));
+        }
+    }
+}
+
 /// Parses `Name: value` (as given to `--header`). Refuses names that are not HTTP
 /// tokens and values with line breaks.
 pub fn parse_header(text: &str) -> Result<(String, String), String> {
@@ -303,6 +342,30 @@ fn is_header_safe(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_is_a_host_by_its_shape_and_a_value_with_equals_is_not_one() {
+        assert_eq!(
+            split_scope("Example.com:8080=X-Token: 1"),
+            (Some("example.com".into()), "X-Token: 1")
+        );
+        assert_eq!(
+            split_scope("img.example.com = Referer: https://a/"),
+            (Some("img.example.com".into()), " Referer: https://a/")
+        );
+        assert_eq!(split_scope("Cookie: a=b"), (None, "Cookie: a=b"));
+        assert_eq!(
+            split_scope("localhost=X: y"),
+            (Some("localhost".into()), "X: y")
+        );
+        let mut p = Profile::default();
+        p.set_header(("referer".into(), "https://a/".into()));
+        p.set_header(("User-Agent".into(), "me".into()));
+        p.set_header(("X-Token".into(), "1".into()));
+        assert_eq!(p.referer.as_deref(), Some("https://a/"));
+        assert_eq!(p.user_agent.as_deref(), Some("me"));
+        assert_eq!(p.headers, vec![("X-Token".to_string(), "1".to_string())]);
+    }
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("url")
