@@ -439,7 +439,7 @@ fn publish(
     final_url: Url,
     resumed_from: u64,
 ) -> Result<Downloaded, Stopped> {
-    let sha256 = hex(&state.hasher.clone().finalize());
+    let sha256 = format!("{:x}", state.hasher.clone().finalize());
     // Checked by its bytes before it gets its final name; a damaged part is dropped
     // (the check keeps a copy when it wants one).
     verify(state.part.path(), state.format, &sha256)?;
@@ -623,9 +623,28 @@ fn read_error(e: &io::Error, got: u64, total: Option<u64>, limits: &FetchLimits)
     FetchError::Network(innermost(e))
 }
 
+/// The body ended before it was complete, as the HTTP client reports it: a body
+/// error somewhere in the chain of causes (the server closed early, or its chunked
+/// encoding stopped mid-way).
 fn is_incomplete_body(e: &io::Error) -> bool {
-    let text = innermost(e).to_ascii_lowercase();
-    text.contains("end of file") || text.contains("incomplete") || text.contains("eof")
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = e
+        .get_ref()
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    while let Some(err) = cause {
+        if err
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_body)
+        {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<io::Error>()
+            && io.kind() == io::ErrorKind::UnexpectedEof
+        {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// A write error: about this one file (its name), or about the folder (which pauses).
@@ -711,15 +730,5 @@ pub(crate) fn sha256_file(path: &std::path::Path) -> io::Result<String> {
     let mut hasher = Sha256::new();
     let mut reader = io::BufReader::with_capacity(READ_BUF, std::fs::File::open(path)?);
     io::copy(&mut reader, &mut HashWriter(&mut hasher))?;
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    Ok(format!("{:x}", hasher.finalize()))
 }
