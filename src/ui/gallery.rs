@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use egui::{Color32, CornerRadius, Rect, Sense, Stroke, TextureHandle, TextureOptions, Vec2};
 
-use super::model::{ItemState, Model, ThumbSlot};
+use super::model::{ItemState, ItemView, Model, ThumbSlot};
 use super::tasks::{Tasks, ThumbRequest};
 
 /// Most thumbnail textures kept at once (~256 KiB each at most, so ~100 MiB): several
@@ -194,97 +194,31 @@ impl Gallery {
         let picture = Rect::from_min_size(rect.min, Vec2::splat(TILE));
         let painter = ui.painter_at(rect);
         let visuals = ui.visuals();
-        let hovered = response.hovered();
         painter.rect_filled(picture, CornerRadius::same(4), visuals.extreme_bg_color);
-
         let failed = match (&item.state, &item.thumb) {
             (ItemState::Failed(reason), _) => Some(reason.clone()),
             (_, ThumbSlot::Failed(reason)) => Some(reason.clone()),
             _ => None,
         };
         // The picture, when there is one: a damaged image shows what could be read.
-        let shown = if let Some((texture, used)) = self.textures.get_mut(&idx) {
-            *used = self.frame;
-            let size = texture.size_vec2();
-            let scale = (TILE / size.x).min(TILE / size.y);
-            let shown = Rect::from_center_size(picture.center(), size * scale);
-            painter.image(
-                texture.id(),
-                shown,
-                Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                Color32::WHITE,
-            );
-            true
-        } else {
-            false
-        };
-        if let Some(reason) = &failed {
-            let red = Color32::from_rgb(220, 80, 70);
-            painter.rect_stroke(
-                picture.shrink(1.0),
-                CornerRadius::same(4),
-                Stroke::new(1.5, red),
-                egui::StrokeKind::Inside,
-            );
-            if shown {
-                // The reason on a dark band across the foot of the picture.
-                let galley = painter.layout(
-                    reason.clone(),
-                    egui::FontId::proportional(11.0),
-                    Color32::WHITE,
-                    TILE - 10.0,
+        let shown = self.picture_ui(&painter, picture, idx);
+        match (&failed, shown) {
+            (Some(reason), true) => failed_band_ui(&painter, picture, reason),
+            (Some(reason), false) => failed_cross_ui(&painter, picture, reason, visuals),
+            (None, true) => {}
+            (None, false) => {
+                // Evicted or still on its way: ask for it and show a placeholder.
+                self.request_reload(tasks, item, idx);
+                painter.text(
+                    picture.center(),
+                    egui::Align2::CENTER_CENTER,
+                    "…",
+                    egui::FontId::proportional(20.0),
+                    visuals.weak_text_color(),
                 );
-                let band = Rect::from_min_max(
-                    egui::pos2(picture.min.x, picture.max.y - galley.size().y - 8.0),
-                    picture.max,
-                )
-                .shrink(1.5);
-                painter.rect_filled(band, CornerRadius::same(3), Color32::from_black_alpha(190));
-                painter.galley(band.min + Vec2::new(4.0, 3.0), galley, Color32::WHITE);
-            } else {
-                // A drawn cross: no font needed.
-                let c = picture.center() - Vec2::new(0.0, 24.0);
-                let arm = Vec2::splat(10.0);
-                painter.line_segment([c - arm, c + arm], Stroke::new(3.0, red));
-                painter.line_segment(
-                    [c + Vec2::new(arm.x, -arm.y), c + Vec2::new(-arm.x, arm.y)],
-                    Stroke::new(3.0, red),
-                );
-                let galley = painter.layout(
-                    reason.clone(),
-                    egui::FontId::proportional(12.0),
-                    visuals.text_color(),
-                    TILE - 16.0,
-                );
-                let at = egui::pos2(
-                    picture.center().x - galley.size().x / 2.0,
-                    picture.center().y,
-                );
-                painter.galley(at, galley, visuals.text_color());
             }
-        } else if !shown {
-            // Evicted or still on its way: ask for it and show a placeholder.
-            if let (ThumbSlot::Stored(cached), Some(path), Some(format)) =
-                (&item.thumb, &item.path, item.format)
-                && !self.reloading.contains(&idx)
-                && tasks.reload_thumb(ThumbRequest {
-                    idx,
-                    cached: cached.clone(),
-                    original: path.clone(),
-                    format,
-                })
-            {
-                self.reloading.insert(idx);
-            }
-            painter.text(
-                picture.center(),
-                egui::Align2::CENTER_CENTER,
-                "…",
-                egui::FontId::proportional(20.0),
-                visuals.weak_text_color(),
-            );
         }
-        if hovered {
+        if response.hovered() {
             painter.rect_stroke(
                 picture,
                 CornerRadius::same(4),
@@ -292,40 +226,129 @@ impl Gallery {
                 egui::StrokeKind::Inside,
             );
         }
-        let caption = Rect::from_min_size(
-            egui::pos2(rect.min.x, picture.max.y + 2.0),
-            Vec2::new(TILE, CAPTION - 2.0),
-        );
-        let dims = item
-            .dimensions
-            .map_or_else(String::new, |(w, h)| format!("{w}×{h}"));
-        let name = painter.layout(
-            label.clone(),
-            egui::FontId::proportional(12.0),
-            visuals.text_color(),
-            f32::INFINITY,
-        );
-        let name = if name.size().x > TILE {
-            painter.layout(
-                elide(&label, 22),
-                egui::FontId::proportional(12.0),
-                visuals.text_color(),
-                f32::INFINITY,
-            )
-        } else {
-            name
-        };
-        painter.galley(caption.min, name, visuals.text_color());
-        painter.text(
-            caption.min + Vec2::new(0.0, 15.0),
-            egui::Align2::LEFT_TOP,
-            dims,
-            egui::FontId::proportional(11.0),
-            visuals.weak_text_color(),
-        );
-        let response = response.on_hover_text(&label);
-        response.clicked()
+        caption_ui(&painter, rect, &label, item.dimensions, visuals);
+        response.on_hover_text(&label).clicked()
     }
+
+    /// Draws item `idx`'s texture fitted into `picture`; false when it has none.
+    fn picture_ui(&mut self, painter: &egui::Painter, picture: Rect, idx: usize) -> bool {
+        let Some((texture, used)) = self.textures.get_mut(&idx) else {
+            return false;
+        };
+        *used = self.frame;
+        let size = texture.size_vec2();
+        let scale = (TILE / size.x).min(TILE / size.y);
+        painter.image(
+            texture.id(),
+            Rect::from_center_size(picture.center(), size * scale),
+            Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+            Color32::WHITE,
+        );
+        true
+    }
+
+    /// Asks for an evicted thumbnail to be reloaded from its cache file (once).
+    fn request_reload(&mut self, tasks: &Tasks, item: &ItemView, idx: usize) {
+        if let (ThumbSlot::Stored(cached), Some(path), Some(format)) =
+            (&item.thumb, &item.path, item.format)
+            && !self.reloading.contains(&idx)
+            && tasks.reload_thumb(ThumbRequest {
+                idx,
+                cached: cached.clone(),
+                original: path.clone(),
+                format,
+            })
+        {
+            self.reloading.insert(idx);
+        }
+    }
+}
+
+/// The red frame of a failed item, with `reason` on a dark band across the foot of
+/// the picture it still shows.
+fn failed_band_ui(painter: &egui::Painter, picture: Rect, reason: &str) {
+    failed_frame_ui(painter, picture);
+    let galley = painter.layout(
+        reason.to_string(),
+        egui::FontId::proportional(11.0),
+        Color32::WHITE,
+        TILE - 10.0,
+    );
+    let band = Rect::from_min_max(
+        egui::pos2(picture.min.x, picture.max.y - galley.size().y - 8.0),
+        picture.max,
+    )
+    .shrink(1.5);
+    painter.rect_filled(band, CornerRadius::same(3), Color32::from_black_alpha(190));
+    painter.galley(band.min + Vec2::new(4.0, 3.0), galley, Color32::WHITE);
+}
+
+/// The red frame and a drawn cross (no font needed) over `reason`, for a failed item
+/// with no picture.
+fn failed_cross_ui(painter: &egui::Painter, picture: Rect, reason: &str, visuals: &egui::Visuals) {
+    failed_frame_ui(painter, picture);
+    let c = picture.center() - Vec2::new(0.0, 24.0);
+    let arm = Vec2::splat(10.0);
+    painter.line_segment([c - arm, c + arm], Stroke::new(3.0, FAILED_RED));
+    painter.line_segment(
+        [c + Vec2::new(arm.x, -arm.y), c + Vec2::new(-arm.x, arm.y)],
+        Stroke::new(3.0, FAILED_RED),
+    );
+    let galley = painter.layout(
+        reason.to_string(),
+        egui::FontId::proportional(12.0),
+        visuals.text_color(),
+        TILE - 16.0,
+    );
+    let at = egui::pos2(
+        picture.center().x - galley.size().x / 2.0,
+        picture.center().y,
+    );
+    painter.galley(at, galley, visuals.text_color());
+}
+
+/// The colour of failure on a tile.
+const FAILED_RED: Color32 = Color32::from_rgb(220, 80, 70);
+
+fn failed_frame_ui(painter: &egui::Painter, picture: Rect) {
+    painter.rect_stroke(
+        picture.shrink(1.0),
+        CornerRadius::same(4),
+        Stroke::new(1.5, FAILED_RED),
+        egui::StrokeKind::Inside,
+    );
+}
+
+/// The name (elided to fit) and pixel size under a tile.
+fn caption_ui(
+    painter: &egui::Painter,
+    tile: Rect,
+    label: &str,
+    dimensions: Option<(u32, u32)>,
+    visuals: &egui::Visuals,
+) {
+    let caption = Rect::from_min_size(
+        egui::pos2(tile.min.x, tile.min.y + TILE + 2.0),
+        Vec2::new(TILE, CAPTION - 2.0),
+    );
+    let font = egui::FontId::proportional(12.0);
+    let mut name = painter.layout(
+        label.to_string(),
+        font.clone(),
+        visuals.text_color(),
+        f32::INFINITY,
+    );
+    if name.size().x > TILE {
+        name = painter.layout(elide(label, 22), font, visuals.text_color(), f32::INFINITY);
+    }
+    painter.galley(caption.min, name, visuals.text_color());
+    painter.text(
+        caption.min + Vec2::new(0.0, 15.0),
+        egui::Align2::LEFT_TOP,
+        dimensions.map_or_else(String::new, |(w, h)| format!("{w}×{h}")),
+        egui::FontId::proportional(11.0),
+        visuals.weak_text_color(),
+    );
 }
 
 /// Shortens `text` to at most `max` characters with an ellipsis in the middle.
