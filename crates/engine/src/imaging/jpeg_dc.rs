@@ -425,12 +425,12 @@ pub(crate) fn decode(data: &[u8], min_long_side: u32) -> Result<DcImage, Decline
 }
 
 /// The file ends inside a segment.
-fn cut(why: &mut Decline) -> Option<DcImage> {
+fn cut<T>(why: &mut Decline) -> Option<T> {
     *why = Decline::Cut;
     None
 }
 
-fn not_handled(why: &mut Decline) -> Option<DcImage> {
+fn not_handled<T>(why: &mut Decline) -> Option<T> {
     *why = Decline::NotHandled;
     None
 }
@@ -444,7 +444,7 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
     let mut quant = [[0u16; 1]; 4]; // only the DC entry of each table
     let mut dc_tables: [Option<Huffman>; 4] = Default::default();
     let mut ac_tables: [Option<Huffman>; 4] = Default::default();
-    let mut frame: Option<(usize, usize, Vec<Component>, bool)> = None; // w, h, comps, progressive
+    let mut frame: Option<Frame> = None;
     let mut dc: Vec<Vec<i32>> = Vec::new(); // per component, per block (quantised DC << Al)
     let mut have_dc: Vec<bool> = Vec::new();
     let mut restart_interval = 0usize;
@@ -487,79 +487,22 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
                 if frame.is_some() {
                     return None;
                 }
-                // 12-bit samples.
-                if *seg.first()? != 8 {
-                    return not_handled(why);
-                }
-                let h = usize::from(u16::from_be_bytes([*seg.get(1)?, *seg.get(2)?]));
-                let w = usize::from(u16::from_be_bytes([*seg.get(3)?, *seg.get(4)?]));
-                let n = usize::from(*seg.get(5)?);
-                // Height 0 (set later by DNL), too large, or 2 or 5+ components.
-                if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || !matches!(n, 1 | 3 | 4) {
-                    return not_handled(why);
-                }
-                if (w.max(h).div_ceil(8) as u64) < u64::from(min_long_side) {
-                    return not_handled(why);
-                }
-                let mut comps = Vec::with_capacity(n);
-                for i in 0..n {
-                    let c = seg.get(6 + i * 3..9 + i * 3)?;
-                    let (hs, vs) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
-                    // Sampling factors beyond 4 or a fifth quantisation table: broken.
-                    if !(1..=4).contains(&hs) || !(1..=4).contains(&vs) || c[2] > 3 {
-                        return None;
-                    }
-                    comps.push(Component {
-                        id: c[0],
-                        h: hs,
-                        v: vs,
-                        tq: usize::from(c[2]),
-                    });
-                }
-                let (hmax, vmax) = max_sampling(&comps);
-                let (mcux, mcuy) = (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax));
-                dc = comps
+                let f = frame_header(seg, marker == 0xC2, min_long_side, why)?;
+                let (hmax, vmax) = max_sampling(&f.comps);
+                let (mcux, mcuy) = (f.w.div_ceil(8 * hmax), f.h.div_ceil(8 * vmax));
+                dc = f
+                    .comps
                     .iter()
                     .map(|c| vec![0; mcux * c.h * mcuy * c.v])
                     .collect();
-                have_dc = vec![false; n];
-                frame = Some((w, h, comps, marker == 0xC2));
+                have_dc = vec![false; f.comps.len()];
+                frame = Some(f);
             }
             // Lossless, hierarchical and arithmetic frames (DAC, 0xCC, and the
             // reserved 0xC8 are segments like any other).
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return not_handled(why),
-            0xC4 => {
-                let mut p = 0;
-                while p < seg.len() {
-                    let tc_th = seg[p];
-                    let counts: [u8; 16] = seg.get(p + 1..p + 17)?.try_into().ok()?;
-                    let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
-                    let values = seg.get(p + 17..p + 17 + total)?.to_vec();
-                    let table = Huffman::new(&counts, values)?;
-                    let slot = usize::from(tc_th & 15);
-                    match tc_th >> 4 {
-                        0 => *dc_tables.get_mut(slot)? = Some(table),
-                        1 => *ac_tables.get_mut(slot)? = Some(table),
-                        _ => return None,
-                    }
-                    p += 17 + total;
-                }
-            }
-            0xDB => {
-                let mut p = 0;
-                while p < seg.len() {
-                    let pq_tq = seg[p];
-                    let slot = usize::from(pq_tq & 15);
-                    let sixteen = pq_tq >> 4 == 1;
-                    let first = if sixteen {
-                        u16::from_be_bytes([*seg.get(p + 1)?, *seg.get(p + 2)?])
-                    } else {
-                        u16::from(*seg.get(p + 1)?)
-                    };
-                    *quant.get_mut(slot)? = [first];
-                    p += 1 + if sixteen { 128 } else { 64 };
-                }
-            }
+            0xC4 => huffman_tables(seg, &mut dc_tables, &mut ac_tables)?,
+            0xDB => quant_tables(seg, &mut quant)?,
             0xDD => {
                 restart_interval = usize::from(u16::from_be_bytes([*seg.first()?, *seg.get(1)?]))
             }
@@ -567,61 +510,23 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
             // RGB (0); 4-component (CMYK, YCCK) frames are declined above.
             0xEE if seg.starts_with(b"Adobe") => rgb = *seg.get(11)? == 0,
             0xDA => {
-                let (w, h, comps, progressive) = frame.as_ref()?;
-                let ns = usize::from(*seg.first()?);
-                let mut scan = Vec::with_capacity(ns);
-                for i in 0..ns {
-                    let id = *seg.get(1 + i * 2)?;
-                    let tables = *seg.get(2 + i * 2)?;
-                    let index = comps.iter().position(|c| c.id == id)?;
-                    scan.push((index, usize::from(tables >> 4), usize::from(tables & 15)));
-                }
-                let ss = *seg.get(1 + ns * 2)?;
-                let se = *seg.get(2 + ns * 2)?;
-                let ah_al = *seg.get(3 + ns * 2)?;
-                let (ah, al) = (ah_al >> 4, ah_al & 15);
-                // What libjpeg refuses as "Invalid progressive parameters", and scans
-                // naming tables never defined: checked for every scan, also those the
-                // walk does not read.
-                if *progressive {
-                    let bad_band = if ss == 0 {
-                        se != 0
-                    } else {
-                        se < ss || se > 63 || ns != 1
-                    };
-                    if bad_band || (ah != 0 && al + 1 != ah) || al > 13 {
-                        return None;
-                    }
-                } else if ss != 0 || ah != 0 {
-                    // A sequential scan starts at the DC coefficient and is not a
-                    // refinement (libjpeg decodes on regardless, into garbage).
-                    return None;
-                }
-                let needs_dc = ss == 0 && ah == 0;
-                let needs_ac = if *progressive { ss > 0 } else { se > 0 };
-                for &(_, td, ta) in &scan {
-                    let defined = |tables: &[Option<Huffman>; 4], t: usize| {
-                        tables.get(t).is_some_and(Option::is_some)
-                    };
-                    if (needs_dc && !defined(&dc_tables, td))
-                        || (needs_ac && !defined(&ac_tables, ta))
-                    {
-                        return None;
-                    }
-                }
+                let f = frame.as_ref()?;
+                let header = scan_header(seg, f, &dc_tables, &ac_tables)?;
+                let (scan, ss, se, ah, al) =
+                    (header.comps, header.ss, header.se, header.ah, header.al);
                 let dc_first = ss == 0 && ah == 0;
                 let mut bits = Bits::new(data, next);
                 if dc_first && scan.iter().all(|(i, _, _)| !have_dc[*i]) {
-                    let skip_ac = !*progressive && se > 0;
+                    let skip_ac = !f.progressive && se > 0;
                     let walk = decode_scan(
                         &mut bits,
                         &mut dc,
-                        comps,
-                        (*w, *h),
+                        &f.comps,
+                        (f.w, f.h),
                         &scan,
                         (&dc_tables, &ac_tables),
                         skip_ac,
-                        u32::from(ah_al & 15),
+                        u32::from(al),
                         restart_interval,
                     )?;
                     for (i, _, _) in &scan {
@@ -644,7 +549,12 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
         }
         pos = next;
     }
-    let (w, h, comps, progressive) = frame?;
+    let Frame {
+        w,
+        h,
+        comps,
+        progressive,
+    } = frame?;
     // A damaged image is reported (grey where data is missing); a whole one needs
     // every DC. Scans missing at the end of the data: the caller looks for the end.
     if defect.is_none() && !have_dc.iter().all(|&d| d) {
@@ -654,6 +564,166 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
     image.defect = defect;
     image.progressive = progressive;
     Some(image)
+}
+
+/// A frame header (SOF): the image's size, its components, and whether it is
+/// progressive.
+struct Frame {
+    w: usize,
+    h: usize,
+    comps: Vec<Component>,
+    progressive: bool,
+}
+
+/// Reads a frame header; `None` with `why` set for what the walk does not handle,
+/// `None` alone for a broken one.
+fn frame_header(
+    seg: &[u8],
+    progressive: bool,
+    min_long_side: u32,
+    why: &mut Decline,
+) -> Option<Frame> {
+    // 12-bit samples.
+    if *seg.first()? != 8 {
+        return not_handled(why);
+    }
+    let h = usize::from(u16::from_be_bytes([*seg.get(1)?, *seg.get(2)?]));
+    let w = usize::from(u16::from_be_bytes([*seg.get(3)?, *seg.get(4)?]));
+    let n = usize::from(*seg.get(5)?);
+    // Height 0 (set later by DNL), too large, or 2 or 5+ components.
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || !matches!(n, 1 | 3 | 4) {
+        return not_handled(why);
+    }
+    if (w.max(h).div_ceil(8) as u64) < u64::from(min_long_side) {
+        return not_handled(why);
+    }
+    let mut comps = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = seg.get(6 + i * 3..9 + i * 3)?;
+        let (hs, vs) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+        // Sampling factors beyond 4 or a fifth quantisation table: broken.
+        if !(1..=4).contains(&hs) || !(1..=4).contains(&vs) || c[2] > 3 {
+            return None;
+        }
+        comps.push(Component {
+            id: c[0],
+            h: hs,
+            v: vs,
+            tq: usize::from(c[2]),
+        });
+    }
+    Some(Frame {
+        w,
+        h,
+        comps,
+        progressive,
+    })
+}
+
+/// Reads a DHT segment into the table slots; `None` for a broken one (an
+/// over-subscribed table, a class other than DC or AC, a slot past 3).
+fn huffman_tables(
+    seg: &[u8],
+    dc_tables: &mut [Option<Huffman>; 4],
+    ac_tables: &mut [Option<Huffman>; 4],
+) -> Option<()> {
+    let mut p = 0;
+    while p < seg.len() {
+        let tc_th = seg[p];
+        let counts: [u8; 16] = seg.get(p + 1..p + 17)?.try_into().ok()?;
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        let values = seg.get(p + 17..p + 17 + total)?.to_vec();
+        let table = Huffman::new(&counts, values)?;
+        let slot = usize::from(tc_th & 15);
+        match tc_th >> 4 {
+            0 => *dc_tables.get_mut(slot)? = Some(table),
+            1 => *ac_tables.get_mut(slot)? = Some(table),
+            _ => return None,
+        }
+        p += 17 + total;
+    }
+    Some(())
+}
+
+/// Reads a DQT segment: only each table's DC entry is needed.
+fn quant_tables(seg: &[u8], quant: &mut [[u16; 1]; 4]) -> Option<()> {
+    let mut p = 0;
+    while p < seg.len() {
+        let pq_tq = seg[p];
+        let slot = usize::from(pq_tq & 15);
+        let sixteen = pq_tq >> 4 == 1;
+        let first = if sixteen {
+            u16::from_be_bytes([*seg.get(p + 1)?, *seg.get(p + 2)?])
+        } else {
+            u16::from(*seg.get(p + 1)?)
+        };
+        *quant.get_mut(slot)? = [first];
+        p += 1 + if sixteen { 128 } else { 64 };
+    }
+    Some(())
+}
+
+/// A scan header (SOS): its components as (frame index, DC table, AC table), the
+/// spectral band and the successive-approximation bits.
+struct ScanHeader {
+    comps: Vec<(usize, usize, usize)>,
+    ss: u8,
+    se: u8,
+    ah: u8,
+    al: u8,
+}
+
+/// Reads and checks a scan header: what libjpeg refuses as "Invalid progressive
+/// parameters", and scans naming components or tables never defined, are broken
+/// (`None`). Checked for every scan, also those the walk does not read.
+fn scan_header(
+    seg: &[u8],
+    frame: &Frame,
+    dc_tables: &[Option<Huffman>; 4],
+    ac_tables: &[Option<Huffman>; 4],
+) -> Option<ScanHeader> {
+    let ns = usize::from(*seg.first()?);
+    let mut comps = Vec::with_capacity(ns);
+    for i in 0..ns {
+        let id = *seg.get(1 + i * 2)?;
+        let tables = *seg.get(2 + i * 2)?;
+        let index = frame.comps.iter().position(|c| c.id == id)?;
+        comps.push((index, usize::from(tables >> 4), usize::from(tables & 15)));
+    }
+    let ss = *seg.get(1 + ns * 2)?;
+    let se = *seg.get(2 + ns * 2)?;
+    let ah_al = *seg.get(3 + ns * 2)?;
+    let (ah, al) = (ah_al >> 4, ah_al & 15);
+    if frame.progressive {
+        let bad_band = if ss == 0 {
+            se != 0
+        } else {
+            se < ss || se > 63 || ns != 1
+        };
+        if bad_band || (ah != 0 && al + 1 != ah) || al > 13 {
+            return None;
+        }
+    } else if ss != 0 || ah != 0 {
+        // A sequential scan starts at the DC coefficient and is not a refinement
+        // (libjpeg decodes on regardless, into garbage).
+        return None;
+    }
+    let needs_dc = ss == 0 && ah == 0;
+    let needs_ac = if frame.progressive { ss > 0 } else { se > 0 };
+    let defined =
+        |tables: &[Option<Huffman>; 4], t: usize| tables.get(t).is_some_and(Option::is_some);
+    for &(_, td, ta) in &comps {
+        if (needs_dc && !defined(dc_tables, td)) || (needs_ac && !defined(ac_tables, ta)) {
+            return None;
+        }
+    }
+    Some(ScanHeader {
+        comps,
+        ss,
+        se,
+        ah,
+        al,
+    })
 }
 
 fn max_sampling(comps: &[Component]) -> (usize, usize) {
