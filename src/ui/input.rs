@@ -141,6 +141,27 @@ pub(crate) fn input_ui(
     settings: &mut Settings,
     busy: bool,
 ) -> Option<InputAction> {
+    let mut action = url_box_ui(ui, input);
+    action = sources_ui(ui, input).or(action);
+    let n = summary_ui(ui, input);
+    action = folder_ui(ui, settings).or(action);
+    limits_ui(ui, settings, busy);
+    ui.add_space(4.0);
+    let download = ui
+        .add_enabled(
+            n > 0,
+            egui::Button::new(egui::RichText::new("Download").strong())
+                .min_size(egui::vec2(120.0, 28.0)),
+        )
+        .on_hover_text("Ctrl+Enter");
+    if download.clicked() {
+        action = Some(InputAction::Download);
+    }
+    action
+}
+
+/// The URL box and the buttons under it (list file picker, clipboard watch, Clear).
+fn url_box_ui(ui: &mut egui::Ui, input: &mut InputPanel) -> Option<InputAction> {
     let mut action = None;
     ui.heading("Add images");
     let label = ui.label("URLs (paste any text: lines, HTML, CSV)");
@@ -176,6 +197,12 @@ pub(crate) fn input_ui(
             input.notice = None;
         }
     });
+    action
+}
+
+/// A list file or a page to read URLs from.
+fn sources_ui(ui: &mut egui::Ui, input: &mut InputPanel) -> Option<InputAction> {
+    let mut action = None;
     if field_with_button_ui(
         ui,
         "List file:",
@@ -195,6 +222,12 @@ pub(crate) fn input_ui(
         action = Some(InputAction::FindImages);
     }
 
+    action
+}
+
+/// How many URLs are ready, what was folded or skipped, and the last notice; returns
+/// the count.
+fn summary_ui(ui: &mut egui::Ui, input: &InputPanel) -> usize {
     let n = input.intake.urls.len();
     let mut summary = match n {
         _ if input.is_reading() => format!(
@@ -249,6 +282,12 @@ pub(crate) fn input_ui(
         ui.label(egui::RichText::new(&notice.text).color(color));
     }
 
+    n
+}
+
+/// The output folder, typed, picked or chosen from the recent ones.
+fn folder_ui(ui: &mut egui::Ui, settings: &mut Settings) -> Option<InputAction> {
+    let mut action = None;
     ui.separator();
     ui.horizontal(|ui| {
         let label = ui.label("Save to:");
@@ -289,6 +328,11 @@ pub(crate) fn input_ui(
             action = Some(InputAction::OpenLibrary);
         }
     }
+    action
+}
+
+/// Concurrency, politeness and bandwidth limits.
+fn limits_ui(ui: &mut egui::Ui, settings: &mut Settings, busy: bool) {
     ui.horizontal(|ui| {
         let label = ui.label("Downloads at once:");
         ui.add(egui::DragValue::new(&mut settings.jobs).range(1..=MAX_JOBS))
@@ -309,18 +353,6 @@ pub(crate) fn input_ui(
     if busy {
         ui.weak("Limits apply at once, also to running downloads.");
     }
-    ui.add_space(4.0);
-    let download = ui
-        .add_enabled(
-            n > 0,
-            egui::Button::new(egui::RichText::new("Download").strong())
-                .min_size(egui::vec2(120.0, 28.0)),
-        )
-        .on_hover_text("Ctrl+Enter");
-    if download.clicked() {
-        action = Some(InputAction::Download);
-    }
-    action
 }
 
 /// A labelled one-line field with a button after it; true when the button is pressed,
