@@ -143,6 +143,62 @@ pub(crate) struct Model {
 }
 
 impl Model {
+    /// A finished download: its file, and a place in the gallery (the thumbnail follows).
+    fn done(&mut self, idx: usize, info: pixgrab_engine::DoneInfo, now: Instant) {
+        if info.restored {
+            // Done in an earlier run: not part of this batch's speed.
+            self.items[idx].bytes = info.bytes;
+            self.items[idx].total = Some(info.bytes);
+        } else {
+            self.progress(idx, info.bytes, Some(info.bytes), now);
+        }
+        self.done_bytes += info.bytes;
+        let item = &mut self.items[idx];
+        item.note = info
+            .duplicate_of
+            .map(|_| "same file as an earlier download: not stored twice".to_string());
+        item.name = info
+            .path
+            .file_name()
+            .map_or_else(|| item.name.clone(), |n| n.to_string_lossy().into_owned());
+        item.path = Some(info.path);
+        item.format = Some(info.format);
+        item.dimensions = info.dimensions;
+        item.speed = 0.0;
+        self.set_state(idx, ItemState::Decoding);
+        self.gallery.push(idx);
+    }
+
+    /// A failed item: its tile shows the reason, and what could be read of a damaged
+    /// image.
+    fn failed(&mut self, idx: usize, reason: &pixgrab_engine::FetchError) {
+        if let Some(preview) = reason.preview() {
+            self.items[idx].thumb = ThumbSlot::Pixels(preview.clone(), None);
+            self.fresh.push_back(idx);
+        } else {
+            self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
+        }
+        self.items[idx].speed = 0.0;
+        self.set_state(idx, ItemState::Failed(reason.to_string()));
+        self.gallery.push(idx);
+    }
+
+    /// Back in the queue: tried again from scratch, its error tile leaves the gallery.
+    fn requeued(&mut self, idx: usize, now: Instant) {
+        if self.items[idx].state.is_retryable() {
+            self.gallery.retain(|&i| i != idx);
+            let item = &mut self.items[idx];
+            item.bytes = 0;
+            item.total = None;
+            item.thumb = ThumbSlot::Pending;
+        }
+        self.items[idx].note = None;
+        if self.counts.queued + self.counts.active == 0 {
+            self.start_batch(now);
+        }
+        self.set_state(idx, ItemState::Queued);
+    }
+
     /// Applies one engine event from engine number `engine`.
     pub(crate) fn apply(&mut self, engine: usize, event: Event, now: Instant) {
         if let Event::Paused { reason } = &event {
@@ -164,30 +220,7 @@ impl Model {
                 self.set_state(idx, ItemState::Downloading);
             }
             Event::Progress { bytes, total, .. } => self.progress(idx, bytes, total, now),
-            Event::Done { info, .. } => {
-                if info.restored {
-                    // Done in an earlier run: not part of this batch's speed.
-                    self.items[idx].bytes = info.bytes;
-                    self.items[idx].total = Some(info.bytes);
-                } else {
-                    self.progress(idx, info.bytes, Some(info.bytes), now);
-                }
-                self.done_bytes += info.bytes;
-                self.items[idx].note = info
-                    .duplicate_of
-                    .map(|_| "same file as an earlier download: not stored twice".to_string());
-                let item = &mut self.items[idx];
-                item.name = info
-                    .path
-                    .file_name()
-                    .map_or_else(|| item.name.clone(), |n| n.to_string_lossy().into_owned());
-                item.path = Some(info.path);
-                item.format = Some(info.format);
-                item.dimensions = info.dimensions;
-                item.speed = 0.0;
-                self.set_state(idx, ItemState::Decoding);
-                self.gallery.push(idx);
-            }
+            Event::Done { info, .. } => self.done(idx, info, now),
             Event::Thumbnail { thumb, cached, .. } => {
                 self.items[idx].thumb = ThumbSlot::Pixels(thumb, cached);
                 self.fresh.push_back(idx);
@@ -197,18 +230,7 @@ impl Model {
                 self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
                 self.set_state(idx, ItemState::Done);
             }
-            Event::Failed { reason, .. } => {
-                // A damaged image shows what could be read of it, under its reason.
-                if let Some(preview) = reason.preview() {
-                    self.items[idx].thumb = ThumbSlot::Pixels(preview.clone(), None);
-                    self.fresh.push_back(idx);
-                } else {
-                    self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
-                }
-                self.items[idx].speed = 0.0;
-                self.set_state(idx, ItemState::Failed(reason.to_string()));
-                self.gallery.push(idx);
-            }
+            Event::Failed { reason, .. } => self.failed(idx, &reason),
             Event::Cancelled { .. } => {
                 self.items[idx].speed = 0.0;
                 self.set_state(idx, ItemState::Cancelled);
@@ -235,22 +257,7 @@ impl Model {
                 item.last_sample = None;
                 self.set_state(idx, ItemState::Paused);
             }
-            Event::Requeued { .. } => {
-                let was = self.items[idx].state.clone();
-                if was.is_retryable() {
-                    // Tried again from scratch: its error tile leaves the gallery.
-                    self.gallery.retain(|&i| i != idx);
-                    let item = &mut self.items[idx];
-                    item.bytes = 0;
-                    item.total = None;
-                    item.thumb = ThumbSlot::Pending;
-                }
-                self.items[idx].note = None;
-                if self.counts.queued + self.counts.active == 0 {
-                    self.start_batch(now);
-                }
-                self.set_state(idx, ItemState::Queued);
-            }
+            Event::Requeued { .. } => self.requeued(idx, now),
             Event::Queued { .. }
             | Event::Idle
             | Event::Paused { .. }
