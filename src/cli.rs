@@ -211,33 +211,10 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
         );
     }
     let hosts = hosts_of(intake.urls.iter().chain(&pages));
-    let mut config = Config::new(&args.out);
-    config.jobs = usize::from(args.jobs);
-    config.per_host = usize::from(args.per_host);
-    config.sync_files = args.fsync;
-    config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
-    config.host_interval = Duration::from_millis(args.host_interval_ms);
-    config.profiles = profiles(args, &hosts)?;
-    config.profiles.referer_policy = args.referer_policy;
-    config.proxy = args.proxy.clone();
-    config.stall_timeout = Duration::from_secs(args.timeout);
-    config.retries = args.retries;
-    config.stall_retries = config.stall_retries.min(args.retries);
-    if args.allow_private {
-        config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
-    }
+    let config = engine_config(args, &hosts)?;
     let (engine, events) = Engine::start(config)?;
     // Pages first: their images join the list, each with its page as the Referer.
-    let mut found: Vec<(Url, Vec<Url>)> = Vec::new();
-    for page in &pages {
-        match engine.find_images(page) {
-            Ok((final_url, candidates)) => {
-                out.note(&format!("{} images found on {page}", candidates.len()));
-                found.push((final_url, candidates.into_iter().map(|c| c.url).collect()));
-            }
-            Err(e) => out.rejected(page.as_str(), &format!("cannot read the page: {e}")),
-        }
-    }
+    let found = read_pages(&engine, &pages, &mut out);
     // Unscoped headers, Referer and cookies stay with the hosts the user typed: a page's
     // content never widens that set (a third-party image host gets none of them).
     // The folder's library comes back first (sent while the engine starts): items
@@ -282,6 +259,64 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
         out.event(event, url, &tally);
     }
 
+    let paused = follow(&engine, &events, &mut out, &mut tally, &mut urls);
+    engine.shutdown();
+    out.finish(&tally, urls.len());
+    Ok(if tally.failed == 0 && !paused {
+        EXIT_OK
+    } else {
+        EXIT_SOME_FAILED
+    })
+}
+
+/// The engine's configuration from the command line.
+fn engine_config(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> Result<Config> {
+    let mut config = Config::new(&args.out);
+    config.jobs = usize::from(args.jobs);
+    config.per_host = usize::from(args.per_host);
+    config.sync_files = args.fsync;
+    config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
+    config.host_interval = Duration::from_millis(args.host_interval_ms);
+    config.profiles = profiles(args, hosts)?;
+    config.profiles.referer_policy = args.referer_policy;
+    config.proxy = args.proxy.clone();
+    config.stall_timeout = Duration::from_secs(args.timeout);
+    config.retries = args.retries;
+    config.stall_retries = config.stall_retries.min(args.retries);
+    if args.allow_private {
+        config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
+    }
+    Ok(config)
+}
+
+/// Reads each `--page` and lists its images, saying what was found or why not.
+fn read_pages(
+    engine: &pixgrab_engine::EngineHandle,
+    pages: &[Url],
+    out: &mut Output,
+) -> Vec<(Url, Vec<Url>)> {
+    let mut found: Vec<(Url, Vec<Url>)> = Vec::new();
+    for page in pages {
+        match engine.find_images(page) {
+            Ok((final_url, candidates)) => {
+                out.note(&format!("{} images found on {page}", candidates.len()));
+                found.push((final_url, candidates.into_iter().map(|c| c.url).collect()));
+            }
+            Err(e) => out.rejected(page.as_str(), &format!("cannot read the page: {e}")),
+        }
+    }
+    found
+}
+
+/// Reports events until every item has settled, or until a disk error pauses the run
+/// (then true: nothing more can be written now).
+fn follow(
+    engine: &pixgrab_engine::EngineHandle,
+    events: &crossbeam_channel::Receiver<Event>,
+    out: &mut Output,
+    tally: &mut Tally,
+    urls: &mut HashMap<ItemId, Url>,
+) -> bool {
     let mut paused = false;
     for event in events.iter() {
         if let Event::Queued { id, url } = &event {
@@ -328,19 +363,13 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             Event::Requeued { id } => out.note(&format!("trying again: {}", url(id))),
             _ => {}
         }
-        out.event(&event, url(&event.id().unwrap_or(ItemId(0))), &tally);
+        out.event(&event, url(&event.id().unwrap_or(ItemId(0))), tally);
         // An Idle sent after one `add` may arrive when a later one has queued more.
         if matches!(event, Event::Idle) && engine.is_idle() {
             break;
         }
     }
-    engine.shutdown();
-    out.finish(&tally, urls.len());
-    Ok(if tally.failed == 0 && !paused {
-        EXIT_OK
-    } else {
-        EXIT_SOME_FAILED
-    })
+    paused
 }
 
 /// Gathers URLs from the arguments and every input file.
