@@ -32,7 +32,6 @@ use gallery::{Gallery, GalleryAction};
 use input::{InputAction, InputPanel};
 use model::Model;
 use picker::{PagePicker, PickerAction};
-use pixgrab_engine::net::profile::Cookie;
 use queue::{ItemOp, QueueAction, Selection};
 use requests::RequestAction;
 use settings::Settings;
@@ -97,12 +96,8 @@ pub(crate) struct PixgrabApp {
     picker_generation: u64,
     /// A page to read once the folder's engine runs.
     find_after_open: Option<Url>,
-    /// Cookies loaded from the settings' cookies file.
-    cookies: Vec<Cookie>,
-    /// Lines of the per-site headers that could not be read.
-    profile_problems: Vec<String>,
-    /// The request settings last given to the engines.
-    applied_requests: Option<(String, String, usize, String, bool)>,
+    /// Cookies, unreadable header lines, and what the engines were last given.
+    requests: requests::Requests,
     /// The clipboard watch, while it is on.
     clipwatch: Option<clipwatch::ClipWatch>,
     /// A problem that stopped the last Download (e.g. an unusable folder).
@@ -177,9 +172,7 @@ impl PixgrabApp {
             picker: None,
             picker_generation: 0,
             find_after_open: None,
-            cookies: Vec::new(),
-            profile_problems: Vec::new(),
-            applied_requests: None,
+            requests: requests::Requests::default(),
             clipwatch: None,
             error: None,
             _demo: demo,
@@ -253,7 +246,7 @@ impl PixgrabApp {
         config.per_host = per_host;
         config.host_interval = Duration::from_millis(interval);
         config.bandwidth = bandwidth;
-        config.profiles = requests::profiles(&self.settings, &self.cookies).0;
+        config.profiles = requests::profiles(&self.settings, &self.requests.cookies).0;
         config.private = self.settings.private_rule();
         let proxy = self.settings.proxy.trim();
         config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
@@ -396,23 +389,13 @@ impl PixgrabApp {
     /// Gives changed request settings (User-Agent, per-site headers, cookies) to every
     /// running engine.
     fn apply_requests(&mut self) {
-        let signature = (
-            self.settings.user_agent.clone(),
-            self.settings.site_headers.clone(),
-            self.cookies.len(),
-            self.settings.referer_policy.clone(),
-            self.settings.allow_private,
-        );
-        if self.applied_requests.as_ref() == Some(&signature) {
+        let Some(profiles) = self.requests.changed(&self.settings) else {
             return;
-        }
-        let (profiles, problems) = requests::profiles(&self.settings, &self.cookies);
-        self.profile_problems = problems;
+        };
         for slot in &self.engines {
             slot.handle.set_profiles(profiles.clone());
             slot.handle.set_private_rule(self.settings.private_rule());
         }
-        self.applied_requests = Some(signature);
     }
 
     /// Starts or stops the clipboard watch to match its checkbox.
@@ -616,7 +599,7 @@ impl PixgrabApp {
                     note.push_str(&format!(" Skipped unreadable lines {bad:?}."));
                 }
                 self.input.say(note, !bad.is_empty());
-                self.cookies = cookies;
+                self.requests.cookies = cookies;
             }
             TaskResult::Cookies(Err(e)) => self.input.say(e, true),
             TaskResult::Clipboard(urls) => {
@@ -836,8 +819,8 @@ impl eframe::App for PixgrabApp {
                 if let Some(RequestAction::LoadCookies) = requests::requests_ui(
                     ui,
                     &mut self.settings,
-                    &self.cookies,
-                    &self.profile_problems,
+                    &self.requests.cookies,
+                    &self.requests.problems,
                 ) {
                     self.tasks
                         .load_cookies(PathBuf::from(self.settings.cookies_path.trim()));

@@ -36,6 +36,39 @@ pub(crate) fn profiles(settings: &Settings, cookies: &[Cookie]) -> (Profiles, Ve
     (profiles, problems)
 }
 
+/// The request settings as the engines have them: the cookies read from the cookies
+/// file, the per-site header lines that could not be read, and what was last given to
+/// the engines (so they are told only of changes).
+#[derive(Default)]
+pub(crate) struct Requests {
+    /// Cookies loaded from the settings' cookies file.
+    pub(crate) cookies: Vec<Cookie>,
+    /// Lines of the per-site headers that could not be read.
+    pub(crate) problems: Vec<String>,
+    /// The settings last turned into profiles.
+    applied: Option<(String, String, usize, String, bool)>,
+}
+
+impl Requests {
+    /// The request profiles of `settings`, when they changed since the last call.
+    pub(crate) fn changed(&mut self, settings: &Settings) -> Option<Profiles> {
+        let signature = (
+            settings.user_agent.clone(),
+            settings.site_headers.clone(),
+            self.cookies.len(),
+            settings.referer_policy.clone(),
+            settings.allow_private,
+        );
+        if self.applied.as_ref() == Some(&signature) {
+            return None;
+        }
+        let (profiles, problems) = profiles(settings, &self.cookies);
+        self.problems = problems;
+        self.applied = Some(signature);
+        Some(profiles)
+    }
+}
+
 /// What the request settings ask of the app.
 pub(crate) enum RequestAction {
     /// Read the cookies file named in the settings.
