@@ -2,7 +2,7 @@
 
 use egui::{Key, Rect, Sense, TextureHandle, Vec2};
 
-use super::model::Model;
+use super::model::{ItemView, Model};
 use super::tasks::Tasks;
 
 /// Viewer state for the image at a gallery position.
@@ -93,12 +93,36 @@ pub(crate) fn viewer_ui(
     viewer: &mut Viewer,
     model: &Model,
 ) -> Option<ViewerAction> {
-    let mut action = None;
     let count = model.gallery.len();
     let item = model
         .gallery
         .get(viewer.pos)
         .and_then(|&idx| model.items.get(idx));
+    let mut action = toolbar_ui(ui, viewer, item, count);
+    if let Some(item) = item {
+        let dims = item
+            .dimensions
+            .map_or_else(String::new, |(w, h)| format!(" · {w}×{h}"));
+        ui.label(format!(
+            "{} ({} of {count}){dims} · zoom {:.0}%",
+            item.name,
+            viewer.pos + 1,
+            viewer.zoom * 100.0
+        ));
+    }
+    canvas_ui(ui, viewer);
+    action = keys(ui, viewer, count).or(action);
+    action
+}
+
+/// Previous, Next, Open file, Show in folder, Copy URL, Close.
+fn toolbar_ui(
+    ui: &mut egui::Ui,
+    viewer: &Viewer,
+    item: Option<&ItemView>,
+    count: usize,
+) -> Option<ViewerAction> {
+    let mut action = None;
     ui.horizontal(|ui| {
         if ui
             .add_enabled(viewer.pos > 0, egui::Button::new("Previous"))
@@ -131,18 +155,12 @@ pub(crate) fn viewer_ui(
             action = Some(ViewerAction::Close);
         }
     });
-    if let Some(item) = item {
-        let dims = item
-            .dimensions
-            .map_or_else(String::new, |(w, h)| format!(" · {w}×{h}"));
-        ui.label(format!(
-            "{} ({} of {count}){dims} · zoom {:.0}%",
-            item.name,
-            viewer.pos + 1,
-            viewer.zoom * 100.0
-        ));
-    }
+    action
+}
 
+/// The image itself: fitted, zoomed with the wheel or a pinch, panned by dragging,
+/// reset by a double click.
+fn canvas_ui(ui: &mut egui::Ui, viewer: &mut Viewer) {
     let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Full image"));
     let painter = ui.painter_at(rect);
@@ -178,7 +196,11 @@ pub(crate) fn viewer_ui(
             egui::Color32::LIGHT_GRAY,
         );
     }
+}
 
+/// Esc closes, the arrows go to the previous and next image, + and - zoom.
+fn keys(ui: &egui::Ui, viewer: &mut Viewer, count: usize) -> Option<ViewerAction> {
+    let mut action = None;
     ui.input(|i| {
         if i.key_pressed(Key::Escape) {
             action = Some(ViewerAction::Close);
