@@ -1254,6 +1254,21 @@ fn run_download(
         },
     );
     lease.job.resume = resume;
+    settle_attempt(shared, lease, result, made, settled);
+}
+
+/// What an attempt's outcome makes of its item: done (published, reported with the
+/// thumbnail the check made), cancelled, paused, tried again (after a damaged copy, a
+/// transient failure, or a write error that pauses the run), or failed for good.
+fn settle_attempt(
+    shared: &Arc<Shared>,
+    mut lease: crate::engine::scheduler::Lease<'_>,
+    result: Result<Downloaded, Stopped>,
+    mut made: Option<Made>,
+    settled: &std::cell::Cell<bool>,
+) {
+    let id = lease.job.id;
+    let events = &shared.events;
     let config = &shared.config;
     match result {
         Ok(done) => {
