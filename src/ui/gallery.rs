@@ -27,6 +27,8 @@ pub(crate) struct Gallery {
     frame: u64,
     /// Most textures kept ([`TEXTURE_BUDGET`]; tests use less).
     pub(crate) budget: usize,
+    /// The engines' thumbnail side, for thumbnails made again from their originals.
+    pub(crate) thumb_side: u32,
 }
 
 impl Default for Gallery {
@@ -36,6 +38,7 @@ impl Default for Gallery {
             reloading: HashSet::new(),
             frame: 0,
             budget: TEXTURE_BUDGET,
+            thumb_side: pixgrab_engine::imaging::thumbs::DEFAULT_THUMB_SIDE,
         }
     }
 }
@@ -257,6 +260,7 @@ impl Gallery {
                 cached: cached.clone(),
                 original: path.clone(),
                 format,
+                side: self.thumb_side,
             })
         {
             self.reloading.insert(idx);

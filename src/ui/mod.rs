@@ -283,6 +283,7 @@ impl PixgrabApp {
         match result {
             Ok(Some((handle, events))) => {
                 self.settings.remember(&folder);
+                self.gallery.thumb_side = handle.thumb_side();
                 self.engines.push(EngineSlot {
                     handle,
                     events,

@@ -66,6 +66,8 @@ pub(crate) struct ThumbRequest {
     pub(crate) cached: Option<PathBuf>,
     pub(crate) original: PathBuf,
     pub(crate) format: ImageFormat,
+    /// The engine's thumbnail side, for one made again from the original.
+    pub(crate) side: u32,
 }
 
 /// Starts tasks and collects their results.
@@ -252,6 +254,5 @@ fn reload_thumb(req: &ThumbRequest) -> Result<Thumbnail, String> {
     {
         return Ok(thumb);
     }
-    thumbs::make_thumbnail(&req.original, req.format, thumbs::DEFAULT_THUMB_SIDE)
-        .map_err(|e| e.to_string())
+    thumbs::make_thumbnail(&req.original, req.format, req.side).map_err(|e| e.to_string())
 }

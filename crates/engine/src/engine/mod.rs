@@ -878,6 +878,12 @@ impl EngineHandle {
         self.shared.out.root()
     }
 
+    /// The long side of this engine's thumbnails ([`Config::thumb_side`]): a front end
+    /// that remakes one (after evicting it) makes it the same size.
+    pub fn thumb_side(&self) -> u32 {
+        self.shared.config.thumb_side
+    }
+
     /// Stops: running downloads are interrupted and, like queued ones, keep their part
     /// files and their place in the library, to continue in the next run. Waits for the
     /// download workers to exit.
