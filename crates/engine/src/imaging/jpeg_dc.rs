@@ -342,9 +342,7 @@ impl<'a> Bits<'a> {
             next: expected,
         };
         loop {
-            let Some(at) = (self.pos..self.data.len().saturating_sub(1)).find(|&i| {
-                self.data[i] == 0xFF && self.data[i + 1] != 0x00 && self.data[i + 1] != 0xFF
-            }) else {
+            let Some(at) = next_marker(self.data, self.pos, |_| true) else {
                 self.pos = self.data.len();
                 return over(junk);
             };
@@ -386,19 +384,22 @@ impl<'a> Bits<'a> {
 
     /// The byte position after the scan's data: the next marker that is not RST.
     fn end_of_scan(&self) -> usize {
-        let from = self.pos.saturating_sub(2).min(self.data.len());
-        // memchr: a progressive file's AC scans are skipped at memory speed.
-        for p in memchr::memchr_iter(0xFF, &self.data[from..]).map(|i| from + i) {
-            if let Some(&b) = self.data.get(p + 1)
-                && b != 0x00
-                && b != 0xFF
-                && !(0xD0..=0xD7).contains(&b)
-            {
-                return p;
-            }
-        }
-        self.data.len()
+        let from = self.pos.saturating_sub(2);
+        next_marker(self.data, from, |m| !(0xD0..=0xD7).contains(&m)).unwrap_or(self.data.len())
     }
+}
+
+/// The position of the first marker at or after `from` (`FF` then a byte other than
+/// `00`, a stuffed data byte, or `FF`, a fill byte) whose code `wanted` accepts.
+/// memchr: a progressive file's AC scans are skipped at memory speed.
+fn next_marker(data: &[u8], from: usize, wanted: impl Fn(u8) -> bool) -> Option<usize> {
+    let from = from.min(data.len());
+    memchr::memchr_iter(0xFF, &data[from..])
+        .map(|i| from + i)
+        .find(|&p| {
+            data.get(p + 1)
+                .is_some_and(|&b| b != 0x00 && b != 0xFF && wanted(b))
+        })
 }
 
 /// Why the walk gave no DC image.
