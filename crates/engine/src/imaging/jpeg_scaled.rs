@@ -53,13 +53,12 @@ pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled 
         data.and_then(crate::imaging::jpeg_dc::exif)
             .and_then(Orientation::from_exif_chunk)
     };
+    // Damaged DC data is damage whatever the mode.
+    if let Some(defect) = dc.as_ref().and_then(|d| d.defect) {
+        let preview = dc.and_then(picture).map(|p| (p, orientation()));
+        return Scaled::Damaged(defect, preview);
+    }
     match &dc {
-        // Damaged DC data is damage whatever the mode.
-        Some(image) if image.defect.is_some() => {
-            let defect = image.defect.unwrap_or(Defect::Cut);
-            let preview = dc.and_then(picture).map(|p| (p, orientation()));
-            return Scaled::Damaged(defect, preview);
-        }
         // Only a sequential JPEG's walk proves it whole.
         Some(image) if !image.progressive => {}
         _ => {
