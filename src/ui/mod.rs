@@ -356,11 +356,11 @@ impl PixgrabApp {
     }
 
     fn drain_engine(&mut self, slot: usize, now: Instant) {
-        let Some(engine) = self.engines.get(slot) else {
+        // A second handle on the same channel (an Arc), so the events need no copy.
+        let Some(events) = self.engines.get(slot).map(|e| e.events.clone()) else {
             return;
         };
-        let events: Vec<Event> = engine.events.try_iter().collect();
-        for event in events {
+        for event in events.try_iter() {
             if matches!(event, Event::Added { .. } | Event::CommandFailed { .. }) {
                 self.command_answer_ui(&event);
             } else {
