@@ -654,7 +654,10 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
         }
         Event::Requeued { id } => json!({"event": "requeued", "id": id.0, "url": url}),
         // The CLI adds with the blocking call, which answers itself.
-        Event::Idle | Event::Added { .. } | Event::CommandFailed { .. } => return None,
+        Event::Idle
+        | Event::MovedToTop { .. }
+        | Event::Added { .. }
+        | Event::CommandFailed { .. } => return None,
     })
 }
 

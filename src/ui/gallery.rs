@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use egui::{Color32, CornerRadius, Rect, Sense, Stroke, TextureHandle, TextureOptions, Vec2};
 
-use super::model::{ItemState, ItemView, Model, ThumbSlot};
+use super::model::{ItemView, Model, ThumbSlot};
 use super::tasks::{Tasks, ThumbRequest};
 
 /// Most thumbnail textures kept at once (~256 KiB each at most, so ~100 MiB): several
@@ -198,8 +198,8 @@ impl Gallery {
         let painter = ui.painter_at(rect);
         let visuals = ui.visuals();
         painter.rect_filled(picture, CornerRadius::same(4), visuals.extreme_bg_color);
-        let failed = match (&item.state, &item.thumb) {
-            (ItemState::Failed(reason), _) => Some(reason.clone()),
+        let failed = match (&item.failure, &item.thumb) {
+            (Some(failure), _) => Some(failure.reason.clone()),
             (_, ThumbSlot::Failed(reason)) => Some(reason.clone()),
             _ => None,
         };

@@ -490,9 +490,6 @@ impl PixgrabApp {
                         }
                     }
                 }
-                if op == ItemOp::Top {
-                    self.model.move_to_top(&keys);
-                }
             }
             QueueAction::PauseAll => self.send_all(|| Command::PauseAll),
             QueueAction::ResumeAll => {

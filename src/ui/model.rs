@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use pixgrab_engine::imaging::sniff::ImageFormat;
 use pixgrab_engine::imaging::thumbs::Thumbnail;
-use pixgrab_engine::{Event, ItemId};
+use pixgrab_engine::{Event, ItemId, Stage};
 use url::Url;
 
 /// A short name for a URL: its last path segment, percent-decoded (else its host).
@@ -23,51 +23,13 @@ pub(crate) fn display_name(url: &Url) -> String {
         .unwrap_or_else(|| url.host_str().unwrap_or("?").to_string())
 }
 
-/// Where an item is in its life.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ItemState {
-    /// Waiting for a download slot.
-    Queued,
-    /// Bytes are arriving.
-    Downloading,
-    /// The file is on disk; its thumbnail is being made.
-    Decoding,
-    /// On disk, with a thumbnail or a thumbnail error.
-    Done,
-    /// Failed, with the reason.
-    Failed(String),
-    /// Cancelled by the user.
-    Cancelled,
-    /// Paused by the user; the part file is kept.
-    Paused,
-}
-
-impl ItemState {
-    /// A short word for the queue.
-    pub(crate) fn label(&self) -> &str {
-        match self {
-            Self::Queued => "queued",
-            Self::Downloading => "downloading",
-            Self::Decoding => "decoding",
-            Self::Done => "done",
-            Self::Failed(_) => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Paused => "paused",
-        }
-    }
-
-    /// True once nothing more will happen to the item (unless the user asks).
-    pub(crate) fn is_settled(&self) -> bool {
-        matches!(
-            self,
-            Self::Done | Self::Failed(_) | Self::Cancelled | Self::Paused
-        )
-    }
-
-    /// True when it can be tried again.
-    pub(crate) fn is_retryable(&self) -> bool {
-        matches!(self, Self::Failed(_) | Self::Cancelled)
-    }
+/// Why an item failed, kept from its `Failed` event.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    /// The reason, for people ("HTTP 404", "damaged: …").
+    pub(crate) reason: String,
+    /// A damaged file the user may keep anyway.
+    pub(crate) keepable: bool,
 }
 
 /// Where an item's thumbnail pixels are.
@@ -93,7 +55,9 @@ pub(crate) struct ItemView {
     pub(crate) url: Url,
     /// A display name: the file name once known, else the URL's last segment.
     pub(crate) name: String,
-    pub(crate) state: ItemState,
+    pub(crate) state: Stage,
+    /// Set while `state` is [`Stage::Failed`].
+    pub(crate) failure: Option<Failure>,
     pub(crate) bytes: u64,
     pub(crate) total: Option<u64>,
     /// Smoothed bytes per second while downloading.
@@ -165,7 +129,7 @@ impl Model {
         item.format = Some(info.format);
         item.dimensions = info.dimensions;
         item.speed = 0.0;
-        self.set_state(idx, ItemState::Decoding);
+        self.set_state(idx, Stage::Decoding);
         self.gallery.push(idx);
     }
 
@@ -179,7 +143,11 @@ impl Model {
             self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
         }
         self.items[idx].speed = 0.0;
-        self.set_state(idx, ItemState::Failed(reason.to_string()));
+        self.items[idx].failure = Some(Failure {
+            reason: reason.to_string(),
+            keepable: matches!(reason, pixgrab_engine::FetchError::Damaged { .. }),
+        });
+        self.set_state(idx, Stage::Failed);
         self.gallery.push(idx);
     }
 
@@ -191,12 +159,13 @@ impl Model {
             item.bytes = 0;
             item.total = None;
             item.thumb = ThumbSlot::Pending;
+            item.failure = None;
         }
         self.items[idx].note = None;
         if self.counts.queued + self.counts.active == 0 {
             self.start_batch(now);
         }
-        self.set_state(idx, ItemState::Queued);
+        self.set_state(idx, Stage::Queued);
     }
 
     /// Applies one engine event from engine number `engine`.
@@ -209,6 +178,11 @@ impl Model {
             self.queued(engine, id, url, now);
             return;
         }
+        if let Event::MovedToTop { ids } = &event {
+            let keys: Vec<(usize, ItemId)> = ids.iter().map(|id| (engine, *id)).collect();
+            self.move_to_top(&keys);
+            return;
+        }
         let Some(id) = event.id() else { return };
         let Some(&idx) = self.index.get(&(engine, id)) else {
             return;
@@ -217,23 +191,23 @@ impl Model {
             Event::Started { total, .. } => {
                 self.items[idx].total = total;
                 self.items[idx].note = None;
-                self.set_state(idx, ItemState::Downloading);
+                self.set_state(idx, Stage::Downloading);
             }
             Event::Progress { bytes, total, .. } => self.progress(idx, bytes, total, now),
             Event::Done { info, .. } => self.done(idx, info, now),
             Event::Thumbnail { thumb, cached, .. } => {
                 self.items[idx].thumb = ThumbSlot::Pixels(thumb, cached);
                 self.fresh.push_back(idx);
-                self.set_state(idx, ItemState::Done);
+                self.set_state(idx, Stage::Done);
             }
             Event::ThumbnailFailed { reason, .. } => {
                 self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
-                self.set_state(idx, ItemState::Done);
+                self.set_state(idx, Stage::Done);
             }
             Event::Failed { reason, .. } => self.failed(idx, &reason),
             Event::Cancelled { .. } => {
                 self.items[idx].speed = 0.0;
-                self.set_state(idx, ItemState::Cancelled);
+                self.set_state(idx, Stage::Cancelled);
             }
             Event::Retrying {
                 attempt,
@@ -247,7 +221,7 @@ impl Model {
                     "{reason}; attempt {attempt} in {}",
                     pixgrab_engine::error::Secs(Duration::from_secs(delay.as_secs().max(1)))
                 ));
-                self.set_state(idx, ItemState::Queued);
+                self.set_state(idx, Stage::Queued);
             }
             Event::ItemPaused { bytes, .. } => {
                 let item = &mut self.items[idx];
@@ -255,12 +229,13 @@ impl Model {
                 item.bytes = bytes;
                 item.note = None;
                 item.last_sample = None;
-                self.set_state(idx, ItemState::Paused);
+                self.set_state(idx, Stage::Paused);
             }
             Event::Requeued { .. } => self.requeued(idx, now),
             Event::Queued { .. }
             | Event::Idle
             | Event::Paused { .. }
+            | Event::MovedToTop { .. }
             | Event::Added { .. }
             | Event::CommandFailed { .. } => {}
         }
@@ -286,7 +261,8 @@ impl Model {
             key: (engine, id),
             url,
             name,
-            state: ItemState::Queued,
+            state: Stage::Queued,
+            failure: None,
             bytes: 0,
             total: None,
             speed: 0.0,
@@ -321,24 +297,24 @@ impl Model {
         item.total = total.or(item.total);
     }
 
-    fn set_state(&mut self, idx: usize, state: ItemState) {
-        let old = std::mem::replace(&mut self.items[idx].state, state.clone());
+    fn set_state(&mut self, idx: usize, state: Stage) {
+        let old = std::mem::replace(&mut self.items[idx].state, state);
         if state.is_settled() && !old.is_settled() {
             self.batch_finished += 1;
         }
-        self.count(&old, -1);
-        self.count(&state, 1);
+        self.count(old, -1);
+        self.count(state, 1);
     }
 
-    fn count(&mut self, state: &ItemState, delta: isize) {
+    fn count(&mut self, state: Stage, delta: isize) {
         let c = &mut self.counts;
         let slot = match state {
-            ItemState::Queued => &mut c.queued,
-            ItemState::Downloading | ItemState::Decoding => &mut c.active,
-            ItemState::Done => &mut c.done,
-            ItemState::Failed(_) => &mut c.failed,
-            ItemState::Cancelled => &mut c.cancelled,
-            ItemState::Paused => &mut c.paused,
+            Stage::Queued => &mut c.queued,
+            Stage::Downloading | Stage::Decoding => &mut c.active,
+            Stage::Done => &mut c.done,
+            Stage::Failed => &mut c.failed,
+            Stage::Cancelled => &mut c.cancelled,
+            Stage::Paused => &mut c.paused,
         };
         *slot = slot.saturating_add_signed(delta);
     }
@@ -348,9 +324,9 @@ impl Model {
         self.fresh.drain(..).collect()
     }
 
-    /// Moves rows to the top of the queue list, in the given order (as the engine
-    /// moved them in its queue).
-    pub(crate) fn move_to_top(&mut self, keys: &[(usize, ItemId)]) {
+    /// Moves rows to the top of the queue list, in the given order, as the engine
+    /// reports it moved them in its queue ([`Event::MovedToTop`]).
+    fn move_to_top(&mut self, keys: &[(usize, ItemId)]) {
         let rows: Vec<usize> = keys
             .iter()
             .filter_map(|k| self.index.get(k).copied())

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use pixgrab_engine::Bytes;
 
-use super::model::{ItemState, Model};
+use super::model::{ItemView, Model};
+use pixgrab_engine::Stage;
 
 /// What to do to some items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +226,7 @@ pub(crate) fn queue_ui(
                             }
                         });
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                            for (label, op, hover) in row_buttons(&item.state) {
+                            for (label, op, hover) in row_buttons(item) {
                                 if ui.small_button(label).on_hover_text(hover).clicked() {
                                     action = Some(QueueAction::Items(op, vec![idx]));
                                 }
@@ -241,23 +242,24 @@ pub(crate) fn queue_ui(
 }
 
 /// The buttons a row offers in its state, right to left.
-fn row_buttons(state: &ItemState) -> Vec<(&'static str, ItemOp, &'static str)> {
+fn row_buttons(item: &ItemView) -> Vec<(&'static str, ItemOp, &'static str)> {
     let cancel = ("Cancel", ItemOp::Cancel, "Cancel this download");
-    match state {
-        ItemState::Queued => vec![
+    let keepable = item.failure.as_ref().is_some_and(|f| f.keepable);
+    match item.state {
+        Stage::Queued => vec![
             cancel,
             ("Pause", ItemOp::Pause, "Hold this download"),
             ("Top", ItemOp::Top, "Start this one next"),
         ],
-        ItemState::Downloading => vec![
+        Stage::Downloading => vec![
             cancel,
             ("Pause", ItemOp::Pause, "Stop now, keep what arrived"),
         ],
-        ItemState::Paused => vec![
+        Stage::Paused => vec![
             cancel,
             ("Resume", ItemOp::Resume, "Continue where it stopped"),
         ],
-        ItemState::Failed(reason) if reason.starts_with("damaged") => vec![
+        Stage::Failed if keepable => vec![
             ("Retry", ItemOp::Retry, "Try this download again"),
             (
                 "Keep anyway",
@@ -265,10 +267,10 @@ fn row_buttons(state: &ItemState) -> Vec<(&'static str, ItemOp, &'static str)> {
                 "Keep the damaged file in the folder (it stays without a preview)",
             ),
         ],
-        ItemState::Failed(_) | ItemState::Cancelled => {
+        Stage::Failed | Stage::Cancelled => {
             vec![("Retry", ItemOp::Retry, "Try this download again")]
         }
-        ItemState::Decoding | ItemState::Done => Vec::new(),
+        Stage::Decoding | Stage::Done => Vec::new(),
     }
 }
 
@@ -298,19 +300,23 @@ fn row_menu_ui(ui: &mut egui::Ui, model: &Model, idx: usize) -> Option<QueueActi
     action
 }
 
-fn row_status_ui(ui: &mut egui::Ui, item: &super::model::ItemView) {
-    match &item.state {
-        ItemState::Failed(reason) => {
+fn row_status_ui(ui: &mut egui::Ui, item: &ItemView) {
+    match item.state {
+        Stage::Failed => {
+            let reason = item
+                .failure
+                .as_ref()
+                .map_or("failed", |f| f.reason.as_str());
             ui.label(
                 egui::RichText::new(reason)
                     .color(ui.visuals().error_fg_color)
                     .small(),
             );
         }
-        ItemState::Cancelled => {
+        Stage::Cancelled => {
             ui.weak("cancelled");
         }
-        ItemState::Paused => {
+        Stage::Paused => {
             let fraction = match item.total {
                 Some(t) if t > 0 => item.bytes as f32 / t as f32,
                 _ => 0.0,
@@ -321,7 +327,7 @@ fn row_status_ui(ui: &mut egui::Ui, item: &super::model::ItemView) {
                     .text(egui::RichText::new(format!("paused at {}", Bytes(item.bytes))).small()),
             );
         }
-        ItemState::Queued => {
+        Stage::Queued => {
             let text = item.note.as_deref().unwrap_or("waiting");
             ui.add(
                 egui::ProgressBar::new(0.0)
@@ -343,13 +349,13 @@ fn row_status_ui(ui: &mut egui::Ui, item: &super::model::ItemView) {
                 ),
                 None => format!("{}", Bytes(item.bytes)),
             };
-            if *state == ItemState::Downloading && item.speed > 0.0 {
+            if state == Stage::Downloading && item.speed > 0.0 {
                 text.push_str(&format!(" · {}/s", Bytes(item.speed as u64)));
             }
-            if let (ItemState::Done, Some((w, h))) = (state, item.dimensions) {
+            if let (Stage::Done, Some((w, h))) = (state, item.dimensions) {
                 text.push_str(&format!(" · {w}×{h}"));
             }
-            if let (ItemState::Done, Some(note)) = (state, &item.note) {
+            if let (Stage::Done, Some(note)) = (state, &item.note) {
                 text.push_str(&format!(" · {note}"));
             }
             ui.add(

@@ -10,8 +10,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use pixgrab_testsite::loopback::{Response, Server};
 
-use super::model::ItemState;
 use super::{PixgrabApp, UiOptions};
+use pixgrab_engine::Stage;
 
 const URL_BOX: &str = "URLs (paste any text: lines, HTML, CSV)";
 
@@ -143,22 +143,14 @@ fn typing_urls_and_pressing_download_fills_queue_and_gallery() {
         .model
         .items
         .iter()
-        .filter_map(|i| match &i.state {
-            ItemState::Failed(reason) => Some(reason.as_str()),
-            _ => None,
-        })
+        .filter_map(|i| i.failure.as_ref().map(|f| f.reason.as_str()))
         .collect();
     assert_eq!(failed, ["HTTP 404 Not Found"]);
     assert_eq!(app.model.counts.done, 6);
     // One texture per image; the failed item has an error tile instead.
     assert_eq!(app.gallery.texture_count(), 6);
     assert_eq!(app.model.gallery.len(), 7);
-    for item in app
-        .model
-        .items
-        .iter()
-        .filter(|i| i.state == ItemState::Done)
-    {
+    for item in app.model.items.iter().filter(|i| i.state == Stage::Done) {
         let idx = app
             .model
             .items
@@ -566,7 +558,7 @@ fn control_site() -> ControlSite {
     let fixed = Arc::new(AtomicBool::new(false));
     let ranges = Arc::new(std::sync::Mutex::new(Vec::new()));
     let (sl, fx, rg) = (slow.clone(), fixed.clone(), ranges.clone());
-    let server = Server::start(move |req| match req.path.as_str() {
+    let server = Server::start(move |req| match req.path.split('?').next().unwrap_or("") {
         "/slow.png" | "/slow-again.png" => {
             if let Ok(mut r) = rg.lock()
                 && req.path == "/slow.png"
@@ -596,12 +588,12 @@ fn control_site() -> ControlSite {
     }
 }
 
-fn state_of(app: &PixgrabApp, path: &str, query: Option<&str>) -> Option<ItemState> {
+fn state_of(app: &PixgrabApp, path: &str, query: Option<&str>) -> Option<Stage> {
     app.model
         .items
         .iter()
         .find(|i| i.url.path() == path && i.url.query() == query)
-        .map(|i| i.state.clone())
+        .map(|i| i.state)
 }
 
 #[test]
@@ -622,18 +614,15 @@ fn pause_resume_retry_and_cancel_from_the_queue_panel() {
                 .items
                 .iter()
                 .any(|i| i.url.path() == "/slow.png" && i.bytes > 0)
-                && matches!(
-                    state_of(app, "/flaky.png", None),
-                    Some(ItemState::Failed(_))
-                )
-                && state_of(app, "/ok.png", None) == Some(ItemState::Done)
+                && matches!(state_of(app, "/flaky.png", None), Some(Stage::Failed))
+                && state_of(app, "/ok.png", None) == Some(Stage::Done)
         },
     );
 
     // Pause the running download: it stops and keeps its part.
     harness.get_by_label("Pause").click();
     step_until(&mut harness, "paused", |app| {
-        state_of(app, "/slow.png", None) == Some(ItemState::Paused)
+        state_of(app, "/slow.png", None) == Some(Stage::Paused)
     });
     assert!(
         tmp.path().join("slow.png.part").is_file(),
@@ -652,14 +641,14 @@ fn pause_resume_retry_and_cancel_from_the_queue_panel() {
     site.fixed.store(true, Ordering::SeqCst);
     harness.get_by_label("Retry").click();
     step_until(&mut harness, "the retried item done", |app| {
-        state_of(app, "/flaky.png", None) == Some(ItemState::Done)
+        state_of(app, "/flaky.png", None) == Some(Stage::Done)
     });
 
     // Resume: the transfer continues where it stopped, with a Range request.
     site.slow.store(false, Ordering::SeqCst);
     harness.get_by_label("Resume").click();
     step_until(&mut harness, "the resumed item done", |app| {
-        state_of(app, "/slow.png", None) == Some(ItemState::Done)
+        state_of(app, "/slow.png", None) == Some(Stage::Done)
     });
     let ranges = site.ranges.lock().expect("ranges").clone();
     assert_eq!(ranges.len(), 2, "{ranges:?}");
@@ -676,7 +665,7 @@ fn pause_resume_retry_and_cancel_from_the_queue_panel() {
     type_urls(&mut harness, &site.server.url("/slow-again.png"));
     press_download(&mut harness);
     step_until(&mut harness, "the new item downloading", |app| {
-        state_of(app, "/slow-again.png", None) == Some(ItemState::Downloading)
+        state_of(app, "/slow-again.png", None) == Some(Stage::Downloading)
     });
     let edge = panel_edge(&harness);
     harness
@@ -688,7 +677,7 @@ fn pause_resume_retry_and_cancel_from_the_queue_panel() {
     harness.run_steps(2);
     harness.get_by_label("Cancel selected").click();
     step_until(&mut harness, "cancelled, its part removed", |app| {
-        state_of(app, "/slow-again.png", None) == Some(ItemState::Cancelled)
+        state_of(app, "/slow-again.png", None) == Some(Stage::Cancelled)
             && !std::fs::read_dir(app.settings.out_dir.clone())
                 .expect("dir")
                 .filter_map(Result::ok)
@@ -808,7 +797,7 @@ fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
     // Everything starts selected. Click 2: queue them.
     harness.get_by_label("Queue 3 selected").click();
     step_until(&mut harness, "all three downloaded", |app| {
-        app.model.items.len() == 3 && app.model.items.iter().all(|i| i.state == ItemState::Done)
+        app.model.items.len() == 3 && app.model.items.iter().all(|i| i.state == Stage::Done)
     });
     assert!(harness.state().picker.is_none(), "the picker closes");
     let files: Vec<String> = {
@@ -864,4 +853,67 @@ fn the_clipboard_watch_collects_copied_image_urls_without_downloading() {
         app.engines.is_empty() && app.model.items.is_empty(),
         "nothing started"
     );
+}
+
+/// The queue list's order is the engine's: "Move to top" sends a command, and the row
+/// moves when the engine says it moved the item (`Event::MovedToTop`), not before. The
+/// moved item is then the next one downloaded.
+#[test]
+fn move_to_top_follows_the_engine_and_the_item_downloads_next() {
+    use super::queue::{ItemOp, QueueAction};
+    let site = control_site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    let list = [
+        site.server.url("/slow.png"),
+        site.server.url("/ok.png?a"),
+        site.server.url("/ok.png?b"),
+        site.server.url("/ok.png?c"),
+    ]
+    .join("\n");
+    type_urls(&mut harness, &list);
+    press_download(&mut harness);
+    step_until(&mut harness, "the slow one downloading", |app| {
+        state_of(app, "/slow.png", None) == Some(Stage::Downloading)
+    });
+    let idx = |app: &PixgrabApp, query: &str| {
+        app.model
+            .items
+            .iter()
+            .position(|i| i.url.query() == Some(query))
+            .expect("item")
+    };
+    let c = idx(harness.state(), "c");
+    let before = harness.state().model.order.clone();
+    harness
+        .state_mut()
+        .queue_action(QueueAction::Items(ItemOp::Top, vec![c]));
+    // Nothing moves on the UI's own say.
+    assert_eq!(harness.state().model.order, before);
+    step_until(&mut harness, "the engine moved c to the top", |app| {
+        app.model.order.first() == Some(&c)
+    });
+    let slow = idx_of_path(harness.state(), "/slow.png");
+    harness
+        .state_mut()
+        .queue_action(QueueAction::Items(ItemOp::Cancel, vec![slow]));
+    step_until(&mut harness, "all settled", |app| {
+        app.model.is_idle() && app.model.counts.done == 3
+    });
+    let app = harness.state();
+    let finished: Vec<Option<&str>> = app
+        .model
+        .gallery
+        .iter()
+        .map(|&i| app.model.items[i].url.query())
+        .collect();
+    assert_eq!(finished, [Some("c"), Some("a"), Some("b")]);
+}
+
+fn idx_of_path(app: &PixgrabApp, path: &str) -> usize {
+    app.model
+        .items
+        .iter()
+        .position(|i| i.url.path() == path)
+        .expect("item")
 }

@@ -47,9 +47,9 @@ impl Viewer {
                     tasks.load_full(generation, path.clone(), format, max_side)
                 }
                 _ => {
-                    viewer.error = Some(match &item.state {
-                        super::model::ItemState::Failed(reason) => reason.clone(),
-                        _ => "not downloaded".to_string(),
+                    viewer.error = Some(match &item.failure {
+                        Some(failure) => failure.reason.clone(),
+                        None => "not downloaded".to_string(),
                     });
                 }
             },

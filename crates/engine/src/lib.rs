@@ -41,3 +41,4 @@ pub mod fuzzing {
 
 pub use engine::{Config, DoneInfo, Engine, EngineHandle, Event, ItemId};
 pub use error::{Bytes, EngineError, FetchError, ThumbError};
+pub use item::{ItemState, Stage};

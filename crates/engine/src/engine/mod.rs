@@ -258,6 +258,12 @@ pub enum Event {
     },
     /// Every item added so far has reached its last event.
     Idle,
+    /// Items moved to the front of the queue, in this order (after
+    /// [`commands::Command::MoveToTop`]); a front end's list follows the engine's order.
+    MovedToTop {
+        /// The items, first first.
+        ids: Vec<ItemId>,
+    },
     /// A [`commands::Command::Add`] was carried out: of `asked` URLs, `new` became new
     /// items; the others were in the library already (failed and cancelled ones were
     /// queued again).
@@ -292,9 +298,11 @@ impl Event {
             | Self::ItemPaused { id, .. }
             | Self::Requeued { id }
             | Self::Cancelled { id } => Some(*id),
-            Self::Idle | Self::Paused { .. } | Self::Added { .. } | Self::CommandFailed { .. } => {
-                None
-            }
+            Self::Idle
+            | Self::Paused { .. }
+            | Self::MovedToTop { .. }
+            | Self::Added { .. }
+            | Self::CommandFailed { .. } => None,
         }
     }
 }
@@ -733,6 +741,9 @@ impl EngineHandle {
         let ranks = self.shared.library().move_to_top(ids)?;
         let pairs: Vec<(ItemId, i64)> = ids.iter().copied().zip(ranks).collect();
         self.shared.scheduler.rerank(&pairs);
+        self.shared
+            .events
+            .send(Event::MovedToTop { ids: ids.to_vec() });
         Ok(())
     }
 
