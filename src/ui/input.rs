@@ -126,6 +126,13 @@ impl InputPanel {
         self.refresh();
     }
 
+    /// [`Self::append`], returning how many URLs the box gained.
+    pub(crate) fn append_counting(&mut self, text: &str) -> usize {
+        let before = self.intake.urls.len();
+        self.append(text);
+        self.intake.urls.len().saturating_sub(before)
+    }
+
     pub(crate) fn say(&mut self, text: impl Into<String>, error: bool) {
         self.notice = Some(Notice {
             text: text.into(),

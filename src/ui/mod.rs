@@ -4,7 +4,9 @@
 //! an image and never reads a file: `logic` drains channels (engine events, task
 //! results) and `ui` draws. Workers wake it with `request_repaint`.
 
+mod autorun;
 mod clipwatch;
+mod engines;
 mod gallery;
 mod input;
 mod model;
@@ -18,16 +20,17 @@ mod tests;
 mod viewer;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use pixgrab_engine::engine::commands::Command;
-use pixgrab_engine::{Config, EngineHandle, Event, ItemId};
+use pixgrab_engine::{EngineHandle, Event};
 use pixgrab_testsite::demo::DemoSite;
 use url::Url;
 
+pub(crate) use autorun::AUTORUN_OK;
+use autorun::{Autorun, FrameStats};
+use engines::Engines;
 use gallery::{Gallery, GalleryAction};
 use input::{InputAction, InputPanel};
 use model::Model;
@@ -50,32 +53,6 @@ pub(crate) struct UiOptions {
     pub(crate) out_dir: Option<PathBuf>,
 }
 
-/// One engine (one output folder, one library) and its event channel. Choosing another
-/// folder starts another engine; the old one finishes its own items.
-struct EngineSlot {
-    handle: EngineHandle,
-    events: Receiver<Event>,
-    /// The folder as typed or picked.
-    folder: String,
-    /// The limits last applied: (jobs, per host, interval ms, bytes/s).
-    limits: (usize, usize, u64, u64),
-}
-
-/// An engine being started on a worker thread, and URLs to queue once it runs.
-struct Opening {
-    folder: String,
-    pending: Vec<Url>,
-}
-
-/// Frame timings, reported when an autorun ends.
-#[derive(Default)]
-struct FrameStats {
-    /// Time spent in `App::ui` per frame.
-    ui_times: Vec<Duration>,
-    /// eframe's whole-frame CPU time (layout, tessellation, painting) per frame.
-    cpu_times: Vec<f32>,
-}
-
 /// The app state.
 pub(crate) struct PixgrabApp {
     /// For tests: engines opened by this window write their library this slowly.
@@ -88,14 +65,12 @@ pub(crate) struct PixgrabApp {
     viewer: Option<Viewer>,
     viewer_generation: u64,
     tasks: Tasks,
-    engines: Vec<EngineSlot>,
-    opening: Option<Opening>,
+    /// The engines of the folders opened in this session.
+    engines: Engines,
     selection: Selection,
     /// The checklist of the last page read with "Find images".
     picker: Option<PagePicker>,
     picker_generation: u64,
-    /// A page to read once the folder's engine runs.
-    find_after_open: Option<Url>,
     /// Cookies, unreadable header lines, and what the engines were last given.
     requests: requests::Requests,
     /// The clipboard watch, while it is on.
@@ -106,18 +81,6 @@ pub(crate) struct PixgrabApp {
     autorun: Option<Autorun>,
     stats: FrameStats,
 }
-
-struct Autorun {
-    screenshot: PathBuf,
-    started: bool,
-    idle_frames: u32,
-    requested: bool,
-    closing: bool,
-    done: Arc<AtomicBool>,
-}
-
-/// Set when an autorun finished and saved its screenshot; read by `main` for the exit status.
-pub(crate) static AUTORUN_OK: AtomicBool = AtomicBool::new(false);
 
 impl PixgrabApp {
     /// Builds the app; `storage` holds remembered settings, if any.
@@ -148,14 +111,7 @@ impl PixgrabApp {
                 false,
             );
         }
-        let autorun = options.autorun_screenshot.map(|screenshot| Autorun {
-            screenshot,
-            started: false,
-            idle_frames: 0,
-            requested: false,
-            closing: false,
-            done: Arc::new(AtomicBool::new(false)),
-        });
+        let autorun = options.autorun_screenshot.map(Autorun::new);
         let mut app = Self {
             #[cfg(test)]
             library_delay: None,
@@ -166,12 +122,10 @@ impl PixgrabApp {
             viewer: None,
             viewer_generation: 0,
             tasks: Tasks::new(ctx.clone()),
-            engines: Vec::new(),
-            opening: None,
+            engines: Engines::default(),
             selection: Selection::default(),
             picker: None,
             picker_generation: 0,
-            find_after_open: None,
             requests: requests::Requests::default(),
             clipwatch: None,
             error: None,
@@ -218,8 +172,17 @@ impl PixgrabApp {
 
     /// The running engine of the chosen output folder, if any.
     fn current_engine(&self) -> Option<usize> {
-        let folder = self.settings.out_dir.trim();
-        self.engines.iter().position(|e| e.folder == folder)
+        self.engines.of_folder(&self.settings.out_dir)
+    }
+
+    /// The running engine of the chosen output folder, or a note that it is not open.
+    fn current_handle(&mut self) -> Option<&EngineHandle> {
+        let handle = self.current_engine().and_then(|n| self.engines.handle(n));
+        if handle.is_none() {
+            self.input
+                .say("Open the folder first (Open, or Download).", true);
+        }
+        handle
     }
 
     /// Starts (off the UI thread) the engine of the chosen output folder, unless it runs
@@ -234,24 +197,12 @@ impl PixgrabApp {
             self.add_to(slot, urls);
             return;
         }
-        if let Some(opening) = &mut self.opening
-            && opening.folder == folder
-        {
-            opening.pending.extend(urls);
+        if !self.engines.begin_opening(&folder, urls) {
             return;
         }
-        let mut config = Config::new(PathBuf::from(&folder));
-        let (jobs, per_host, interval, bandwidth) = self.settings.limits();
-        config.jobs = jobs;
-        config.per_host = per_host;
-        config.host_interval = Duration::from_millis(interval);
-        config.bandwidth = bandwidth;
-        config.profiles = requests::profiles(&self.settings, &self.requests.cookies).0;
-        config.private = self.settings.private_rule();
-        let proxy = self.settings.proxy.trim();
-        config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
-        let repaint = ctx.clone();
-        config.waker = Some(Arc::new(move || repaint.request_repaint()));
+        let profiles = requests::profiles(&self.settings, &self.requests.cookies).0;
+        #[allow(unused_mut)] // set in tests only
+        let mut config = engines::config_for(&folder, &self.settings, profiles, ctx.clone());
         #[cfg(test)]
         {
             config.library_delay = self.library_delay;
@@ -260,10 +211,6 @@ impl PixgrabApp {
         if !only_existing {
             self.input.say(format!("Opening {folder}…"), false);
         }
-        self.opening = Some(Opening {
-            folder: folder.clone(),
-            pending: urls,
-        });
         self.tasks.start_engine(folder, config, only_existing);
     }
 
@@ -273,29 +220,19 @@ impl PixgrabApp {
         folder: String,
         result: Result<Option<(EngineHandle, Receiver<Event>)>, String>,
     ) {
-        let pending = match self.opening.take() {
-            Some(o) if o.folder == folder => o.pending,
-            other => {
-                self.opening = other;
-                Vec::new()
-            }
-        };
+        let pending = self.engines.end_opening(&folder);
         match result {
             Ok(Some((handle, events))) => {
                 self.settings.remember(&folder);
                 self.gallery.thumb_side = handle.thumb_side();
-                self.engines.push(EngineSlot {
-                    handle,
-                    events,
-                    folder,
-                    limits: self.settings.limits(),
-                });
-                let slot = self.engines.len() - 1;
+                let finder = handle.finder();
+                let slot = self
+                    .engines
+                    .push(handle, events, folder, self.settings.limits());
                 // The restored library first, so the repeats among `pending` are known.
                 self.drain_engine(slot, Instant::now());
-                if let Some(page) = self.find_after_open.take() {
-                    self.tasks
-                        .find_images(self.engines[slot].handle.finder(), page);
+                if let Some(page) = self.engines.find_after_open.take() {
+                    self.tasks.find_images(finder, page);
                 }
                 if !pending.is_empty() {
                     self.add_to(slot, pending);
@@ -325,9 +262,9 @@ impl PixgrabApp {
         }
         self.input
             .say(format!("Queueing {} URLs…", urls.len()), false);
-        self.engines[slot]
-            .handle
-            .send(Command::Add { urls, page: None });
+        if let Some(handle) = self.engines.handle(slot) {
+            handle.send(Command::Add { urls, page: None });
+        }
     }
 
     /// What came of a command sent to an engine.
@@ -357,7 +294,7 @@ impl PixgrabApp {
 
     fn drain_engine(&mut self, slot: usize, now: Instant) {
         // A second handle on the same channel (an Arc), so the events need no copy.
-        let Some(events) = self.engines.get(slot).map(|e| e.events.clone()) else {
+        let Some(events) = self.engines.events(slot) else {
             return;
         };
         for event in events.try_iter() {
@@ -371,19 +308,8 @@ impl PixgrabApp {
 
     /// Applies changed limits to the running engines (they take effect at once).
     fn apply_limits(&mut self) {
-        let limits = self.settings.limits();
-        for slot in &mut self.engines {
-            if slot.limits == limits {
-                continue;
-            }
-            let (jobs, per_host, interval, bandwidth) = limits;
-            if let Err(e) = slot.handle.set_limits(jobs, per_host) {
-                self.error = Some(e.to_string());
-            }
-            slot.handle
-                .set_host_interval(Duration::from_millis(interval));
-            slot.handle.set_bandwidth(bandwidth);
-            slot.limits = limits;
+        if let Err(e) = self.engines.apply_limits(self.settings.limits()) {
+            self.error = Some(e);
         }
     }
 
@@ -393,10 +319,8 @@ impl PixgrabApp {
         let Some(profiles) = self.requests.changed(&self.settings) else {
             return;
         };
-        for slot in &self.engines {
-            slot.handle.set_profiles(profiles.clone());
-            slot.handle.set_private_rule(self.settings.private_rule());
-        }
+        self.engines
+            .set_requests(&profiles, self.settings.private_rule());
     }
 
     /// Starts or stops the clipboard watch to match its checkbox.
@@ -432,12 +356,10 @@ impl PixgrabApp {
             }
         };
         self.input.say(format!("Reading {page}…"), false);
-        match self.current_engine() {
-            Some(slot) => self
-                .tasks
-                .find_images(self.engines[slot].handle.finder(), page),
+        match self.current_engine().and_then(|n| self.engines.handle(n)) {
+            Some(handle) => self.tasks.find_images(handle.finder(), page),
             None => {
-                self.find_after_open = Some(page);
+                self.engines.find_after_open = Some(page);
                 self.open_library(ctx, Vec::new(), false);
             }
         }
@@ -447,82 +369,64 @@ impl PixgrabApp {
         match action {
             PickerAction::Close => self.picker = None,
             PickerAction::Queue { urls, page } => {
-                let Some(slot) = self.current_engine() else {
-                    self.input.say("Open the folder first.", true);
+                let count = urls.len();
+                let Some(handle) = self.current_handle() else {
                     return;
                 };
-                self.input.say(
-                    format!("Queueing {} images from {page}…", urls.len()),
-                    false,
-                );
-                self.engines[slot].handle.send(Command::Add {
+                handle.send(Command::Add {
                     urls,
-                    page: Some(page),
+                    page: Some(page.clone()),
                 });
+                self.input
+                    .say(format!("Queueing {count} images from {page}…"), false);
                 self.picker = None;
             }
         }
     }
 
-    /// Runs a queue action on the engines that own the items.
     /// Carries out a queue panel action: every change goes to the engines' command
     /// threads, so the UI thread never waits on a library.
     fn queue_action(&mut self, action: QueueAction) {
         match action {
             QueueAction::Items(op, rows) => {
                 let keys = self.model.keys(rows);
-                for (n, slot) in self.engines.iter().enumerate() {
-                    let ids: Vec<ItemId> = keys.iter().filter(|k| k.0 == n).map(|k| k.1).collect();
-                    if ids.is_empty() {
-                        continue;
-                    }
-                    let handle = &slot.handle;
-                    match op {
-                        ItemOp::Pause => handle.send(Command::Pause(ids)),
-                        ItemOp::Resume => handle.send(Command::Resume(ids)),
-                        ItemOp::Retry => handle.send(Command::Retry(ids)),
-                        ItemOp::Cancel => handle.send(Command::Cancel(ids)),
-                        ItemOp::Top => handle.send(Command::MoveToTop(ids)),
-                        ItemOp::KeepAnyway => {
-                            for id in &ids {
-                                self.tasks.keep(handle.keeper(*id));
-                            }
+                let tasks = &self.tasks;
+                self.engines.by_owner(&keys, |handle, ids| match op {
+                    ItemOp::Pause => handle.send(Command::Pause(ids)),
+                    ItemOp::Resume => handle.send(Command::Resume(ids)),
+                    ItemOp::Retry => handle.send(Command::Retry(ids)),
+                    ItemOp::Cancel => handle.send(Command::Cancel(ids)),
+                    ItemOp::Top => handle.send(Command::MoveToTop(ids)),
+                    ItemOp::KeepAnyway => {
+                        for id in ids {
+                            tasks.keep(handle.keeper(id));
                         }
                     }
-                }
+                });
             }
-            QueueAction::PauseAll => self.send_all(|| Command::PauseAll),
+            QueueAction::PauseAll => self.engines.send_all(|| Command::PauseAll),
             QueueAction::ResumeAll => {
                 self.model.paused = None;
-                self.send_all(|| Command::ResumeAll);
+                self.engines.send_all(|| Command::ResumeAll);
             }
-            QueueAction::RetryFailed => self.send_all(|| Command::RetryFailed),
-            QueueAction::CancelAll => self.send_all(|| Command::CancelAll),
-            QueueAction::Export { json } => match self.current_engine() {
-                Some(slot) => self.tasks.export(self.engines[slot].handle.exporter(json)),
-                None => self
-                    .input
-                    .say("Open the folder first (Open, or Download).", true),
-            },
+            QueueAction::RetryFailed => self.engines.send_all(|| Command::RetryFailed),
+            QueueAction::CancelAll => self.engines.send_all(|| Command::CancelAll),
+            QueueAction::Export { json } => {
+                if let Some(exporter) = self.current_handle().map(|h| h.exporter(json)) {
+                    self.tasks.export(exporter);
+                }
+            }
         }
-    }
-
-    /// Sends the same command to every engine.
-    fn send_all(&self, command: impl Fn() -> Command) {
-        self.engines.iter().for_each(|e| e.handle.send(command()));
     }
 
     fn handle_task(&mut self, ctx: &egui::Context, result: TaskResult) {
         match result {
             TaskResult::UrlText { source, result } => match result {
                 Ok(text) => {
-                    let before = self.input.intake.urls.len();
-                    self.input.append(&text);
-                    let added = self.input.intake.urls.len() - before;
-                    self.input.say(
-                        format!("Loaded {added} URLs from {}", source.display()),
-                        false,
-                    );
+                    let added = self.input.append_counting(&text);
+                    let from = source.display();
+                    self.input
+                        .say(format!("Loaded {added} URLs from {from}"), false);
                 }
                 Err(e) => self.input.say(e, true),
             },
@@ -559,28 +463,7 @@ impl PixgrabApp {
                 self.input.say(format!("Kept {}", path.display()), false);
             }
             TaskResult::Kept(Err(e)) => self.input.say(format!("Could not keep it: {e}"), true),
-            TaskResult::PageImages(Ok((page, candidates))) => {
-                if candidates.is_empty() {
-                    self.input.say(format!("No images found on {page}"), true);
-                    return;
-                }
-                self.input.say(
-                    format!("{} images found on {page}", candidates.len()),
-                    false,
-                );
-                self.picker_generation += 1;
-                let picker = PagePicker::new(page.clone(), candidates, self.picker_generation);
-                let urls: Vec<Url> = picker.items.iter().map(|i| i.url.clone()).collect();
-                if let Some(slot) = self.current_engine() {
-                    self.tasks.probe_sizes(
-                        self.engines[slot].handle.finder(),
-                        urls,
-                        page,
-                        self.picker_generation,
-                    );
-                }
-                self.picker = Some(picker);
-            }
+            TaskResult::PageImages(Ok((page, candidates))) => self.page_read(page, candidates),
             TaskResult::PageImages(Err(e)) => {
                 self.input.say(format!("Cannot read the page: {e}"), true);
             }
@@ -601,9 +484,7 @@ impl PixgrabApp {
             }
             TaskResult::Cookies(Err(e)) => self.input.say(e, true),
             TaskResult::Clipboard(urls) => {
-                let before = self.input.intake.urls.len();
-                self.input.append(&urls.join("\n"));
-                let added = self.input.intake.urls.len() - before;
+                let added = self.input.append_counting(&urls.join("\n"));
                 if added > 0 {
                     self.input.say(
                         format!("Collected {added} image URLs from the clipboard."),
@@ -612,6 +493,25 @@ impl PixgrabApp {
                 }
             }
         }
+    }
+
+    /// "Find images" read a page: show its checklist and learn the sizes.
+    fn page_read(&mut self, page: Url, candidates: Vec<pixgrab_engine::input::page::Candidate>) {
+        if candidates.is_empty() {
+            self.input.say(format!("No images found on {page}"), true);
+            return;
+        }
+        let count = candidates.len();
+        self.input
+            .say(format!("{count} images found on {page}"), false);
+        self.picker_generation += 1;
+        let picker = PagePicker::new(page.clone(), candidates, self.picker_generation);
+        let urls: Vec<Url> = picker.items.iter().map(|i| i.url.clone()).collect();
+        if let Some(handle) = self.current_engine().and_then(|n| self.engines.handle(n)) {
+            self.tasks
+                .probe_sizes(handle.finder(), urls, page, self.picker_generation);
+        }
+        self.picker = Some(picker);
     }
 
     fn open_viewer(&mut self, ctx: &egui::Context, pos: usize) {
@@ -688,86 +588,20 @@ impl PixgrabApp {
 
     fn autorun_step(&mut self, ctx: &egui::Context) {
         let Some(run) = &mut self.autorun else { return };
-        if !run.started {
-            run.started = true;
-            self.download(ctx);
-            return;
-        }
-        if !self.model.is_idle() || self.engines.is_empty() {
-            ctx.request_repaint_after(Duration::from_millis(100));
-            return;
-        }
-        run.idle_frames += 1;
-        if run.idle_frames < 5 {
-            ctx.request_repaint();
-            return;
-        }
-        if !run.requested {
-            run.requested = true;
-            let path = run.screenshot.clone();
-            let done = run.done.clone();
-            let repaint = ctx.clone();
-            ctx.request_screenshot(move |image| {
-                let saved = save_png(&path, &image);
-                match saved {
-                    Ok(()) => AUTORUN_OK.store(true, Ordering::SeqCst),
-                    Err(e) => eprintln!("pixgrab: cannot save screenshot {}: {e}", path.display()),
-                }
-                done.store(true, Ordering::SeqCst);
-                repaint.request_repaint();
-            });
-        } else if run.done.load(Ordering::SeqCst) {
-            if !run.closing {
-                run.closing = true;
-                self.report_frames();
-            }
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        } else {
-            ctx.request_repaint_after(Duration::from_millis(50));
-        }
-    }
-
-    fn report_frames(&self) {
-        let ui_ms: Vec<f64> = self
-            .stats
-            .ui_times
-            .iter()
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .collect();
-        let cpu_ms: Vec<f64> = self
-            .stats
-            .cpu_times
-            .iter()
-            .map(|s| f64::from(*s) * 1000.0)
-            .collect();
-        eprintln!(
-            "frames: {} · ui time {} · whole-frame CPU {} · items {} · textures {} · peak RSS {}",
-            ui_ms.len(),
-            summary(ui_ms),
-            summary(cpu_ms),
-            self.model.items.len(),
-            self.gallery.texture_count(),
-            crate::peak_rss_kib().map_or_else(
-                || "unknown".to_string(),
-                |kb| format!("{:.0} MiB", kb as f64 / 1024.0)
+        let idle = self.model.is_idle() && !self.engines.is_empty();
+        match run.step(ctx, idle) {
+            autorun::Step::Download => self.download(ctx),
+            autorun::Step::Report => eprintln!(
+                "{}",
+                self.stats.report(&format!(
+                    "items {} · textures {}",
+                    self.model.items.len(),
+                    self.gallery.texture_count()
+                ))
             ),
-        );
+            autorun::Step::Wait => {}
+        }
     }
-}
-
-/// "median X ms, p99 Y ms, worst Z ms" of a list of milliseconds.
-fn summary(mut ms: Vec<f64>) -> String {
-    if ms.is_empty() {
-        return "n/a".into();
-    }
-    ms.sort_by(f64::total_cmp);
-    let at = |q: usize| ms[(ms.len() * q / 100).min(ms.len() - 1)];
-    format!(
-        "median {:.2} ms, p99 {:.2} ms, worst {:.2} ms",
-        at(50),
-        at(99),
-        ms[ms.len() - 1]
-    )
 }
 
 impl eframe::App for PixgrabApp {
@@ -797,9 +631,6 @@ impl eframe::App for PixgrabApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let started = Instant::now();
-        if let Some(cpu) = frame.info().cpu_usage {
-            self.stats.cpu_times.push(cpu);
-        }
         let ctx = ui.ctx().clone();
         let now = Instant::now();
         let mut input_action = self.global_input(&ctx);
@@ -877,7 +708,7 @@ impl eframe::App for PixgrabApp {
         if let Some(action) = queue_action {
             self.queue_action(action);
         }
-        self.stats.ui_times.push(started.elapsed());
+        self.stats.record(started.elapsed(), frame.info().cpu_usage);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -919,13 +750,4 @@ pub(crate) fn run(options: UiOptions) -> anyhow::Result<()> {
         Box::new(move |cc| Ok(Box::new(PixgrabApp::new(&cc.egui_ctx, cc.storage, options)))),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
-}
-
-fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> anyhow::Result<()> {
-    let [w, h] = image.size;
-    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-    let buffer = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
-        .ok_or_else(|| anyhow::anyhow!("screenshot has the wrong size"))?;
-    buffer.save(path)?;
-    Ok(())
 }
