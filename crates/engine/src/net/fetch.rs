@@ -286,56 +286,13 @@ pub fn download(
         let from = whole.written;
         return publish(out, whole, resume, verify, None, url.clone(), from);
     }
-    let mut extra = Vec::new();
-    if let Some(r) = resume.as_ref() {
-        extra.push((header::RANGE, format!("bytes={}-", r.written)));
-        extra.push((header::IF_RANGE, r.validator.clone().unwrap_or_default()));
-        // Byte offsets are offsets of the file itself, never of a compressed form.
-        extra.push((header::ACCEPT_ENCODING, "identity".to_string()));
-    }
-    // The client's timeout bounds each wait (headers, every read): a stall watchdog.
-    // A per-request timeout would instead cap the whole transfer, killing slow ones.
-    let mut response = get(client, url, asker, &extra, limits)?;
-    let status = response.status();
-    if status == StatusCode::PARTIAL_CONTENT && resume.is_some() {
-        let range = response
-            .headers()
-            .get(header::CONTENT_RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(headers::content_range);
-        let start = resume.as_ref().map_or(0, |r| r.written);
-        match range {
-            Some((from, total)) if from == start => {
-                if let Some(r) = resume.as_mut() {
-                    r.total = total.or(r.total);
-                }
-            }
-            // A range we did not ask for: start over cleanly.
-            _ => *resume = None,
-        }
-        if resume.is_none() {
-            return Err(
-                FetchError::Network("server sent the wrong range; will start over".into()).into(),
-            );
-        }
-    } else if status == StatusCode::RANGE_NOT_SATISFIABLE && resume.is_some() {
-        *resume = None;
-        return Err(
-            FetchError::Network("server refused to continue; will start over".into()).into(),
-        );
-    } else if !status.is_success() {
-        return Err(http_error(status, response.headers(), response.url()).into());
-    } else {
-        // A full body (200): the server ignored the range or the file changed.
-        *resume = None;
-    }
-    let headers_seen = response.headers().clone();
-    let final_url = response.url().clone();
-    let content_type = headers_seen
+    let mut response = request(client, url, asker, limits, resume)?;
+    let content_type = response
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(100).collect::<String>());
-
+    let final_url = response.url().clone();
     let mut buf = vec![0u8; READ_BUF];
     let (mut state, resumed_from) = match resume.take() {
         Some(r) => {
@@ -344,67 +301,26 @@ pub fn download(
             (r, from)
         }
         None => {
-            let total = response.content_length();
-            if total.is_some_and(|t| t > limits.max_bytes) {
-                return Err(FetchError::TooLarge(limits.max_bytes).into());
-            }
-            progress(Progress::Started { total });
-            let got = read_head(&mut response, &mut buf, stop, total, limits)?;
-            let format = match sniff::sniff_with_hints(
-                &buf[..got],
-                content_type.as_deref(),
-                final_url.path(),
-            ) {
-                Sniffed::Image(format) => format,
-                Sniffed::NotImage(what) => {
-                    let said = content_type.as_deref().unwrap_or("no type");
-                    let hint = (what == "HTML").then(|| {
-                        format!(
-                            "the site may want a Referer or cookies for {}",
-                            final_url.host_str().unwrap_or("it")
-                        )
-                    });
-                    return Err(
-                        FetchError::NotAnImage(format!("{what}, served as {said}"), hint).into(),
-                    );
-                }
+            let head = Head {
+                out,
+                limits,
+                stop,
+                content_type: content_type.as_deref(),
             };
-            let stem = stem_for(&headers_seen, &final_url);
-            let part = out
-                .create_part(&stem, format.extension())
-                .map_err(disk_error)?;
-            let mut state = Resume {
-                part,
-                stem,
-                format,
-                written: 0,
-                hasher: Sha256::new(),
-                total,
-                validator: validator(&headers_seen),
-                content_type: content_type.clone(),
-                broken: false,
-            };
-            progress(Progress::Part(state.record()));
-            state.append(&buf[..got], limits)?;
-            progress(Progress::Bytes(state.written));
-            (state, 0)
+            (head.begin_part(&mut response, &mut buf, &mut progress)?, 0)
         }
     };
-    let result = stream_rest(
+    if let Err(e) = stream_rest(
         &mut response,
         &mut state,
         &mut buf,
         stop,
         limits,
         &mut progress,
-    );
-    match result {
-        Ok(()) => {}
-        Err(e) => {
-            // Keep the part for the next attempt.
-            *resume = Some(state);
-            return Err(e);
-        }
+    ) {
+        // Keep the part for the next attempt.
+        *resume = Some(state);
+        return Err(e);
     }
     if let Some(expected) = state.total.filter(|&t| t != state.written) {
         let e = FetchError::Truncated {
@@ -425,6 +341,124 @@ pub fn download(
         final_url,
         resumed_from,
     )
+}
+
+/// Sends the request (a range request when `resume` holds a part) and checks the
+/// answer: a usable range keeps `resume` (with the total learnt), a full body clears
+/// it, a wrong range or a refusal clears it and fails so the next attempt starts over.
+fn request(
+    client: &Client,
+    url: &Url,
+    asker: Asker<'_>,
+    limits: &FetchLimits,
+    resume: &mut Option<Resume>,
+) -> Result<Response, Stopped> {
+    let mut extra = Vec::new();
+    if let Some(r) = resume.as_ref() {
+        extra.push((header::RANGE, format!("bytes={}-", r.written)));
+        extra.push((header::IF_RANGE, r.validator.clone().unwrap_or_default()));
+        // Byte offsets are offsets of the file itself, never of a compressed form.
+        extra.push((header::ACCEPT_ENCODING, "identity".to_string()));
+    }
+    // The client's timeout bounds each wait (headers, every read): a stall watchdog.
+    // A per-request timeout would instead cap the whole transfer, killing slow ones.
+    let response = get(client, url, asker, &extra, limits)?;
+    let status = response.status();
+    if status == StatusCode::PARTIAL_CONTENT && resume.is_some() {
+        let range = response
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(headers::content_range);
+        let start = resume.as_ref().map_or(0, |r| r.written);
+        match (range, resume.as_mut()) {
+            (Some((from, total)), Some(r)) if from == start => r.total = total.or(r.total),
+            // A range we did not ask for: start over cleanly.
+            _ => {
+                *resume = None;
+                return Err(FetchError::Network(
+                    "server sent the wrong range; will start over".into(),
+                )
+                .into());
+            }
+        }
+    } else if status == StatusCode::RANGE_NOT_SATISFIABLE && resume.is_some() {
+        *resume = None;
+        return Err(
+            FetchError::Network("server refused to continue; will start over".into()).into(),
+        );
+    } else if !status.is_success() {
+        return Err(http_error(status, response.headers(), response.url()).into());
+    } else {
+        // A full body (200): the server ignored the range or the file changed.
+        *resume = None;
+    }
+    Ok(response)
+}
+
+/// What starting a new part needs besides the response.
+struct Head<'a> {
+    out: &'a OutputDir,
+    limits: &'a FetchLimits,
+    stop: &'a AtomicU8,
+    /// The Content-Type as sent (cut to 100 characters).
+    content_type: Option<&'a str>,
+}
+
+impl Head<'_> {
+    /// Reads the first bytes of a full body, decides from them whether it is an image
+    /// (and which format), and starts a part file holding them.
+    fn begin_part(
+        &self,
+        response: &mut Response,
+        buf: &mut [u8],
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<Resume, Stopped> {
+        let limits = self.limits;
+        let total = response.content_length();
+        if total.is_some_and(|t| t > limits.max_bytes) {
+            return Err(FetchError::TooLarge(limits.max_bytes).into());
+        }
+        progress(Progress::Started { total });
+        let got = read_head(response, buf, self.stop, total, limits)?;
+        let final_url = response.url();
+        let format = match sniff::sniff_with_hints(&buf[..got], self.content_type, final_url.path())
+        {
+            Sniffed::Image(format) => format,
+            Sniffed::NotImage(what) => {
+                let said = self.content_type.unwrap_or("no type");
+                let hint = (what == "HTML").then(|| {
+                    format!(
+                        "the site may want a Referer or cookies for {}",
+                        final_url.host_str().unwrap_or("it")
+                    )
+                });
+                return Err(
+                    FetchError::NotAnImage(format!("{what}, served as {said}"), hint).into(),
+                );
+            }
+        };
+        let stem = stem_for(response.headers(), final_url);
+        let part = self
+            .out
+            .create_part(&stem, format.extension())
+            .map_err(disk_error)?;
+        let mut state = Resume {
+            part,
+            stem,
+            format,
+            written: 0,
+            hasher: Sha256::new(),
+            total,
+            validator: validator(response.headers()),
+            content_type: self.content_type.map(str::to_string),
+            broken: false,
+        };
+        progress(Progress::Part(state.record()));
+        state.append(&buf[..got], limits)?;
+        progress(Progress::Bytes(state.written));
+        Ok(state)
+    }
 }
 
 /// Publishes a whole part under its final name. If that fails the part is kept in
