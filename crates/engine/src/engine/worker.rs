@@ -1,0 +1,535 @@
+//! A download worker's life: take a job, download it, verify it on the thumbnail pool,
+//! and settle the attempt (done, retry later, failed, paused, cancelled), committing
+//! each change to the library before its event.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use super::scheduler::{Job, Lease, Returned};
+use super::{Config, DoneInfo, Event, ItemId, Shared};
+use crate::disk::library::{DoneRecord, ItemState};
+use crate::error::{FetchError, ThumbError};
+use crate::imaging::sniff::ImageFormat;
+use crate::imaging::thumbs::{self, Thumbnail};
+use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
+
+/// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
+/// (capped), else exponential back-off from `base` with jitter (50-100%).
+fn backoff(config: &Config, attempt: u32, reason: &FetchError) -> Duration {
+    if let Some(after) = reason.retry_after() {
+        return after.min(config.max_retry_wait);
+    }
+    let exp = config
+        .retry_base
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    let capped = exp.min(Duration::from_secs(30));
+    capped.mul_f64(0.5 + fastrand::f64() * 0.5)
+}
+
+pub(super) fn download_worker(shared: &Arc<Shared>) {
+    let limits = shared.limits();
+    while let Some(lease) = shared.scheduler.next() {
+        let id = lease.job.id;
+        // Set once the item's last event went out (or it went back to the queue).
+        let settled = std::cell::Cell::new(false);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_download(shared, &limits, lease, &settled);
+        }));
+        // A panic is a bug, not a reason to lose the run: the panic hook has printed it
+        // once, the dropped lease has freed its slots, and the item fails saying so.
+        if let Err(panic) = outcome
+            && !settled.get()
+        {
+            let reason = FetchError::Internal(panic_text(panic.as_ref()));
+            shared.record(|lib| lib.set_failed(id, &reason.to_string()));
+            shared.events.settle(Event::Failed { id, reason });
+        }
+    }
+}
+
+/// Runs `job`, turning a panic into [`FetchError::Internal`].
+pub(super) fn guarded<T>(job: impl FnOnce() -> Result<T, FetchError>) -> Result<T, FetchError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+        .unwrap_or_else(|panic| Err(FetchError::Internal(panic_text(panic.as_ref()))))
+}
+
+/// The text of a panic's payload.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a worker panicked".into())
+}
+
+/// One attempt at one item, and what follows from it (done, retry, pause, failure).
+fn run_download(
+    shared: &Arc<Shared>,
+    limits: &FetchLimits,
+    mut lease: Lease<'_>,
+    settled: &std::cell::Cell<bool>,
+) {
+    let id = lease.job.id;
+    let events = &shared.events;
+    let mut total = None;
+    let mut last_progress = Instant::now();
+    lease.job.attempts += 1;
+    if lease.job.resume.is_none()
+        && let Some(part) = lease.job.part.take()
+    {
+        lease.job.resume = Resume::reopen(&shared.out, &part);
+    }
+    if let Some(hook) = &shared.config.fault_hook {
+        hook(&lease.job.url);
+    }
+    let stop = lease.job.stop.clone();
+    let url = lease.job.url.clone();
+    let page = lease.job.page.clone();
+    let profiles = shared.profiles();
+    let asker = fetch::Asker {
+        profiles: &profiles,
+        page: page.as_ref(),
+        guard: Some(&shared.guard),
+    };
+    // The second damaged copy in a row is kept aside (the user may want it anyway).
+    let keep_if_damaged = lease.job.damaged;
+    // The thumbnail the check made on the way, handed to `Done`'s report as it is.
+    let mut made: Option<Made> = None;
+    let mut resume = lease.job.resume.take();
+    let lease_ref = &mut lease;
+    let mut verify = |part: &Path, format: ImageFormat, hash: &str| {
+        // The file is complete: checking it needs no connection, so its slots go to
+        // the next download meanwhile (holding them cost 16% on small files).
+        lease_ref.free_slots();
+        made = Some(verify_on_pool(
+            shared,
+            id,
+            part,
+            format,
+            hash,
+            keep_if_damaged,
+        )?);
+        Ok(())
+    };
+    let result = fetch::download(
+        &shared.client,
+        &url,
+        asker,
+        &shared.out,
+        limits,
+        &stop,
+        &mut resume,
+        &mut verify,
+        |p| match p {
+            Progress::Started { total: t } => {
+                total = t;
+                events.send(Event::Started { id, total: t });
+            }
+            Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
+            Progress::Bytes(bytes) => {
+                if last_progress.elapsed() >= shared.config.progress_interval {
+                    last_progress = Instant::now();
+                    events.send(Event::Progress { id, bytes, total });
+                }
+            }
+        },
+    );
+    lease.job.resume = resume;
+    settle_attempt(shared, lease, result, made, settled);
+}
+
+/// What an attempt's outcome makes of its item: done (published, reported with the
+/// thumbnail the check made), cancelled, paused, tried again (after a damaged copy, a
+/// transient failure, or a write error that pauses the run), or failed for good.
+fn settle_attempt(
+    shared: &Arc<Shared>,
+    mut lease: Lease<'_>,
+    result: Result<Downloaded, Stopped>,
+    mut made: Option<Made>,
+    settled: &std::cell::Cell<bool>,
+) {
+    let id = lease.job.id;
+    let events = &shared.events;
+    let config = &shared.config;
+    match result {
+        Ok(done) => {
+            shared.scheduler.finish(lease);
+            finish_download(shared, id, done, made.take());
+            // Only now: a panic before `Done` went out must still settle the item.
+            settled.set(true);
+        }
+        Err(Stopped::Cancelled) => {
+            shared.scheduler.finish(lease);
+            shared.record(|lib| lib.set_state(id, ItemState::Cancelled));
+            settled.set(true);
+            events.settle(Event::Cancelled { id });
+        }
+        Err(Stopped::Paused) => {
+            settled.set(true);
+            let returned = shared.scheduler.park(lease);
+            settle_returned(shared, id, returned);
+        }
+        Err(Stopped::Failed(reason @ FetchError::Damaged { .. })) if !lease.job.damaged => {
+            // The transfer may be what broke it: one more try, from scratch.
+            lease.job.damaged = true;
+            lease.job.resume = None;
+            let delay = backoff(config, 1, &reason);
+            settled.set(true);
+            retry_later(shared, lease, reason, delay);
+        }
+        Err(Stopped::Failed(FetchError::Disk(problem))) => {
+            settled.set(true);
+            hold_for_disk(shared, lease, &problem);
+        }
+        Err(Stopped::Failed(reason)) if may_retry(config, &lease.job, &reason) => {
+            if matches!(reason, FetchError::Stalled(_)) {
+                lease.job.stalls += 1;
+            }
+            let delay = backoff(config, lease.job.attempts, &reason);
+            settled.set(true);
+            retry_later(shared, lease, reason, delay);
+        }
+        Err(Stopped::Failed(reason)) => {
+            let reason = reason.beyond_wait(config.max_retry_wait);
+            // A failed item keeps no part file.
+            lease.job.resume = None;
+            shared.scheduler.finish(lease);
+            shared.record(|lib| lib.set_failed(id, &reason.to_string()));
+            settled.set(true);
+            events.settle(Event::Failed { id, reason });
+        }
+    }
+}
+
+/// True when a failed attempt should be tried again: a transient failure, a
+/// Retry-After the run is willing to wait for, attempts left, and (for stalls) stall
+/// retries left.
+fn may_retry(config: &Config, job: &Job, reason: &FetchError) -> bool {
+    reason.is_retryable()
+        && reason
+            .retry_after()
+            .is_none_or(|asked| asked <= config.max_retry_wait)
+        && job.attempts <= config.retries
+        && (!matches!(reason, FetchError::Stalled(_)) || job.stalls < config.stall_retries)
+}
+
+/// Queues the item again after `delay` and says why. A host that said it is
+/// overloaded (429/503) also cools down.
+fn retry_later(shared: &Shared, lease: Lease<'_>, reason: FetchError, delay: Duration) {
+    let id = lease.job.id;
+    let cool_down = reason.is_host_overloaded();
+    shared.events.send(Event::Retrying {
+        id,
+        attempt: lease.job.attempts + 1,
+        delay,
+        reason,
+    });
+    let returned = shared.scheduler.retry(lease, delay, cool_down);
+    settle_returned(shared, id, returned);
+}
+
+/// A write error: nothing is lost on a full or failing disk. The part stays (to
+/// continue with Range), the item waits in the queue, and no new download starts until
+/// the user resumes (or, for the CLI, until the next run).
+fn hold_for_disk(shared: &Shared, lease: Lease<'_>, problem: &str) {
+    let id = lease.job.id;
+    if let Some(record) = lease.job.resume.as_ref().map(Resume::record) {
+        shared.record(|lib| lib.set_part(id, Some(&record)));
+    }
+    let returned = shared.scheduler.requeue_on_hold(lease);
+    if matches!(returned, Returned::Queued) {
+        shared.events.send(Event::Requeued { id });
+    }
+    settle_returned(shared, id, returned);
+    shared.events.send(Event::Paused {
+        reason: pause_reason(format!("could not write to the output folder: {problem}")),
+    });
+}
+
+/// What the user reads when a write error holds the downloads: `problem` as it is,
+/// led by "the disk is full" when its text says so (the OS's "No space left on
+/// device", SQLite's "database or disk is full", a quota).
+pub(super) fn pause_reason(problem: String) -> String {
+    let lower = problem.to_ascii_lowercase();
+    let full = ["no space", "disk is full", "storage full", "quota"]
+        .iter()
+        .any(|p| lower.contains(p));
+    if full {
+        format!("the disk is full ({problem}); free some space, then resume")
+    } else {
+        problem
+    }
+}
+
+/// Finishes what [`Scheduler::retry`], [`Scheduler::requeue_on_hold`] or
+/// [`Scheduler::park`] did not queue: an item held (paused), cancelled while its attempt
+/// ended, or left at shutdown.
+fn settle_returned(shared: &Shared, id: ItemId, returned: Returned) {
+    match returned {
+        Returned::Queued => {}
+        Returned::Cancelled(job) => {
+            drop(job);
+            shared.record(|lib| lib.set_state(id, ItemState::Cancelled));
+            shared.events.settle(Event::Cancelled { id });
+        }
+        Returned::Held(id, bytes) => {
+            shared.record(|lib| lib.set_state(id, ItemState::Paused));
+            shared.events.settle(Event::ItemPaused { id, bytes });
+        }
+        // The item stays queued in the library, its part on disk, for the next run.
+        Returned::ShutDown(job) => {
+            if let Some(resume) = job.resume {
+                resume.keep();
+            }
+        }
+    }
+}
+
+/// Checks a complete part by decoding it on the thumbnail pool (the thumbnail made on
+/// the way is cached, so publishing costs no second decode) and waits for the verdict.
+/// Damaged (cut or corrupt) is an `Err`; with `keep`, the bytes are first put aside in
+/// `OUT/.pixgrab/damaged/ID-NAME` for "Keep anyway". Any other reason for no preview
+/// (an unsupported format, too large) is not damage: the file is published.
+fn verify_on_pool(
+    shared: &Arc<Shared>,
+    id: ItemId,
+    part: &Path,
+    format: ImageFormat,
+    hash: &str,
+    keep: bool,
+) -> Result<Made, FetchError> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let (pool_shared, path, hash_owned) = (shared.clone(), part.to_path_buf(), hash.to_string());
+    shared.thumbs.spawn_fifo(move || {
+        let _ = tx.send(guarded_thumbnail(&pool_shared, &path, format, &hash_owned));
+    });
+    let made = rx
+        .recv()
+        .unwrap_or_else(|_| Err(ThumbError::Internal("the thumbnail pool stopped".into())));
+    match made {
+        Err(e) if e.is_damage() => {
+            if keep {
+                let name = part
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let name = name
+                    .strip_suffix(crate::disk::store::PART_SUFFIX)
+                    .unwrap_or(&name);
+                // A copy that cannot be kept costs the user the choice, not the run.
+                let _ = shared
+                    .out
+                    .keep_aside(part, "damaged", &format!("{}-{name}", id.0));
+            }
+            Err(FetchError::Damaged {
+                reason: e.to_string(),
+                preview: e.preview().cloned(),
+            })
+        }
+        other => Ok(other),
+    }
+}
+
+/// See [`EngineHandle::keeper`].
+pub(super) fn keep_damaged(shared: &Arc<Shared>, id: ItemId) -> Result<PathBuf, String> {
+    let record = shared
+        .library()
+        .find(&[id], &[ItemState::Failed])
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .next()
+        .ok_or("this item has not failed")?;
+    let dir = shared.out.data_dir("damaged").map_err(|e| e.to_string())?;
+    let prefix = format!("{}-", id.0);
+    let kept = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix) && crate::disk::naming::is_safe_component(n))
+        .min()
+        .ok_or("no damaged copy of this item was kept")?;
+    let name = &kept[prefix.len()..];
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "bin"));
+    let format = ImageFormat::from_extension(ext).unwrap_or(ImageFormat::Jpeg);
+    let from = dir.join(&kept);
+    let sha256 = fetch::sha256_file(&from).map_err(|e| e.to_string())?;
+    let path = shared
+        .out
+        .adopt(&from, stem, ext)
+        .map_err(|e| format!("could not keep it: {e}"))?;
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let url = Url::parse(&record.url).map_err(|e| e.to_string())?;
+    let final_url = record
+        .final_url
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or(url);
+    let why = record.error.clone().unwrap_or_default();
+    let why = why.strip_prefix("damaged: ").unwrap_or(&why).to_string();
+    shared
+        .library()
+        .set_done(
+            id,
+            &DoneRecord {
+                final_url: final_url.as_str(),
+                file: &file,
+                bytes,
+                sha256: &sha256,
+                dimensions: None,
+                format: format.extension(),
+                content_type: record.content_type.as_deref(),
+                duplicate_of: None,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let info = DoneInfo {
+        path: path.clone(),
+        bytes,
+        format,
+        content_type: record.content_type,
+        dimensions: None,
+        sha256,
+        final_url,
+        duplicate_of: None,
+        restored: false,
+    };
+    shared.events.enter(1);
+    shared.events.send(Event::Requeued { id });
+    report_done(shared, id, info, Some(Err(ThumbError::Corrupt(why))));
+    Ok(path)
+}
+
+/// What the check before publishing made: the thumbnail (and its cache file), or why
+/// there is none (for a reason other than damage).
+type Made = Result<(Thumbnail, Option<PathBuf>), ThumbError>;
+
+/// Records a finished download (recognising a duplicate of a file already in the
+/// library), reports it and hands it to the thumbnail pool.
+fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Option<Made>) {
+    let dimensions = thumbs::dimensions(&done.path, done.format);
+    let mut info = DoneInfo {
+        path: done.path,
+        bytes: done.bytes,
+        format: done.format,
+        content_type: done.content_type,
+        dimensions,
+        sha256: done.sha256,
+        final_url: done.final_url,
+        duplicate_of: None,
+        restored: false,
+    };
+    shared.record(|lib| {
+        // Look up and record under one lock, so two identical files finishing at the
+        // same moment cannot both be stored.
+        // Only ever drop the new file when another file on disk holds the same bytes
+        // right now: the library's record may name a file the user deleted or edited,
+        // or the very path the new file was just published under.
+        if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)?
+            && crate::disk::naming::is_safe_component(&file)
+        {
+            let existing = shared.out.root().join(&file);
+            let same_bytes = existing != info.path
+                && std::fs::symlink_metadata(&existing).is_ok_and(|m| m.is_file())
+                && fetch::sha256_file(&existing).is_ok_and(|h| h == info.sha256);
+            if same_bytes && shared.out.remove_published(&info.path).is_ok() {
+                info.path = existing;
+                info.duplicate_of = Some(other);
+            }
+        }
+        let file = info
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        lib.set_done(
+            id,
+            &DoneRecord {
+                final_url: info.final_url.as_str(),
+                file: &file,
+                bytes: info.bytes,
+                sha256: &info.sha256,
+                dimensions: info.dimensions,
+                format: info.format.extension(),
+                content_type: info.content_type.as_deref(),
+                duplicate_of: info.duplicate_of,
+            },
+        )
+    });
+    report_done(shared, id, info, made);
+}
+
+/// Sends `Done` and queues the thumbnail (made, or loaded from the cache).
+pub(super) fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo, made: Option<Made>) {
+    let path = info.path.clone();
+    let format = info.format;
+    let hash = info.sha256.clone();
+    shared.events.send(Event::Done { id, info });
+    let thumbnail_event = move |made: Made| match made {
+        Ok((thumb, cached)) => Event::Thumbnail {
+            id,
+            thumb: Arc::new(thumb),
+            cached,
+        },
+        Err(reason) => Event::ThumbnailFailed { id, reason },
+    };
+    // Made already by the check before publishing: no second decode.
+    if let Some(made) = made {
+        shared.events.settle(thumbnail_event(made));
+        return;
+    }
+    let pool_shared = shared.clone();
+    shared.thumbs.spawn_fifo(move || {
+        let made = guarded_thumbnail(&pool_shared, &path, format, &hash);
+        pool_shared.events.settle(thumbnail_event(made));
+    });
+}
+
+/// [`thumbnail`] on the pool: a panic in a decoder must not abort the process (rayon's
+/// default for a spawned job) nor leave the item unsettled: it is a failed thumbnail.
+fn guarded_thumbnail(shared: &Shared, path: &Path, format: ImageFormat, hash: &str) -> Made {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        thumbnail(shared, path, format, hash)
+    }))
+    .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))))
+}
+
+/// Loads the thumbnail from the cache, or makes it and caches it. Also returns the
+/// cache file, from which a front end can reload the pixels after dropping them.
+pub(super) fn thumbnail(
+    shared: &Shared,
+    path: &Path,
+    format: ImageFormat,
+    hash: &str,
+) -> Result<(Thumbnail, Option<PathBuf>), ThumbError> {
+    let side = shared.config.thumb_side;
+    let cache_stem = format!("{hash}-{side}");
+    if let Some(dir) = &shared.thumb_cache {
+        for ext in ["jpg", "png"] {
+            let cached = dir.join(format!("{cache_stem}.{ext}"));
+            if let Ok(bytes) = std::fs::read(&cached)
+                && let Ok(thumb) = thumbs::decode_cached(&bytes)
+            {
+                return Ok((thumb, Some(cached)));
+            }
+        }
+    }
+    let thumb = thumbs::make_thumbnail(path, format, side)?;
+    let mut cached = None;
+    if shared.thumb_cache.is_some()
+        && let Ok((ext, bytes)) = thumbs::encode_for_cache(&thumb)
+    {
+        // A cache write that fails costs a decode next time, nothing more.
+        cached = shared
+            .out
+            .write_data_file("thumbs", &format!("{cache_stem}.{ext}"), &bytes)
+            .ok();
+    }
+    Ok((thumb, cached))
+}
