@@ -57,25 +57,11 @@ pub const MAX_CANDIDATES: usize = 20_000;
 
 /// The image candidates of `html`, a page fetched from `page`.
 pub fn extract(html: &str, page: &Url) -> Vec<Candidate> {
-    let mut base = page.clone();
-    let mut seen_base = false;
-    let mut found = Vec::new();
-    let mut seen = HashSet::new();
-    let mut push = |raw: &str, source: Source, base: &Url| {
-        let raw = raw.trim();
-        if raw.is_empty() || raw.starts_with("data:") || found.len() >= MAX_CANDIDATES {
-            return;
-        }
-        let Ok(mut url) = base.join(raw) else {
-            return;
-        };
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return;
-        }
-        url.set_fragment(None);
-        if seen.insert(url.clone()) {
-            found.push(Candidate { url, source });
-        }
+    let mut found = Found {
+        base: page.clone(),
+        seen_base: false,
+        list: Vec::new(),
+        seen: HashSet::new(),
     };
     for token in Tokenizer::new(html).flatten() {
         let Token::StartTag(tag) = token else {
@@ -86,71 +72,96 @@ pub fn extract(html: &str, page: &Url) -> Vec<Candidate> {
                 .get(name.as_bytes())
                 .map(|v| String::from_utf8_lossy(&v.value).into_owned())
         };
-        match tag.name.as_slice() {
-            b"base" if !seen_base => {
-                if let Some(href) = attr("href")
-                    && let Ok(url) = page.join(href.trim())
-                {
-                    base = url;
-                    seen_base = true;
-                }
+        if tag.name.as_slice() == b"base" {
+            // The first <base href> sets where later relative URLs start from.
+            if !found.seen_base
+                && let Some(href) = attr("href")
+                && let Ok(url) = page.join(href.trim())
+            {
+                found.base = url;
+                found.seen_base = true;
             }
-            b"img" => {
-                let largest = attr("srcset")
-                    .or_else(|| attr("data-srcset"))
-                    .and_then(|s| largest_in_srcset(&s));
-                match largest {
-                    Some(best) => push(&best, Source::Srcset, &base),
-                    None => {
-                        // Lazy loading keeps the real image in data-* and a placeholder
-                        // (often a data: URL) in src.
-                        let real = ["data-src", "data-original", "data-lazy-src", "src"]
-                            .into_iter()
-                            .filter_map(&attr)
-                            .find(|v| !v.trim().is_empty() && !v.trim().starts_with("data:"));
-                        if let Some(src) = real {
-                            push(&src, Source::Img, &base);
-                        }
-                    }
-                }
-            }
-            b"source" => {
-                if let Some(best) = attr("srcset").and_then(|s| largest_in_srcset(&s)) {
-                    push(&best, Source::Srcset, &base);
-                }
-            }
-            b"a" => {
-                if let Some(href) = attr("href")
-                    && looks_like_image(&href)
-                {
-                    push(&href, Source::Link, &base);
-                }
-            }
-            b"meta" => {
-                let key = attr("property")
-                    .or_else(|| attr("name"))
-                    .unwrap_or_default();
-                let key = key.to_ascii_lowercase();
-                if matches!(
-                    key.as_str(),
-                    "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
-                ) && let Some(content) = attr("content")
-                {
-                    push(&content, Source::Meta, &base);
-                }
-            }
-            b"link" => {
-                let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
-                if rel.split_whitespace().any(|r| r == "image_src")
-                    && let Some(href) = attr("href")
-                {
-                    push(&href, Source::Meta, &base);
-                }
-            }
-            _ => {}
+        } else if let Some((raw, source)) = candidate_of(&tag.name, attr) {
+            found.push(&raw, source);
         }
     }
-    found
+    found.list
+}
+
+/// The candidates found so far, without repeats, and the base they resolve against.
+struct Found {
+    base: Url,
+    seen_base: bool,
+    list: Vec<Candidate>,
+    seen: HashSet<Url>,
+}
+
+impl Found {
+    /// Adds `raw` (resolved against the base) unless it is empty, inline, not http(s),
+    /// a repeat, or one too many.
+    fn push(&mut self, raw: &str, source: Source) {
+        let raw = raw.trim();
+        if raw.is_empty() || raw.starts_with("data:") || self.list.len() >= MAX_CANDIDATES {
+            return;
+        }
+        let Ok(mut url) = self.base.join(raw) else {
+            return;
+        };
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return;
+        }
+        url.set_fragment(None);
+        if self.seen.insert(url.clone()) {
+            self.list.push(Candidate { url, source });
+        }
+    }
+}
+
+/// The image one start tag names, if any (`attr` reads its attributes), as written.
+fn candidate_of(tag: &[u8], attr: impl Fn(&str) -> Option<String>) -> Option<(String, Source)> {
+    match tag {
+        b"img" => {
+            let largest = attr("srcset")
+                .or_else(|| attr("data-srcset"))
+                .and_then(|s| largest_in_srcset(&s));
+            if let Some(best) = largest {
+                return Some((best, Source::Srcset));
+            }
+            // Lazy loading keeps the real image in data-* and a placeholder (often a
+            // data: URL) in src.
+            ["data-src", "data-original", "data-lazy-src", "src"]
+                .into_iter()
+                .filter_map(&attr)
+                .find(|v| !v.trim().is_empty() && !v.trim().starts_with("data:"))
+                .map(|src| (src, Source::Img))
+        }
+        b"source" => attr("srcset")
+            .and_then(|s| largest_in_srcset(&s))
+            .map(|best| (best, Source::Srcset)),
+        b"a" => attr("href")
+            .filter(|href| looks_like_image(href))
+            .map(|href| (href, Source::Link)),
+        b"meta" => {
+            let key = attr("property")
+                .or_else(|| attr("name"))
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let image = matches!(
+                key.as_str(),
+                "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
+            );
+            attr("content")
+                .filter(|_| image)
+                .map(|content| (content, Source::Meta))
+        }
+        b"link" => {
+            let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
+            attr("href")
+                .filter(|_| rel.split_whitespace().any(|r| r == "image_src"))
+                .map(|href| (href, Source::Meta))
+        }
+        _ => None,
+    }
 }
 
 /// True when a link's path ends in an image file extension.
