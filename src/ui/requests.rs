@@ -107,66 +107,82 @@ pub(crate) fn requests_ui(
             for problem in problems {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
             }
-            ui.horizontal(|ui| {
-                let label = ui.label("Cookies file:");
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui
-                        .add_enabled(
-                            !settings.cookies_path.trim().is_empty(),
-                            egui::Button::new("Load cookies"),
-                        )
-                        .clicked()
-                    {
-                        action = Some(RequestAction::LoadCookies);
-                    }
-                    ui.add(
-                        egui::TextEdit::singleline(&mut settings.cookies_path)
-                            .hint_text("cookies.txt (Netscape format)")
-                            .desired_width(ui.available_width()),
-                    )
-                    .labelled_by(label.id);
-                });
-            });
-            if !cookies.is_empty() {
-                let domains: std::collections::BTreeSet<&str> =
-                    cookies.iter().map(|c| c.domain.as_str()).collect();
-                ui.weak(format!(
-                    "{} cookies for {} sites; each goes only to its own site",
-                    cookies.len(),
-                    domains.len()
-                ));
-            }
-            ui.horizontal(|ui| {
-                let label = ui.label("Proxy:");
-                ui.add(
-                    egui::TextEdit::singleline(&mut settings.proxy)
-                        .hint_text("http://host:port or socks5://host:port")
-                        .desired_width(ui.available_width()),
-                )
-                .labelled_by(label.id);
-            });
-            ui.horizontal(|ui| {
-                let current: RefererPolicy = settings.referer_policy.parse().unwrap_or_default();
-                egui::ComboBox::from_label("Referer policy")
-                    .selected_text(current.name())
-                    .show_ui(ui, |ui| {
-                        for policy in RefererPolicy::ALL {
-                            if ui
-                                .selectable_label(policy == current, policy.name())
-                                .clicked()
-                            {
-                                settings.referer_policy = policy.name().to_string();
-                            }
-                        }
-                    });
-            });
-            ui.checkbox(
-                &mut settings.allow_private,
-                "Let pages reach private addresses (LAN, localhost) when the page is not on one",
-            );
+            action = cookies_ui(ui, settings, cookies);
+            connection_ui(ui, settings);
             ui.weak("Headers and cookies apply at once; a proxy applies to folders opened after.");
         });
     action
+}
+
+/// The cookies file field, its Load button, and what was loaded.
+fn cookies_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    cookies: &[Cookie],
+) -> Option<RequestAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let label = ui.label("Cookies file:");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .add_enabled(
+                    !settings.cookies_path.trim().is_empty(),
+                    egui::Button::new("Load cookies"),
+                )
+                .clicked()
+            {
+                action = Some(RequestAction::LoadCookies);
+            }
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.cookies_path)
+                    .hint_text("cookies.txt (Netscape format)")
+                    .desired_width(ui.available_width()),
+            )
+            .labelled_by(label.id);
+        });
+    });
+    if !cookies.is_empty() {
+        let domains: std::collections::BTreeSet<&str> =
+            cookies.iter().map(|c| c.domain.as_str()).collect();
+        ui.weak(format!(
+            "{} cookies for {} sites; each goes only to its own site",
+            cookies.len(),
+            domains.len()
+        ));
+    }
+    action
+}
+
+/// Proxy, Referer policy and the private-address rule.
+fn connection_ui(ui: &mut egui::Ui, settings: &mut Settings) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Proxy:");
+        ui.add(
+            egui::TextEdit::singleline(&mut settings.proxy)
+                .hint_text("http://host:port or socks5://host:port")
+                .desired_width(ui.available_width()),
+        )
+        .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        let current: RefererPolicy = settings.referer_policy.parse().unwrap_or_default();
+        egui::ComboBox::from_label("Referer policy")
+            .selected_text(current.name())
+            .show_ui(ui, |ui| {
+                for policy in RefererPolicy::ALL {
+                    if ui
+                        .selectable_label(policy == current, policy.name())
+                        .clicked()
+                    {
+                        settings.referer_policy = policy.name().to_string();
+                    }
+                }
+            });
+    });
+    ui.checkbox(
+        &mut settings.allow_private,
+        "Let pages reach private addresses (LAN, localhost) when the page is not on one",
+    );
 }
 
 #[cfg(test)]
