@@ -792,15 +792,13 @@ fn decode_scan(
     bits: &mut Bits<'_>,
     dc: &mut [Vec<i32>],
     comps: &[Component],
-    (w, h): (usize, usize),
+    size: (usize, usize),
     scan: &[(usize, usize, usize)],
     (dc_tables, ac_tables): (&[Option<Huffman>; 4], &[Option<Huffman>; 4]),
     skip_ac: bool,
     al: u32,
     restart_interval: usize,
 ) -> Option<ScanWalk> {
-    let (hmax, vmax) = max_sampling(comps);
-    let (mcux, mcuy) = (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax));
     let mut pred = vec![0i32; comps.len()];
     let tables: Vec<(&Huffman, Option<&Huffman>)> = scan
         .iter()
@@ -814,152 +812,43 @@ fn decode_scan(
             Some((dct, act))
         })
         .collect::<Option<_>>()?;
-    let decode_block = |bits: &mut Bits<'_>,
-                        dc: &mut [Vec<i32>],
-                        k: usize,
-                        block: usize,
-                        pred: &mut [i32]|
-     -> Result<(), Fault> {
-        let (ci, _, _) = scan[k];
-        let slot = dc[ci].get_mut(block).ok_or(Fault::Decline)?;
-        let (dct, act) = tables[k];
-        let size = bits.symbol(dct).ok_or(Fault::Data)?;
-        pred[ci] = pred[ci].wrapping_add(bits.receive_extend(size));
-        *slot = pred[ci].wrapping_shl(al);
-        if let Some(act) = act {
-            // Hot loop: one refill check per coefficient, then the code and its
-            // magnitude bits are skipped without further checks (a refill leaves more
-            // than 56 bits; a code takes at most 16 and a magnitude at most 15).
-            let mut i = 1;
-            while i < 64 {
-                if bits.count < 32 {
-                    bits.fill();
-                }
-                let fast = act.ac_skip[(bits.acc >> (64 - FAST_BITS)) as usize];
-                if fast != 0 {
-                    // At most 10 code bits + 15 magnitude bits, and 32 are buffered.
-                    let n = u32::from(fast >> 8);
-                    bits.acc <<= n;
-                    bits.count -= n;
-                    match fast & 0xFF {
-                        AC_EOB => break,
-                        advance => i += usize::from(advance),
-                    }
-                    continue;
-                }
-                let rs = bits.symbol(act).ok_or(Fault::Data)?;
-                let (run, size) = (rs >> 4, rs & 15);
-                if size == 0 {
-                    if run != 15 {
-                        break;
-                    }
-                    i += 16;
-                } else {
-                    i += usize::from(run) + 1;
-                    bits.skip(u32::from(size));
-                }
-            }
-        }
-        Ok(())
-    };
-    // The scan's units: blocks of its one component's own grid (not padded to MCUs)
-    // when it is not interleaved, else MCUs. `blocks` lists each unit's blocks as
-    // (scan component, offset from the unit's first block in its component's grid).
-    let single = scan.len() == 1;
-    let (units_x, units_y) = if single {
-        let c = comps[scan[0].0];
-        (
-            (w * c.h).div_ceil(hmax).div_ceil(8),
-            (h * c.v).div_ceil(vmax).div_ceil(8),
-        )
-    } else {
-        (mcux, mcuy)
-    };
-    let units = units_x * units_y;
-    let mut blocks: Vec<(usize, usize)> = Vec::new();
-    for (k, &(ci, _, _)) in scan.iter().enumerate() {
-        let c = comps[ci];
-        let (bh, bv) = if single { (1, 1) } else { (c.h, c.v) };
-        for v in 0..bv {
-            for hh in 0..bh {
-                blocks.push((k, v * mcux * c.h + hh));
-            }
-        }
-    }
-    // The first block of unit (ux, uy) of scan component k.
-    let origin = |k: usize, ux: usize, uy: usize| -> usize {
-        let c = comps[scan[k].0];
-        if single {
-            uy * mcux * c.h + ux
-        } else {
-            uy * c.v * mcux * c.h + ux * c.h
-        }
-    };
-    let ri = restart_interval;
+    let layout = ScanLayout::new(comps, size, scan);
+    let units = layout.units_x * layout.units_y;
+    let mut restarts = Restarts::new(restart_interval);
     let mut walk = ScanWalk {
-        intervals: if ri > 0 {
-            u32::try_from(units.div_ceil(ri)).unwrap_or(u32::MAX)
-        } else {
-            1
-        },
+        intervals: restarts.intervals(units),
         ..ScanWalk::default()
     };
-    let mut expected_rst = 0u8;
-    // The current interval went bad: the rest of it carries the predictor on (the
-    // colour before the bad stretch, as libjpeg's zero-filled blocks show).
-    let mut interval_bad = false;
-    // Units before this one have no data (intervals lost with their markers).
-    let mut skip_to = 0usize;
+    let ri = restart_interval;
     let mut u = 0usize;
-    for uy in 0..units_y {
-        for ux in 0..units_x {
-            if u < skip_to {
-                u += 1;
-                continue;
-            }
-            // (At `skip_to` the marker that starts it has been read already.)
-            if ri > 0 && u > 0 && u.is_multiple_of(ri) && u != skip_to {
-                let found = bits.resync(expected_rst);
-                if interval_bad || found.junk {
-                    walk.bad = walk.bad.saturating_add(1);
-                }
-                interval_bad = false;
-                pred.iter_mut().for_each(|p| *p = 0);
-                let Some(missing) = found.missing else {
-                    if bits.pos < bits.data.len() {
-                        // Another marker came first: the intervals left have no data
-                        // (the file goes on, so it is not cut).
-                        let left = u32::try_from(units.div_ceil(ri) - u / ri).unwrap_or(u32::MAX);
-                        walk.bad = walk.bad.saturating_add(left);
-                    } else {
-                        walk.cut = true;
-                    }
-                    return Some(walk);
-                };
-                // Numbered on from the marker found: after a bad stretch that put the
-                // numbering out of step (libjpeg warns at every marker from then on),
-                // the next marker is expected in step again.
-                expected_rst = found.next;
-                if missing > 0 {
-                    // The intervals in between have no data: they stay grey.
-                    walk.bad = walk.bad.saturating_add(missing);
-                    skip_to = u.saturating_add(missing as usize * ri);
+    for uy in 0..layout.units_y {
+        for ux in 0..layout.units_x {
+            match restarts.at_unit(bits, u, units, &mut pred, &mut walk) {
+                Boundary::Decode => {}
+                Boundary::Skip => {
                     u += 1;
                     continue;
                 }
+                Boundary::Stop => return Some(walk),
             }
             // Reading on into a marker or past the end: this data is over.
-            if !interval_bad && bits.at_marker && bits.overran() {
+            if !restarts.interval_bad && bits.at_marker && bits.overran() {
                 if ri == 0 {
                     walk.ran_out(bits);
                     return Some(walk);
                 }
-                interval_bad = true;
+                restarts.interval_bad = true;
             }
             let mut result = Ok(());
-            if !interval_bad {
-                for &(k, offset) in &blocks {
-                    result = decode_block(bits, dc, k, origin(k, ux, uy) + offset, &mut pred);
+            if !restarts.interval_bad {
+                for &(k, offset) in &layout.blocks {
+                    let ci = scan[k].0;
+                    let (dct, act) = tables[k];
+                    let slot = dc[ci]
+                        .get_mut(layout.origin(k, ux, uy) + offset)
+                        .ok_or(Fault::Decline);
+                    result = slot
+                        .and_then(|slot| decode_block(bits, slot, &mut pred[ci], (dct, act), al));
                     if result.is_err() {
                         break;
                     }
@@ -972,13 +861,13 @@ fn decode_scan(
                     walk.bad_data = true;
                     return Some(walk);
                 }
-                Err(Fault::Data) => interval_bad = true,
+                Err(Fault::Data) => restarts.interval_bad = true,
             }
-            if interval_bad {
+            if restarts.interval_bad {
                 // This unit's blocks carry the predictor on.
-                for &(k, offset) in &blocks {
+                for &(k, offset) in &layout.blocks {
                     let ci = scan[k].0;
-                    *dc[ci].get_mut(origin(k, ux, uy) + offset)? = pred[ci].wrapping_shl(al);
+                    *dc[ci].get_mut(layout.origin(k, ux, uy) + offset)? = pred[ci].wrapping_shl(al);
                 }
             }
             u += 1;
@@ -991,10 +880,222 @@ fn decode_scan(
     }
     if bits.overran() {
         walk.ran_out(bits);
-    } else if interval_bad {
+    } else if restarts.interval_bad {
         walk.bad = walk.bad.saturating_add(1);
     }
     Some(walk)
+}
+
+/// Decodes one block's DC difference into `slot` (through the component's predictor
+/// `pred`) and, in a sequential scan (`act` given), skips its AC codes.
+#[inline(always)]
+fn decode_block(
+    bits: &mut Bits<'_>,
+    slot: &mut i32,
+    pred: &mut i32,
+    (dct, act): (&Huffman, Option<&Huffman>),
+    al: u32,
+) -> Result<(), Fault> {
+    let size = bits.symbol(dct).ok_or(Fault::Data)?;
+    *pred = pred.wrapping_add(bits.receive_extend(size));
+    *slot = pred.wrapping_shl(al);
+    match act {
+        Some(act) => skip_ac(bits, act),
+        None => Ok(()),
+    }
+}
+
+/// Skips one block's 63 AC coefficients. Hot loop: one refill check per coefficient,
+/// then the code and its magnitude bits are skipped without further checks (a refill
+/// leaves more than 56 bits; a code takes at most 16 and a magnitude at most 15).
+#[inline(always)]
+fn skip_ac(bits: &mut Bits<'_>, act: &Huffman) -> Result<(), Fault> {
+    let mut i = 1;
+    while i < 64 {
+        if bits.count < 32 {
+            bits.fill();
+        }
+        let fast = act.ac_skip[(bits.acc >> (64 - FAST_BITS)) as usize];
+        if fast != 0 {
+            // At most 10 code bits + 15 magnitude bits, and 32 are buffered.
+            let n = u32::from(fast >> 8);
+            bits.acc <<= n;
+            bits.count -= n;
+            match fast & 0xFF {
+                AC_EOB => break,
+                advance => i += usize::from(advance),
+            }
+            continue;
+        }
+        let rs = bits.symbol(act).ok_or(Fault::Data)?;
+        let (run, size) = (rs >> 4, rs & 15);
+        if size == 0 {
+            if run != 15 {
+                break;
+            }
+            i += 16;
+        } else {
+            i += usize::from(run) + 1;
+            bits.skip(u32::from(size));
+        }
+    }
+    Ok(())
+}
+
+/// Where a scan's blocks are. Its units are blocks of its one component's own grid (not
+/// padded to MCUs) when it is not interleaved, else MCUs.
+struct ScanLayout<'a> {
+    comps: &'a [Component],
+    scan: &'a [(usize, usize, usize)],
+    single: bool,
+    /// MCUs per row of the frame.
+    mcux: usize,
+    units_x: usize,
+    units_y: usize,
+    /// Each unit's blocks as (scan component, offset from the unit's first block in its
+    /// component's grid).
+    blocks: Vec<(usize, usize)>,
+}
+
+impl<'a> ScanLayout<'a> {
+    fn new(
+        comps: &'a [Component],
+        (w, h): (usize, usize),
+        scan: &'a [(usize, usize, usize)],
+    ) -> Self {
+        let (hmax, vmax) = max_sampling(comps);
+        let (mcux, mcuy) = (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax));
+        let single = scan.len() == 1;
+        let (units_x, units_y) = if single {
+            let c = comps[scan[0].0];
+            (
+                (w * c.h).div_ceil(hmax).div_ceil(8),
+                (h * c.v).div_ceil(vmax).div_ceil(8),
+            )
+        } else {
+            (mcux, mcuy)
+        };
+        let mut blocks = Vec::new();
+        for (k, &(ci, _, _)) in scan.iter().enumerate() {
+            let c = comps[ci];
+            let (bh, bv) = if single { (1, 1) } else { (c.h, c.v) };
+            for v in 0..bv {
+                for hh in 0..bh {
+                    blocks.push((k, v * mcux * c.h + hh));
+                }
+            }
+        }
+        Self {
+            comps,
+            scan,
+            single,
+            mcux,
+            units_x,
+            units_y,
+            blocks,
+        }
+    }
+
+    /// The first block of unit (ux, uy) of scan component k.
+    #[inline(always)]
+    fn origin(&self, k: usize, ux: usize, uy: usize) -> usize {
+        let c = self.comps[self.scan[k].0];
+        if self.single {
+            uy * self.mcux * c.h + ux
+        } else {
+            uy * c.v * self.mcux * c.h + ux * c.h
+        }
+    }
+}
+
+/// What to do with a unit after its restart boundary (if it starts an interval).
+enum Boundary {
+    /// Decode it.
+    Decode,
+    /// It has no data (its interval was lost with its marker).
+    Skip,
+    /// The scan is over: `walk` says how.
+    Stop,
+}
+
+/// The restart intervals of a scan as the walk goes through them.
+struct Restarts {
+    /// Units per interval (0: no restart markers).
+    ri: usize,
+    expected_rst: u8,
+    /// The current interval went bad: the rest of it carries the predictor on (the
+    /// colour before the bad stretch, as libjpeg's zero-filled blocks show).
+    interval_bad: bool,
+    /// Units before this one have no data (intervals lost with their markers).
+    skip_to: usize,
+}
+
+impl Restarts {
+    fn new(ri: usize) -> Self {
+        Self {
+            ri,
+            expected_rst: 0,
+            interval_bad: false,
+            skip_to: 0,
+        }
+    }
+
+    /// Intervals in a scan of `units` units.
+    fn intervals(&self, units: usize) -> u32 {
+        if self.ri > 0 {
+            u32::try_from(units.div_ceil(self.ri)).unwrap_or(u32::MAX)
+        } else {
+            1
+        }
+    }
+
+    /// Before unit `u`: at an interval boundary, finds the restart marker, counts the
+    /// interval that ended if it was bad, and resets the predictors.
+    fn at_unit(
+        &mut self,
+        bits: &mut Bits<'_>,
+        u: usize,
+        units: usize,
+        pred: &mut [i32],
+        walk: &mut ScanWalk,
+    ) -> Boundary {
+        let ri = self.ri;
+        if u < self.skip_to {
+            return Boundary::Skip;
+        }
+        // (At `skip_to` the marker that starts it has been read already.)
+        if ri == 0 || u == 0 || !u.is_multiple_of(ri) || u == self.skip_to {
+            return Boundary::Decode;
+        }
+        let found = bits.resync(self.expected_rst);
+        if self.interval_bad || found.junk {
+            walk.bad = walk.bad.saturating_add(1);
+        }
+        self.interval_bad = false;
+        pred.iter_mut().for_each(|p| *p = 0);
+        let Some(missing) = found.missing else {
+            if bits.pos < bits.data.len() {
+                // Another marker came first: the intervals left have no data (the file
+                // goes on, so it is not cut).
+                let left = u32::try_from(units.div_ceil(ri) - u / ri).unwrap_or(u32::MAX);
+                walk.bad = walk.bad.saturating_add(left);
+            } else {
+                walk.cut = true;
+            }
+            return Boundary::Stop;
+        };
+        // Numbered on from the marker found: after a bad stretch that put the numbering
+        // out of step (libjpeg warns at every marker from then on), the next marker is
+        // expected in step again.
+        self.expected_rst = found.next;
+        if missing > 0 {
+            // The intervals in between have no data: they stay grey.
+            walk.bad = walk.bad.saturating_add(missing);
+            self.skip_to = u.saturating_add(missing as usize * ri);
+            return Boundary::Skip;
+        }
+        Boundary::Decode
+    }
 }
 
 /// Turns per-component DC values into pixels: level shift, dequantise, /8, colour.
