@@ -442,15 +442,7 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
         return not_handled(why);
     }
     let mut pos = 2;
-    let mut quant = [[0u16; 1]; 4]; // only the DC entry of each table
-    let mut dc_tables: [Option<Huffman>; 4] = Default::default();
-    let mut ac_tables: [Option<Huffman>; 4] = Default::default();
-    let mut frame: Option<Frame> = None;
-    let mut dc: Vec<Vec<i32>> = Vec::new(); // per component, per block (quantised DC << Al)
-    let mut have_dc: Vec<bool> = Vec::new();
-    let mut restart_interval = 0usize;
-    let mut defect: Option<Defect> = None;
-    let mut rgb = false;
+    let mut st = WalkState::default();
     loop {
         // Find the next marker (skipping fill bytes). The file may end here: a cut
         // file, or one missing its end marker; what was read decides.
@@ -482,89 +474,140 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
         };
         let next = pos + len;
         match marker {
-            0xC0..=0xC2 => {
-                // A second frame header before the end of the image: libjpeg refuses
-                // it ("two SOF markers"), and so does the walk.
-                if frame.is_some() {
-                    return None;
-                }
-                let f = frame_header(seg, marker == 0xC2, min_long_side, why)?;
-                let (hmax, vmax) = max_sampling(&f.comps);
-                let (mcux, mcuy) = (f.w.div_ceil(8 * hmax), f.h.div_ceil(8 * vmax));
-                dc = f
-                    .comps
-                    .iter()
-                    .map(|c| vec![0; mcux * c.h * mcuy * c.v])
-                    .collect();
-                have_dc = vec![false; f.comps.len()];
-                frame = Some(f);
-            }
+            0xC0..=0xC2 => st.frame(seg, marker == 0xC2, min_long_side, why)?,
             // Lossless, hierarchical and arithmetic frames (DAC, 0xCC, and the
             // reserved 0xC8 are segments like any other).
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return not_handled(why),
-            0xC4 => huffman_tables(seg, &mut dc_tables, &mut ac_tables)?,
-            0xDB => quant_tables(seg, &mut quant)?,
+            0xC4 => huffman_tables(seg, &mut st.dc_tables, &mut st.ac_tables)?,
+            0xDB => quant_tables(seg, &mut st.quant)?,
             0xDD => {
-                restart_interval = usize::from(u16::from_be_bytes([*seg.first()?, *seg.get(1)?]))
+                st.restart_interval = usize::from(u16::from_be_bytes([*seg.first()?, *seg.get(1)?]))
             }
             // Adobe APP14: its transform flag says whether 3 components are YCbCr (1) or
             // RGB (0); 4-component (CMYK, YCCK) frames are declined above.
-            0xEE if seg.starts_with(b"Adobe") => rgb = *seg.get(11)? == 0,
-            0xDA => {
-                let f = frame.as_ref()?;
-                let header = scan_header(seg, f, &dc_tables, &ac_tables)?;
-                let (scan, ss, se, ah, al) =
-                    (header.comps, header.ss, header.se, header.ah, header.al);
-                let dc_first = ss == 0 && ah == 0;
-                let mut bits = Bits::new(data, next);
-                if dc_first && scan.iter().all(|(i, _, _)| !have_dc[*i]) {
-                    let skip_ac = !f.progressive && se > 0;
-                    let walk = decode_scan(
-                        &mut bits,
-                        &mut dc,
-                        &f.comps,
-                        (f.w, f.h),
-                        &scan,
-                        (&dc_tables, &ac_tables),
-                        skip_ac,
-                        u32::from(al),
-                        restart_interval,
-                    )?;
-                    for (i, _, _) in &scan {
-                        have_dc[*i] = true;
-                    }
-                    if let Some(found) = walk.defect() {
-                        defect = worse(defect, found);
-                    }
-                    if walk.cut || walk.bad_data {
-                        // Nothing after a scan that ran out of data can be trusted.
-                        break;
-                    }
+            0xEE if seg.starts_with(b"Adobe") => st.rgb = *seg.get(11)? == 0,
+            0xDA => match st.scan(data, seg, next)? {
+                // Nothing after a scan that ran out of data can be trusted.
+                ScanEnd::Stop => break,
+                ScanEnd::At(end) => {
+                    pos = end;
+                    continue;
                 }
-                // The scans after the DC ones are not read, only skipped to the next
-                // header, whose tables and parameters are checked.
-                pos = bits.end_of_scan();
-                continue;
-            }
+            },
             _ => {} // APPn, COM, DNL...: nothing we need
         }
         pos = next;
     }
-    let Frame {
-        w,
-        h,
-        comps,
-        progressive,
-    } = frame?;
-    // A damaged image is reported (grey where data is missing); a whole one needs
-    // every DC. Scans missing at the end of the data: the caller looks for the end.
-    if defect.is_none() && !have_dc.iter().all(|&d| d) {
-        return not_handled(why);
+    st.finish(why)
+}
+
+/// What the walk has read so far.
+#[derive(Default)]
+struct WalkState {
+    /// Only the DC entry of each quantisation table.
+    quant: [[u16; 1]; 4],
+    dc_tables: [Option<Huffman>; 4],
+    ac_tables: [Option<Huffman>; 4],
+    frame: Option<Frame>,
+    /// Per component, per block: the quantised DC value << Al.
+    dc: Vec<Vec<i32>>,
+    /// Per component: its DC values were read.
+    have_dc: Vec<bool>,
+    restart_interval: usize,
+    defect: Option<Defect>,
+    /// Three components are RGB, not YCbCr (Adobe APP14).
+    rgb: bool,
+}
+
+/// Where the walk goes on after a scan.
+enum ScanEnd {
+    /// At this offset (the next marker after the scan's data).
+    At(usize),
+    /// Nowhere: the scan ran out of data.
+    Stop,
+}
+
+impl WalkState {
+    /// A frame header: the image's size and components, and room for their DC values.
+    fn frame(
+        &mut self,
+        seg: &[u8],
+        progressive: bool,
+        min_long_side: u32,
+        why: &mut Decline,
+    ) -> Option<()> {
+        // A second frame header before the end of the image: libjpeg refuses it ("two
+        // SOF markers"), and so does the walk.
+        if self.frame.is_some() {
+            return None;
+        }
+        let f = frame_header(seg, progressive, min_long_side, why)?;
+        let (hmax, vmax) = max_sampling(&f.comps);
+        let (mcux, mcuy) = (f.w.div_ceil(8 * hmax), f.h.div_ceil(8 * vmax));
+        self.dc = f
+            .comps
+            .iter()
+            .map(|c| vec![0; mcux * c.h * mcuy * c.v])
+            .collect();
+        self.have_dc = vec![false; f.comps.len()];
+        self.frame = Some(f);
+        Some(())
     }
-    let mut image = compose(w, h, &comps, &dc, &quant, rgb);
-    image.defect = defect;
-    image.progressive = progressive;
-    Some(image)
+
+    /// A scan header at `seg` whose data starts at `next`: the first DC scan of its
+    /// components is decoded; any other scan is only skipped (its header is checked).
+    fn scan(&mut self, data: &[u8], seg: &[u8], next: usize) -> Option<ScanEnd> {
+        let f = self.frame.as_ref()?;
+        let header = scan_header(seg, f, &self.dc_tables, &self.ac_tables)?;
+        let (scan, ss, se, ah, al) = (header.comps, header.ss, header.se, header.ah, header.al);
+        let dc_first = ss == 0 && ah == 0;
+        let mut bits = Bits::new(data, next);
+        if dc_first && scan.iter().all(|(i, _, _)| !self.have_dc[*i]) {
+            let skip_ac = !f.progressive && se > 0;
+            let walk = decode_scan(
+                &mut bits,
+                &mut self.dc,
+                &f.comps,
+                (f.w, f.h),
+                &scan,
+                (&self.dc_tables, &self.ac_tables),
+                skip_ac,
+                u32::from(al),
+                self.restart_interval,
+            )?;
+            for (i, _, _) in &scan {
+                self.have_dc[*i] = true;
+            }
+            if let Some(found) = walk.defect() {
+                self.defect = worse(self.defect, found);
+            }
+            if walk.cut || walk.bad_data {
+                return Some(ScanEnd::Stop);
+            }
+        }
+        // The scans after the DC ones are not read, only skipped to the next header,
+        // whose tables and parameters are checked.
+        Some(ScanEnd::At(bits.end_of_scan()))
+    }
+
+    /// The image, once the markers are read.
+    fn finish(self, why: &mut Decline) -> Option<DcImage> {
+        let Frame {
+            w,
+            h,
+            comps,
+            progressive,
+        } = self.frame?;
+        // A damaged image is reported (grey where data is missing); a whole one needs
+        // every DC. Scans missing at the end of the data: the caller looks for the end.
+        if self.defect.is_none() && !self.have_dc.iter().all(|&d| d) {
+            return not_handled(why);
+        }
+        let mut image = compose(w, h, &comps, &self.dc, &self.quant, self.rgb);
+        image.defect = self.defect;
+        image.progressive = progressive;
+        Some(image)
+    }
 }
 
 /// A frame header (SOF): the image's size, its components, and whether it is
