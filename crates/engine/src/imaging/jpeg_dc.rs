@@ -882,21 +882,11 @@ fn decode_scan(
                 }
                 restarts.interval_bad = true;
             }
-            let mut result = Ok(());
-            if !restarts.interval_bad {
-                for &(k, offset) in &layout.blocks {
-                    let ci = scan[k].0;
-                    let (dct, act) = tables[k];
-                    let slot = dc[ci]
-                        .get_mut(layout.origin(k, ux, uy) + offset)
-                        .ok_or(Fault::Decline);
-                    result = slot
-                        .and_then(|slot| decode_block(bits, slot, &mut pred[ci], (dct, act), al));
-                    if result.is_err() {
-                        break;
-                    }
-                }
-            }
+            let result = if restarts.interval_bad {
+                Ok(())
+            } else {
+                layout.decode_unit(bits, dc, &tables, &mut pred, (ux, uy), al)
+            };
             match result {
                 Ok(()) => {}
                 Err(Fault::Decline) => return None,
@@ -908,10 +898,7 @@ fn decode_scan(
             }
             if restarts.interval_bad {
                 // This unit's blocks carry the predictor on.
-                for &(k, offset) in &layout.blocks {
-                    let ci = scan[k].0;
-                    *dc[ci].get_mut(layout.origin(k, ux, uy) + offset)? = pred[ci].wrapping_shl(al);
-                }
+                layout.fill_unit(dc, &pred, (ux, uy), al)?;
             }
             u += 1;
             if bits.padding > MAX_PADDING {
@@ -1037,6 +1024,42 @@ impl<'a> ScanLayout<'a> {
             units_y,
             blocks,
         }
+    }
+
+    /// Decodes the blocks of unit (ux, uy).
+    #[inline(always)]
+    fn decode_unit(
+        &self,
+        bits: &mut Bits<'_>,
+        dc: &mut [Vec<i32>],
+        tables: &[(&Huffman, Option<&Huffman>)],
+        pred: &mut [i32],
+        (ux, uy): (usize, usize),
+        al: u32,
+    ) -> Result<(), Fault> {
+        for &(k, offset) in &self.blocks {
+            let ci = self.scan[k].0;
+            let slot = dc[ci]
+                .get_mut(self.origin(k, ux, uy) + offset)
+                .ok_or(Fault::Decline)?;
+            decode_block(bits, slot, &mut pred[ci], tables[k], al)?;
+        }
+        Ok(())
+    }
+
+    /// Gives the blocks of unit (ux, uy) the predictors' values (a bad interval).
+    fn fill_unit(
+        &self,
+        dc: &mut [Vec<i32>],
+        pred: &[i32],
+        (ux, uy): (usize, usize),
+        al: u32,
+    ) -> Option<()> {
+        for &(k, offset) in &self.blocks {
+            let ci = self.scan[k].0;
+            *dc[ci].get_mut(self.origin(k, ux, uy) + offset)? = pred[ci].wrapping_shl(al);
+        }
+        Some(())
     }
 
     /// The first block of unit (ux, uy) of scan component k.
