@@ -34,12 +34,14 @@ pub(crate) struct GetArgs {
     /// Output folder (created if missing).
     #[arg(short, long, value_name = "DIR", default_value = "pixgrab-downloads")]
     out: PathBuf,
-    /// Concurrent downloads.
-    #[arg(short, long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_JOBS as i64))]
+    /// Concurrent downloads in all.
+    #[arg(short, long, value_name = "N", default_value_t = pixgrab_engine::engine::DEFAULT_JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_JOBS as i64))]
     jobs: u16,
-    /// Concurrent downloads per host.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_PER_HOST as i64))]
-    per_host: u16,
+    /// Concurrent downloads per host, fixed. Without it each host's limit adapts: it
+    /// starts at 4, grows while the host answers quickly (up to 16, or 48 streams over
+    /// HTTP/2) and shrinks at once on 429/503, resets, timeouts or slow answers.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_PER_HOST as i64))]
+    per_host: Option<u16>,
     /// Print one JSON object per event on stdout instead of the progress display.
     #[arg(long)]
     json: bool,
@@ -273,7 +275,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
 fn engine_config(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> Result<Config> {
     let mut config = Config::new(&args.out);
     config.jobs = usize::from(args.jobs);
-    config.per_host = usize::from(args.per_host);
+    config.per_host = args.per_host.map(usize::from);
     config.sync_files = args.fsync;
     config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
     config.host_interval = Duration::from_millis(args.host_interval_ms);
@@ -653,6 +655,9 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             json!({"event": "item_paused", "id": id.0, "url": url, "bytes": bytes})
         }
         Event::Requeued { id } => json!({"event": "requeued", "id": id.0, "url": url}),
+        Event::HostLimit { host, limit } => {
+            json!({"event": "host_limit", "host": host, "limit": limit})
+        }
         // The CLI adds with the blocking call, which answers itself.
         Event::Idle
         | Event::MovedToTop { .. }

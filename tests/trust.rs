@@ -122,7 +122,7 @@ fn a_panic_in_a_job_fails_that_item_and_the_run_finishes() {
     let mut config = config(tmp.path());
     // One worker and one slot: the run only finishes if the panicking job freed both.
     config.jobs = 1;
-    config.per_host = 1;
+    config.per_host = Some(1);
     config.fault_hook = Some(Arc::new(|url: &Url| {
         if url.path() == "/img/1.png" {
             panic!("injected fault");
@@ -997,7 +997,7 @@ fn size_probes_keep_to_the_per_host_limit_and_stop_when_a_new_find_starts() {
     .expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut config = config(tmp.path());
-    config.per_host = 2;
+    config.per_host = Some(2);
     let (engine, _rx) = Engine::start(config).expect("start");
     let finder = engine.finder();
     let page = url(&server, "/page.html");

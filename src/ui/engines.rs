@@ -16,8 +16,9 @@ use url::Url;
 
 use super::settings::Settings;
 
-/// The limits a folder's engine runs with: (jobs, per host, interval ms, bytes/s).
-pub(super) type Limits = (usize, usize, u64, u64);
+/// The limits a folder's engine runs with: (jobs, per host or `None` for adaptive,
+/// interval ms, bytes/s).
+pub(super) type Limits = (usize, Option<usize>, u64, u64);
 
 /// One engine (one output folder, one library) and its event channel. Choosing another
 /// folder starts another engine; the old one finishes its own items.

@@ -344,9 +344,16 @@ fn limits_ui(ui: &mut egui::Ui, settings: &mut Settings, busy: bool) {
         let label = ui.label("Downloads at once:");
         ui.add(egui::DragValue::new(&mut settings.jobs).range(1..=MAX_JOBS))
             .labelled_by(label.id);
-        let label = ui.label("per host:");
-        ui.add(egui::DragValue::new(&mut settings.per_host).range(1..=MAX_PER_HOST))
-            .labelled_by(label.id);
+        ui.checkbox(&mut settings.per_host_auto, "auto per host")
+            .on_hover_text(
+                "Each site gets more downloads at once while it answers quickly, \
+                 and fewer as soon as it refuses (429/503) or slows down",
+            );
+        if !settings.per_host_auto {
+            let label = ui.label("per host:");
+            ui.add(egui::DragValue::new(&mut settings.per_host).range(1..=MAX_PER_HOST))
+                .labelled_by(label.id);
+        }
     });
     ui.horizontal(|ui| {
         let label = ui.label("Gap per host (ms):");

@@ -90,7 +90,8 @@ impl PixgrabApp {
         options: UiOptions,
     ) -> Self {
         let mut settings: Settings = storage
-            .and_then(|s| eframe::get_value(s, settings::STORAGE_KEY))
+            .and_then(|s| eframe::get_value::<Settings>(s, settings::STORAGE_KEY))
+            .map(Settings::migrate)
             .unwrap_or_default();
         if let Some(out) = &options.out_dir {
             settings.out_dir = out.to_string_lossy().into_owned();

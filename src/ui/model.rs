@@ -104,6 +104,9 @@ pub(crate) struct Model {
     batch_finished: usize,
     /// Set when an engine paused (disk trouble); cleared when the user resumes.
     pub(crate) paused: Option<String>,
+    /// Each host's current adaptive limit (`host:port` → downloads at once), as the
+    /// engines last reported it.
+    pub(crate) host_limits: std::collections::BTreeMap<String, usize>,
 }
 
 impl Model {
@@ -178,6 +181,10 @@ impl Model {
             self.queued(engine, id, url, now);
             return;
         }
+        if let Event::HostLimit { host, limit } = &event {
+            self.host_limits.insert(host.clone(), *limit);
+            return;
+        }
         if let Event::MovedToTop { ids } = &event {
             let keys: Vec<(usize, ItemId)> = ids.iter().map(|id| (engine, *id)).collect();
             self.move_to_top(&keys);
@@ -236,6 +243,7 @@ impl Model {
             | Event::Idle
             | Event::Paused { .. }
             | Event::MovedToTop { .. }
+            | Event::HostLimit { .. }
             | Event::Added { .. }
             | Event::CommandFailed { .. } => {}
         }

@@ -127,7 +127,42 @@ pub(crate) fn overall_ui(ui: &mut egui::Ui, model: &Model, now: Instant) -> Opti
                 .desired_width(ui.available_width()),
         );
     });
+    if !model.is_idle()
+        && let Some(line) = host_limits_line(&model.host_limits)
+    {
+        ui.weak(line).on_hover_text(
+            "How many downloads each site gets at once; it adapts to how the site answers",
+        );
+    }
     action
+}
+
+/// "At once: example.com 12 · cdn.net 4" from the adaptive per-host limits (at most four
+/// hosts named), or `None` when there are none (fixed limits).
+fn host_limits_line(limits: &std::collections::BTreeMap<String, usize>) -> Option<String> {
+    if limits.is_empty() {
+        return None;
+    }
+    let mut hosts: Vec<(&String, &usize)> = limits.iter().collect();
+    hosts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let named: Vec<String> = hosts
+        .iter()
+        .take(4)
+        .map(|(host, limit)| {
+            let host = host
+                .strip_suffix(":443")
+                .or_else(|| host.strip_suffix(":80"))
+                .unwrap_or(host);
+            format!("{host} {limit}")
+        })
+        .collect();
+    let more = hosts.len().saturating_sub(4);
+    let more = if more > 0 {
+        format!(" · {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!("At once per host: {}{more}", named.join(" · ")))
 }
 
 /// Buttons over the queue: for the selection if there is one, else for everything.

@@ -1,6 +1,6 @@
 //! Settings remembered between runs (through eframe's storage).
 
-use pixgrab_engine::engine::{MAX_JOBS, MAX_PER_HOST};
+use pixgrab_engine::engine::{DEFAULT_JOBS, MAX_JOBS, MAX_PER_HOST};
 use std::path::PathBuf;
 
 /// Key under which settings are stored.
@@ -14,8 +14,12 @@ pub(crate) struct Settings {
     pub(crate) out_dir: String,
     /// Concurrent downloads in all.
     pub(crate) jobs: usize,
-    /// Concurrent downloads per host.
+    /// Concurrent downloads per host, when not automatic.
     pub(crate) per_host: usize,
+    /// Each host's limit adapts to how it answers (the default); off: `per_host`.
+    pub(crate) per_host_auto: bool,
+    /// Which defaults the stored limits were written under (0: before adaptive limits).
+    pub(crate) limits_version: u32,
     /// Least time between two requests to one host, in milliseconds.
     pub(crate) host_interval_ms: u64,
     /// Overall bandwidth limit in kB/s (0: none).
@@ -36,6 +40,9 @@ pub(crate) struct Settings {
     pub(crate) allow_private: bool,
 }
 
+/// See [`Settings::limits_version`].
+const LIMITS_VERSION: u32 = 1;
+
 /// How many recent folders are remembered.
 const RECENT_MAX: usize = 8;
 
@@ -47,11 +54,12 @@ impl Settings {
         self.recent.truncate(RECENT_MAX);
     }
 
-    /// The limits the engines should run with: (jobs, per host, interval, bytes/s).
-    pub(crate) fn limits(&self) -> (usize, usize, u64, u64) {
+    /// The limits the engines should run with: (jobs, per host or `None` for
+    /// adaptive, interval, bytes/s).
+    pub(crate) fn limits(&self) -> (usize, Option<usize>, u64, u64) {
         (
             self.jobs.clamp(1, MAX_JOBS),
-            self.per_host.clamp(1, MAX_PER_HOST),
+            (!self.per_host_auto).then(|| self.per_host.clamp(1, MAX_PER_HOST)),
             self.host_interval_ms,
             self.bandwidth_kbs.saturating_mul(1000),
         )
@@ -59,6 +67,21 @@ impl Settings {
 }
 
 impl Settings {
+    /// Settings stored before adaptive per-host limits still hold that version's
+    /// untouched defaults (8 in all, 4 per host): those become today's defaults, so a
+    /// user who never tuned them is not left on the slow ones. Tuned values stay.
+    pub(crate) fn migrate(mut self) -> Self {
+        if self.limits_version == 0 {
+            if self.jobs == 8 && self.per_host == 4 {
+                self.jobs = DEFAULT_JOBS;
+            } else {
+                self.per_host_auto = false;
+            }
+        }
+        self.limits_version = LIMITS_VERSION;
+        self
+    }
+
     /// The private-address rule the engines should follow.
     pub(crate) fn private_rule(&self) -> pixgrab_engine::net::netguard::PrivateRule {
         if self.allow_private {
@@ -83,8 +106,10 @@ impl Default for Settings {
                 .join("pixgrab-downloads")
                 .to_string_lossy()
                 .into_owned(),
-            jobs: 8,
+            jobs: DEFAULT_JOBS,
             per_host: 4,
+            per_host_auto: true,
+            limits_version: LIMITS_VERSION,
             host_interval_ms: 0,
             bandwidth_kbs: 0,
             recent: Vec::new(),
@@ -97,5 +122,34 @@ impl Default for Settings {
                 .to_string(),
             allow_private: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_old_defaults_become_adaptive_and_tuned_limits_stay() {
+        // Settings as the version before adaptive limits stored them.
+        let untouched: Settings =
+            serde_json::from_str(r#"{"jobs": 8, "per_host": 4}"#).expect("parse");
+        let untouched = untouched.migrate();
+        assert_eq!(untouched.limits().0, DEFAULT_JOBS);
+        assert_eq!(untouched.limits().1, None);
+        let tuned: Settings =
+            serde_json::from_str(r#"{"jobs": 16, "per_host": 2}"#).expect("parse");
+        let tuned = tuned.migrate();
+        assert_eq!(tuned.limits().0, 16);
+        assert_eq!(tuned.limits().1, Some(2));
+        // Stored by this version: left as it is.
+        let now = Settings {
+            jobs: 8,
+            per_host: 4,
+            per_host_auto: true,
+            ..Settings::default()
+        }
+        .migrate();
+        assert_eq!((now.jobs, now.limits().1), (8, None));
     }
 }

@@ -5,6 +5,7 @@ mod support;
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -233,7 +234,7 @@ fn per_host_limit_caps_parallel_requests() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut config = config(tmp.path());
     config.jobs = 8;
-    config.per_host = 2;
+    config.per_host = Some(2);
     let (engine, rx) = Engine::start(config).expect("start");
     let list: Vec<String> = (0..8).map(|i| format!("/p{i}.png")).collect();
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
@@ -285,4 +286,74 @@ fn an_unusable_output_folder_is_a_clear_error() {
         err.to_string().starts_with("cannot use output folder"),
         "{err}"
     );
+}
+
+/// Issue #14's politeness test: a server that refuses (429, at once, as rate limiters
+/// do) whenever more than four of its requests are in flight, and takes 30 ms over each
+/// one it serves. The adaptive limit grows past four, is refused, and settles at four:
+/// the refusals come from that one probe (fewer than four), no URL is refused twice,
+/// nothing fails.
+#[test]
+fn the_adaptive_limit_settles_where_the_server_refuses() {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+    const ALLOWED: usize = 4;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let refused: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (count, log) = (in_flight.clone(), refused.clone());
+    let server = Server::start(move |req| {
+        let now = count.fetch_add(1, Ordering::SeqCst) + 1;
+        let response = if now > ALLOWED {
+            if let Ok(mut log) = log.lock() {
+                log.push(req.path.clone());
+            }
+            Response::status(429)
+        } else {
+            std::thread::sleep(Duration::from_millis(30));
+            // Distinct bytes per path (identical ones would be stored once).
+            let n: u8 = req
+                .path
+                .trim_start_matches("/p")
+                .trim_end_matches(".png")
+                .parse()
+                .unwrap_or(0);
+            Response::ok("image/png", support::png(8, 8, n))
+        };
+        count.fetch_sub(1, Ordering::SeqCst);
+        response
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = config(tmp.path());
+    assert_eq!(config.per_host, None, "adaptive by default");
+    let (engine, rx) = Engine::start(config).expect("start");
+    let list: Vec<String> = (0..80).map(|i| format!("/p{i}.png")).collect();
+    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+    engine.add(urls(&server, &refs)).expect("add");
+    let events = until_idle(&rx, LIMIT);
+    assert!(failures(&events).is_empty(), "{:?}", failures(&events));
+    assert_eq!(files(engine.out_dir()).len(), 80);
+    let limits: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::HostLimit { limit, .. } => Some(*limit),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        limits.last(),
+        Some(&ALLOWED),
+        "limits over the run: {limits:?}"
+    );
+    let mut refused = refused.lock().expect("log").clone();
+    assert!(!refused.is_empty(), "the limit never probed past {ALLOWED}");
+    assert!(
+        refused.len() < ALLOWED,
+        "{} refusals (limits {limits:?}): {refused:?}",
+        refused.len()
+    );
+    refused.sort();
+    let all = refused.len();
+    refused.dedup();
+    assert_eq!(refused.len(), all, "a URL refused twice");
 }

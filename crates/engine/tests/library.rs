@@ -244,7 +244,7 @@ fn raising_the_limits_while_running_lets_more_downloads_run_at_once() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut cfg = config(tmp.path());
     cfg.jobs = 1;
-    cfg.per_host = 1;
+    cfg.per_host = Some(1);
     let (engine, rx) = Engine::start(cfg).expect("start");
     engine
         .add((0..6).map(|n| Url::parse(&server.url(&format!("/{n}.png"))).expect("url")))
@@ -257,7 +257,7 @@ fn raising_the_limits_while_running_lets_more_downloads_run_at_once() {
         server.stats().in_flight.load(Ordering::SeqCst)
     };
     assert_eq!(wait_in_flight(1), 1);
-    engine.set_limits(4, 3).expect("limits");
+    engine.set_limits(4, Some(3)).expect("limits");
     // Per host 3 now caps it (all six share one host).
     assert_eq!(wait_in_flight(3), 3);
     std::thread::sleep(Duration::from_millis(100));

@@ -135,6 +135,13 @@ pub enum Event {
     },
     /// Every item added so far has reached its last event.
     Idle,
+    /// A host's adaptive limit changed: it may have `limit` downloads at once now.
+    HostLimit {
+        /// The host as `host:port`.
+        host: String,
+        /// Downloads at once.
+        limit: usize,
+    },
     /// Items moved to the front of the queue, in this order (after
     /// [`commands::Command::MoveToTop`]); a front end's list follows the engine's order.
     MovedToTop {
@@ -178,6 +185,7 @@ impl Event {
             Self::Idle
             | Self::Paused { .. }
             | Self::MovedToTop { .. }
+            | Self::HostLimit { .. }
             | Self::Added { .. }
             | Self::CommandFailed { .. } => None,
         }

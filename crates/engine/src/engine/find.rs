@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::Shared;
 use super::scheduler::host_key;
+use super::{Shared, adapt};
 use crate::error::FetchError;
 use crate::input::page::Candidate;
 use crate::net::fetch;
@@ -97,7 +97,7 @@ pub(super) fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> 
             .and_then(crate::net::headers::content_length)
     };
     let count = urls.len().min(MAX_PROBES);
-    let work = ProbeQueue::new(urls, count, shared.config.per_host);
+    let work = ProbeQueue::new(urls, count, shared.config.per_host.unwrap_or(adapt::START));
     let sizes = Mutex::new(vec![None; urls.len()]);
     let stale = || shared.find_generation.load(Ordering::Acquire) != generation;
     let prober = || {

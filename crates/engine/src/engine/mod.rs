@@ -11,6 +11,7 @@
 //! thumbnails (from the cache), failed ones with their reasons, queued and paused ones
 //! with their part files, to be continued with `Range`.
 
+pub mod adapt;
 pub mod commands;
 mod events;
 mod find;
@@ -55,8 +56,10 @@ pub struct Config {
     pub out_dir: PathBuf,
     /// Concurrent downloads in all (download worker threads).
     pub jobs: usize,
-    /// Concurrent downloads per `host:port`.
-    pub per_host: usize,
+    /// Concurrent downloads per `host:port`, fixed; `None` (the default): adaptive per
+    /// host, from [`adapt::START`] up to [`adapt::H1_CAP`] ([`adapt::H2_CAP`] over
+    /// HTTP/2) as the host answers, and never above `jobs`.
+    pub per_host: Option<usize>,
     /// Longest side of thumbnails, in pixels.
     pub thumb_side: u32,
     /// Largest body accepted, in bytes.
@@ -111,8 +114,8 @@ impl Config {
     pub fn new(out_dir: impl Into<PathBuf>) -> Self {
         Self {
             out_dir: out_dir.into(),
-            jobs: 8,
-            per_host: 4,
+            jobs: DEFAULT_JOBS,
+            per_host: None,
             thumb_side: thumbs::DEFAULT_THUMB_SIDE,
             max_bytes: 1 << 30,
             connect_timeout: Duration::from_secs(10),
@@ -242,6 +245,10 @@ pub const MAX_JOBS: usize = 256;
 
 /// The most concurrent downloads per host that `--per-host` and the window allow.
 pub const MAX_PER_HOST: usize = 64;
+
+/// Download worker threads by default: enough for an HTTP/2 host's streams
+/// ([`adapt::H2_CAP`]) or several HTTP/1.1 hosts at their cap.
+pub const DEFAULT_JOBS: usize = adapt::H2_CAP;
 
 impl Engine {
     /// Starts the worker threads. Events arrive on the returned receiver.
@@ -468,7 +475,7 @@ impl EngineHandle {
     }
 
     /// Changes the number of concurrent downloads, in all and per host, while running.
-    pub fn set_limits(&self, jobs: usize, per_host: usize) -> Result<(), EngineError> {
+    pub fn set_limits(&self, jobs: usize, per_host: Option<usize>) -> Result<(), EngineError> {
         let jobs = jobs.clamp(1, MAX_JOBS);
         self.spawn_workers(jobs)?;
         self.shared.scheduler.set_limits(jobs, per_host);
@@ -667,7 +674,7 @@ fn build_client(config: &Config) -> Result<reqwest::blocking::Client, EngineErro
         .connect_timeout(config.connect_timeout)
         // In the blocking client this bounds each wait: headers, and every body read.
         .timeout(config.stall_timeout)
-        .pool_max_idle_per_host(config.per_host.clamp(1, MAX_JOBS))
+        .pool_max_idle_per_host(config.per_host.unwrap_or(adapt::H1_CAP).clamp(1, MAX_JOBS))
         // `fetch::get` follows redirects itself, so each hop gets its own host's
         // headers and cookies (and nothing of another host's).
         .redirect(reqwest::redirect::Policy::none())

@@ -3,7 +3,10 @@
 //! minimum interval between requests, retry delays, per-host cool-downs, items held
 //! (paused) by the user, and an engine-wide hold after a disk error.
 //!
-//! Invariants: at most `per_host` leases are out for one host and at most `jobs` in all
+//! Per-host limits are fixed (`per_host` given) or adaptive ([`super::adapt`]): each host's
+//! limit moves with how it answers, and a change is returned to the caller to report.
+//!
+//! Invariants: at most the host's limit leases are out for one host and at most `jobs` in all
 //! (after a limit is lowered, running items finish and no new ones start until the
 //! count is below it); no two requests to one host start less than `min_interval`
 //! apart; no item of a host in cool-down starts before the cool-down ends; a held item
@@ -19,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use super::adapt::{self, Congestion, HostLimit};
 use crate::item::ItemId;
 use crate::net::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 
@@ -164,11 +168,29 @@ struct State {
     /// Leases out in all.
     active: usize,
     jobs: usize,
-    per_host: usize,
+    /// The user's fixed per-host limit; `None`: adaptive, per host in `adaptive`.
+    per_host: Option<usize>,
+    /// Each host's adaptive limit (kept while the host has nothing queued, so a host's
+    /// lesson is not forgotten between batches).
+    adaptive: HashMap<String, HostLimit>,
     min_interval: Duration,
     /// The engine-wide hold (after a disk error).
     on_hold: bool,
     shutdown: bool,
+}
+
+impl State {
+    /// How many downloads `host` may have at once now.
+    fn host_limit(&self, host: &str) -> usize {
+        let limit = match self.per_host {
+            Some(fixed) => fixed,
+            None => self
+                .adaptive
+                .get(host)
+                .map_or(adapt::START, HostLimit::limit),
+        };
+        limit.min(self.jobs).max(1)
+    }
 }
 
 /// The shared queue. Workers block in [`Scheduler::next`].
@@ -183,6 +205,12 @@ pub(crate) struct Scheduler {
 pub(crate) struct Lease<'a> {
     pub(crate) job: Job,
     host: String,
+    /// The host's downloads when this one started, itself included.
+    level: usize,
+    /// The host's limit when this one started.
+    limit: usize,
+    /// When it started.
+    started: Instant,
     scheduler: &'a Scheduler,
     /// The slots were freed already (the job was given back).
     returned: bool,
@@ -199,6 +227,28 @@ impl Lease<'_> {
         let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
         let job = std::mem::replace(&mut self.job, placeholder);
         (job, std::mem::take(&mut self.host))
+    }
+}
+
+/// What [`Scheduler::answered`] needs of a lease, copied so a progress callback can
+/// hold it while the lease itself is borrowed elsewhere.
+#[derive(Debug, Clone)]
+pub(crate) struct Attempt {
+    host: String,
+    started: Instant,
+    /// It started with every slot of its host taken (level = limit): its answer shows
+    /// the host copes with that many.
+    at_limit: bool,
+}
+
+impl Lease<'_> {
+    /// This attempt's host and start, for [`Scheduler::answered`].
+    pub(crate) fn attempt(&self) -> Attempt {
+        Attempt {
+            host: self.host.clone(),
+            started: self.started,
+            at_limit: self.level >= self.limit,
+        }
     }
 }
 
@@ -253,7 +303,9 @@ pub(crate) enum Paused {
 }
 
 impl Scheduler {
-    pub(crate) fn new(jobs: usize, per_host: usize) -> Self {
+    /// A scheduler for `jobs` downloads in all and `per_host` per host (`None`:
+    /// adaptive).
+    pub(crate) fn new(jobs: usize, per_host: Option<usize>) -> Self {
         Self {
             state: Mutex::new(State {
                 hosts: HashMap::new(),
@@ -261,7 +313,8 @@ impl Scheduler {
                 held: HashMap::new(),
                 active: 0,
                 jobs: jobs.max(1),
-                per_host: per_host.max(1),
+                per_host: per_host.map(|n| n.max(1)),
+                adaptive: HashMap::new(),
                 min_interval: Duration::ZERO,
                 on_hold: false,
                 shutdown: false,
@@ -299,10 +352,10 @@ impl Scheduler {
     }
 
     /// Changes the global and per-host limits; running items are not interrupted.
-    pub(crate) fn set_limits(&self, jobs: usize, per_host: usize) {
+    pub(crate) fn set_limits(&self, jobs: usize, per_host: Option<usize>) {
         let mut state = self.lock();
         state.jobs = jobs.max(1);
-        state.per_host = per_host.max(1);
+        state.per_host = per_host.map(|n| n.max(1));
         drop(state);
         self.ready.notify_all();
     }
@@ -325,7 +378,7 @@ impl Scheduler {
             let mut best: Option<((i64, ItemId), String)> = None;
             if !state.on_hold && state.active < state.jobs {
                 for (host, h) in &state.hosts {
-                    if h.active >= state.per_host {
+                    if h.active >= state.host_limit(host) {
                         continue;
                     }
                     match h.ready(now, state.min_interval) {
@@ -342,17 +395,22 @@ impl Scheduler {
                 }
             }
             if let Some(((_, id), host)) = best {
+                let limit = state.host_limit(&host);
                 let state = &mut *state;
                 if let Some(h) = state.hosts.get_mut(&host)
                     && let Some(job) = h.take(id)
                 {
                     h.active += 1;
                     h.last_start = Some(now);
+                    let level = h.active;
                     state.active += 1;
                     state.running.insert(job.id, job.stop.clone());
                     return Some(Lease {
                         job,
                         host,
+                        level,
+                        limit,
+                        started: now,
                         scheduler: self,
                         returned: false,
                     });
@@ -376,6 +434,69 @@ impl Scheduler {
     /// Returns a lease: the host's slot is free again.
     pub(crate) fn finish(&self, lease: Lease<'_>) {
         drop(lease);
+    }
+
+    /// The host of `attempt` answered (response headers) over HTTP/2 or not: its
+    /// adaptive limit may grow. A change is given to `report` (host, new limit) under
+    /// the lock, so reports of one host arrive in the order the changes were made.
+    pub(crate) fn answered(
+        &self,
+        attempt: &Attempt,
+        http2: bool,
+        report: impl FnOnce(&str, usize),
+    ) {
+        let now = Instant::now();
+        let ttfb = now.saturating_duration_since(attempt.started);
+        let mut state = self.lock();
+        if state.per_host.is_some() {
+            return;
+        }
+        // Grow only on a confirmed level (this request ran with every slot taken) while
+        // more of the host's items wait and the global limit leaves room.
+        let limit = state.host_limit(&attempt.host);
+        let busy = attempt.at_limit
+            && limit < state.jobs
+            && state
+                .hosts
+                .get(&attempt.host)
+                .is_some_and(|h| !h.is_empty());
+        let changed = state
+            .adaptive
+            .entry(attempt.host.clone())
+            .or_default()
+            .answered(ttfb, http2, busy, now);
+        if changed.is_some() {
+            report(&attempt.host, state.host_limit(&attempt.host));
+            drop(state);
+            // A higher limit may let a waiting job of this host start.
+            self.ready.notify_all();
+        }
+    }
+
+    /// An attempt ended with this sign of the host's load: its adaptive limit may
+    /// shrink. A change is given to `report` as in [`Scheduler::answered`].
+    pub(crate) fn congestion(
+        &self,
+        lease: &Lease<'_>,
+        how: Congestion,
+        report: impl FnOnce(&str, usize),
+    ) {
+        if how == Congestion::None {
+            return;
+        }
+        let mut state = self.lock();
+        if state.per_host.is_some() {
+            return;
+        }
+        let changed = state.adaptive.entry(lease.host.clone()).or_default().ended(
+            how,
+            lease.limit,
+            lease.started,
+            Instant::now(),
+        );
+        if changed.is_some() {
+            report(&lease.host, state.host_limit(&lease.host));
+        }
     }
 
     /// Returns a lease and queues its job again after `delay`. With `cool_down`, no
@@ -610,7 +731,7 @@ mod tests {
 
     #[test]
     fn per_host_limit_lets_other_hosts_through_in_order() {
-        let s = Scheduler::new(8, 2);
+        let s = Scheduler::new(8, Some(2));
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -629,7 +750,7 @@ mod tests {
 
     #[test]
     fn a_lease_dropped_by_a_panicking_worker_frees_its_slots() {
-        let s = Arc::new(Scheduler::new(1, 1));
+        let s = Arc::new(Scheduler::new(1, Some(1)));
         s.push([job(1, "http://a/1"), job(2, "http://a/2")]);
         let worker = {
             let s = s.clone();
@@ -648,7 +769,7 @@ mod tests {
 
     #[test]
     fn slots_freed_early_are_freed_once() {
-        let s = Scheduler::new(1, 1);
+        let s = Scheduler::new(1, Some(1));
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -673,7 +794,7 @@ mod tests {
 
     #[test]
     fn a_cancel_or_pause_that_races_a_retry_wins() {
-        let s = Scheduler::new(8, 4);
+        let s = Scheduler::new(8, Some(4));
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -703,7 +824,7 @@ mod tests {
 
     #[test]
     fn cancel_removes_queued_and_flags_running() {
-        let s = Scheduler::new(8, 4);
+        let s = Scheduler::new(8, Some(4));
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -724,7 +845,7 @@ mod tests {
 
     #[test]
     fn a_retry_waits_for_its_delay_and_a_cool_down_holds_the_whole_host() {
-        let s = Scheduler::new(8, 4);
+        let s = Scheduler::new(8, Some(4));
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -747,7 +868,7 @@ mod tests {
 
     #[test]
     fn pause_holds_new_starts_until_resume() {
-        let s = Arc::new(Scheduler::new(8, 1));
+        let s = Arc::new(Scheduler::new(8, Some(1)));
         s.hold();
         s.push([job(1, "http://a/1")]);
         let waiter = {
@@ -765,7 +886,7 @@ mod tests {
 
     #[test]
     fn shutdown_releases_waiting_workers() {
-        let s = Arc::new(Scheduler::new(8, 1));
+        let s = Arc::new(Scheduler::new(8, Some(1)));
         let waiter = {
             let s = s.clone();
             std::thread::Builder::new()
@@ -779,7 +900,7 @@ mod tests {
 
     #[test]
     fn paused_items_wait_until_resumed_and_running_ones_are_told_to_stop() {
-        let s = Scheduler::new(8, 1);
+        let s = Scheduler::new(8, Some(1));
         s.push([
             job(1, "http://a/1"),
             job(2, "http://a/2"),
@@ -805,7 +926,7 @@ mod tests {
 
     #[test]
     fn limits_change_while_running_and_move_to_top_reorders() {
-        let s = Scheduler::new(1, 4);
+        let s = Scheduler::new(1, Some(4));
         s.push([
             job(1, "http://a/1"),
             job(2, "http://b/2"),
@@ -814,7 +935,7 @@ mod tests {
         let first = s.next().expect("lease");
         assert_eq!(first.job.id.0, 1);
         // The global limit of 1 is reached: raise it and the next one starts.
-        s.set_limits(3, 4);
+        s.set_limits(3, Some(4));
         s.rerank(&[(ItemId(3), -5)]);
         assert_eq!(s.next().map(|l| l.job.id.0), Some(3));
         assert_eq!(s.next().map(|l| l.job.id.0), Some(2));
@@ -822,7 +943,7 @@ mod tests {
 
     #[test]
     fn a_minimum_interval_spaces_requests_to_one_host() {
-        let s = Scheduler::new(8, 8);
+        let s = Scheduler::new(8, Some(8));
         s.set_min_interval(Duration::from_millis(120));
         s.push([job(1, "http://a/1"), job(2, "http://a/2")]);
         let start = Instant::now();

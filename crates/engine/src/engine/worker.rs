@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use super::adapt::Congestion;
 use super::scheduler::{Job, Lease, Returned};
 use super::{Config, DoneInfo, Event, ItemId, Shared};
 use crate::disk::library::{DoneRecord, ItemState};
@@ -87,6 +88,7 @@ fn run_download(
     }
     let stop = lease.job.stop.clone();
     let url = lease.job.url.clone();
+    let attempt = lease.attempt();
     let page = lease.job.page.clone();
     let profiles = shared.profiles();
     let asker = fetch::Asker {
@@ -124,9 +126,15 @@ fn run_download(
         &mut resume,
         &mut verify,
         |p| match p {
-            Progress::Started { total: t } => {
+            Progress::Started { total: t, http2 } => {
                 total = t;
                 events.send(Event::Started { id, total: t });
+                shared.scheduler.answered(&attempt, http2, |host, limit| {
+                    events.send(Event::HostLimit {
+                        host: host.to_string(),
+                        limit,
+                    });
+                });
             }
             Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
             Progress::Bytes(bytes) => {
@@ -154,6 +162,15 @@ fn settle_attempt(
     let id = lease.job.id;
     let events = &shared.events;
     let config = &shared.config;
+    if let Err(Stopped::Failed(reason)) = &result {
+        let how = congestion_of(reason);
+        shared.scheduler.congestion(&lease, how, |host, limit| {
+            events.send(Event::HostLimit {
+                host: host.to_string(),
+                limit,
+            });
+        });
+    }
     match result {
         Ok(done) => {
             shared.scheduler.finish(lease);
@@ -201,6 +218,18 @@ fn settle_attempt(
             settled.set(true);
             events.settle(Event::Failed { id, reason });
         }
+    }
+}
+
+/// What a failure says about its host's load, for the adaptive limit.
+fn congestion_of(reason: &FetchError) -> Congestion {
+    match reason {
+        r if r.is_host_overloaded() => Congestion::Refused,
+        FetchError::Connect(_)
+        | FetchError::Stalled(_)
+        | FetchError::Network(_)
+        | FetchError::Truncated { .. } => Congestion::Trouble,
+        _ => Congestion::None,
     }
 }
 

@@ -71,6 +71,8 @@ pub enum Progress {
     Started {
         /// Announced size of the whole file.
         total: Option<u64>,
+        /// The answer came over HTTP/2 (a stream on a shared connection).
+        http2: bool,
     },
     /// `bytes` of the file are on disk so far.
     Bytes(u64),
@@ -293,10 +295,14 @@ pub fn download(
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(100).collect::<String>());
     let final_url = response.url().clone();
+    let http2 = response.version() == reqwest::Version::HTTP_2;
     let mut buf = vec![0u8; READ_BUF];
     let (mut state, resumed_from) = match resume.take() {
         Some(r) => {
-            progress(Progress::Started { total: r.total });
+            progress(Progress::Started {
+                total: r.total,
+                http2,
+            });
             let from = r.written;
             (r, from)
         }
@@ -419,7 +425,8 @@ impl Head<'_> {
         if total.is_some_and(|t| t > limits.max_bytes) {
             return Err(FetchError::TooLarge(limits.max_bytes).into());
         }
-        progress(Progress::Started { total });
+        let http2 = response.version() == reqwest::Version::HTTP_2;
+        progress(Progress::Started { total, http2 });
         let got = read_head(response, buf, self.stop, total, limits)?;
         let final_url = response.url();
         let format = match sniff::sniff_with_hints(&buf[..got], self.content_type, final_url.path())

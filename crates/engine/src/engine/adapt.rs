@@ -1,0 +1,280 @@
+//! Adaptive per-host concurrency: how many downloads one host gets at once when the
+//! user has not fixed it. A pure state machine (time comes in as arguments), driven by
+//! the scheduler.
+//!
+//! Start polite ([`START`]). Grow only on confirmation: an answer to a request that ran
+//! with every slot of its host taken, while more of the host's items wait, and that came
+//! quickly. Until the first sign of trouble each confirmation adds one (slow start);
+//! after it, one per `limit` confirmations (additive). Shrink at once: a refusal
+//! (429/503) sets a ceiling one below the limit the refused request was out under, so
+//! the limit settles where the host said stop and does not probe past it again soon;
+//! resets, timeouts and stalls halve the limit; answers that come far slower than the
+//! host's best halve it too. Never above the hard cap ([`H1_CAP`],
+//! or [`H2_CAP`] on an HTTP/2 connection, where streams share one connection and the
+//! server's own stream limit is the ceiling).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Where every host starts.
+pub const START: usize = 4;
+/// The most one host gets over HTTP/1.1 (each slot is a connection).
+pub const H1_CAP: usize = 16;
+/// The most one host gets over HTTP/2 (each slot is a stream on one connection).
+pub const H2_CAP: usize = 48;
+/// A refusal's ceiling rises by one after this long without another refusal.
+const CEILING_RELAX: Duration = Duration::from_secs(60);
+
+/// What an attempt's end says about the host's load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Congestion {
+    /// The host said it is overloaded (429, 503).
+    Refused,
+    /// The connection broke, timed out or stalled.
+    Trouble,
+    /// Nothing about load (a 404, a bad image, a cancel).
+    None,
+}
+
+/// One host's adaptive limit.
+#[derive(Debug, Clone)]
+pub(crate) struct HostLimit {
+    limit: usize,
+    /// Answers counted towards the next additive step.
+    credit: usize,
+    /// Still doubling (no trouble seen yet).
+    slow_start: bool,
+    /// A level the host refused, minus one: the limit stays at or below it.
+    ceiling: Option<(usize, Instant)>,
+    /// The host answered over HTTP/2.
+    http2: bool,
+    /// The quickest answer seen (time to the response headers).
+    best: Option<Duration>,
+    /// The latest raises of the limit (when, to what), to tell what a request that
+    /// started earlier was out under.
+    raises: VecDeque<(Instant, usize)>,
+}
+
+/// Raises remembered in [`HostLimit::raises`].
+const RAISES_KEPT: usize = 16;
+
+impl Default for HostLimit {
+    fn default() -> Self {
+        Self {
+            limit: START,
+            credit: 0,
+            slow_start: true,
+            ceiling: None,
+            http2: false,
+            best: None,
+            raises: VecDeque::new(),
+        }
+    }
+}
+
+impl HostLimit {
+    /// How many downloads the host may have at once now.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    fn cap(&self, now: Instant) -> usize {
+        let hard = if self.http2 { H2_CAP } else { H1_CAP };
+        match self.ceiling {
+            Some((ceiling, at)) => {
+                // A refusal long ago says less: let the limit probe one higher per period.
+                let relaxed =
+                    now.saturating_duration_since(at).as_secs() / CEILING_RELAX.as_secs().max(1);
+                let relaxed = usize::try_from(relaxed).unwrap_or(usize::MAX);
+                ceiling.saturating_add(relaxed).min(hard)
+            }
+            None => hard,
+        }
+    }
+
+    /// The host answered (response headers) `ttfb` after the request started, over
+    /// HTTP/2 or not. `busy`: the request ran with every slot of the host taken and more
+    /// of its items wait, so a higher limit would be used at once. Returns the new limit
+    /// if it changed.
+    pub(crate) fn answered(
+        &mut self,
+        ttfb: Duration,
+        http2: bool,
+        busy: bool,
+        now: Instant,
+    ) -> Option<usize> {
+        let before = self.limit;
+        self.http2 |= http2;
+        let best = *self.best.get_or_insert(ttfb);
+        self.best = Some(best.min(ttfb));
+        if ttfb > best * 8 + Duration::from_secs(1) {
+            // Far slower than this host can answer: it (or the path) is struggling.
+            self.shrink();
+        } else if busy && ttfb <= best * 3 + Duration::from_millis(50) {
+            self.credit += 1;
+            let step = if self.slow_start { 1 } else { self.limit };
+            if self.credit >= step {
+                self.credit = 0;
+                self.limit = (self.limit + 1).min(self.cap(now)).max(1);
+                if self.limit > before {
+                    if self.raises.len() == RAISES_KEPT {
+                        self.raises.pop_front();
+                    }
+                    self.raises.push_back((now, self.limit));
+                }
+            }
+        }
+        self.limit = self.limit.min(self.cap(now)).max(1);
+        (self.limit != before).then_some(self.limit)
+    }
+
+    /// An attempt that started at `started` under limit `limit` ended this way.
+    /// Returns the new limit if it changed.
+    pub(crate) fn ended(
+        &mut self,
+        how: Congestion,
+        limit: usize,
+        started: Instant,
+        now: Instant,
+    ) -> Option<usize> {
+        let before = self.limit;
+        match how {
+            Congestion::Refused => {
+                // The host refused while the request was out: under `limit`, or under a
+                // raise made meanwhile (a request started later may have got there
+                // first). Stay below the highest of those.
+                let out_under = self
+                    .raises
+                    .iter()
+                    .filter(|(at, _)| *at >= started)
+                    .map(|(_, l)| *l)
+                    .fold(limit, usize::max);
+                let below = out_under.saturating_sub(1).max(1);
+                let ceiling = self.ceiling.map_or(below, |(c, _)| c.min(below));
+                self.ceiling = Some((ceiling, now));
+                self.slow_start = false;
+                self.credit = 0;
+                self.limit = self.limit.min(ceiling).max(1);
+            }
+            Congestion::Trouble => self.shrink(),
+            Congestion::None => {}
+        }
+        (self.limit != before).then_some(self.limit)
+    }
+
+    fn shrink(&mut self) {
+        self.slow_start = false;
+        self.credit = 0;
+        self.limit = (self.limit / 2).max(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: Duration = Duration::from_millis(40);
+
+    #[test]
+    fn a_quick_busy_host_doubles_per_round_up_to_the_cap() {
+        let now = Instant::now();
+        let mut host = HostLimit::default();
+        assert_eq!(host.limit(), START);
+        // One round: every slot answers.
+        for _ in 0..START {
+            host.answered(FAST, false, true, now);
+        }
+        assert_eq!(host.limit(), 2 * START);
+        for _ in 0..100 {
+            host.answered(FAST, false, true, now);
+        }
+        assert_eq!(host.limit(), H1_CAP);
+        // HTTP/2 lifts the cap.
+        for _ in 0..200 {
+            host.answered(FAST, true, true, now);
+        }
+        assert_eq!(host.limit(), H2_CAP);
+    }
+
+    #[test]
+    fn an_idle_host_does_not_grow() {
+        let now = Instant::now();
+        let mut host = HostLimit::default();
+        for _ in 0..50 {
+            host.answered(FAST, false, false, now);
+        }
+        assert_eq!(host.limit(), START);
+    }
+
+    #[test]
+    fn a_refusal_sets_a_ceiling_that_holds_until_it_relaxes() {
+        let now = Instant::now();
+        let mut host = HostLimit::default();
+        for _ in 0..8 {
+            host.answered(FAST, false, true, now);
+        }
+        assert!(host.limit() > 5);
+        // Refusals arrive in any order from requests started under limits 5..=8
+        // (after the raises).
+        let sent = now + Duration::from_millis(1);
+        for limit in [7, 5, 8, 6] {
+            host.ended(Congestion::Refused, limit, sent, sent);
+        }
+        assert_eq!(host.limit(), 4);
+        for _ in 0..100 {
+            host.answered(FAST, false, true, now);
+        }
+        assert_eq!(host.limit(), 4, "no probing past the refused level");
+        // A minute later it may try one more.
+        let later = sent + CEILING_RELAX;
+        for _ in 0..100 {
+            host.answered(FAST, false, true, later);
+        }
+        assert_eq!(host.limit(), 5);
+    }
+
+    #[test]
+    fn a_refusal_counts_raises_made_while_the_request_was_out() {
+        let start = Instant::now();
+        let mut host = HostLimit::default();
+        // A request goes out under 4; a raise to 5 follows, whose request gets to the
+        // host first; the first one is refused.
+        let sent = start;
+        host.answered(FAST, false, true, start + Duration::from_millis(1));
+        assert_eq!(host.limit(), 5);
+        host.ended(
+            Congestion::Refused,
+            4,
+            sent,
+            start + Duration::from_millis(2),
+        );
+        assert_eq!(host.limit(), 4, "the refusal was under 5, not under 4");
+    }
+
+    #[test]
+    fn trouble_and_slow_answers_halve_the_limit() {
+        let now = Instant::now();
+        let mut host = HostLimit::default();
+        for _ in 0..12 {
+            host.answered(FAST, false, true, now);
+        }
+        assert_eq!(host.limit(), 16);
+        assert_eq!(host.ended(Congestion::Trouble, 16, now, now), Some(8));
+        assert_eq!(host.ended(Congestion::None, 8, now, now), None);
+        assert_eq!(
+            host.answered(Duration::from_secs(3), false, true, now),
+            Some(4)
+        );
+        // After trouble growth is additive: one step per `limit` answers.
+        for _ in 0..3 {
+            host.answered(FAST, false, true, now);
+        }
+        assert_eq!(host.limit(), 4);
+        host.answered(FAST, false, true, now);
+        assert_eq!(host.limit(), 5);
+        for _ in 0..10 {
+            host.ended(Congestion::Trouble, 1, now, now);
+        }
+        assert_eq!(host.limit(), 1);
+    }
+}
