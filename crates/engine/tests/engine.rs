@@ -357,3 +357,31 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
     refused.dedup();
     assert_eq!(refused.len(), all, "a URL refused twice");
 }
+
+/// Over HTTP/1.1 the adaptive limit grows from four while a host answers quickly, but
+/// never past the hard cap of 16 connections.
+#[test]
+fn the_adaptive_limit_grows_on_a_quick_host_up_to_the_cap() {
+    let server = Server::start(move |req| {
+        std::thread::sleep(Duration::from_millis(20));
+        let n: u32 = req
+            .path
+            .trim_start_matches("/p")
+            .trim_end_matches(".png")
+            .parse()
+            .unwrap_or(0);
+        Response::ok("image/png", support::png(8, 8 + n / 250, (n % 250) as u8))
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let list: Vec<String> = (0..300).map(|i| format!("/p{i}.png")).collect();
+    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+    engine.add(urls(&server, &refs)).expect("add");
+    let events = until_idle(&rx, LIMIT);
+    assert!(failures(&events).is_empty());
+    assert_eq!(files(engine.out_dir()).len(), 300);
+    let most = server.stats().max_in_flight.load(Ordering::SeqCst);
+    assert!(most > 8, "it grew: at most {most} at once");
+    assert!(most <= 16, "never past the cap: {most} at once");
+}

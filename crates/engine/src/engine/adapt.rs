@@ -2,7 +2,9 @@
 //! user has not fixed it. A pure state machine (time comes in as arguments), driven by
 //! the scheduler.
 //!
-//! Start polite ([`START`]). Grow only on confirmation: an answer to a request that ran
+//! Start polite ([`START`]; over TLS with one request alone until the first answer says
+//! whether the host speaks HTTP/2, so that its requests share one connection instead of
+//! racing to open several). Grow only on confirmation: an answer to a request that ran
 //! with every slot of its host taken, while more of the host's items wait, and that came
 //! quickly. Until the first sign of trouble each confirmation adds one (slow start);
 //! after it, one per `limit` confirmations (additive). Shrink at once: a refusal
@@ -53,6 +55,8 @@ pub(crate) struct HostLimit {
     /// The latest raises of the limit (when, to what), to tell what a request that
     /// started earlier was out under.
     raises: VecDeque<(Instant, usize)>,
+    /// Waiting for the first answer (a TLS host: HTTP/2 or not is not known yet).
+    probing: bool,
 }
 
 /// Raises remembered in [`HostLimit::raises`].
@@ -68,11 +72,22 @@ impl Default for HostLimit {
             http2: false,
             best: None,
             raises: VecDeque::new(),
+            probing: false,
         }
     }
 }
 
 impl HostLimit {
+    /// A host reached over TLS (`tls`) starts with one request, until its first answer
+    /// tells whether it speaks HTTP/2; any other host starts at [`START`].
+    pub(crate) fn new(tls: bool) -> Self {
+        Self {
+            limit: if tls { 1 } else { START },
+            probing: tls,
+            ..Self::default()
+        }
+    }
+
     /// How many downloads the host may have at once now.
     pub(crate) fn limit(&self) -> usize {
         self.limit
@@ -105,6 +120,9 @@ impl HostLimit {
     ) -> Option<usize> {
         let before = self.limit;
         self.http2 |= http2;
+        if std::mem::take(&mut self.probing) {
+            self.limit = self.limit.max(START);
+        }
         let best = *self.best.get_or_insert(ttfb);
         self.best = Some(best.min(ttfb));
         if ttfb > best * 8 + Duration::from_secs(1) {
@@ -194,6 +212,15 @@ mod tests {
             host.answered(FAST, true, true, now);
         }
         assert_eq!(host.limit(), H2_CAP);
+    }
+
+    #[test]
+    fn a_tls_host_sends_one_request_until_it_answers() {
+        let now = Instant::now();
+        let mut host = HostLimit::new(true);
+        assert_eq!(host.limit(), 1);
+        assert_eq!(host.answered(FAST, true, false, now), Some(START));
+        assert_eq!(HostLimit::new(false).limit(), START);
     }
 
     #[test]

@@ -333,11 +333,12 @@ impl Scheduler {
     pub(crate) fn push(&self, jobs: impl IntoIterator<Item = Job>) {
         let mut state = self.lock();
         for job in jobs {
-            state
-                .hosts
-                .entry(host_key(&job.url))
-                .or_default()
-                .insert(job);
+            let host = host_key(&job.url);
+            if !state.adaptive.contains_key(&host) {
+                let tls = job.url.scheme() == "https";
+                state.adaptive.insert(host.clone(), HostLimit::new(tls));
+            }
+            state.hosts.entry(host).or_default().insert(job);
         }
         drop(state);
         self.ready.notify_all();
