@@ -221,7 +221,8 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     // content never widens that set (a third-party image host gets none of them).
     // The folder's library comes back first (sent while the engine starts): items
     // done, failed or queued in earlier runs. Queued ones continue in this run.
-    let mut urls: HashMap<ItemId, Url> = HashMap::new();
+    // Each item's URL for the report, as text only (a queue of 100,000 keeps this small).
+    let mut urls: HashMap<ItemId, Box<str>> = HashMap::new();
     let mut tally = Tally::default();
     let earlier: Vec<Event> = events
         .try_iter()
@@ -230,7 +231,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     for event in &earlier {
         match event {
             Event::Queued { id, url } => {
-                urls.insert(*id, url.clone());
+                urls.insert(*id, url.as_str().into());
             }
             Event::Done { .. } => {
                 tally.done += 1;
@@ -239,7 +240,9 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             _ => {}
         }
     }
-    let mut ids = engine.add(intake.urls.iter().cloned())?;
+    // The typed URLs move into the engine (the list is not kept twice).
+    let duplicates = intake.duplicates;
+    let mut ids = engine.add(intake.urls)?;
     for (page, urls) in found {
         ids.extend(engine.add_from(urls, Some(&page))?);
     }
@@ -247,17 +250,9 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
         engine.shutdown();
         anyhow::bail!("nothing to download: no image was found on the given pages");
     }
-    out.begin(
-        ids.len(),
-        intake.duplicates,
-        engine.out_dir(),
-        tally.already,
-    );
+    out.begin(ids.len(), duplicates, engine.out_dir(), tally.already);
     for event in &earlier {
-        let url = event
-            .id()
-            .and_then(|id| urls.get(&id))
-            .map_or("", Url::as_str);
+        let url = event.id().and_then(|id| urls.get(&id)).map_or("", |u| &**u);
         out.event(event, url, &tally);
     }
 
@@ -317,14 +312,14 @@ fn follow(
     events: &crossbeam_channel::Receiver<Event>,
     out: &mut Output,
     tally: &mut Tally,
-    urls: &mut HashMap<ItemId, Url>,
+    urls: &mut HashMap<ItemId, Box<str>>,
 ) -> bool {
     let mut paused = false;
     for event in events.iter() {
         if let Event::Queued { id, url } = &event {
-            urls.insert(*id, url.clone());
+            urls.insert(*id, url.as_str().into());
         }
-        let url = |id: &ItemId| urls.get(id).map_or("", Url::as_str);
+        let url = |id: &ItemId| urls.get(id).map_or("", |u| &**u);
         match &event {
             Event::Progress { id, bytes, .. } => tally.progress(*id, *bytes),
             Event::Done { id, info } => {

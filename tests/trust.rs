@@ -30,7 +30,7 @@ fn retries(events: &[Event], id: ItemId) -> usize {
 
 fn done(events: &[Event], id: ItemId) -> Option<pixgrab_engine::DoneInfo> {
     events.iter().find_map(|e| match e {
-        Event::Done { id: i, info } if *i == id => Some(info.clone()),
+        Event::Done { id: i, info } if *i == id => Some((**info).clone()),
         _ => None,
     })
 }

@@ -201,7 +201,7 @@ impl Model {
                 self.set_state(idx, Stage::Downloading);
             }
             Event::Progress { bytes, total, .. } => self.progress(idx, bytes, total, now),
-            Event::Done { info, .. } => self.done(idx, info, now),
+            Event::Done { info, .. } => self.done(idx, *info, now),
             Event::Thumbnail { thumb, cached, .. } => {
                 self.items[idx].thumb = ThumbSlot::Pixels(thumb, cached);
                 self.fresh.push_back(idx);

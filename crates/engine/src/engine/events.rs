@@ -74,8 +74,9 @@ pub enum Event {
     Done {
         /// The item.
         id: ItemId,
-        /// Where and what.
-        info: DoneInfo,
+        /// Where and what (boxed: it is the largest payload, and a queue of events is
+        /// as wide as its widest one).
+        info: Box<DoneInfo>,
     },
     /// A thumbnail for a done item.
     Thumbnail {

@@ -347,11 +347,12 @@ impl EngineHandle {
         let events = &self.shared.events;
         let mut jobs = Vec::new();
         let mut again = Vec::new();
+        let page = page.map(|p| Arc::new(p.clone()));
         for (a, url) in added.iter().zip(urls) {
             match a.before {
                 None => {
                     let mut job = Job::new(a.id, crate::disk::library::normalise(&url), a.rank);
-                    job.page = page.cloned();
+                    job.page = page.clone();
                     jobs.push(job);
                 }
                 Some(ItemState::Failed | ItemState::Cancelled) => again.push(a.id),

@@ -43,7 +43,7 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                     .part
                     .as_ref()
                     .map_or(0, |p| part_len(shared, &p.name));
-                job.part = record.part;
+                job.part = record.part.map(Box::new);
                 if record.state == ItemState::Queued {
                     events.enter(1);
                     queued.push(job);

@@ -26,7 +26,8 @@ use super::adapt::{self, Congestion, HostLimit};
 use crate::item::ItemId;
 use crate::net::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 
-/// A queued download.
+/// A queued download. Kept small (about 170 bytes besides its URL's text): a queue
+/// holds one per item, 100,000 of them for a big list. What only some jobs have is boxed.
 #[derive(Debug)]
 pub(crate) struct Job {
     pub(crate) id: ItemId,
@@ -44,11 +45,12 @@ pub(crate) struct Job {
     /// Not before this time (a retry's back-off).
     pub(crate) not_before: Option<Instant>,
     /// The part file of an earlier attempt, to continue.
-    pub(crate) resume: Option<Resume>,
+    pub(crate) resume: Option<Box<Resume>>,
     /// A part file left by an earlier run, reopened when the job starts.
-    pub(crate) part: Option<crate::disk::library::PartRecord>,
-    /// The page the URL was found on (sent as its Referer unless a profile says otherwise).
-    pub(crate) page: Option<Url>,
+    pub(crate) part: Option<Box<crate::disk::library::PartRecord>>,
+    /// The page the URL was found on (sent as its Referer unless a profile says
+    /// otherwise), shared by the items found on it.
+    pub(crate) page: Option<Arc<Url>>,
 }
 
 impl Job {
@@ -74,7 +76,11 @@ impl Job {
     /// the page it was found on; without the part (see [`Job::part`]).
     pub(crate) fn from_record(record: &crate::disk::library::Record, url: Url) -> Self {
         let mut job = Self::new(record.id, url, record.rank);
-        job.page = record.page.as_deref().and_then(|p| Url::parse(p).ok());
+        job.page = record
+            .page
+            .as_deref()
+            .and_then(|p| Url::parse(p).ok())
+            .map(Arc::new);
         job
     }
 }
@@ -539,7 +545,7 @@ impl Scheduler {
         match job.stop.swap(0, Ordering::Relaxed) {
             STOP_CANCEL => Returned::Cancelled(job),
             STOP_PAUSE => {
-                let (id, bytes) = (job.id, job.resume.as_ref().map_or(0, Resume::bytes));
+                let (id, bytes) = (job.id, job.resume.as_deref().map_or(0, Resume::bytes));
                 let mut job = job;
                 job.not_before = None;
                 state.held.insert(id, job);
@@ -592,7 +598,7 @@ impl Scheduler {
         match state.hosts.values_mut().find_map(|h| h.take(id)) {
             Some(mut job) => {
                 job.not_before = None;
-                let bytes = job.resume.as_ref().map_or(0, Resume::bytes);
+                let bytes = job.resume.as_deref().map_or(0, Resume::bytes);
                 state.held.insert(id, job);
                 Paused::Held(id, bytes)
             }

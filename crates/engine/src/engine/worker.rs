@@ -81,7 +81,7 @@ fn run_download(
     if lease.job.resume.is_none()
         && let Some(part) = lease.job.part.take()
     {
-        lease.job.resume = Resume::reopen(&shared.out, &part);
+        lease.job.resume = Resume::reopen(&shared.out, &part).map(Box::new);
     }
     if let Some(hook) = &shared.config.fault_hook {
         hook(&lease.job.url);
@@ -93,14 +93,14 @@ fn run_download(
     let profiles = shared.profiles();
     let asker = fetch::Asker {
         profiles: &profiles,
-        page: page.as_ref(),
+        page: page.as_deref(),
         guard: Some(&shared.guard),
     };
     // The second damaged copy in a row is kept aside (the user may want it anyway).
     let keep_if_damaged = lease.job.damaged;
     // The thumbnail the check made on the way, handed to `Done`'s report as it is.
     let mut made: Option<Made> = None;
-    let mut resume = lease.job.resume.take();
+    let mut resume = lease.job.resume.take().map(|r| *r);
     let lease_ref = &mut lease;
     let mut verify = |part: &Path, format: ImageFormat, hash: &str| {
         // The file is complete: checking it needs no connection, so its slots go to
@@ -145,7 +145,7 @@ fn run_download(
             }
         },
     );
-    lease.job.resume = resume;
+    lease.job.resume = resume.map(Box::new);
     settle_attempt(shared, lease, result, made, settled);
 }
 
@@ -265,7 +265,7 @@ fn retry_later(shared: &Shared, lease: Lease<'_>, reason: FetchError, delay: Dur
 /// the user resumes (or, for the CLI, until the next run).
 fn hold_for_disk(shared: &Shared, lease: Lease<'_>, problem: &str) {
     let id = lease.job.id;
-    if let Some(record) = lease.job.resume.as_ref().map(Resume::record) {
+    if let Some(record) = lease.job.resume.as_deref().map(Resume::record) {
         shared.record(|lib| lib.set_part(id, Some(&record)));
     }
     let returned = shared.scheduler.requeue_on_hold(lease);
@@ -499,7 +499,10 @@ pub(super) fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo, made
     let path = info.path.clone();
     let format = info.format;
     let hash = info.sha256.clone();
-    shared.events.send(Event::Done { id, info });
+    shared.events.send(Event::Done {
+        id,
+        info: Box::new(info),
+    });
     let thumbnail_event = move |made: Made| match made {
         Ok((thumb, cached)) => Event::Thumbnail {
             id,
