@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -221,9 +222,11 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     // content never widens that set (a third-party image host gets none of them).
     // The folder's library comes back first (sent while the engine starts): items
     // done, failed or queued in earlier runs. Queued ones continue in this run.
-    // Each item's URL for the report, as text only (a queue of 100,000 keeps this small).
-    let mut urls: HashMap<ItemId, Box<str>> = HashMap::new();
-    let mut tally = Tally::default();
+    let mut run = Follower {
+        out,
+        tally: Tally::default(),
+        urls: HashMap::new(),
+    };
     let earlier: Vec<Event> = events
         .try_iter()
         .filter(|e| !matches!(e, Event::Idle))
@@ -231,39 +234,174 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     for event in &earlier {
         match event {
             Event::Queued { id, url } => {
-                urls.insert(*id, url.as_str().into());
+                run.urls.insert(*id, url.clone());
             }
             Event::Done { .. } => {
-                tally.done += 1;
-                tally.already += 1;
+                run.tally.done += 1;
+                run.tally.already += 1;
             }
             _ => {}
         }
     }
-    // The typed URLs move into the engine (the list is not kept twice).
-    let duplicates = intake.duplicates;
-    let mut ids = engine.add(intake.urls)?;
-    for (page, urls) in found {
-        ids.extend(engine.add_from(urls, Some(&page))?);
-    }
-    if ids.is_empty() && tally.already == 0 {
+    let count = intake.urls.len() + found.iter().map(|(_, urls)| urls.len()).sum::<usize>();
+    if count == 0 && run.tally.already == 0 {
         engine.shutdown();
         anyhow::bail!("nothing to download: no image was found on the given pages");
     }
-    out.begin(ids.len(), duplicates, engine.out_dir(), tally.already);
+    run.out.begin(
+        count,
+        intake.duplicates,
+        engine.out_dir(),
+        run.tally.already,
+    );
     for event in &earlier {
-        let url = event.id().and_then(|id| urls.get(&id)).map_or("", |u| &**u);
-        out.event(event, url, &tally);
+        run.report(event);
     }
-
-    let paused = follow(&engine, &events, &mut out, &mut tally, &mut urls);
+    // The typed URLs move into the engine a batch at a time, and the events of each
+    // batch are reported before the next: a list of 100,000 is never held twice, nor
+    // are its events piled up behind it.
+    let mut typed = intake.urls.into_iter();
+    let mut paused = false;
+    loop {
+        let batch: Vec<Url> = typed.by_ref().take(ADD_BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        engine.add(batch)?;
+        paused = run.drain(&events);
+        if paused {
+            break;
+        }
+    }
+    for (page, urls) in found {
+        if paused {
+            break;
+        }
+        engine.add_from(urls, Some(&page))?;
+        paused = run.drain(&events);
+    }
+    if !paused {
+        paused = run.follow(&engine, &events);
+    }
     engine.shutdown();
+    let Follower {
+        mut out,
+        tally,
+        urls,
+    } = run;
     out.finish(&tally, urls.len());
     Ok(if tally.failed == 0 && !paused {
         EXIT_OK
     } else {
         EXIT_SOME_FAILED
     })
+}
+
+/// URLs given to the engine in one `add` (one library transaction).
+const ADD_BATCH: usize = 5_000;
+
+/// Reports a run's events and keeps its totals.
+struct Follower {
+    out: Output,
+    tally: Tally,
+    /// Each item's URL, for the report (shared with the engine's queue).
+    urls: HashMap<ItemId, Arc<Url>>,
+}
+
+impl Follower {
+    /// Reports the events that are waiting. True when a disk error paused the run.
+    fn drain(&mut self, events: &crossbeam_channel::Receiver<Event>) -> bool {
+        events.try_iter().any(|event| self.handle(&event))
+    }
+
+    /// Reports events until every item has settled, or until a disk error pauses the run
+    /// (then true: nothing more can be written now).
+    fn follow(
+        &mut self,
+        engine: &pixgrab_engine::EngineHandle,
+        events: &crossbeam_channel::Receiver<Event>,
+    ) -> bool {
+        loop {
+            match events.recv_timeout(Duration::from_millis(250)) {
+                Ok(event) => {
+                    if self.handle(&event) {
+                        return true;
+                    }
+                    // An Idle sent after one `add` may come when a later one has
+                    // queued more.
+                    if matches!(event, Event::Idle) && engine.is_idle() {
+                        return self.drain(events);
+                    }
+                }
+                // Its Idle may have been reported while the URLs were still going in.
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) if engine.is_idle() => {
+                    return self.drain(events);
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// Reports one event; true when it paused the run.
+    fn handle(&mut self, event: &Event) -> bool {
+        if let Event::Queued { id, url } = event {
+            self.urls.insert(*id, url.clone());
+        }
+        let url = |id: &ItemId| self.urls.get(id).map_or("", |u| u.as_str());
+        let (out, tally) = (&mut self.out, &mut self.tally);
+        let mut paused = false;
+        match event {
+            Event::Progress { id, bytes, .. } => tally.progress(*id, *bytes),
+            Event::Done { id, info } => {
+                tally.forget(*id);
+                tally.done += 1;
+                tally.done_bytes += info.bytes;
+            }
+            Event::Failed { id, reason } => {
+                tally.failed += 1;
+                tally.forget(*id);
+                out.failure(url(id), &reason.to_string());
+            }
+            Event::Cancelled { id } => {
+                tally.failed += 1;
+                tally.forget(*id);
+                out.failure(url(id), "cancelled");
+            }
+            Event::Retrying {
+                id,
+                attempt,
+                delay,
+                reason,
+            } => {
+                tally.forget(*id);
+                out.note(&format!(
+                    "retrying {} in {} (attempt {attempt}): {reason}",
+                    url(id),
+                    Secs(*delay)
+                ));
+            }
+            Event::Paused { reason } => {
+                // Nothing more can be written now. Stop without losing anything: parts
+                // and the queue stay in the library, and the next run continues them.
+                out.paused(reason);
+                paused = true;
+            }
+            Event::Requeued { id } => out.note(&format!("trying again: {}", url(id))),
+            _ => {}
+        }
+        self.report(event);
+        paused
+    }
+
+    /// Prints one event (a line of JSON, or the progress display).
+    fn report(&mut self, event: &Event) {
+        let url = event
+            .id()
+            .and_then(|id| self.urls.get(&id))
+            .map_or("", |u| u.as_str());
+        self.out.event(event, url, &self.tally);
+    }
 }
 
 /// The engine's configuration from the command line.
@@ -303,70 +441,6 @@ fn read_pages(
         }
     }
     found
-}
-
-/// Reports events until every item has settled, or until a disk error pauses the run
-/// (then true: nothing more can be written now).
-fn follow(
-    engine: &pixgrab_engine::EngineHandle,
-    events: &crossbeam_channel::Receiver<Event>,
-    out: &mut Output,
-    tally: &mut Tally,
-    urls: &mut HashMap<ItemId, Box<str>>,
-) -> bool {
-    let mut paused = false;
-    for event in events.iter() {
-        if let Event::Queued { id, url } = &event {
-            urls.insert(*id, url.as_str().into());
-        }
-        let url = |id: &ItemId| urls.get(id).map_or("", |u| &**u);
-        match &event {
-            Event::Progress { id, bytes, .. } => tally.progress(*id, *bytes),
-            Event::Done { id, info } => {
-                tally.forget(*id);
-                tally.done += 1;
-                tally.done_bytes += info.bytes;
-            }
-            Event::Failed { id, reason } => {
-                tally.failed += 1;
-                tally.forget(*id);
-                out.failure(url(id), &reason.to_string());
-            }
-            Event::Cancelled { id } => {
-                tally.failed += 1;
-                tally.forget(*id);
-                out.failure(url(id), "cancelled");
-            }
-            Event::Retrying {
-                id,
-                attempt,
-                delay,
-                reason,
-            } => {
-                tally.forget(*id);
-                out.note(&format!(
-                    "retrying {} in {} (attempt {attempt}): {reason}",
-                    url(id),
-                    Secs(*delay)
-                ));
-            }
-            Event::Paused { reason } => {
-                // Nothing more can be written now. Stop without losing anything: parts
-                // and the queue stay in the library, and the next run continues them.
-                out.paused(reason);
-                paused = true;
-                break;
-            }
-            Event::Requeued { id } => out.note(&format!("trying again: {}", url(id))),
-            _ => {}
-        }
-        out.event(&event, url(&event.id().unwrap_or(ItemId(0))), tally);
-        // An Idle sent after one `add` may arrive when a later one has queued more.
-        if matches!(event, Event::Idle) && engine.is_idle() {
-            break;
-        }
-    }
-    paused
 }
 
 /// Gathers URLs from the arguments and every input file.

@@ -51,8 +51,8 @@ pub(crate) enum ThumbSlot {
 pub(crate) struct ItemView {
     /// Which engine and which item in it.
     pub(crate) key: (usize, ItemId),
-    /// The requested URL.
-    pub(crate) url: Url,
+    /// The requested URL (shared with the engine's queue).
+    pub(crate) url: Arc<Url>,
     /// A display name: the file name once known, else the URL's last segment.
     pub(crate) name: String,
     pub(crate) state: Stage,
@@ -255,7 +255,7 @@ impl Model {
         self.batch_finished = 0;
     }
 
-    fn queued(&mut self, engine: usize, id: ItemId, url: Url, now: Instant) {
+    fn queued(&mut self, engine: usize, id: ItemId, url: Arc<Url>, now: Instant) {
         if self.index.contains_key(&(engine, id)) {
             return;
         }

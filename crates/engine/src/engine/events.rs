@@ -51,8 +51,9 @@ pub enum Event {
     Queued {
         /// The item.
         id: ItemId,
-        /// Its URL.
-        url: Url,
+        /// Its URL (the queue's own copy, shared: a front end that keeps it for the
+        /// item's life costs a pointer, not another copy).
+        url: Arc<Url>,
     },
     /// The server answered; the body is coming.
     Started {

@@ -351,7 +351,11 @@ impl EngineHandle {
         for (a, url) in added.iter().zip(urls) {
             match a.before {
                 None => {
-                    let mut job = Job::new(a.id, crate::disk::library::normalise(&url), a.rank);
+                    let mut job = Job::new(
+                        a.id,
+                        Arc::new(crate::disk::library::normalise(&url)),
+                        a.rank,
+                    );
                     job.page = page.clone();
                     jobs.push(job);
                 }
@@ -398,7 +402,7 @@ impl EngineHandle {
         let mut jobs = Vec::new();
         for r in records {
             if let Ok(url) = Url::parse(&r.url) {
-                jobs.push(Job::from_record(&r, url));
+                jobs.push(Job::from_record(&r, Arc::new(url)));
             }
         }
         let ids: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();

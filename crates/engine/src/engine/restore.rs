@@ -27,7 +27,7 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
     let mut queued = Vec::new();
     let mut held = Vec::new();
     for record in records {
-        let Ok(url) = Url::parse(&record.url) else {
+        let Ok(url) = Url::parse(&record.url).map(Arc::new) else {
             continue;
         };
         let id = record.id;
@@ -83,7 +83,7 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                     final_url: record
                         .final_url
                         .and_then(|u| Url::parse(&u).ok())
-                        .unwrap_or(url),
+                        .unwrap_or_else(|| (*url).clone()),
                     duplicate_of: record.duplicate_of,
                     restored: true,
                 };

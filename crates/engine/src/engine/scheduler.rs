@@ -31,7 +31,8 @@ use crate::net::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 #[derive(Debug)]
 pub(crate) struct Job {
     pub(crate) id: ItemId,
-    pub(crate) url: Url,
+    /// Shared with the events and front ends that name the item: stored once.
+    pub(crate) url: Arc<Url>,
     /// Raised to [`STOP_CANCEL`] or [`STOP_PAUSE`] to stop a running transfer.
     pub(crate) stop: Arc<AtomicU8>,
     /// Queue order: lower goes first.
@@ -54,7 +55,7 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    pub(crate) fn new(id: ItemId, url: Url, rank: i64) -> Self {
+    pub(crate) fn new(id: ItemId, url: Arc<Url>, rank: i64) -> Self {
         Self {
             id,
             url,
@@ -74,7 +75,7 @@ impl Job {
 impl Job {
     /// A job for an item of the library (its URL already parsed), with its rank and
     /// the page it was found on; without the part (see [`Job::part`]).
-    pub(crate) fn from_record(record: &crate::disk::library::Record, url: Url) -> Self {
+    pub(crate) fn from_record(record: &crate::disk::library::Record, url: Arc<Url>) -> Self {
         let mut job = Self::new(record.id, url, record.rank);
         job.page = record
             .page
@@ -733,7 +734,11 @@ mod tests {
     use super::*;
 
     fn job(id: u64, url: &str) -> Job {
-        Job::new(ItemId(id), Url::parse(url).expect("test URL"), id as i64)
+        Job::new(
+            ItemId(id),
+            Arc::new(Url::parse(url).expect("test URL")),
+            id as i64,
+        )
     }
 
     #[test]
