@@ -243,30 +243,27 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             _ => {}
         }
     }
-    let count = intake.urls.len() + found.iter().map(|(_, urls)| urls.len()).sum::<usize>();
+    let duplicates = intake.duplicates;
+    let mut typed = intake.into_urls();
+    let count = typed.len() + found.iter().map(|(_, urls)| urls.len()).sum::<usize>();
     if count == 0 && run.tally.already == 0 {
         engine.shutdown();
         anyhow::bail!("nothing to download: no image was found on the given pages");
     }
-    run.out.begin(
-        count,
-        intake.duplicates,
-        engine.out_dir(),
-        run.tally.already,
-    );
+    run.out
+        .begin(count, duplicates, engine.out_dir(), run.tally.already);
     for event in &earlier {
         run.report(event);
     }
     // The typed URLs move into the engine a batch at a time, and the events of each
     // batch are reported before the next: a list of 100,000 is never held twice, nor
     // are its events piled up behind it.
-    let mut typed = intake.urls.into_iter();
+    // Taken from the end of a reversed list, which then gives its memory back.
+    typed.reverse();
     let mut paused = false;
-    loop {
-        let batch: Vec<Url> = typed.by_ref().take(ADD_BATCH).collect();
-        if batch.is_empty() {
-            break;
-        }
+    while !typed.is_empty() {
+        let batch: Vec<Url> = (0..ADD_BATCH).map_while(|_| typed.pop()).collect();
+        typed.shrink_to_fit();
         engine.add(batch)?;
         paused = run.drain(&events);
         if paused {

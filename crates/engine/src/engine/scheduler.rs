@@ -33,8 +33,9 @@ pub(crate) struct Job {
     pub(crate) id: ItemId,
     /// Shared with the events and front ends that name the item: stored once.
     pub(crate) url: Arc<Url>,
-    /// Raised to [`STOP_CANCEL`] or [`STOP_PAUSE`] to stop a running transfer.
-    pub(crate) stop: Arc<AtomicU8>,
+    /// Raised to [`STOP_CANCEL`] or [`STOP_PAUSE`] to stop a running transfer; made when
+    /// the job first starts (a waiting job needs none).
+    pub(crate) stop: Option<Arc<AtomicU8>>,
     /// Queue order: lower goes first.
     pub(crate) rank: i64,
     /// Attempts made so far.
@@ -59,7 +60,7 @@ impl Job {
         Self {
             id,
             url,
-            stop: Arc::default(),
+            stop: None,
             rank,
             attempts: 0,
             stalls: 0,
@@ -406,13 +407,14 @@ impl Scheduler {
                 let limit = state.host_limit(&host);
                 let state = &mut *state;
                 if let Some(h) = state.hosts.get_mut(&host)
-                    && let Some(job) = h.take(id)
+                    && let Some(mut job) = h.take(id)
                 {
                     h.active += 1;
                     h.last_start = Some(now);
                     let level = h.active;
                     state.active += 1;
-                    state.running.insert(job.id, job.stop.clone());
+                    let stop = job.stop.get_or_insert_with(Arc::default).clone();
+                    state.running.insert(job.id, stop);
                     return Some(Lease {
                         job,
                         host,
@@ -543,7 +545,7 @@ impl Scheduler {
         if state.shutdown {
             return Returned::ShutDown(job);
         }
-        match job.stop.swap(0, Ordering::Relaxed) {
+        match job.stop.as_ref().map_or(0, |s| s.swap(0, Ordering::Relaxed)) {
             STOP_CANCEL => Returned::Cancelled(job),
             STOP_PAUSE => {
                 let (id, bytes) = (job.id, job.resume.as_deref().map_or(0, Resume::bytes));
@@ -733,6 +735,10 @@ impl Scheduler {
 mod tests {
     use super::*;
 
+    fn stop_of(job: &Job) -> u8 {
+        job.stop.as_ref().map_or(0, |s| s.load(Ordering::Relaxed))
+    }
+
     fn job(id: u64, url: &str) -> Job {
         Job::new(
             ItemId(id),
@@ -844,7 +850,7 @@ mod tests {
         ]);
         let running = s.next().expect("lease");
         assert!(s.cancel(ItemId(1)).is_none());
-        assert_eq!(running.job.stop.load(Ordering::Relaxed), STOP_CANCEL);
+        assert_eq!(stop_of(&running.job), STOP_CANCEL);
         assert_eq!(s.cancel(ItemId(3)).map(|(j, _)| j.id.0), Some(3));
         assert_eq!(
             s.cancel_all()
@@ -920,7 +926,7 @@ mod tests {
         ]);
         let running = s.next().expect("lease");
         assert!(matches!(s.pause(ItemId(1)), Paused::Stopping));
-        assert_eq!(running.job.stop.load(Ordering::Relaxed), STOP_PAUSE);
+        assert_eq!(stop_of(&running.job), STOP_PAUSE);
         assert!(matches!(s.pause(ItemId(2)), Paused::Held(ItemId(2), 0)));
         assert!(matches!(s.park(running), Returned::Held(ItemId(1), 0)));
         // 1 and 2 are held: 3 goes next although it was queued last.

@@ -86,7 +86,7 @@ fn run_download(
     if let Some(hook) = &shared.config.fault_hook {
         hook(&lease.job.url);
     }
-    let stop = lease.job.stop.clone();
+    let stop = lease.job.stop.clone().unwrap_or_default();
     let url = lease.job.url.clone();
     let attempt = lease.attempt();
     let page = lease.job.page.clone();

@@ -51,6 +51,12 @@ const OPAQUE_SCHEMES: &[&str] = &["javascript", "data", "mailto", "file", "blob"
 const MAX_URL_LEN: usize = 8192;
 
 impl Intake {
+    /// The URLs, once no more input comes: the set kept to fold repeats (a second copy
+    /// of every URL) is freed.
+    pub fn into_urls(self) -> Vec<Url> {
+        self.urls
+    }
+
     /// Reads `text` and appends what it finds. `text` counts as one input for
     /// [`MAX_INPUT_URLS`].
     pub fn add_text(&mut self, text: &str) {
