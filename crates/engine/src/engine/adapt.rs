@@ -108,16 +108,9 @@ impl HostLimit {
     }
 
     /// The host answered (response headers) `ttfb` after the request started, over
-    /// HTTP/2 or not. `busy`: the request ran with every slot of the host taken and more
-    /// of its items wait, so a higher limit would be used at once. Returns the new limit
-    /// if it changed.
-    pub(crate) fn answered(
-        &mut self,
-        ttfb: Duration,
-        http2: bool,
-        busy: bool,
-        now: Instant,
-    ) -> Option<usize> {
+    /// HTTP/2 or not. Ends the first-request probe of a TLS host; an answer far slower
+    /// than the host's best halves the limit. Returns the new limit if it changed.
+    pub(crate) fn answered(&mut self, ttfb: Duration, http2: bool, now: Instant) -> Option<usize> {
         let before = self.limit;
         self.http2 |= http2;
         if std::mem::take(&mut self.probing) {
@@ -128,7 +121,30 @@ impl HostLimit {
         if ttfb > best * 8 + Duration::from_secs(1) {
             // Far slower than this host can answer: it (or the path) is struggling.
             self.shrink();
-        } else if busy && ttfb <= best * 3 + Duration::from_millis(50) {
+        }
+        self.limit = self.limit.min(self.cap(now)).max(1);
+        (self.limit != before).then_some(self.limit)
+    }
+
+    /// A body arrived whole, `total` after its request started (`ttfb` to its
+    /// headers). `busy`: it ran with every slot of the host taken and more of its items
+    /// wait. The limit grows when that request was quick to answer and bound by latency
+    /// rather than by bandwidth (its answer took at least a quarter of its time): more
+    /// at once then hides round trips, whereas once bodies take long, the link is what
+    /// limits, and more at once would only split it (and bunch up the thumbnails at the
+    /// end). Returns the new limit if it changed.
+    pub(crate) fn completed(
+        &mut self,
+        ttfb: Duration,
+        total: Duration,
+        busy: bool,
+        now: Instant,
+    ) -> Option<usize> {
+        let before = self.limit;
+        let best = self.best.unwrap_or(ttfb);
+        let quick = ttfb <= best * 3 + Duration::from_millis(50);
+        let latency_bound = ttfb * 4 >= total;
+        if busy && quick && latency_bound {
             self.credit += 1;
             let step = if self.slow_start { 1 } else { self.limit };
             if self.credit >= step {
@@ -142,7 +158,6 @@ impl HostLimit {
                 }
             }
         }
-        self.limit = self.limit.min(self.cap(now)).max(1);
         (self.limit != before).then_some(self.limit)
     }
 
@@ -193,6 +208,19 @@ mod tests {
 
     const FAST: Duration = Duration::from_millis(40);
 
+    /// A quick small answer: headers after `ttfb`, the body right after.
+    fn answer(
+        host: &mut HostLimit,
+        ttfb: Duration,
+        http2: bool,
+        busy: bool,
+        now: Instant,
+    ) -> Option<usize> {
+        let a = host.answered(ttfb, http2, now);
+        let b = host.completed(ttfb, ttfb * 2, busy, now);
+        b.or(a).map(|_| host.limit())
+    }
+
     #[test]
     fn a_quick_busy_host_doubles_per_round_up_to_the_cap() {
         let now = Instant::now();
@@ -200,16 +228,16 @@ mod tests {
         assert_eq!(host.limit(), START);
         // One round: every slot answers.
         for _ in 0..START {
-            host.answered(FAST, false, true, now);
+            answer(&mut host, FAST, false, true, now);
         }
         assert_eq!(host.limit(), 2 * START);
         for _ in 0..100 {
-            host.answered(FAST, false, true, now);
+            answer(&mut host, FAST, false, true, now);
         }
         assert_eq!(host.limit(), H1_CAP);
         // HTTP/2 lifts the cap.
         for _ in 0..200 {
-            host.answered(FAST, true, true, now);
+            answer(&mut host, FAST, true, true, now);
         }
         assert_eq!(host.limit(), H2_CAP);
     }
@@ -219,7 +247,7 @@ mod tests {
         let now = Instant::now();
         let mut host = HostLimit::new(true);
         assert_eq!(host.limit(), 1);
-        assert_eq!(host.answered(FAST, true, false, now), Some(START));
+        assert_eq!(answer(&mut host, FAST, true, false, now), Some(START));
         assert_eq!(HostLimit::new(false).limit(), START);
     }
 
@@ -228,7 +256,7 @@ mod tests {
         let now = Instant::now();
         let mut host = HostLimit::default();
         for _ in 0..50 {
-            host.answered(FAST, false, false, now);
+            answer(&mut host, FAST, false, false, now);
         }
         assert_eq!(host.limit(), START);
     }
@@ -238,7 +266,7 @@ mod tests {
         let now = Instant::now();
         let mut host = HostLimit::default();
         for _ in 0..8 {
-            host.answered(FAST, false, true, now);
+            answer(&mut host, FAST, false, true, now);
         }
         assert!(host.limit() > 5);
         // Refusals arrive in any order from requests started under limits 5..=8
@@ -249,13 +277,13 @@ mod tests {
         }
         assert_eq!(host.limit(), 4);
         for _ in 0..100 {
-            host.answered(FAST, false, true, now);
+            answer(&mut host, FAST, false, true, now);
         }
         assert_eq!(host.limit(), 4, "no probing past the refused level");
         // A minute later it may try one more.
         let later = sent + CEILING_RELAX;
         for _ in 0..100 {
-            host.answered(FAST, false, true, later);
+            answer(&mut host, FAST, false, true, later);
         }
         assert_eq!(host.limit(), 5);
     }
@@ -267,7 +295,13 @@ mod tests {
         // A request goes out under 4; a raise to 5 follows, whose request gets to the
         // host first; the first one is refused.
         let sent = start;
-        host.answered(FAST, false, true, start + Duration::from_millis(1));
+        answer(
+            &mut host,
+            FAST,
+            false,
+            true,
+            start + Duration::from_millis(1),
+        );
         assert_eq!(host.limit(), 5);
         host.ended(
             Congestion::Refused,
@@ -279,25 +313,37 @@ mod tests {
     }
 
     #[test]
+    fn a_host_bound_by_bandwidth_does_not_grow() {
+        let now = Instant::now();
+        let mut host = HostLimit::default();
+        for _ in 0..50 {
+            host.answered(FAST, false, now);
+            // Big bodies: the answer is a small part of each request's time.
+            host.completed(FAST, FAST * 20, true, now);
+        }
+        assert_eq!(host.limit(), START);
+    }
+
+    #[test]
     fn trouble_and_slow_answers_halve_the_limit() {
         let now = Instant::now();
         let mut host = HostLimit::default();
         for _ in 0..12 {
-            host.answered(FAST, false, true, now);
+            answer(&mut host, FAST, false, true, now);
         }
         assert_eq!(host.limit(), 16);
         assert_eq!(host.ended(Congestion::Trouble, 16, now, now), Some(8));
         assert_eq!(host.ended(Congestion::None, 8, now, now), None);
         assert_eq!(
-            host.answered(Duration::from_secs(3), false, true, now),
+            answer(&mut host, Duration::from_secs(3), false, true, now),
             Some(4)
         );
         // After trouble growth is additive: one step per `limit` answers.
         for _ in 0..3 {
-            host.answered(FAST, false, true, now);
+            answer(&mut host, FAST, false, true, now);
         }
         assert_eq!(host.limit(), 4);
-        host.answered(FAST, false, true, now);
+        answer(&mut host, FAST, false, true, now);
         assert_eq!(host.limit(), 5);
         for _ in 0..10 {
             host.ended(Congestion::Trouble, 1, now, now);

@@ -249,6 +249,13 @@ pub(crate) struct Attempt {
     at_limit: bool,
 }
 
+impl Attempt {
+    /// When the attempt started.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+}
+
 impl Lease<'_> {
     /// This attempt's host and start, for [`Scheduler::answered`].
     pub(crate) fn attempt(&self) -> Attempt {
@@ -446,17 +453,45 @@ impl Scheduler {
         drop(lease);
     }
 
-    /// The host of `attempt` answered (response headers) over HTTP/2 or not: its
-    /// adaptive limit may grow. A change is given to `report` (host, new limit) under
-    /// the lock, so reports of one host arrive in the order the changes were made.
+    /// The host of `attempt` answered (response headers) over HTTP/2 or not, `ttfb`
+    /// after the request started. A change of its adaptive limit is given to `report`
+    /// (host, new limit) under the lock, so reports of one host arrive in the order the
+    /// changes were made.
     pub(crate) fn answered(
         &self,
         attempt: &Attempt,
+        ttfb: Duration,
         http2: bool,
         report: impl FnOnce(&str, usize),
     ) {
+        let mut state = self.lock();
+        if state.per_host.is_some() {
+            return;
+        }
+        let changed = state
+            .adaptive
+            .entry(attempt.host.clone())
+            .or_default()
+            .answered(ttfb, http2, Instant::now());
+        if changed.is_some() {
+            report(&attempt.host, state.host_limit(&attempt.host));
+            drop(state);
+            // A higher limit (after a TLS host's first answer) may let a job start.
+            self.ready.notify_all();
+        }
+    }
+
+    /// The body of `attempt` arrived whole (its answer came `ttfb` after it started):
+    /// the host's adaptive limit may grow. Changes go to `report` as in
+    /// [`Scheduler::answered`].
+    pub(crate) fn completed(
+        &self,
+        attempt: &Attempt,
+        ttfb: Duration,
+        report: impl FnOnce(&str, usize),
+    ) {
         let now = Instant::now();
-        let ttfb = now.saturating_duration_since(attempt.started);
+        let total = now.saturating_duration_since(attempt.started);
         let mut state = self.lock();
         if state.per_host.is_some() {
             return;
@@ -474,11 +509,10 @@ impl Scheduler {
             .adaptive
             .entry(attempt.host.clone())
             .or_default()
-            .answered(ttfb, http2, busy, now);
+            .completed(ttfb, total, busy, now);
         if changed.is_some() {
             report(&attempt.host, state.host_limit(&attempt.host));
             drop(state);
-            // A higher limit may let a waiting job of this host start.
             self.ready.notify_all();
         }
     }
@@ -545,7 +579,11 @@ impl Scheduler {
         if state.shutdown {
             return Returned::ShutDown(job);
         }
-        match job.stop.as_ref().map_or(0, |s| s.swap(0, Ordering::Relaxed)) {
+        match job
+            .stop
+            .as_ref()
+            .map_or(0, |s| s.swap(0, Ordering::Relaxed))
+        {
             STOP_CANCEL => Returned::Cancelled(job),
             STOP_PAUSE => {
                 let (id, bytes) = (job.id, job.resume.as_deref().map_or(0, Resume::bytes));

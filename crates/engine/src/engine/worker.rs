@@ -89,6 +89,14 @@ fn run_download(
     let stop = lease.job.stop.clone().unwrap_or_default();
     let url = lease.job.url.clone();
     let attempt = lease.attempt();
+    // Time to the response headers, once they came; an adaptive limit's input.
+    let ttfb = std::cell::Cell::new(None);
+    let report_limit = |host: &str, limit: usize| {
+        events.send(Event::HostLimit {
+            host: host.to_string(),
+            limit,
+        });
+    };
     let page = lease.job.page.clone();
     let profiles = shared.profiles();
     let asker = fetch::Asker {
@@ -106,6 +114,9 @@ fn run_download(
         // The file is complete: checking it needs no connection, so its slots go to
         // the next download meanwhile (holding them cost 16% on small files).
         lease_ref.free_slots();
+        if let Some(waited) = ttfb.get() {
+            shared.scheduler.completed(&attempt, waited, report_limit);
+        }
         made = Some(verify_on_pool(
             shared,
             id,
@@ -129,12 +140,11 @@ fn run_download(
             Progress::Started { total: t, http2 } => {
                 total = t;
                 events.send(Event::Started { id, total: t });
-                shared.scheduler.answered(&attempt, http2, |host, limit| {
-                    events.send(Event::HostLimit {
-                        host: host.to_string(),
-                        limit,
-                    });
-                });
+                let waited = attempt.started().elapsed();
+                ttfb.set(Some(waited));
+                shared
+                    .scheduler
+                    .answered(&attempt, waited, http2, report_limit);
             }
             Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
             Progress::Bytes(bytes) => {
