@@ -288,11 +288,12 @@ fn an_unusable_output_folder_is_a_clear_error() {
     );
 }
 
-/// Issue #14's politeness test: a server that refuses (429, at once, as rate limiters
-/// do) whenever more than four of its requests are in flight, and takes 30 ms over each
+/// Issue #14's politeness test: a server that refuses (429 with `Retry-After: 1`, at
+/// once, as rate limiters do) whenever more than four of its requests are in flight,
+/// and takes 30 ms over each
 /// one it serves. The adaptive limit grows past four, is refused, and settles at four:
-/// the refusals come from that one probe (fewer than four), no URL is refused twice,
-/// nothing fails.
+/// the refusals come from that one probe (no more than one doubling's worth), no URL is
+/// refused twice, nothing fails.
 #[test]
 fn the_adaptive_limit_settles_where_the_server_refuses() {
     use std::sync::Mutex;
@@ -307,7 +308,7 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
             if let Ok(mut log) = log.lock() {
                 log.push(req.path.clone());
             }
-            Response::status(429)
+            Response::status(429).with_header("Retry-After", "1")
         } else {
             std::thread::sleep(Duration::from_millis(30));
             // Distinct bytes per path (identical ones would be stored once).
@@ -347,8 +348,10 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
     );
     let mut refused = refused.lock().expect("log").clone();
     assert!(!refused.is_empty(), "the limit never probed past {ALLOWED}");
+    // One overshoot of slow start at most (the limit at most doubles before the first
+    // refusal comes back).
     assert!(
-        refused.len() < ALLOWED,
+        refused.len() <= ALLOWED * 2,
         "{} refusals (limits {limits:?}): {refused:?}",
         refused.len()
     );

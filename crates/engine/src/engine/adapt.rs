@@ -173,15 +173,11 @@ impl HostLimit {
         let before = self.limit;
         match how {
             Congestion::Refused => {
-                // The host refused while the request was out: under `limit`, or under a
-                // raise made meanwhile (a request started later may have got there
-                // first). Stay below the highest of those.
-                let out_under = self
-                    .raises
-                    .iter()
-                    .filter(|(at, _)| *at >= started)
-                    .map(|(_, l)| *l)
-                    .fold(limit, usize::max);
+                // The host refused while the request was out: under `limit`, or under
+                // the next raise if one came meanwhile (a request started just after
+                // may have got there first). Stay below that.
+                let raised = self.raises.iter().any(|(at, l)| *at >= started && *l > limit);
+                let out_under = limit + usize::from(raised);
                 let below = out_under.saturating_sub(1).max(1);
                 let ceiling = self.ceiling.map_or(below, |(c, _)| c.min(below));
                 self.ceiling = Some((ceiling, now));
