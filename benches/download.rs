@@ -1,10 +1,14 @@
-//! Download benchmark: `pixgrab get` against a sequential one-at-a-time client, both
-//! fetching the same corpus from the in-process loopback server in the same run.
+//! Download benchmark: `pixgrab get` with its defaults (adaptive per-host limits), with
+//! the old fixed defaults (`-j 8 --per-host 4`) and wide open, against a sequential
+//! one-at-a-time client, all fetching the same corpus from the in-process loopback server
+//! in the same run; each run's time to the first response headers and to the first
+//! thumbnail; then peak memory with 10,000 URLs downloaded and with 100,000 URLs queued.
 //!
 //! Run: `cargo bench --bench download` (add `-- --small 400 --photos 40 --latency-ms 40
-//! --mbps 0 --jobs 32` to change the corpus, the simulated link or the widest run's
-//! connection count; `--mbps 0` means uncapped). aria2c and curl run on the same list
-//! when they are installed.
+//! --mbps 0 --jobs 32 --memory 10000 --queued 100000` to change the corpus, the simulated
+//! link, the widest run's connection count or the memory runs; `--mbps 0` means
+//! uncapped, `0` skips a memory run). aria2c and curl run on the same list when they are
+//! installed.
 //! Every downloaded file is checked against the served bytes by SHA-256.
 
 use std::collections::HashMap;
@@ -24,6 +28,8 @@ struct Options {
     split: bool,
     /// URLs for the memory run (0 skips it).
     memory: usize,
+    /// URLs for the queued-memory run (0 skips it).
+    queued: usize,
     photos: usize,
     small: usize,
     latency: Duration,
@@ -114,22 +120,30 @@ fn main() -> Result<()> {
         report("sequential (1 at a time)", sequential, lower_bound, None);
 
         let wide = opts.jobs.to_string();
+        let mut old_defaults = None;
         for (label, extra) in [
-            ("pixgrab get -j 8".to_string(), vec![]),
             (
-                "pixgrab get -j 8 --per-host 8".to_string(),
-                vec!["--per-host", "8"],
+                "pixgrab get -j 8 --per-host 4 (the old defaults)".to_string(),
+                vec!["-j", "8", "--per-host", "4"],
             ),
+            ("pixgrab get (defaults: adaptive)".to_string(), vec![]),
             (
                 format!("pixgrab get -j {wide} --per-host {wide}"),
                 vec!["-j", &wide, "--per-host", &wide],
             ),
         ] {
-            let out = dir.join(label.replace(' ', "_"));
-            let (files_on_disk, with_thumbnails) = run_pixgrab(&list, &out, &extra)?;
+            let out = dir.join(label.replace([' ', '(', ')', ':'], "_"));
+            let run = run_pixgrab(&list, &out, &extra)?;
             verify(&out, paths.iter().map(|p| (p, &corpus.files[p])))?;
-            report(&label, files_on_disk, lower_bound, Some(sequential));
-            println!("  (all thumbnails made and the process done at {with_thumbnails:.2} s)");
+            report(&label, run.last_file, lower_bound, Some(sequential));
+            println!(
+                "  first response headers at {:.3} s, first thumbnail at {:.3} s, all thumbnails and exit at {:.2} s",
+                run.first_headers, run.first_thumbnail, run.total
+            );
+            match old_defaults {
+                None => old_defaults = Some(run.last_file),
+                Some(old) => println!("  {:.3}x the old defaults' time", run.last_file / old),
+            }
         }
         for tool in other_tools(&list, &urls, opts.jobs) {
             let out = dir.join(tool.label.replace(' ', "_"));
@@ -143,10 +157,18 @@ fn main() -> Result<()> {
         for count in [100, opts.memory] {
             let peak = peak_memory(tmp.path(), count)?;
             println!(
-                "peak RSS of pixgrab get with {count:6} queued URLs: {:.1} MiB",
+                "peak RSS of pixgrab get with {count:6} URLs, all downloaded: {:.1} MiB",
                 peak as f64 / 1024.0
             );
         }
+    }
+    if opts.queued > 0 {
+        let peak = queued_memory(tmp.path(), opts.queued)?;
+        println!(
+            "peak RSS of pixgrab get with {} URLs all queued (a host that never answers): {:.1} MiB",
+            opts.queued,
+            peak as f64 / 1024.0
+        );
     }
     Ok(())
 }
@@ -287,7 +309,19 @@ fn other_tools(list: &Path, urls: &[String], jobs: usize) -> Vec<Tool> {
 
 /// Runs `pixgrab get --json` and returns (seconds until the last file was on disk,
 /// seconds until the process finished, thumbnails included).
-fn run_pixgrab(list: &Path, out: &Path, extra: &[&str]) -> Result<(f64, f64)> {
+/// When things happened in one `pixgrab get` run, in seconds from its start.
+struct Run {
+    /// The first response headers (`started`).
+    first_headers: f64,
+    /// The first thumbnail.
+    first_thumbnail: f64,
+    /// The last file on disk (done or failed).
+    last_file: f64,
+    /// The process exited (every thumbnail made).
+    total: f64,
+}
+
+fn run_pixgrab(list: &Path, out: &Path, extra: &[&str]) -> Result<Run> {
     use std::io::BufRead;
     let exe = env!("CARGO_BIN_EXE_pixgrab");
     let start = Instant::now();
@@ -296,27 +330,76 @@ fn run_pixgrab(list: &Path, out: &Path, extra: &[&str]) -> Result<(f64, f64)> {
         .arg(list)
         .arg("-o")
         .arg(out)
-        .args(if extra.contains(&"-j") {
-            &[][..]
-        } else {
-            &["-j", "8"][..]
-        })
         .args(extra)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .context("run pixgrab")?;
     let stdout = child.stdout.take().context("no stdout")?;
-    let mut last_file = 0.0;
+    let (mut first_headers, mut first_thumbnail, mut last_file) = (None, None, 0.0);
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line?;
-        if line.contains("\"event\":\"done\"") || line.contains("\"event\":\"failed\"") {
-            last_file = start.elapsed().as_secs_f64();
+        let at = start.elapsed().as_secs_f64();
+        if line.contains("\"event\":\"started\"") {
+            first_headers.get_or_insert(at);
+        } else if line.contains("\"event\":\"thumbnail\"") {
+            first_thumbnail.get_or_insert(at);
+        } else if line.contains("\"event\":\"done\"") || line.contains("\"event\":\"failed\"") {
+            last_file = at;
         }
     }
     let status = child.wait()?;
     let total = start.elapsed().as_secs_f64();
     ensure!(status.success(), "pixgrab get failed: {status}");
-    Ok((last_file, total))
+    Ok(Run {
+        first_headers: first_headers.unwrap_or(f64::NAN),
+        first_thumbnail: first_thumbnail.unwrap_or(f64::NAN),
+        last_file,
+        total,
+    })
+}
+
+/// Peak RSS (KiB) of `pixgrab get` once `count` URLs are all queued: they point at a
+/// listener that accepts connections and never answers, so nothing finishes. Read
+/// from `/proc` once every `queued` line is out, then the process is stopped.
+fn queued_memory(dir: &Path, count: usize) -> Result<u64> {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    let port = listener.local_addr()?.port();
+    let list = dir.join("queued.txt");
+    let urls: Vec<String> = (0..count)
+        .map(|n| format!("http://127.0.0.1:{port}/gallery/images/2024/photo-{n:06}.jpg"))
+        .collect();
+    std::fs::write(&list, urls.join("\n"))?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+        .args(["get", "--json", "-i"])
+        .arg(&list)
+        .arg("-o")
+        .arg(dir.join("queued"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("run pixgrab")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut queued = 0;
+    for line in std::io::BufReader::new(stdout).lines() {
+        if line?.contains("\"event\":\"queued\"") {
+            queued += 1;
+            if queued == count {
+                break;
+            }
+        }
+    }
+    // A moment for the engine to settle what it does after queueing.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(listener);
+    ensure!(queued == count, "only {queued} of {count} URLs were queued");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc")
 }
 
 /// Every served file must be on disk, byte for byte, under its URL's name.
@@ -382,6 +465,7 @@ fn parse_options() -> Result<Options> {
     let mut opts = Options {
         split: false,
         memory: 10_000,
+        queued: 100_000,
         photos: 40,
         small: 400,
         latency: Duration::from_millis(40),
@@ -395,6 +479,7 @@ fn parse_options() -> Result<Options> {
             "--photos" => opts.photos = value()?.parse()?,
             "--small" => opts.small = value()?.parse()?,
             "--memory" => opts.memory = value()?.parse()?,
+            "--queued" => opts.queued = value()?.parse()?,
             "--split" => opts.split = true,
             "--jobs" => opts.jobs = value()?.parse()?,
             "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),

@@ -18,7 +18,9 @@ pub(crate) struct Settings {
     pub(crate) per_host: usize,
     /// Each host's limit adapts to how it answers (the default); off: `per_host`.
     pub(crate) per_host_auto: bool,
-    /// Which defaults the stored limits were written under (0: before adaptive limits).
+    /// Which defaults the stored limits were written under (0, when stored settings
+    /// lack it: before adaptive limits).
+    #[serde(default)]
     pub(crate) limits_version: u32,
     /// Least time between two requests to one host, in milliseconds.
     pub(crate) host_interval_ms: u64,

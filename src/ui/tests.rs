@@ -917,3 +917,50 @@ fn idx_of_path(app: &PixgrabApp, path: &str) -> usize {
         .position(|i| i.url.path() == path)
         .expect("item")
 }
+
+/// The queue panel shows each host's adaptive limit as it changes ("At once per host:
+/// 127.0.0.1:PORT 5"), and the "auto per host" checkbox is on by default.
+#[test]
+fn the_queue_shows_the_adaptive_per_host_limit() {
+    let pixels = {
+        let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("encode");
+        out.into_inner()
+    };
+    let server = Server::start(move |req| {
+        // Slow enough that the run is still going when the limit is drawn.
+        std::thread::sleep(Duration::from_millis(200));
+        // Distinct bytes per path (identical ones would be stored once).
+        let mut body = pixels.clone();
+        body.extend_from_slice(req.path.as_bytes());
+        Response::ok("image/png", body)
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // Tall enough for the URL box holding 24 lines and the Download button below it.
+    let mut harness = harness_sized(tmp.path(), 32, [1100.0, 1400.0]);
+    assert!(harness.state().settings.per_host_auto);
+    let list: Vec<String> = (0..24).map(|i| server.url(&format!("/p{i}.png"))).collect();
+    type_urls(&mut harness, &list.join("\n"));
+    press_download(&mut harness);
+    if !harness.state().input.text.is_empty() {
+        // TODO(#15): with 24 lines in the box, kittest's click on Download is not
+        // taken (with 4 lines it is); not understood yet. Press it through the app.
+        let ctx = harness.ctx.clone();
+        harness.state_mut().download(&ctx);
+    }
+    step_until(&mut harness, "a per-host limit reported", |app| {
+        !app.model.host_limits.is_empty()
+    });
+    harness.step();
+    let host = server.addr().to_string();
+    assert!(
+        harness
+            .query_by_label_contains(&format!("At once per host: {host} "))
+            .is_some(),
+        "limits: {:?}",
+        harness.state().model.host_limits
+    );
+}

@@ -176,7 +176,10 @@ impl HostLimit {
                 // The host refused while the request was out: under `limit`, or under
                 // the next raise if one came meanwhile (a request started just after
                 // may have got there first). Stay below that.
-                let raised = self.raises.iter().any(|(at, l)| *at >= started && *l > limit);
+                let raised = self
+                    .raises
+                    .iter()
+                    .any(|(at, l)| *at >= started && *l > limit);
                 let out_under = limit + usize::from(raised);
                 let below = out_under.saturating_sub(1).max(1);
                 let ceiling = self.ceiling.map_or(below, |(c, _)| c.min(below));

@@ -104,10 +104,9 @@ struct Component {
 #[derive(Clone)]
 struct Huffman {
     lookup: Box<[u16; 1 << FAST_BITS]>, // (length << 8) | symbol, 0 = not in the fast table
-    /// For AC tables: (code length + magnitude bits) << 8 | coefficients to advance
-    /// (AC_EOB for end-of-block), 0 = not in the fast table. Lets the hot loop skip a
-    /// whole coefficient with one lookup.
-    ac_skip: Box<[u16; 1 << FAST_BITS]>,
+    /// For AC tables: up to two coefficients to skip per lookup of the next
+    /// [`PAIR_BITS`] bits (see [`Huffman::pairs`]); made on first use.
+    ac_pairs: std::cell::OnceCell<Box<[u32; 1 << PAIR_BITS]>>,
     maxcode: [i32; 18],
     valptr: [i32; 17],
     mincode: [i32; 17],
@@ -119,8 +118,13 @@ const FAST_BITS: usize = 10;
 /// Zero bytes of padding after which a scan's walk stops: the data ended long before.
 const MAX_PADDING: u32 = 1024;
 
-/// `Huffman::ac_skip` marker for end-of-block.
-const AC_EOB: u16 = 0xFF;
+/// Bits looked at per step of the AC-skipping loop.
+const PAIR_BITS: usize = 12;
+
+/// In a [`Huffman::pairs`] entry: the advance that means end-of-block.
+const PAIR_EOB: u32 = 63;
+/// In a [`Huffman::pairs`] entry: a second coefficient is there.
+const PAIR_TWO: u32 = 1 << 23;
 
 impl Huffman {
     fn new(counts: &[u8; 16], values: Vec<u8>) -> Option<Self> {
@@ -161,27 +165,65 @@ impl Huffman {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
-        let mut ac_skip = Box::new([0u16; 1 << FAST_BITS]);
-        for (slot, &entry) in ac_skip.iter_mut().zip(lookup.iter()) {
-            if entry == 0 {
-                continue;
-            }
-            let (len, rs) = (entry >> 8, entry & 0xFF);
-            let (run, size) = (rs >> 4, rs & 15);
-            let advance = match (run, size) {
-                (15, 0) => 16,
-                (_, 0) => AC_EOB,
-                (run, _) => run + 1,
-            };
-            *slot = ((len + size) << 8) | advance;
-        }
         Some(Self {
-            ac_skip,
+            ac_pairs: std::cell::OnceCell::new(),
             lookup,
             maxcode,
             valptr,
             mincode,
             values,
+        })
+    }
+}
+
+impl Huffman {
+    /// The code at the top of `avail` bits of `bits` (length, symbol), if one of at most
+    /// `avail` bits is there.
+    fn prefix(&self, bits: u32, avail: usize) -> Option<(usize, u8)> {
+        (1..=avail.min(16)).find_map(|len| {
+            let code = (bits >> (avail - len)) as i32;
+            (code <= self.maxcode[len]).then(|| {
+                let idx = usize::try_from(self.valptr[len] + code - self.mincode[len]).ok()?;
+                self.values.get(idx).map(|&symbol| (len, symbol))
+            })?
+        })
+    }
+
+    /// The AC-skipping table: for every value of the next [`PAIR_BITS`] bits, the first
+    /// coefficient's advance (1-16, or [`PAIR_EOB`]) in bits 0-5 and its bits (code and
+    /// magnitude) in bits 6-10; when a second coefficient's code also lies within those
+    /// bits, [`PAIR_TWO`], its advance in bits 11-16, and both coefficients' bits in
+    /// bits 17-22. 0: the first code is longer than [`PAIR_BITS`] (the slow path).
+    fn pairs(&self) -> &[u32; 1 << PAIR_BITS] {
+        self.ac_pairs.get_or_init(|| {
+            // A coefficient: (code + magnitude bits, advance).
+            let step = |len: usize, rs: u8| -> (u32, u32) {
+                let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+                let advance = match (run, size) {
+                    (15, 0) => 16,
+                    (_, 0) => PAIR_EOB,
+                    (run, _) => run + 1,
+                };
+                (len as u32 + size, advance)
+            };
+            let mut table = Box::new([0u32; 1 << PAIR_BITS]);
+            for (window, slot) in (0u32..).zip(table.iter_mut()) {
+                let Some((len1, rs1)) = self.prefix(window, PAIR_BITS) else {
+                    continue;
+                };
+                let (n1, adv1) = step(len1, rs1);
+                *slot = adv1 | (n1 << 6);
+                let used = n1 as usize;
+                if adv1 == PAIR_EOB || used >= PAIR_BITS {
+                    continue;
+                }
+                let rest = window & ((1 << (PAIR_BITS - used)) - 1);
+                if let Some((len2, rs2)) = self.prefix(rest, PAIR_BITS - used) {
+                    let (n2, adv2) = step(len2, rs2);
+                    *slot |= PAIR_TWO | (adv2 << 11) | ((n1 + n2) << 17);
+                }
+            }
+            table
         })
     }
 }
@@ -935,25 +977,38 @@ fn decode_block(
     }
 }
 
-/// Skips one block's 63 AC coefficients. Hot loop: one refill check per coefficient,
-/// then the code and its magnitude bits are skipped without further checks (a refill
-/// leaves more than 56 bits; a code takes at most 16 and a magnitude at most 15).
+/// Skips one block's 63 AC coefficients. Hot loop: one refill check per step, then up
+/// to two coefficients (codes and magnitude bits) skipped with one lookup of
+/// [`Huffman::pairs`] (a refill leaves more than 56 bits; a step takes at most 12 bits
+/// of codes plus 15 of magnitude). The second coefficient of a pair is taken only when
+/// the first leaves the block unfinished, so a step never runs into the next block.
 #[inline(always)]
 fn skip_ac(bits: &mut Bits<'_>, act: &Huffman) -> Result<(), Fault> {
-    let mut i = 1;
+    let pairs = act.pairs();
+    let mut i = 1u32;
     while i < 64 {
         if bits.count < 32 {
             bits.fill();
         }
-        let fast = act.ac_skip[(bits.acc >> (64 - FAST_BITS)) as usize];
-        if fast != 0 {
-            // At most 10 code bits + 15 magnitude bits, and 32 are buffered.
-            let n = u32::from(fast >> 8);
-            bits.acc <<= n;
-            bits.count -= n;
-            match fast & 0xFF {
-                AC_EOB => break,
-                advance => i += usize::from(advance),
+        let entry = pairs[(bits.acc >> (64 - PAIR_BITS)) as usize];
+        if entry != 0 {
+            let adv1 = entry & 63;
+            if entry & PAIR_TWO != 0 && adv1 != PAIR_EOB && i + adv1 < 64 {
+                let n = (entry >> 17) & 63;
+                bits.acc <<= n;
+                bits.count -= n;
+                match (entry >> 11) & 63 {
+                    PAIR_EOB => break,
+                    adv2 => i += adv1 + adv2,
+                }
+            } else {
+                let n = (entry >> 6) & 31;
+                bits.acc <<= n;
+                bits.count -= n;
+                match adv1 {
+                    PAIR_EOB => break,
+                    adv => i += adv,
+                }
             }
             continue;
         }
@@ -965,7 +1020,7 @@ fn skip_ac(bits: &mut Bits<'_>, act: &Huffman) -> Result<(), Fault> {
             }
             i += 16;
         } else {
-            i += usize::from(run) + 1;
+            i += u32::from(run) + 1;
             bits.skip(u32::from(size));
         }
     }

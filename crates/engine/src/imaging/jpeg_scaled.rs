@@ -77,7 +77,14 @@ pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled 
     {
         return Scaled::Decoded(built, orientation());
     }
-    decode_scaled_idct(path, max_side)
+    // The bytes read for the walk are decoded again from memory, not read twice.
+    match data {
+        Some(data) => decode_scaled_idct(std::io::Cursor::new(data), max_side),
+        None => match File::open(path) {
+            Ok(file) => decode_scaled_idct(BufReader::with_capacity(256 * 1024, file), max_side),
+            Err(_) => Scaled::Unsupported,
+        },
+    }
 }
 
 /// The DC image as pixels.
@@ -121,11 +128,10 @@ fn tail_has_end_marker(path: &Path) -> bool {
     has_end_marker(&buf)
 }
 
-fn decode_scaled_idct(path: &Path, max_side: u32) -> Scaled {
-    let Ok(file) = File::open(path) else {
-        return Scaled::Unsupported;
-    };
-    let mut decoder = jpeg_decoder::Decoder::new(BufReader::with_capacity(256 * 1024, file));
+/// Decodes at the smallest DCT scale (1/8, 1/4, 1/2) whose long side still reaches
+/// `max_side`.
+fn decode_scaled_idct(reader: impl std::io::Read, max_side: u32) -> Scaled {
+    let mut decoder = jpeg_decoder::Decoder::new(reader);
     decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODE_BYTES).unwrap_or(usize::MAX));
     if decoder.read_info().is_err() {
         return Scaled::Unsupported;

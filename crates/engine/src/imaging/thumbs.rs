@@ -206,19 +206,27 @@ pub fn decode_cached(bytes: &[u8]) -> Result<Thumbnail, ThumbError> {
 /// Encodes a thumbnail for the on-disk cache: JPEG when opaque, PNG when it has
 /// transparency. Returns the file extension and the bytes.
 pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), ThumbError> {
-    let rgba = image::RgbaImage::from_raw(thumb.width, thumb.height, thumb.rgba.clone())
-        .ok_or_else(|| ThumbError::Corrupt("thumbnail buffer has the wrong size".into()))?;
+    let wrong_size = || ThumbError::Corrupt("thumbnail buffer has the wrong size".into());
     let opaque = thumb.rgba.chunks_exact(4).all(|p| p[3] == 255);
+    if opaque {
+        // jpeg-encoder (SIMD, straight from RGBA): about four times quicker than the
+        // `image` crate's encoder, which was a quarter of a small photo's thumbnail time.
+        let (w, h) = (
+            u16::try_from(thumb.width).map_err(|_| wrong_size())?,
+            u16::try_from(thumb.height).map_err(|_| wrong_size())?,
+        );
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 85)
+            .encode(&thumb.rgba, w, h, jpeg_encoder::ColorType::Rgba)
+            .map_err(|e| ThumbError::Corrupt(e.to_string()))?;
+        return Ok(("jpg", out));
+    }
+    let rgba = image::RgbaImage::from_raw(thumb.width, thumb.height, thumb.rgba.clone())
+        .ok_or_else(wrong_size)?;
     let mut out = Cursor::new(Vec::new());
-    let (ext, result) = if opaque {
-        let rgb = DynamicImage::ImageRgba8(rgba).to_rgb8();
-        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-        ("jpg", rgb.write_with_encoder(encoder))
-    } else {
-        ("png", rgba.write_to(&mut out, image::ImageFormat::Png))
-    };
-    result.map_err(|e| ThumbError::Corrupt(e.to_string()))?;
-    Ok((ext, out.into_inner()))
+    rgba.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| ThumbError::Corrupt(e.to_string()))?;
+    Ok(("png", out.into_inner()))
 }
 
 /// "too large to preview: W×H pixels (the limit is …)".
