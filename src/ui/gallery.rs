@@ -29,6 +29,9 @@ pub(crate) struct Gallery {
     pub(crate) budget: usize,
     /// The engines' thumbnail side, for thumbnails made again from their originals.
     pub(crate) thumb_side: u32,
+    /// Gallery positions drawn in the last frame, widened by a screenful each way: fresh
+    /// thumbnails there become textures at once; the others wait in the cache.
+    near: std::ops::Range<usize>,
 }
 
 impl Default for Gallery {
@@ -39,6 +42,8 @@ impl Default for Gallery {
             frame: 0,
             budget: TEXTURE_BUDGET,
             thumb_side: pixgrab_engine::imaging::thumbs::DEFAULT_THUMB_SIDE,
+            // Before the first frame: the first screenfuls.
+            near: 0..TEXTURE_BUDGET / 4,
         }
     }
 }
@@ -61,10 +66,27 @@ impl Gallery {
         self.textures.contains_key(&idx)
     }
 
-    /// Uploads fresh thumbnails as textures (pixels are then dropped from the model).
+    /// Uploads fresh thumbnails near the view as textures; the pixels of the others
+    /// are dropped, to be reloaded from the cache file if they scroll into view (one
+    /// without a cache file keeps its pixels). Either way the model keeps no pixels
+    /// long: with 10,000 images arriving, textures are made only for what is seen.
     pub(crate) fn ingest(&mut self, ctx: &egui::Context, model: &mut Model) {
         for idx in model.take_fresh() {
-            self.upload_from_slot(ctx, model, idx);
+            // Fresh tiles are among the last in the gallery: search from the end.
+            let near = model
+                .gallery
+                .iter()
+                .rposition(|&i| i == idx)
+                .is_some_and(|pos| self.near.contains(&pos));
+            if near {
+                self.upload_from_slot(ctx, model, idx);
+            } else if let Some(item) = model.items.get_mut(idx)
+                && let ThumbSlot::Pixels(_, Some(cached)) = &item.thumb
+            {
+                item.thumb = ThumbSlot::Stored(Some(cached.clone()));
+            } else {
+                self.upload_from_slot(ctx, model, idx);
+            }
         }
     }
 
@@ -162,6 +184,9 @@ impl Gallery {
                 row_height - ui.spacing().item_spacing.y,
                 rows,
                 |ui, row_range| {
+                    let screen = row_range.len() * columns;
+                    self.near = (row_range.start * columns).saturating_sub(screen)
+                        ..(row_range.end * columns).saturating_add(screen);
                     for row in row_range {
                         ui.horizontal(|ui| {
                             ui.spacing_mut().item_spacing.x = GAP;
