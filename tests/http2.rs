@@ -87,14 +87,7 @@ async fn serve_stream(
     let open = counts.open.fetch_add(1, Ordering::SeqCst) + 1;
     counts.most_open.fetch_max(open, Ordering::SeqCst);
     tokio::time::sleep(delay).await;
-    let n: u32 = request
-        .uri()
-        .path()
-        .trim_start_matches("/p")
-        .trim_end_matches(".png")
-        .parse()
-        .unwrap_or(0);
-    let png = support::png(8, 8 + n / 250, (n % 250) as u8);
+    let png = support::numbered_png(request.uri().path());
     let head = http::Response::builder()
         .status(200)
         .header("content-type", "image/png")

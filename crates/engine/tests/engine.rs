@@ -311,14 +311,7 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
             Response::status(429).with_header("Retry-After", "1")
         } else {
             std::thread::sleep(Duration::from_millis(30));
-            // Distinct bytes per path (identical ones would be stored once).
-            let n: u8 = req
-                .path
-                .trim_start_matches("/p")
-                .trim_end_matches(".png")
-                .parse()
-                .unwrap_or(0);
-            Response::ok("image/png", support::png(8, 8, n))
+            Response::ok("image/png", support::numbered_png(&req.path))
         };
         count.fetch_sub(1, Ordering::SeqCst);
         response
@@ -367,13 +360,7 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
 fn the_adaptive_limit_grows_on_a_quick_host_up_to_the_cap() {
     let server = Server::start(move |req| {
         std::thread::sleep(Duration::from_millis(20));
-        let n: u32 = req
-            .path
-            .trim_start_matches("/p")
-            .trim_end_matches(".png")
-            .parse()
-            .unwrap_or(0);
-        Response::ok("image/png", support::png(8, 8 + n / 250, (n % 250) as u8))
+        Response::ok("image/png", support::numbered_png(&req.path))
     })
     .expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");

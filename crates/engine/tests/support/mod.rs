@@ -24,6 +24,17 @@ pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A small PNG of its own for a numbered path `/pN.png` (a number not found counts as
+/// 0): distinct bytes per number, since identical files are stored once.
+pub fn numbered_png(path: &str) -> Vec<u8> {
+    let n: u32 = path
+        .trim_start_matches("/p")
+        .trim_end_matches(".png")
+        .parse()
+        .unwrap_or(0);
+    png(8, 8 + n / 250, (n % 250) as u8)
+}
+
 /// A noisy JPEG (photo-like: it does not compress to nothing).
 pub fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
