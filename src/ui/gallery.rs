@@ -78,9 +78,8 @@ impl Gallery {
                 .iter()
                 .rposition(|&i| i == idx)
                 .is_some_and(|pos| self.near.contains(&pos));
-            if near {
-                self.upload_from_slot(ctx, model, idx);
-            } else if let Some(item) = model.items.get_mut(idx)
+            if !near
+                && let Some(item) = model.items.get_mut(idx)
                 && let ThumbSlot::Pixels(_, Some(cached)) = &item.thumb
             {
                 item.thumb = ThumbSlot::Stored(Some(cached.clone()));

@@ -102,6 +102,19 @@ fn press_download(harness: &mut Harness<'_, PixgrabApp>) {
     harness.step();
 }
 
+/// Clicks Download with a long list in the URL box.
+///
+/// TODO(#15): with 24 lines or more in the box, kittest's click on Download is not taken
+/// (with 4 lines it is); not understood yet. When the click leaves the text in the box,
+/// Download is pressed through the app instead.
+fn press_download_long(harness: &mut Harness<'_, PixgrabApp>) {
+    press_download(harness);
+    if !harness.state().input.text.is_empty() {
+        let ctx = harness.ctx.clone();
+        harness.state_mut().download(&ctx);
+    }
+}
+
 /// Types the test site's 7 URLs, checks the count shows before anything starts, downloads.
 fn type_urls_and_download(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
     type_urls(harness, text);
@@ -944,13 +957,7 @@ fn the_queue_shows_the_adaptive_per_host_limit() {
     assert!(harness.state().settings.per_host_auto);
     let list: Vec<String> = (0..24).map(|i| server.url(&format!("/p{i}.png"))).collect();
     type_urls(&mut harness, &list.join("\n"));
-    press_download(&mut harness);
-    if !harness.state().input.text.is_empty() {
-        // TODO(#15): with 24 lines in the box, kittest's click on Download is not
-        // taken (with 4 lines it is); not understood yet. Press it through the app.
-        let ctx = harness.ctx.clone();
-        harness.state_mut().download(&ctx);
-    }
+    press_download_long(&mut harness);
     step_until(&mut harness, "a per-host limit reported", |app| {
         !app.model.host_limits.is_empty()
     });
@@ -990,11 +997,7 @@ fn thumbnails_far_from_the_view_wait_in_the_cache() {
         .map(|i| server.url(&format!("/p{i}.png")))
         .collect();
     type_urls(&mut harness, &list.join("\n"));
-    if !harness.state().input.text.is_empty() {
-        // See the TODO(#15) above.
-        let ctx = harness.ctx.clone();
-        harness.state_mut().download(&ctx);
-    }
+    press_download_long(&mut harness);
     step_until(&mut harness, "all done", |app| {
         app.model.counts.done == 120 && app.model.is_idle()
     });

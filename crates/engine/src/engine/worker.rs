@@ -91,12 +91,7 @@ fn run_download(
     let attempt = lease.attempt();
     // Time to the response headers, once they came; an adaptive limit's input.
     let ttfb = std::cell::Cell::new(None);
-    let report_limit = |host: &str, limit: usize| {
-        events.send(Event::HostLimit {
-            host: host.to_string(),
-            limit,
-        });
-    };
+    let report_limit = |host: &str, limit: usize| send_host_limit(shared, host, limit);
     let page = lease.job.page.clone();
     let profiles = shared.profiles();
     let asker = fetch::Asker {
@@ -175,10 +170,7 @@ fn settle_attempt(
     if let Err(Stopped::Failed(reason)) = &result {
         let how = congestion_of(reason);
         shared.scheduler.congestion(&lease, how, |host, limit| {
-            events.send(Event::HostLimit {
-                host: host.to_string(),
-                limit,
-            });
+            send_host_limit(shared, host, limit)
         });
     }
     match result {
@@ -229,6 +221,14 @@ fn settle_attempt(
             events.settle(Event::Failed { id, reason });
         }
     }
+}
+
+/// Reports a host's new adaptive limit.
+fn send_host_limit(shared: &Shared, host: &str, limit: usize) {
+    shared.events.send(Event::HostLimit {
+        host: host.to_string(),
+        limit,
+    });
 }
 
 /// What a failure says about its host's load, for the adaptive limit.
