@@ -199,6 +199,16 @@ impl State {
         };
         limit.min(self.jobs).max(1)
     }
+
+    /// Whether `attempt` may confirm its host's level: it ran with every slot of the
+    /// host taken (it took the last one, or all are taken now), more of the host's items
+    /// wait, and the global limit leaves room.
+    fn busy(&self, attempt: &Attempt) -> bool {
+        let limit = self.host_limit(&attempt.host);
+        self.hosts.get(&attempt.host).is_some_and(|host| {
+            (attempt.at_limit || host.active >= limit) && limit < self.jobs && !host.is_empty()
+        })
+    }
 }
 
 /// The shared queue. Workers block in [`Scheduler::next`].
@@ -244,12 +254,17 @@ impl Lease<'_> {
 pub(crate) struct Attempt {
     host: String,
     started: Instant,
-    /// It started with every slot of its host taken (level = limit): its answer shows
-    /// the host copes with that many.
+    /// It started with every slot of its host taken (level = limit).
     at_limit: bool,
 }
 
 impl Attempt {
+    /// A body announced this big confirms its host's level with its answer (see
+    /// [`adapt::SMALL_BODY`]).
+    fn small(size: Option<u64>) -> bool {
+        size.is_some_and(|s| s <= adapt::SMALL_BODY)
+    }
+
     /// When the attempt started.
     pub(crate) fn started(&self) -> Instant {
         self.started
@@ -454,25 +469,27 @@ impl Scheduler {
     }
 
     /// The host of `attempt` answered (response headers) over HTTP/2 or not, `ttfb`
-    /// after the request started. A change of its adaptive limit is given to `report`
-    /// (host, new limit) under the lock, so reports of one host arrive in the order the
-    /// changes were made.
+    /// after the request started, announcing a body of `total` bytes. A change of its
+    /// adaptive limit is given to `report` (host, new limit) under the lock, so reports
+    /// of one host arrive in the order the changes were made.
     pub(crate) fn answered(
         &self,
         attempt: &Attempt,
         ttfb: Duration,
         http2: bool,
+        total: Option<u64>,
         report: impl FnOnce(&str, usize),
     ) {
         let mut state = self.lock();
         if state.per_host.is_some() {
             return;
         }
+        let small_busy = Attempt::small(total) && state.busy(attempt);
         let changed = state
             .adaptive
             .entry(attempt.host.clone())
             .or_default()
-            .answered(ttfb, http2, Instant::now());
+            .answered(ttfb, http2, small_busy, Instant::now());
         if changed.is_some() {
             report(&attempt.host, state.host_limit(&attempt.host));
             drop(state);
@@ -481,30 +498,27 @@ impl Scheduler {
         }
     }
 
-    /// The body of `attempt` arrived whole (its answer came `ttfb` after it started):
-    /// the host's adaptive limit may grow. Changes go to `report` as in
+    /// The body of `attempt` arrived whole (its answer came `ttfb` after it started,
+    /// announcing `size` bytes): the host's adaptive limit may grow, unless the body was
+    /// small and its answer already counted. Changes go to `report` as in
     /// [`Scheduler::answered`].
     pub(crate) fn completed(
         &self,
         attempt: &Attempt,
         ttfb: Duration,
+        size: Option<u64>,
         report: impl FnOnce(&str, usize),
     ) {
+        if Attempt::small(size) {
+            return;
+        }
         let now = Instant::now();
         let total = now.saturating_duration_since(attempt.started);
         let mut state = self.lock();
         if state.per_host.is_some() {
             return;
         }
-        // Grow only on a confirmed level (this request ran with every slot taken) while
-        // more of the host's items wait and the global limit leaves room.
-        let limit = state.host_limit(&attempt.host);
-        let busy = attempt.at_limit
-            && limit < state.jobs
-            && state
-                .hosts
-                .get(&attempt.host)
-                .is_some_and(|h| !h.is_empty());
+        let busy = state.busy(attempt);
         let changed = state
             .adaptive
             .entry(attempt.host.clone())

@@ -75,7 +75,7 @@ fn run_download(
 ) {
     let id = lease.job.id;
     let events = &shared.events;
-    let mut total = None;
+    let total = std::cell::Cell::new(None);
     let mut last_progress = Instant::now();
     lease.job.attempts += 1;
     if lease.job.resume.is_none()
@@ -110,7 +110,9 @@ fn run_download(
         // the next download meanwhile (holding them cost 16% on small files).
         lease_ref.free_slots();
         if let Some(waited) = ttfb.get() {
-            shared.scheduler.completed(&attempt, waited, report_limit);
+            shared
+                .scheduler
+                .completed(&attempt, waited, total.get(), report_limit);
         }
         made = Some(verify_on_pool(
             shared,
@@ -133,19 +135,23 @@ fn run_download(
         &mut verify,
         |p| match p {
             Progress::Started { total: t, http2 } => {
-                total = t;
+                total.set(t);
                 events.send(Event::Started { id, total: t });
                 let waited = attempt.started().elapsed();
                 ttfb.set(Some(waited));
                 shared
                     .scheduler
-                    .answered(&attempt, waited, http2, report_limit);
+                    .answered(&attempt, waited, http2, t, report_limit);
             }
             Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
             Progress::Bytes(bytes) => {
                 if last_progress.elapsed() >= shared.config.progress_interval {
                     last_progress = Instant::now();
-                    events.send(Event::Progress { id, bytes, total });
+                    events.send(Event::Progress {
+                        id,
+                        bytes,
+                        total: total.get(),
+                    });
                 }
             }
         },
