@@ -181,5 +181,7 @@ pub(super) fn config_for(
     let proxy = settings.proxy.trim();
     config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
     config.waker = Some(Arc::new(move || wake.request_repaint()));
+    // The window's frames come before downloads and thumbnails on shared cores.
+    config.background_priority = true;
     config
 }

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::Sender;
 use url::Url;
 
-use super::{EngineHandle, Event};
+use super::{EngineHandle, Event, priority};
 use crate::item::ItemId;
 
 /// A change asked of a running engine (see [`EngineHandle::send`]).
@@ -95,6 +95,7 @@ impl EngineHandle {
             let spawned = std::thread::Builder::new()
                 .name("pixgrab-commands".into())
                 .spawn(move || {
+                    priority::enter(worker.shared.config.background_priority);
                     while let Ok(Some(command)) = rx.recv() {
                         worker.carry_out(command);
                     }

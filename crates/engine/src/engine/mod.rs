@@ -15,6 +15,7 @@ pub mod adapt;
 pub mod commands;
 mod events;
 mod find;
+mod priority;
 mod restore;
 pub(crate) mod scheduler;
 mod worker;
@@ -72,6 +73,9 @@ pub struct Config {
     pub progress_interval: Duration,
     /// Threads for thumbnails; 0 means one per core.
     pub thumb_threads: usize,
+    /// Run the engine's threads (downloads, checks, thumbnails, commands) at a lower
+    /// priority than the process's others, so a window on the same cores stays smooth.
+    pub background_priority: bool,
     /// Flush every file to the device before publishing it (survives power loss; off
     /// by default, like browsers and curl, since it costs a disk round trip per file).
     pub sync_files: bool,
@@ -122,6 +126,7 @@ impl Config {
             stall_timeout: Duration::from_secs(15),
             progress_interval: Duration::from_millis(200),
             thumb_threads: 0,
+            background_priority: false,
             sync_files: false,
             retries: 4,
             stall_retries: 1,
@@ -260,14 +265,28 @@ impl Engine {
                 source,
             })?
             .with_sync(config.sync_files);
-        let client = build_client(&config)?;
+        // reqwest's blocking client runs its connections on a thread of its own, which
+        // takes the priority of the thread that builds the client.
+        let client = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("pixgrab-client".into())
+                .spawn_scoped(scope, || {
+                    priority::enter(config.background_priority);
+                    build_client(&config)
+                })
+                .map_err(EngineError::Threads)?
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })?;
         let thumb_threads = match config.thumb_threads {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
+        let background = config.background_priority;
         let thumbs = rayon::ThreadPoolBuilder::new()
             .num_threads(thumb_threads)
             .thread_name(|i| format!("pixgrab-thumb-{i}"))
+            .start_handler(move |_| priority::enter(background))
             .build()
             .map_err(|e| EngineError::Threads(std::io::Error::other(e.to_string())))?;
         // A thumbnail cache that cannot be created only costs speed.
@@ -572,7 +591,10 @@ impl EngineHandle {
             let shared = self.shared.clone();
             let worker = std::thread::Builder::new()
                 .name(format!("pixgrab-download-{}", workers.len()))
-                .spawn(move || download_worker(&shared))
+                .spawn(move || {
+                    priority::enter(shared.config.background_priority);
+                    download_worker(&shared)
+                })
                 .map_err(EngineError::Threads)?;
             workers.push(worker);
         }
