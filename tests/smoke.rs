@@ -73,3 +73,72 @@ fn the_demo_runs_in_a_real_window_and_its_screenshot_shows_the_gallery() {
         colours.len()
     );
 }
+
+/// One real key through X11: Ctrl+Enter in the window starts the download (issue #15:
+/// it once did nothing in the real window while kittest's key events worked). Needs
+/// `xdotool` (installed by `.ci/run`).
+#[test]
+fn ctrl_enter_in_the_real_window_starts_the_download() {
+    let required = std::env::var_os("PIXGRAB_REQUIRE_DISPLAY").is_some();
+    if std::env::var_os("DISPLAY").is_none() {
+        assert!(
+            !required,
+            "PIXGRAB_REQUIRE_DISPLAY is set but there is no X display"
+        );
+        eprintln!("skipped: no X display");
+        return;
+    }
+    let xdotool = |args: &[&str]| -> Option<String> {
+        let out = Command::new("xdotool").args(args).output().ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    if xdotool(&["version"]).is_none() {
+        assert!(
+            !required,
+            "PIXGRAB_REQUIRE_DISPLAY is set but xdotool is missing"
+        );
+        eprintln!("skipped: no xdotool");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+        .args(["--demo", "--demo-count", "6", "-o"])
+        .arg(&out)
+        .env("XDG_CONFIG_HOME", tmp.path())
+        .env("XDG_DATA_HOME", tmp.path())
+        .spawn()
+        .expect("start pixgrab");
+    let pid = child.id().to_string();
+    let jpgs = || {
+        std::fs::read_dir(&out).map_or(0, |dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "jpg"))
+                .count()
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut window = None;
+    let mut presses = 0;
+    while jpgs() < 6 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        if window.is_none() {
+            window = xdotool(&["search", "--pid", &pid])
+                .and_then(|ids| ids.lines().last().map(str::to_string));
+            continue;
+        }
+        // The demo fills the URL box; nothing downloads until Ctrl+Enter. Sent again
+        // every 3 s in case the first came before the window could take keys.
+        if presses == 0 || (presses < 20 && jpgs() == 0 && presses % 6 == 0) {
+            let id = window.as_deref().unwrap_or_default();
+            let _ = xdotool(&["windowfocus", "--sync", id]);
+            let _ = xdotool(&["key", "--window", id, "ctrl+Return"]);
+        }
+        presses += 1;
+    }
+    let got = jpgs();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(window.is_some(), "no window of pid {pid} appeared");
+    assert_eq!(got, 6, "Ctrl+Enter did not download the demo's 6 images");
+}

@@ -167,17 +167,23 @@ pub(crate) fn input_ui(
     action
 }
 
+/// The height of the URL box; a longer text scrolls inside it.
+const URL_BOX_HEIGHT: f32 = 180.0;
+
 /// The URL box and the buttons under it (list file picker, clipboard watch, Clear).
 fn url_box_ui(ui: &mut egui::Ui, input: &mut InputPanel) -> Option<InputAction> {
     let mut action = None;
     ui.heading("Add images");
     let label = ui.label("URLs (paste any text: lines, HTML, CSV)");
+    // A fixed height, focused or not: a box that changed height when it lost focus
+    // moved the Download button under the pointer, and a click on it was lost.
     egui::ScrollArea::vertical()
         .id_salt("url box")
-        .max_height(180.0)
+        .max_height(URL_BOX_HEIGHT)
+        .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.add_sized(
-                [ui.available_width(), 150.0],
+                [ui.available_width(), URL_BOX_HEIGHT],
                 egui::TextEdit::multiline(&mut input.text)
                     .hint_text("https://example.org/photo.jpg\n…or Ctrl+V anywhere, or drop a .txt/.html file")
                     .code_editor(),

@@ -531,7 +531,7 @@ impl PixgrabApp {
     fn global_input(&mut self, ctx: &egui::Context) -> Option<InputAction> {
         let mut action = None;
         let nothing_focused = ctx.memory(|m| m.focused().is_none());
-        let (pasted, dropped, download, open) = ctx.input(|i| {
+        let (pasted, dropped) = ctx.input(|i| {
             let pasted: Vec<String> = i
                 .events
                 .iter()
@@ -547,11 +547,22 @@ impl PixgrabApp {
                 .map(|f| f.path().to_path_buf())
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect();
+            (pasted, dropped)
+        });
+        // Shortcuts by the modifiers their own key event carries: a quick press can
+        // arrive in one frame whose modifiers already say Ctrl was released (X11 did
+        // this, and Ctrl+Enter did nothing). Consumed, so the URL box does not also
+        // take the Enter as a new line.
+        let (download, open) = ctx.input_mut(|i| {
             (
-                pasted,
-                dropped,
-                i.modifiers.command && i.key_pressed(egui::Key::Enter),
-                i.modifiers.command && i.key_pressed(egui::Key::O),
+                i.consume_shortcut(&egui::KeyboardShortcut::new(
+                    egui::Modifiers::COMMAND,
+                    egui::Key::Enter,
+                )),
+                i.consume_shortcut(&egui::KeyboardShortcut::new(
+                    egui::Modifiers::COMMAND,
+                    egui::Key::O,
+                )),
             )
         });
         if nothing_focused {

@@ -16,6 +16,14 @@ pub(crate) struct Viewer {
     pan: Vec2,
 }
 
+impl Viewer {
+    /// The zoom factor (1 = fit).
+    #[cfg(test)]
+    pub(crate) fn zoom(&self) -> f32 {
+        self.zoom
+    }
+}
+
 /// What the user asked the viewer for.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ViewerAction {
