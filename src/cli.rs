@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pixgrab_engine::disk::template::NameTemplate;
 use pixgrab_engine::error::Secs;
 use pixgrab_engine::input::intake::Intake;
 use pixgrab_engine::net::profile::{self, Profile, Profiles};
@@ -43,6 +44,11 @@ pub(crate) struct GetArgs {
     /// HTTP/2) and shrinks at once on 429/503, resets, timeouts or slow answers.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_PER_HOST as i64))]
     per_host: Option<u16>,
+    /// How to name the files: fields {name} {ext} {host} {num} {num:03} {page} {date}
+    /// {sha8} {width} {height}; '/' makes subfolders, e.g. "{host}/{num:03}-{name}.{ext}".
+    /// Checked before any request: an unknown field, '..' or an absolute path is refused.
+    #[arg(long = "name", value_name = "TEMPLATE", default_value = NameTemplate::DEFAULT, value_parser = NameTemplate::parse)]
+    name_template: NameTemplate,
     /// Print one JSON object per event on stdout instead of the progress display.
     #[arg(long)]
     json: bool,
@@ -406,6 +412,7 @@ fn engine_config(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> 
     let mut config = Config::new(&args.out);
     config.jobs = usize::from(args.jobs);
     config.per_host = args.per_host.map(usize::from);
+    config.name_template = args.name_template.clone();
     config.sync_files = args.fsync;
     config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
     config.host_interval = Duration::from_millis(args.host_interval_ms);

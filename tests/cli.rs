@@ -227,3 +227,84 @@ fn thumbs_makes_one_thumbnail_per_image_and_names_the_rest() {
     let photo = image::open(out.join("photo.jpg")).expect("photo thumbnail");
     assert_eq!((photo.width(), photo.height()), (128, 96));
 }
+
+#[test]
+fn a_name_template_makes_folders_and_names_and_exports_carry_them() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().expect("utf8");
+    let urls = [
+        server.url("/img/1.png"),
+        server.url("/a/cat.png"),
+        server.url("/b/cat.png"),
+    ];
+    let template = "{host}/{num:03}-{name}-{width}x{height}.{ext}";
+    let mut args = vec!["get", "--name", template, "-o", out_arg];
+    args.extend(urls.iter().map(String::as_str));
+    let run = pixgrab(&args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    // The host without its port; the number is the position in the input.
+    let host = out.join("127.0.0.1");
+    for name in ["001-1-64x49.png", "002-cat-30x20.png", "003-cat-20x30.png"] {
+        assert!(host.join(name).is_file(), "{name} missing in {host:?}");
+    }
+    let csv = pixgrab(&["export", "-o", out_arg]);
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(csv.contains(",127.0.0.1/002-cat-30x20.png,done,"), "{csv}");
+
+    // Same name in one folder: the second gets " (2)".
+    let out2 = tmp.path().join("out2");
+    let run = pixgrab(&[
+        "get",
+        "--name",
+        "{host}/{name}.{ext}",
+        "-o",
+        out2.to_str().expect("utf8"),
+        &urls[1],
+        &urls[2],
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let mut names: Vec<String> = fs::read_dir(out2.join("127.0.0.1"))
+        .expect("host folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["cat (2).png", "cat.png"]);
+}
+
+#[test]
+fn a_bad_name_template_is_refused_before_any_request() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let url = server.url("/img/1.png");
+    for (template, why) in [
+        ("{host}/../{name}.{ext}", "'..' is not allowed"),
+        ("/etc/{name}.{ext}", "an absolute path is not allowed"),
+        ("{nme}.{ext}", "unknown field {nme}"),
+        ("{name.{ext}", "a '{' without its '}'"),
+    ] {
+        let run = pixgrab(&[
+            "get",
+            "--name",
+            template,
+            "-o",
+            out.to_str().expect("utf8"),
+            &url,
+        ]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{template}: {stderr}");
+        assert!(stderr.contains(why), "{template}: {stderr}");
+    }
+    assert_eq!(
+        server
+            .stats()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    assert!(!out.exists(), "nothing was created");
+}

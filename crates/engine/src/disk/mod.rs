@@ -4,3 +4,4 @@
 pub mod library;
 pub mod naming;
 pub mod store;
+pub mod template;

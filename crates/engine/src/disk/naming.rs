@@ -146,6 +146,13 @@ fn truncate_to(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// True if `path` is one or more `/`-separated components that each pass
+/// [`is_safe_component`]: a file of the output folder or of a subfolder a name template
+/// made (`cat.jpg`, `example.org/007-cat.jpg`), never anything outside.
+pub fn is_safe_relative(path: &str) -> bool {
+    path.split('/').all(is_safe_component)
+}
+
 /// True if `name` is a single plain path component that this module could have made.
 /// The output folder checks every name against this before creating anything.
 pub fn is_safe_component(name: &str) -> bool {
@@ -225,5 +232,17 @@ mod tests {
         }
         assert!(!is_safe_component(".."));
         assert!(!is_safe_component("a/b"));
+        assert!(is_safe_relative("a/b.jpg") && is_safe_relative("b.jpg"));
+        for bad in [
+            "",
+            "/a.jpg",
+            "a//b.jpg",
+            "../a.jpg",
+            "a/../b.jpg",
+            "a/",
+            ".p/a.jpg",
+        ] {
+            assert!(!is_safe_relative(bad), "{bad:?}");
+        }
     }
 }

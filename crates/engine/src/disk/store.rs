@@ -1,8 +1,9 @@
 //! The output folder: the only code in Pixgrab that creates, renames or removes files.
 //!
 //! Invariants:
-//! - Every path created is `root/NAME` (or inside `root/.pixgrab/`) where `NAME` passed
-//!   [`naming::is_safe_component`]: nothing is ever written outside the output folder.
+//! - Every path created is `root/NAME` or `root/DIR/.../NAME` (or inside
+//!   `root/.pixgrab/`) where `NAME` and every `DIR` passed [`naming::is_safe_component`]
+//!   and no `DIR` is a symlink: nothing is ever written outside the output folder.
 //! - Files are created with `create_new`, which never follows or replaces an existing
 //!   entry (symlinks included): an existing file is never overwritten.
 //! - A final name only ever appears with complete content: data goes to `NAME.part`
@@ -108,6 +109,19 @@ impl OutputDir {
     /// Returns the final path. The part file is gone afterwards.
     /// On failure the part stays as it was (to be kept or dropped by the caller).
     pub fn commit(&self, part: &mut PartFile, stem: &str, ext: &str) -> io::Result<PathBuf> {
+        self.commit_in(part, &[], stem, ext)
+    }
+
+    /// As [`OutputDir::commit`], in the subfolder `dirs` (made if missing; each
+    /// component must be safe and an existing one must be a real folder, not a symlink).
+    pub fn commit_in(
+        &self,
+        part: &mut PartFile,
+        dirs: &[String],
+        stem: &str,
+        ext: &str,
+    ) -> io::Result<PathBuf> {
+        let dir = self.subfolder(dirs)?;
         part.file.flush()?;
         if self.sync_files {
             part.file.sync_all()?;
@@ -115,7 +129,7 @@ impl OutputDir {
         for n in 1..=MAX_COLLISIONS {
             let name = naming::numbered(stem, n, ext);
             check_component(&name)?;
-            let target = self.root.join(&name);
+            let target = dir.join(&name);
             match fs::hard_link(&part.path, &target) {
                 Ok(()) => {
                     // Published: a part that cannot be removed is only litter now.
@@ -154,6 +168,45 @@ impl OutputDir {
 }
 
 impl OutputDir {
+    /// A path inside the folder as the library records it: relative, `/`-separated
+    /// (`cat.jpg`, `example.org/cat.jpg`); just the file name for anything else.
+    pub fn relative(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Err(_) => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `root/DIR/...`, made folder by folder; refuses an unsafe component and any
+    /// component that exists as something other than a real folder (a symlink there
+    /// could lead outside).
+    fn subfolder(&self, dirs: &[String]) -> io::Result<PathBuf> {
+        let mut dir = self.root.clone();
+        for component in dirs {
+            check_component(component)?;
+            dir.push(component);
+            match fs::create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+            if !fs::symlink_metadata(&dir)?.file_type().is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("refusing {component:?}: not a plain folder"),
+                ));
+            }
+        }
+        Ok(dir)
+    }
+
     /// Atomically writes `root/.pixgrab/SUB/NAME` (Pixgrab's own data, such as
     /// thumbnails): a reader sees the old content or the new, never a mix.
     pub fn write_data_file(&self, sub: &str, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {

@@ -37,6 +37,7 @@ use url::Url;
 
 use crate::disk::library::{ItemState, Library, LibraryError, Record};
 use crate::disk::store::OutputDir;
+use crate::disk::template::NameTemplate;
 use crate::engine::scheduler::{Job, Paused, Scheduler};
 use crate::error::{EngineError, FetchError};
 use crate::imaging::thumbs::{self};
@@ -73,6 +74,9 @@ pub struct Config {
     pub progress_interval: Duration,
     /// Threads for thumbnails; 0 means one per core.
     pub thumb_threads: usize,
+    /// How finished files are named (`{name}.{ext}` by default; see
+    /// [`crate::disk::template`]).
+    pub name_template: NameTemplate,
     /// Run the engine's threads (downloads, checks, thumbnails, commands) at a lower
     /// priority than the process's others, so a window on the same cores stays smooth.
     pub background_priority: bool,
@@ -127,6 +131,7 @@ impl Config {
             progress_interval: Duration::from_millis(200),
             thumb_threads: 0,
             background_priority: false,
+            name_template: NameTemplate::default(),
             sync_files: false,
             retries: 4,
             stall_retries: 1,

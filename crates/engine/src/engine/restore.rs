@@ -58,7 +58,7 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                 };
                 // The library is a file on disk like any other: a name in it that is not
                 // one plain file name of this folder is never read, thumbnailed or opened.
-                if !crate::disk::naming::is_safe_component(&file) {
+                if !crate::disk::naming::is_safe_relative(&file) {
                     events.send(Event::Failed {
                         id,
                         reason: FetchError::Earlier(format!(

@@ -12,6 +12,7 @@ use super::adapt::Congestion;
 use super::scheduler::{Job, Lease, Returned};
 use super::{Config, DoneInfo, Event, ItemId, Shared};
 use crate::disk::library::{DoneRecord, ItemState};
+use crate::disk::template::{self, NameFields, Rendered};
 use crate::error::{FetchError, ThumbError};
 use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs::{self, Thumbnail};
@@ -105,7 +106,7 @@ fn run_download(
     let mut made: Option<Made> = None;
     let mut resume = lease.job.resume.take().map(|r| *r);
     let lease_ref = &mut lease;
-    let mut verify = |part: &Path, format: ImageFormat, hash: &str| {
+    let mut verify = |part: &Path, format: ImageFormat, hash: &str, stem: &str| {
         // The file is complete: checking it needs no connection, so its slots go to
         // the next download meanwhile (holding them cost 16% on small files).
         lease_ref.free_slots();
@@ -122,7 +123,16 @@ fn run_download(
             hash,
             keep_if_damaged,
         )?);
-        Ok(())
+        Ok(templated_name(
+            shared,
+            id,
+            &url,
+            page.as_deref(),
+            part,
+            format,
+            hash,
+            stem,
+        ))
     };
     let result = fetch::download(
         &shared.client,
@@ -378,6 +388,61 @@ fn verify_on_pool(
     }
 }
 
+/// The name the user's file-name template gives a checked part; `None` with the
+/// default template (the stem stays as chosen).
+#[allow(clippy::too_many_arguments)]
+fn templated_name(
+    shared: &Shared,
+    id: ItemId,
+    url: &Url,
+    page: Option<&Url>,
+    part: &Path,
+    format: ImageFormat,
+    hash: &str,
+    stem: &str,
+) -> Option<Rendered> {
+    let template = &shared.config.name_template;
+    if template.is_default() {
+        return None;
+    }
+    let dimensions = thumbs::dimensions(part, format);
+    let page = page.map(page_name).unwrap_or_default();
+    let date = template::today();
+    Some(template.render(&NameFields {
+        name: stem,
+        ext: format.extension(),
+        host: url.host_str().unwrap_or_default(),
+        num: id.0,
+        page: &page,
+        date: &date,
+        sha256: hash,
+        width: dimensions.map(|d| d.0),
+        height: dimensions.map(|d| d.1),
+    }))
+}
+
+/// What `{page}` says of a page: its last path segment (`gallery` of
+/// `https://example.org/albums/gallery.html`), else its host.
+pub(crate) fn page_name(page: &Url) -> String {
+    let last = page
+        .path_segments()
+        .and_then(|mut s| s.rfind(|seg| !seg.is_empty()))
+        .map(|seg| {
+            percent_encoding::percent_decode_str(seg)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let stem = last
+        .rsplit_once('.')
+        .map_or(last.as_str(), |(stem, _)| stem);
+    if stem.is_empty() {
+        page.host_str().unwrap_or_default().to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
 /// See [`EngineHandle::keeper`].
 pub(super) fn keep_damaged(shared: &Arc<Shared>, id: ItemId) -> Result<PathBuf, String> {
     let record = shared
@@ -477,7 +542,7 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Opt
         // right now: the library's record may name a file the user deleted or edited,
         // or the very path the new file was just published under.
         if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)?
-            && crate::disk::naming::is_safe_component(&file)
+            && crate::disk::naming::is_safe_relative(&file)
         {
             let existing = shared.out.root().join(&file);
             let same_bytes = existing != info.path
@@ -488,11 +553,7 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Opt
                 info.duplicate_of = Some(other);
             }
         }
-        let file = info
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file = shared.out.relative(&info.path);
         lib.set_done(
             id,
             &DoneRecord {

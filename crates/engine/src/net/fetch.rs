@@ -20,6 +20,7 @@ use url::Url;
 use crate::disk::library::PartRecord;
 use crate::disk::naming;
 use crate::disk::store::{OutputDir, PartFile};
+use crate::disk::template::Rendered;
 use crate::error::FetchError;
 use crate::imaging::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
 use crate::net::headers;
@@ -183,9 +184,12 @@ impl Write for HashWriter<'_> {
     }
 }
 
-/// The check a complete part passes before it is published: its path, its format and
-/// its SHA-256. An `Err` (a damaged image) fails the attempt and drops the part.
-pub type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str) -> Result<(), FetchError> + 'a;
+/// The check a complete part passes before it is published: its path, its format, its
+/// SHA-256 and the stem it would be published under. An `Err` (a damaged image) fails
+/// the attempt and drops the part; `Ok(Some(name))` publishes it under that name (a
+/// file-name template's) instead.
+pub type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str, &str) -> Result<Option<Rendered>, FetchError>
+    + 'a;
 
 /// Most redirects followed for one request.
 pub const MAX_REDIRECTS: usize = 10;
@@ -483,8 +487,12 @@ fn publish(
     let sha256 = format!("{:x}", state.hasher.clone().finalize());
     // Checked by its bytes before it gets its final name; a damaged part is dropped
     // (the check keeps a copy when it wants one).
-    verify(state.part.path(), state.format, &sha256)?;
-    let path = match out.commit(&mut state.part, &state.stem, state.format.extension()) {
+    let placed = verify(state.part.path(), state.format, &sha256, &state.stem)?;
+    let committed = match &placed {
+        Some(name) => out.commit_in(&mut state.part, &name.dirs, &name.stem, &name.ext),
+        None => out.commit(&mut state.part, &state.stem, state.format.extension()),
+    };
+    let path = match committed {
         Ok(path) => path,
         Err(e) => {
             *resume = Some(state);
