@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
+use pixgrab_engine::disk::template::NameTemplate;
 use pixgrab_engine::engine::commands::Command;
 use pixgrab_engine::net::netguard::PrivateRule;
 use pixgrab_engine::net::profile::Profiles;
@@ -118,6 +119,13 @@ impl Engines {
         self.slots.get(slot).map(|e| e.events.clone())
     }
 
+    /// Gives every engine the file-name template for files finished from now on.
+    pub(super) fn set_name_template(&self, template: &NameTemplate) {
+        for slot in &self.slots {
+            slot.handle.set_name_template(template.clone());
+        }
+    }
+
     /// Applies changed limits to every engine (they take effect at once).
     pub(super) fn apply_limits(&mut self, limits: Limits) -> Result<(), String> {
         let mut result = Ok(());
@@ -181,6 +189,7 @@ pub(super) fn config_for(
     let proxy = settings.proxy.trim();
     config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
     config.waker = Some(Arc::new(move || wake.request_repaint()));
+    config.name_template = settings.template().unwrap_or_default();
     // The window's frames come before downloads and thumbnails on shared cores.
     config.background_priority = true;
     config

@@ -1,7 +1,9 @@
 //! The input panel: the URL box, list files, output folder, concurrency, Download.
 
+use pixgrab_engine::disk::template::{self, NameTemplate};
 use pixgrab_engine::engine::{MAX_JOBS, MAX_PER_HOST};
 use pixgrab_engine::input::intake::{self, Intake};
+use url::Url;
 
 use super::settings::Settings;
 
@@ -152,6 +154,7 @@ pub(crate) fn input_ui(
     action = sources_ui(ui, input).or(action);
     let n = summary_ui(ui, input);
     action = folder_ui(ui, settings).or(action);
+    names_ui(ui, settings, &input.intake.urls);
     limits_ui(ui, settings, busy);
     ui.add_space(4.0);
     let download = ui
@@ -299,6 +302,46 @@ fn summary_ui(ui: &mut egui::Ui, input: &InputPanel) -> usize {
 }
 
 /// The output folder, typed, picked or chosen from the recent ones.
+/// The file-name template and a live preview of the first three names (of the URLs in
+/// the box, or of an example), folded away under a header that shows the template; a
+/// refused template says why even when folded.
+fn names_ui(ui: &mut egui::Ui, settings: &mut Settings, urls: &[Url]) {
+    egui::CollapsingHeader::new(format!("File names: {}", settings.name_template.trim()))
+        .id_salt("file names")
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let label = ui.label("File names:");
+                ui.add(
+                    egui::TextEdit::singleline(&mut settings.name_template)
+                        .hint_text(NameTemplate::DEFAULT)
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(format!(
+                    "Fields: {}\n'/' makes subfolders, e.g. {{host}}/{{num:03}}-{{name}}.{{ext}}",
+                    template::FIELDS
+                ));
+            });
+            if let Ok(parsed) = settings.template() {
+                let example;
+                let shown: &[Url] = if urls.is_empty() {
+                    example = Url::parse("https://example.org/photos/cat.jpg")
+                        .map(|u| vec![u])
+                        .unwrap_or_default();
+                    &example
+                } else {
+                    &urls[..urls.len().min(3)]
+                };
+                for (n, url) in (1u64..).zip(shown) {
+                    ui.weak(template::preview(&parsed, url, n, None));
+                }
+            }
+        });
+    if let Err(e) = settings.template() {
+        ui.colored_label(ui.visuals().error_fg_color, format!("File names: {e}"));
+    }
+}
+
 fn folder_ui(ui: &mut egui::Ui, settings: &mut Settings) -> Option<InputAction> {
     let mut action = None;
     ui.separator();

@@ -163,6 +163,14 @@ impl PixgrabApp {
         if urls.is_empty() {
             return;
         }
+        match self.settings.template() {
+            Ok(template) => self.engines.set_name_template(&template),
+            Err(e) => {
+                // Nothing starts with names the user did not mean; the box keeps its text.
+                self.input.say(format!("File names: {e}"), true);
+                return;
+            }
+        }
         self.input.text.clear();
         self.input.refresh();
         match self.current_engine() {

@@ -1,5 +1,6 @@
 //! Settings remembered between runs (through eframe's storage).
 
+use pixgrab_engine::disk::template::{NameTemplate, TemplateError};
 use pixgrab_engine::engine::{DEFAULT_JOBS, MAX_JOBS, MAX_PER_HOST};
 use std::path::PathBuf;
 
@@ -40,6 +41,8 @@ pub(crate) struct Settings {
     pub(crate) referer_policy: String,
     /// Let a page's images go to private addresses although the page is not on one.
     pub(crate) allow_private: bool,
+    /// The file-name template, as typed (see `pixgrab_engine::disk::template`).
+    pub(crate) name_template: String,
 }
 
 /// See [`Settings::limits_version`].
@@ -49,6 +52,11 @@ const LIMITS_VERSION: u32 = 1;
 const RECENT_MAX: usize = 8;
 
 impl Settings {
+    /// The file-name template, checked.
+    pub(crate) fn template(&self) -> Result<NameTemplate, TemplateError> {
+        NameTemplate::parse(&self.name_template)
+    }
+
     /// Puts `folder` first in the recent list.
     pub(crate) fn remember(&mut self, folder: &str) {
         self.recent.retain(|f| f != folder);
@@ -119,6 +127,7 @@ impl Default for Settings {
             site_headers: String::new(),
             cookies_path: String::new(),
             proxy: String::new(),
+            name_template: NameTemplate::DEFAULT.to_string(),
             referer_policy: pixgrab_engine::net::profile::RefererPolicy::default()
                 .name()
                 .to_string(),

@@ -1074,3 +1074,57 @@ fn thumbnails_far_from_the_view_wait_in_the_cache() {
         "the last tile is far below the view"
     );
 }
+
+/// Replaces the text of the field labelled `label` as a user would: click it, select
+/// all, type. (Clicked and then focused: after a button was clicked, either alone left
+/// the field without the keyboard in kittest.)
+fn retype(harness: &mut Harness<'_, PixgrabApp>, label: &str, text: &str) {
+    harness.get_by_label(label).click();
+    harness.step();
+    harness.get_by_label(label).focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness.get_by_label(label).type_text(text);
+    harness.step();
+}
+
+#[test]
+fn the_file_name_template_previews_refuses_and_names_the_files() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 4);
+    // Folded, the header shows the template; open, an example name (the box is empty).
+    harness.get_by_label("File names: {name}.{ext}").click();
+    harness.step();
+    assert!(harness.query_by_label("cat.jpg").is_some());
+    type_urls(&mut harness, &url_list(&server));
+    retype(&mut harness, "File names:", "{host}/{num:03}-{name}.{ext}");
+    assert_eq!(
+        harness.state().settings.name_template,
+        "{host}/{num:03}-{name}.{ext}"
+    );
+    // The first three URLs of the box, as they will be named.
+    for name in ["001-pic-0.png", "002-pic-1.png", "003-pic-2.png"] {
+        let line = format!("127.0.0.1/{name}");
+        assert!(harness.query_by_label(&line).is_some(), "no {line}");
+    }
+    // A template that would leave the folder is refused, and Download with it starts
+    // nothing and keeps the box.
+    retype(&mut harness, "File names:", "../{name}.{ext}");
+    let refusal = "File names: '..' is not allowed: files stay inside the output folder";
+    assert!(harness.query_by_label(refusal).is_some());
+    press_download(&mut harness);
+    assert!(harness.state().model.items.is_empty());
+    assert!(!harness.state().input.text.is_empty());
+    retype(&mut harness, "File names:", "{host}/{num:03}-{name}.{ext}");
+    harness.step();
+    press_download(&mut harness);
+    step_until(&mut harness, "every item settled", all_settled);
+    let folder = tmp.path().join("127.0.0.1");
+    assert!(folder.join("001-pic-0.png").is_file());
+    assert!(
+        folder.join("006-pic-4.png").is_file(),
+        "numbered by position"
+    );
+}

@@ -93,6 +93,9 @@ pub struct NameFields<'a> {
     pub width: Option<u32>,
     /// Pixel size, if the header was readable.
     pub height: Option<u32>,
+    /// A preview before download: fields known only then (`{sha8}`, `{width}`,
+    /// `{height}`) show as written instead of empty.
+    pub preview: bool,
 }
 
 /// A rendered name: folders under the output folder, then the file's stem and
@@ -278,21 +281,97 @@ fn fill(pieces: &[Piece], fields: &NameFields<'_>) -> String {
                 Field::Num(width) => out.push_str(&format!("{:0width$}", fields.num)),
                 Field::Page => out.push_str(fields.page),
                 Field::Date => out.push_str(fields.date),
+                Field::Sha8 if fields.preview => out.push_str("{sha8}"),
                 Field::Sha8 => out.push_str(fields.sha256.get(..8).unwrap_or(fields.sha256)),
-                Field::Width => {
-                    if let Some(w) = fields.width {
-                        out.push_str(&w.to_string());
-                    }
-                }
-                Field::Height => {
-                    if let Some(h) = fields.height {
-                        out.push_str(&h.to_string());
+                Field::Width if fields.preview => out.push_str("{width}"),
+                Field::Height if fields.preview => out.push_str("{height}"),
+                Field::Width | Field::Height => {
+                    let value = if *field == Field::Width {
+                        fields.width
+                    } else {
+                        fields.height
+                    };
+                    if let Some(v) = value {
+                        out.push_str(&v.to_string());
                     }
                 }
             },
         }
     }
     out
+}
+
+/// What `template` would name the file of `url`, number `num`, found on `page`, before
+/// it is downloaded: the extension guessed from the URL (`jpg` when it names none),
+/// `{sha8}`, `{width}` and `{height}` left as written.
+pub fn preview(
+    template: &NameTemplate,
+    url: &url::Url,
+    num: u64,
+    page: Option<&url::Url>,
+) -> String {
+    let name = naming::stem_from_url(url);
+    let ext = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .and_then(|last| last.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .filter(|ext| {
+            matches!(
+                ext.as_str(),
+                "jpg"
+                    | "jpeg"
+                    | "png"
+                    | "gif"
+                    | "webp"
+                    | "avif"
+                    | "heic"
+                    | "heif"
+                    | "bmp"
+                    | "tif"
+                    | "tiff"
+                    | "ico"
+            )
+        })
+        .map_or("jpg".to_string(), |ext| {
+            if ext == "jpeg" { "jpg".into() } else { ext }
+        });
+    let page = page.map(page_name).unwrap_or_default();
+    let date = today();
+    template
+        .render(&NameFields {
+            name: &name,
+            ext: &ext,
+            host: url.host_str().unwrap_or_default(),
+            num,
+            page: &page,
+            date: &date,
+            preview: true,
+            ..NameFields::default()
+        })
+        .display()
+}
+
+/// What `{page}` says of a page: its last path segment without extension (`gallery` of
+/// `https://example.org/albums/gallery.html`), else its host.
+pub fn page_name(page: &url::Url) -> String {
+    let last = page
+        .path_segments()
+        .and_then(|mut s| s.rfind(|seg| !seg.is_empty()))
+        .map(|seg| {
+            percent_encoding::percent_decode_str(seg)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let stem = last
+        .rsplit_once('.')
+        .map_or(last.as_str(), |(stem, _)| stem);
+    if stem.is_empty() {
+        page.host_str().unwrap_or_default().to_string()
+    } else {
+        stem.to_string()
+    }
 }
 
 /// `YYYY-MM-DD` (UTC) of a time given as seconds since the Unix epoch.
@@ -333,6 +412,7 @@ mod tests {
             sha256: "0123456789abcdef",
             width: Some(640),
             height: Some(480),
+            preview: false,
         }
     }
 
@@ -424,6 +504,25 @@ mod tests {
         assert!(
             message.contains("{nme}") && message.contains("{num:03}"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn a_preview_names_what_it_can_before_download() {
+        let t = NameTemplate::parse("{host}/{page}/{num:02}-{name}-{width}.{ext}").expect("ok");
+        let url =
+            url::Url::parse("https://img.example.org:8443/a/Cat%20One.JPEG?x=1").expect("url");
+        let page = url::Url::parse("https://example.org/albums/holiday.html").expect("url");
+        assert_eq!(
+            preview(&t, &url, 3, Some(&page)),
+            "img.example.org/holiday/03-Cat One-{width}.jpg"
+        );
+        let bare = url::Url::parse("https://example.org/").expect("url");
+        assert_eq!(page_name(&bare), "example.org");
+        let no_ext = url::Url::parse("https://example.org/image?id=4").expect("url");
+        assert_eq!(
+            preview(&t, &no_ext, 1, None),
+            "example.org/01-image-{width}.jpg"
         );
     }
 

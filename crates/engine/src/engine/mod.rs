@@ -75,7 +75,7 @@ pub struct Config {
     /// Threads for thumbnails; 0 means one per core.
     pub thumb_threads: usize,
     /// How finished files are named (`{name}.{ext}` by default; see
-    /// [`crate::disk::template`]).
+    /// [`crate::disk::template`]); [`EngineHandle::set_name_template`] changes it.
     pub name_template: NameTemplate,
     /// Run the engine's threads (downloads, checks, thumbnails, commands) at a lower
     /// priority than the process's others, so a window on the same cores stays smooth.
@@ -171,6 +171,8 @@ struct Shared {
     library: Mutex<Library>,
     pacer: Arc<Pacer>,
     profiles: RwLock<Arc<Profiles>>,
+    /// How finished files are named (starts as the config's; the window may change it).
+    name_template: RwLock<Arc<NameTemplate>>,
     /// The private-address rule for page-caused requests.
     guard: crate::net::netguard::Guard,
     /// Raised by every new Find: size probes of an earlier one stop.
@@ -180,6 +182,12 @@ struct Shared {
 impl Shared {
     fn profiles(&self) -> Arc<Profiles> {
         self.profiles
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |g| g.clone())
+    }
+
+    fn name_template(&self) -> Arc<NameTemplate> {
+        self.name_template
             .read()
             .map_or_else(|p| p.into_inner().clone(), |g| g.clone())
     }
@@ -317,6 +325,7 @@ impl Engine {
             library: Mutex::new(library),
             pacer: Arc::new(Pacer::new(config.bandwidth)),
             profiles: RwLock::new(Arc::new(config.profiles.clone())),
+            name_template: RwLock::new(Arc::new(config.name_template.clone())),
             guard: crate::net::netguard::Guard::new(config.private).behind_proxy(proxied(&config)),
             find_generation: AtomicUsize::new(0),
             config,
@@ -514,6 +523,13 @@ impl EngineHandle {
     /// Sets the least time between two requests to one host.
     pub fn set_host_interval(&self, interval: Duration) {
         self.shared.scheduler.set_min_interval(interval);
+    }
+
+    /// Replaces the file-name template for files finished from now on.
+    pub fn set_name_template(&self, template: NameTemplate) {
+        if let Ok(mut guard) = self.shared.name_template.write() {
+            *guard = Arc::new(template);
+        }
     }
 
     /// Replaces the request profiles (User-Agent, Referer, headers, cookies by host);

@@ -401,12 +401,12 @@ fn templated_name(
     hash: &str,
     stem: &str,
 ) -> Option<Rendered> {
-    let template = &shared.config.name_template;
+    let template = shared.name_template();
     if template.is_default() {
         return None;
     }
     let dimensions = thumbs::dimensions(part, format);
-    let page = page.map(page_name).unwrap_or_default();
+    let page = page.map(template::page_name).unwrap_or_default();
     let date = template::today();
     Some(template.render(&NameFields {
         name: stem,
@@ -418,29 +418,8 @@ fn templated_name(
         sha256: hash,
         width: dimensions.map(|d| d.0),
         height: dimensions.map(|d| d.1),
+        preview: false,
     }))
-}
-
-/// What `{page}` says of a page: its last path segment (`gallery` of
-/// `https://example.org/albums/gallery.html`), else its host.
-pub(crate) fn page_name(page: &Url) -> String {
-    let last = page
-        .path_segments()
-        .and_then(|mut s| s.rfind(|seg| !seg.is_empty()))
-        .map(|seg| {
-            percent_encoding::percent_decode_str(seg)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .unwrap_or_default();
-    let stem = last
-        .rsplit_once('.')
-        .map_or(last.as_str(), |(stem, _)| stem);
-    if stem.is_empty() {
-        page.host_str().unwrap_or_default().to_string()
-    } else {
-        stem.to_string()
-    }
 }
 
 /// See [`EngineHandle::keeper`].
