@@ -441,6 +441,34 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn a_template_s_subfolders_are_made_but_never_through_a_symlink() -> io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = OutputDir::open(&tmp.path().join("out"))?;
+        let mut part = out.create_part("a", "jpg")?;
+        part.file.write_all(b"data")?;
+        let dirs = ["example.org".to_string(), "2026".to_string()];
+        let path = out.commit_in(&mut part, &dirs, "a", "jpg")?;
+        assert_eq!(path, out.root().join("example.org/2026/a.jpg"));
+        assert_eq!(out.relative(&path), "example.org/2026/a.jpg");
+        // A folder of that name that is a symlink (to outside) is refused, as is an
+        // unsafe component.
+        let outside = tmp.path().join("outside");
+        fs::create_dir(&outside)?;
+        std::os::unix::fs::symlink(&outside, out.root().join("evil"))?;
+        for dirs in [vec!["evil".to_string()], vec!["..".to_string()]] {
+            let mut part = out.create_part("b", "jpg")?;
+            part.file.write_all(b"data")?;
+            assert!(
+                out.commit_in(&mut part, &dirs, "b", "jpg").is_err(),
+                "{dirs:?}"
+            );
+        }
+        assert_eq!(fs::read_dir(&outside)?.count(), 0);
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn symlinks_in_the_folder_are_not_followed() -> io::Result<()> {
         let tmp = tempfile::tempdir()?;
         let out = OutputDir::open(&tmp.path().join("out"))?;
