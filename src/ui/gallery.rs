@@ -9,13 +9,12 @@ use egui::{Color32, CornerRadius, Rect, Sense, Stroke, TextureHandle, TextureOpt
 
 use super::model::{ItemView, Model, ThumbSlot};
 use super::tasks::{Tasks, ThumbRequest};
+use super::view::{GalleryView, ShowState, SortBy, TILE_RANGE};
 
 /// Most thumbnail textures kept at once (~256 KiB each at most, so ~100 MiB): several
 /// screens' worth even on a 4K display.
 pub(crate) const TEXTURE_BUDGET: usize = 400;
 
-/// Side of a tile's picture area, in points.
-const TILE: f32 = 150.0;
 /// Height of the caption under a tile.
 const CAPTION: f32 = 34.0;
 const GAP: f32 = 8.0;
@@ -32,6 +31,19 @@ pub(crate) struct Gallery {
     /// Gallery positions drawn in the last frame, widened by a screenful each way: fresh
     /// thumbnails there become textures at once; the others wait in the cache.
     near: std::ops::Range<usize>,
+    /// Sort, filters, tile size, cursor and selection.
+    pub(crate) view: GalleryView,
+    /// The grid's scroll offset in the last frame.
+    scroll_offset: f32,
+    /// The arrows moved the cursor: scroll it into view.
+    cursor_moved: bool,
+}
+
+/// How a tile is marked.
+#[derive(Clone, Copy)]
+struct Marks {
+    cursor: bool,
+    selected: bool,
 }
 
 impl Default for Gallery {
@@ -44,13 +56,16 @@ impl Default for Gallery {
             thumb_side: pixgrab_engine::imaging::thumbs::DEFAULT_THUMB_SIDE,
             // Before the first frame: the first screenfuls.
             near: 0..TEXTURE_BUDGET / 4,
+            view: GalleryView::default(),
+            scroll_offset: 0.0,
+            cursor_moved: false,
         }
     }
 }
 
 /// What the user did in the gallery this frame.
 pub(crate) enum GalleryAction {
-    /// Open the viewer on this gallery position.
+    /// Open the viewer on this position of the shown list.
     Open(usize),
 }
 
@@ -72,11 +87,9 @@ impl Gallery {
     /// long: with 10,000 images arriving, textures are made only for what is seen.
     pub(crate) fn ingest(&mut self, ctx: &egui::Context, model: &mut Model) {
         for idx in model.take_fresh() {
-            // Fresh tiles are among the last in the gallery: search from the end.
-            let near = model
-                .gallery
-                .iter()
-                .rposition(|&i| i == idx)
+            let near = self
+                .view
+                .position_of(idx, model)
                 .is_some_and(|pos| self.near.contains(&pos));
             if !near
                 && let Some(item) = model.items.get_mut(idx)
@@ -156,7 +169,7 @@ impl Gallery {
         }
     }
 
-    /// Draws the grid.
+    /// Draws the sort and filter bar and the grid of the items it shows.
     pub(crate) fn gallery_ui(
         &mut self,
         ui: &mut egui::Ui,
@@ -164,52 +177,138 @@ impl Gallery {
         tasks: &Tasks,
     ) -> Option<GalleryAction> {
         self.frame += 1;
-        let mut action = None;
         if model.gallery.is_empty() {
             ui.centered_and_justified(|ui| {
                 ui.weak("Thumbnails appear here as images finish downloading.");
             });
             return None;
         }
+        view_bar_ui(ui, &mut self.view, model);
+        self.view.refresh(model, std::time::Instant::now());
+        let tile = f32::from(
+            self.view
+                .settings
+                .tile
+                .clamp(*TILE_RANGE.start(), *TILE_RANGE.end()),
+        );
         let width = ui.available_width();
-        let columns = (((width + GAP) / (TILE + GAP)).floor() as usize).max(1);
-        let rows = model.gallery.len().div_ceil(columns);
-        let row_height = TILE + CAPTION + GAP;
-        egui::ScrollArea::vertical()
+        let columns = (((width + GAP) / (tile + GAP)).floor() as usize).max(1);
+        let mut action = self.keys(ui, columns);
+        let shown = self.view.shown().to_vec();
+        let rows = shown.len().div_ceil(columns);
+        let row_height = tile + CAPTION + GAP;
+        let cursor_row = self.view.cursor.map(|c| c / columns);
+        let mut scroll = egui::ScrollArea::vertical()
             .id_salt("gallery")
-            .auto_shrink([false, false])
-            .show_rows(
-                ui,
-                row_height - ui.spacing().item_spacing.y,
-                rows,
-                |ui, row_range| {
-                    let screen = row_range.len() * columns;
-                    self.near = (row_range.start * columns).saturating_sub(screen)
-                        ..(row_range.end * columns).saturating_add(screen);
-                    for row in row_range {
-                        ui.horizontal(|ui| {
-                            ui.spacing_mut().item_spacing.x = GAP;
-                            for col in 0..columns {
-                                let pos = row * columns + col;
-                                let Some(&idx) = model.gallery.get(pos) else {
-                                    break;
-                                };
-                                if self.tile_ui(ui, model, tasks, idx) {
-                                    action = Some(GalleryAction::Open(pos));
-                                }
+            .auto_shrink([false, false]);
+        if let Some(row) = cursor_row.filter(|_| action.is_some() || self.cursor_moved) {
+            // Keep the cursor's row in view as the arrows move it.
+            let offset = row as f32 * row_height;
+            let visible = ui.available_height();
+            let current = self.scroll_offset;
+            if offset < current || offset + row_height > current + visible {
+                scroll = scroll
+                    .vertical_scroll_offset((offset + row_height - visible).max(0.0).min(offset));
+            }
+        }
+        self.cursor_moved = false;
+        let output = scroll.show_rows(
+            ui,
+            row_height - ui.spacing().item_spacing.y,
+            rows,
+            |ui, row_range| {
+                let screen = row_range.len() * columns;
+                self.near = (row_range.start * columns).saturating_sub(screen)
+                    ..(row_range.end * columns).saturating_add(screen);
+                for row in row_range {
+                    ui.horizontal(|ui| {
+                        ui.spacing_mut().item_spacing.x = GAP;
+                        for col in 0..columns {
+                            let pos = row * columns + col;
+                            let Some(&idx) = shown.get(pos) else {
+                                break;
+                            };
+                            let marks = Marks {
+                                cursor: self.view.cursor == Some(pos),
+                                selected: self.view.selected.contains(&idx),
+                            };
+                            if self.tile_ui(ui, model, tasks, idx, tile, marks) {
+                                self.view.cursor = Some(pos);
+                                action = Some(GalleryAction::Open(pos));
                             }
-                        });
-                    }
-                },
-            );
+                        }
+                    });
+                }
+            },
+        );
+        self.scroll_offset = output.state.clamped_offset().y;
         self.evict();
+        action.filter(|a| matches!(a, GalleryAction::Open(_)))
+    }
+
+    /// Arrow keys move the cursor (Shift extends the selection), Space toggles, Enter
+    /// opens, Ctrl+A selects everything shown; only while no text field has the keyboard.
+    fn keys(&mut self, ui: &egui::Ui, columns: usize) -> Option<GalleryAction> {
+        if ui.ctx().memory(|m| m.focused().is_some()) {
+            return None;
+        }
+        let view = &mut self.view;
+        let mut action = None;
+        let mut moved = false;
+        // Each key by the modifiers its own event carries (a quick press can arrive in
+        // a frame whose modifiers say Shift was already released).
+        let pressed: Vec<(egui::Key, egui::Modifiers)> = ui.input(|i| {
+            i.events
+                .iter()
+                .filter_map(|e| match e {
+                    egui::Event::Key {
+                        key,
+                        pressed: true,
+                        modifiers,
+                        ..
+                    } => Some((*key, *modifiers)),
+                    _ => None,
+                })
+                .collect()
+        });
+        let row = columns as isize;
+        for (key, modifiers) in pressed {
+            let delta = match key {
+                egui::Key::ArrowLeft => Some(-1),
+                egui::Key::ArrowRight => Some(1),
+                egui::Key::ArrowUp => Some(-row),
+                egui::Key::ArrowDown => Some(row),
+                _ => None,
+            };
+            if let Some(delta) = delta {
+                view.move_cursor(delta, modifiers.shift);
+                moved = true;
+            }
+            match key {
+                egui::Key::Space => view.toggle_at_cursor(),
+                egui::Key::A if modifiers.command => view.select_all_shown(),
+                egui::Key::Enter => action = view.cursor.map(GalleryAction::Open),
+                _ => {}
+            }
+        }
+        if moved {
+            self.cursor_moved = true;
+        }
         action
     }
 
-    /// One tile; returns true when clicked.
-    fn tile_ui(&mut self, ui: &mut egui::Ui, model: &mut Model, tasks: &Tasks, idx: usize) -> bool {
+    /// One tile of side `tile`; returns true when clicked.
+    fn tile_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: &mut Model,
+        tasks: &Tasks,
+        idx: usize,
+        tile: f32,
+        marks: Marks,
+    ) -> bool {
         let (rect, response) =
-            ui.allocate_exact_size(Vec2::new(TILE, TILE + CAPTION), Sense::click());
+            ui.allocate_exact_size(Vec2::new(tile, tile + CAPTION), Sense::click());
         let Some(item) = model.items.get(idx) else {
             return false;
         };
@@ -218,7 +317,7 @@ impl Gallery {
         if !ui.is_rect_visible(rect) {
             return false;
         }
-        let picture = Rect::from_min_size(rect.min, Vec2::splat(TILE));
+        let picture = Rect::from_min_size(rect.min, Vec2::splat(tile));
         let painter = ui.painter_at(rect);
         let visuals = ui.visuals();
         painter.rect_filled(picture, CornerRadius::same(4), visuals.extreme_bg_color);
@@ -245,11 +344,23 @@ impl Gallery {
                 );
             }
         }
-        if response.hovered() {
+        if marks.selected {
+            painter.rect_filled(
+                picture,
+                CornerRadius::same(4),
+                visuals.selection.bg_fill.gamma_multiply(0.45),
+            );
+        }
+        if response.hovered() || marks.cursor {
+            let stroke = if marks.cursor {
+                Stroke::new(3.0, visuals.selection.stroke.color)
+            } else {
+                visuals.selection.stroke
+            };
             painter.rect_stroke(
                 picture,
                 CornerRadius::same(4),
-                visuals.selection.stroke,
+                stroke,
                 egui::StrokeKind::Inside,
             );
         }
@@ -264,7 +375,8 @@ impl Gallery {
         };
         *used = self.frame;
         let size = texture.size_vec2();
-        let scale = (TILE / size.x).min(TILE / size.y);
+        let side = picture.width();
+        let scale = (side / size.x).min(side / size.y);
         painter.image(
             texture.id(),
             Rect::from_center_size(picture.center(), size * scale),
@@ -300,7 +412,7 @@ fn failed_band_ui(painter: &egui::Painter, picture: Rect, reason: &str) {
         reason.to_string(),
         egui::FontId::proportional(11.0),
         Color32::WHITE,
-        TILE - 10.0,
+        picture.width() - 10.0,
     );
     let band = Rect::from_min_max(
         egui::pos2(picture.min.x, picture.max.y - galley.size().y - 8.0),
@@ -326,7 +438,7 @@ fn failed_cross_ui(painter: &egui::Painter, picture: Rect, reason: &str, visuals
         reason.to_string(),
         egui::FontId::proportional(12.0),
         visuals.text_color(),
-        TILE - 16.0,
+        picture.width() - 16.0,
     );
     let at = egui::pos2(
         picture.center().x - galley.size().x / 2.0,
@@ -356,8 +468,8 @@ fn caption_ui(
     visuals: &egui::Visuals,
 ) {
     let caption = Rect::from_min_size(
-        egui::pos2(tile.min.x, tile.min.y + TILE + 2.0),
-        Vec2::new(TILE, CAPTION - 2.0),
+        egui::pos2(tile.min.x, tile.min.y + tile.width() + 2.0),
+        Vec2::new(tile.width(), CAPTION - 2.0),
     );
     let font = egui::FontId::proportional(12.0);
     let mut name = painter.layout(
@@ -366,7 +478,7 @@ fn caption_ui(
         visuals.text_color(),
         f32::INFINITY,
     );
-    if name.size().x > TILE {
+    if name.size().x > tile.width() {
         name = painter.layout(elide(label, 22), font, visuals.text_color(), f32::INFINITY);
     }
     painter.galley(caption.min, name, visuals.text_color());
@@ -396,4 +508,84 @@ pub(crate) fn color_image(thumb: &pixgrab_engine::imaging::thumbs::Thumbnail) ->
         [thumb.width as usize, thumb.height as usize],
         &thumb.rgba,
     )
+}
+
+/// The bar over the grid: sort, filters, search, tile size, and the selection's size.
+fn view_bar_ui(ui: &mut egui::Ui, view: &mut GalleryView, model: &Model) {
+    let shown = view.shown().len();
+    let selected = view.selected.len();
+    let settings = &mut view.settings;
+    let all = |s: &str| {
+        if s.is_empty() {
+            "all".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    ui.horizontal(|ui| {
+        let label = ui.label("Sort:");
+        egui::ComboBox::from_id_salt("sort")
+            .width(100.0)
+            .selected_text(settings.sort.label())
+            .show_ui(ui, |ui| {
+                for sort in SortBy::ALL {
+                    ui.selectable_value(&mut settings.sort, sort, sort.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.checkbox(&mut settings.descending, "Reverse");
+        let label = ui.label("Show:");
+        egui::ComboBox::from_id_salt("show")
+            .width(90.0)
+            .selected_text(settings.state.label())
+            .show_ui(ui, |ui| {
+                for state in ShowState::ALL {
+                    ui.selectable_value(&mut settings.state, state, state.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("Host:");
+        egui::ComboBox::from_id_salt("host")
+            .width(110.0)
+            .selected_text(all(&settings.host))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut settings.host, String::new(), "all");
+                for host in GalleryView::choices(model).0 {
+                    let label = host.clone();
+                    ui.selectable_value(&mut settings.host, host, label);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("Type:");
+        egui::ComboBox::from_id_salt("type")
+            .width(60.0)
+            .selected_text(all(&settings.kind))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut settings.kind, String::new(), "all");
+                for kind in GalleryView::choices(model).1 {
+                    ui.selectable_value(&mut settings.kind, kind.to_string(), kind);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("At least (px):");
+        ui.add(egui::DragValue::new(&mut settings.min_side).range(0..=20_000))
+            .labelled_by(label.id);
+        let label = ui.label("Search:");
+        ui.add(egui::TextEdit::singleline(&mut settings.search).desired_width(110.0))
+            .labelled_by(label.id);
+        let label = ui.label("Tile size:");
+        ui.add(egui::Slider::new(&mut settings.tile, TILE_RANGE).show_value(false))
+            .labelled_by(label.id);
+        if selected > 0 {
+            ui.weak(format!("{shown} shown · {selected} selected"));
+        } else {
+            ui.weak(format!("{shown} shown"));
+        }
+    });
 }

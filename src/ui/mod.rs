@@ -17,6 +17,7 @@ mod settings;
 mod tasks;
 #[cfg(test)]
 mod tests;
+mod view;
 mod viewer;
 
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ pub(crate) struct PixgrabApp {
     input: InputPanel,
     model: Model,
     gallery: Gallery,
+    /// The folder whose gallery settings `gallery.view` holds.
+    view_folder: String,
     viewer: Option<Viewer>,
     viewer_generation: u64,
     tasks: Tasks,
@@ -120,6 +123,7 @@ impl PixgrabApp {
             input,
             model: Model::default(),
             gallery: Gallery::default(),
+            view_folder: String::new(),
             viewer: None,
             viewer_generation: 0,
             tasks: Tasks::new(ctx.clone()),
@@ -523,6 +527,19 @@ impl PixgrabApp {
         self.picker = Some(picker);
     }
 
+    /// The gallery's sort and filters are remembered per folder: another folder brings
+    /// its own back; a change is stored for this one.
+    fn sync_view(&mut self) {
+        let folder = &self.settings.out_dir;
+        let view = &mut self.gallery.view.settings;
+        if self.view_folder != *folder {
+            *view = self.settings.views.get(folder).cloned().unwrap_or_default();
+            self.view_folder.clone_from(folder);
+        } else if self.settings.views.get(folder) != Some(view) {
+            self.settings.views.insert(folder.clone(), view.clone());
+        }
+    }
+
     fn open_viewer(&mut self, ctx: &egui::Context, pos: usize) {
         self.viewer_generation += 1;
         let max_side = ctx.input(|i| i.max_texture_side).min(8192) as u32;
@@ -530,6 +547,7 @@ impl PixgrabApp {
             pos,
             self.viewer_generation,
             &self.model,
+            self.gallery.view.shown(),
             &self.tasks,
             max_side,
         ));
@@ -705,15 +723,18 @@ impl eframe::App for PixgrabApp {
                 queue_action = Some(a);
             }
             if let Some(viewer) = &mut self.viewer {
-                match viewer::viewer_ui(ui, viewer, &self.model) {
+                match viewer::viewer_ui(ui, viewer, &self.model, self.gallery.view.shown()) {
                     Some(ViewerAction::Close) => self.viewer = None,
                     Some(ViewerAction::Go(pos)) => self.open_viewer(&ctx, pos),
                     None => {}
                 }
-            } else if let Some(GalleryAction::Open(pos)) =
-                self.gallery.gallery_ui(ui, &mut self.model, &self.tasks)
-            {
-                self.open_viewer(&ctx, pos);
+            } else {
+                self.sync_view();
+                if let Some(GalleryAction::Open(pos)) =
+                    self.gallery.gallery_ui(ui, &mut self.model, &self.tasks)
+                {
+                    self.open_viewer(&ctx, pos);
+                }
             }
         });
 

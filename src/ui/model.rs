@@ -91,6 +91,8 @@ pub(crate) struct Model {
     pub(crate) order: Vec<usize>,
     /// Items in the order they finished (done or failed): the gallery's order.
     pub(crate) gallery: Vec<usize>,
+    /// Raised on every change of `gallery` (the gallery view rebuilds from it).
+    pub(crate) gallery_version: u64,
     /// Items whose thumbnail pixels arrived and wait for upload.
     fresh: VecDeque<usize>,
     pub(crate) counts: Counts,
@@ -134,6 +136,7 @@ impl Model {
         item.speed = 0.0;
         self.set_state(idx, Stage::Decoding);
         self.gallery.push(idx);
+        self.gallery_version += 1;
     }
 
     /// A failed item: its tile shows the reason, and what could be read of a damaged
@@ -152,12 +155,14 @@ impl Model {
         });
         self.set_state(idx, Stage::Failed);
         self.gallery.push(idx);
+        self.gallery_version += 1;
     }
 
     /// Back in the queue: tried again from scratch, its error tile leaves the gallery.
     fn requeued(&mut self, idx: usize, now: Instant) {
         if self.items[idx].state.is_retryable() {
             self.gallery.retain(|&i| i != idx);
+            self.gallery_version += 1;
             let item = &mut self.items[idx];
             item.bytes = 0;
             item.total = None;

@@ -1,6 +1,8 @@
 //! Settings remembered between runs (through eframe's storage).
 
 use pixgrab_engine::disk::template::{NameTemplate, TemplateError};
+
+use super::view::ViewSettings;
 use pixgrab_engine::engine::{DEFAULT_JOBS, MAX_JOBS, MAX_PER_HOST};
 use std::path::PathBuf;
 
@@ -43,6 +45,8 @@ pub(crate) struct Settings {
     pub(crate) allow_private: bool,
     /// The file-name template, as typed (see `pixgrab_engine::disk::template`).
     pub(crate) name_template: String,
+    /// Each folder's gallery sort, filters and tile size.
+    pub(crate) views: std::collections::BTreeMap<String, ViewSettings>,
 }
 
 /// See [`Settings::limits_version`].
@@ -128,6 +132,7 @@ impl Default for Settings {
             cookies_path: String::new(),
             proxy: String::new(),
             name_template: NameTemplate::DEFAULT.to_string(),
+            views: std::collections::BTreeMap::new(),
             referer_policy: pixgrab_engine::net::profile::RefererPolicy::default()
                 .name()
                 .to_string(),

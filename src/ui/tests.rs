@@ -1076,7 +1076,7 @@ fn thumbnails_far_from_the_view_wait_in_the_cache() {
 }
 
 /// Replaces the text of the field labelled `label` as a user would: click it, select
-/// all, type. (Clicked and then focused: after a button was clicked, either alone left
+/// all, delete, type. (Clicked and then focused: after a button was clicked, either alone left
 /// the field without the keyboard in kittest.)
 fn retype(harness: &mut Harness<'_, PixgrabApp>, label: &str, text: &str) {
     harness.get_by_label(label).click();
@@ -1084,6 +1084,8 @@ fn retype(harness: &mut Harness<'_, PixgrabApp>, label: &str, text: &str) {
     harness.get_by_label(label).focus();
     harness.step();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness.key_press(egui::Key::Backspace);
     harness.step();
     harness.get_by_label(label).type_text(text);
     harness.step();
@@ -1127,4 +1129,119 @@ fn the_file_name_template_previews_refuses_and_names_the_files() {
         folder.join("006-pic-4.png").is_file(),
         "numbered by position"
     );
+}
+
+/// Names of the gallery's shown items, in order.
+fn shown_names(app: &PixgrabApp) -> Vec<String> {
+    app.gallery
+        .view
+        .shown()
+        .iter()
+        .map(|&i| app.model.items[i].name.clone())
+        .collect()
+}
+
+/// Picks `choice` in the combo box labelled `label`.
+fn choose(harness: &mut Harness<'_, PixgrabApp>, label: &str, choice: &str) {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, label)
+        .click();
+    harness.step();
+    harness.step();
+    // The menu's entry, not a label elsewhere with the same text.
+    harness
+        .get_all_by_label(choice)
+        .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Label)
+        .unwrap_or_else(|| panic!("no menu entry {choice}"))
+        .click();
+    harness.step();
+    harness.step();
+}
+
+#[test]
+fn the_gallery_sorts_filters_and_is_worked_with_the_keyboard() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 8);
+    type_urls_and_download(&mut harness, &url_list(&server));
+    step_until(&mut harness, "every item settled", all_settled);
+
+    // Pixel size, largest first: pic-5 (140×60) … pic-0 (90×60); the 404 has none.
+    choose(&mut harness, "Sort:", "pixel size");
+    harness.get_by_label("Reverse").click();
+    harness.step();
+    harness.step();
+    let names = shown_names(harness.state());
+    assert_eq!(
+        names[..3],
+        ["pic-5.png", "pic-4.png", "pic-3.png"],
+        "{names:?}"
+    );
+    assert_eq!(names.last().map(String::as_str), Some("gone.png"));
+
+    // Only the failed ones; then only downloaded ones, searched by name.
+    choose(&mut harness, "Show:", "failed");
+    assert_eq!(shown_names(harness.state()), ["gone.png"]);
+    choose(&mut harness, "Show:", "downloaded");
+    retype(&mut harness, "Search:", "PIC-1");
+    assert_eq!(shown_names(harness.state()), ["pic-1.png"]);
+    retype(&mut harness, "Search:", "");
+    assert_eq!(shown_names(harness.state()).len(), 6);
+
+    // The keyboard, once no text field has it: Right moves the cursor, Shift+Right
+    // extends the selection, Space toggles, Ctrl+A selects all shown.
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.key_press(egui::Key::ArrowRight); // the first press puts the cursor on 0
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    assert_eq!(harness.state().gallery.view.cursor, Some(1));
+    harness.key_press(egui::Key::ArrowRight); // to 2, then Shift+Right to 3
+    harness.event(egui::Event::Key {
+        key: egui::Key::ArrowRight,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::SHIFT,
+    });
+    harness.step();
+    let selected = |h: &Harness<'_, PixgrabApp>| h.state().gallery.view.selected.len();
+    assert_eq!(harness.state().gallery.view.cursor, Some(3));
+    assert_eq!(selected(&harness), 2, "Shift+Right from 2 selected 2..=3");
+    harness.key_press(egui::Key::Space);
+    harness.step();
+    assert_eq!(selected(&harness), 1, "Space took the cursor's item out");
+    press_command(&mut harness, egui::Key::A);
+    assert_eq!(selected(&harness), 6);
+    assert!(harness.query_by_label("6 shown · 6 selected").is_some());
+
+    // Enter opens the viewer on the cursor's item; its arrows stay in this order.
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    let cursor_name = shown_names(harness.state())[3].clone();
+    assert!(
+        harness
+            .query_by_label_contains(&format!("{cursor_name} (4 of 6)"))
+            .is_some(),
+        "the viewer shows {cursor_name}"
+    );
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    let next = shown_names(harness.state())[4].clone();
+    assert!(
+        harness
+            .query_by_label_contains(&format!("{next} (5 of 6)"))
+            .is_some()
+    );
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+
+    // Remembered for the folder.
+    let stored = harness
+        .state()
+        .settings
+        .views
+        .get(&harness.state().settings.out_dir)
+        .cloned();
+    assert!(stored.is_some_and(|v| v.descending && v.sort == super::view::SortBy::Pixels));
 }

@@ -7,7 +7,7 @@ use super::tasks::Tasks;
 
 /// Viewer state for the image at a gallery position.
 pub(crate) struct Viewer {
-    /// Position in `Model::gallery`.
+    /// Position in the gallery's shown list (its sort and filter).
     pub(crate) pos: usize,
     generation: u64,
     texture: Option<TextureHandle>,
@@ -32,11 +32,13 @@ pub(crate) enum ViewerAction {
 }
 
 impl Viewer {
-    /// Opens the viewer at gallery position `pos` and starts loading the image.
+    /// Opens the viewer at position `pos` of `shown` (the gallery's items in its sort
+    /// and filter) and starts loading the image.
     pub(crate) fn open(
         pos: usize,
         generation: u64,
         model: &Model,
+        shown: &[usize],
         tasks: &Tasks,
         max_side: u32,
     ) -> Self {
@@ -48,7 +50,7 @@ impl Viewer {
             zoom: 1.0,
             pan: Vec2::ZERO,
         };
-        let item = model.gallery.get(pos).and_then(|&idx| model.items.get(idx));
+        let item = shown.get(pos).and_then(|&idx| model.items.get(idx));
         match item {
             Some(item) => match (&item.path, item.format) {
                 (Some(path), Some(format)) => {
@@ -100,12 +102,10 @@ pub(crate) fn viewer_ui(
     ui: &mut egui::Ui,
     viewer: &mut Viewer,
     model: &Model,
+    shown: &[usize],
 ) -> Option<ViewerAction> {
-    let count = model.gallery.len();
-    let item = model
-        .gallery
-        .get(viewer.pos)
-        .and_then(|&idx| model.items.get(idx));
+    let count = shown.len();
+    let item = shown.get(viewer.pos).and_then(|&idx| model.items.get(idx));
     let mut action = toolbar_ui(ui, viewer, item, count);
     if let Some(item) = item {
         let dims = item

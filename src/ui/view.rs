@@ -1,0 +1,288 @@
+//! What the gallery shows and in which order: sort, filters and tile size (remembered
+//! per folder in the settings), the list of items shown, and the keyboard cursor and
+//! selection over that list. Pure state; `gallery.rs` draws it.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use pixgrab_engine::Stage;
+
+use super::model::{ItemView, Model};
+
+/// Sort orders of the gallery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) enum SortBy {
+    /// As downloads finished.
+    #[default]
+    Finished,
+    /// By file name.
+    Name,
+    /// By file size.
+    Bytes,
+    /// By pixel count.
+    Pixels,
+    /// By host, then name.
+    Host,
+}
+
+impl SortBy {
+    pub(crate) const ALL: [SortBy; 5] = [
+        SortBy::Finished,
+        SortBy::Name,
+        SortBy::Bytes,
+        SortBy::Pixels,
+        SortBy::Host,
+    ];
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            SortBy::Finished => "finish order",
+            SortBy::Name => "name",
+            SortBy::Bytes => "file size",
+            SortBy::Pixels => "pixel size",
+            SortBy::Host => "host",
+        }
+    }
+}
+
+/// Which states the gallery shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) enum ShowState {
+    #[default]
+    All,
+    Done,
+    Failed,
+}
+
+impl ShowState {
+    pub(crate) const ALL: [ShowState; 3] = [ShowState::All, ShowState::Done, ShowState::Failed];
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            ShowState::All => "all",
+            ShowState::Done => "downloaded",
+            ShowState::Failed => "failed",
+        }
+    }
+}
+
+/// The tile sizes the slider allows, in points.
+pub(crate) const TILE_RANGE: std::ops::RangeInclusive<u16> = 96..=384;
+
+/// A folder's gallery settings (stored per folder).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct ViewSettings {
+    pub(crate) sort: SortBy,
+    pub(crate) descending: bool,
+    pub(crate) state: ShowState,
+    /// Only this host (empty: all).
+    pub(crate) host: String,
+    /// Only this format's extension (empty: all).
+    pub(crate) kind: String,
+    /// Only images at least this wide and high (0: any).
+    pub(crate) min_side: u32,
+    /// Only names containing this (case-insensitive).
+    pub(crate) search: String,
+    /// Tile side in points.
+    pub(crate) tile: u16,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        Self {
+            sort: SortBy::Finished,
+            descending: false,
+            state: ShowState::All,
+            host: String::new(),
+            kind: String::new(),
+            min_side: 0,
+            search: String::new(),
+            tile: 150,
+        }
+    }
+}
+
+impl ViewSettings {
+    fn keeps(&self, item: &ItemView, search: &str) -> bool {
+        let state_ok = match self.state {
+            ShowState::All => true,
+            ShowState::Done => item.failure.is_none() && item.state != Stage::Failed,
+            ShowState::Failed => item.state == Stage::Failed,
+        };
+        state_ok
+            && (self.host.is_empty() || item.url.host_str() == Some(self.host.as_str()))
+            && (self.kind.is_empty() || item.format.is_some_and(|f| f.extension() == self.kind))
+            && (self.min_side == 0
+                || item
+                    .dimensions
+                    .is_some_and(|(w, h)| w >= self.min_side && h >= self.min_side))
+            && (search.is_empty() || item.name.to_lowercase().contains(search))
+    }
+}
+
+/// Rebuilt at most this often while items keep arriving (a sort of 10,000 names each
+/// frame would cost the frame); at once when the settings change.
+const REBUILD_EVERY: Duration = Duration::from_millis(250);
+
+/// Galleries up to this many items are rebuilt at every change.
+const CHEAP_REBUILD: usize = 2000;
+
+/// The gallery's view of the model.
+#[derive(Default)]
+pub(crate) struct GalleryView {
+    pub(crate) settings: ViewSettings,
+    /// Item indices shown, in order.
+    shown: Vec<usize>,
+    /// What `shown` was built from: the settings and the model's gallery version.
+    built: Option<(ViewSettings, u64, Instant)>,
+    /// The keyboard cursor: a position in `shown`.
+    pub(crate) cursor: Option<usize>,
+    /// Where a Shift-selection started (a position in `shown`).
+    anchor: Option<usize>,
+    /// Selected items (item indices, so a re-sort keeps them).
+    pub(crate) selected: BTreeSet<usize>,
+}
+
+impl GalleryView {
+    /// Item indices shown, in order.
+    pub(crate) fn shown(&self) -> &[usize] {
+        &self.shown
+    }
+
+    /// True when the view shows the gallery as it is: finish order, nothing filtered.
+    pub(crate) fn is_identity(&self) -> bool {
+        let s = &self.settings;
+        s.sort == SortBy::Finished
+            && !s.descending
+            && s.state == ShowState::All
+            && s.host.is_empty()
+            && s.kind.is_empty()
+            && s.min_side == 0
+            && s.search.trim().is_empty()
+    }
+
+    /// Where item `idx` is shown (searching from the end, where fresh items are).
+    pub(crate) fn position_of(&self, idx: usize, model: &Model) -> Option<usize> {
+        self.shown.iter().rposition(|&i| i == idx).or_else(|| {
+            // Not in the list yet (it is rebuilt when drawn): in finish order it will
+            // be where the gallery has it.
+            self.is_identity()
+                .then(|| model.gallery.iter().rposition(|&i| i == idx))
+                .flatten()
+        })
+    }
+
+    /// Rebuilds the shown list if the settings or (not too often) the model changed.
+    pub(crate) fn refresh(&mut self, model: &Model, now: Instant) {
+        if let Some((settings, version, at)) = &self.built {
+            let same = *settings == self.settings;
+            // Cheap rebuilds (finish order unfiltered is a copy; a small gallery) are
+            // never put off.
+            let cheap = self.is_identity() || model.gallery.len() <= CHEAP_REBUILD;
+            if same
+                && (*version == model.gallery_version
+                    || (!cheap && now.saturating_duration_since(*at) < REBUILD_EVERY))
+            {
+                return;
+            }
+        }
+        let cursor_item = self.cursor.and_then(|c| self.shown.get(c).copied());
+        let search = self.settings.search.trim().to_lowercase();
+        self.shown.clear();
+        self.shown
+            .extend(model.gallery.iter().copied().filter(|&i| {
+                model
+                    .items
+                    .get(i)
+                    .is_some_and(|it| self.settings.keeps(it, &search))
+            }));
+        let items = &model.items;
+        let key_bytes = |i: &usize| items[*i].total.unwrap_or(items[*i].bytes);
+        let key_pixels = |i: &usize| {
+            items[*i]
+                .dimensions
+                .map_or(0, |(w, h)| u64::from(w) * u64::from(h))
+        };
+        match self.settings.sort {
+            SortBy::Finished => {}
+            SortBy::Name => self
+                .shown
+                .sort_by_cached_key(|&i| items[i].name.to_lowercase()),
+            SortBy::Bytes => self.shown.sort_by_key(key_bytes),
+            SortBy::Pixels => self.shown.sort_by_key(key_pixels),
+            SortBy::Host => self.shown.sort_by_cached_key(|&i| {
+                (
+                    items[i].url.host_str().unwrap_or_default().to_string(),
+                    items[i].name.to_lowercase(),
+                )
+            }),
+        }
+        if self.settings.descending {
+            self.shown.reverse();
+        }
+        // The cursor stays on its item if it is still shown.
+        self.cursor = cursor_item
+            .and_then(|item| self.shown.iter().position(|&i| i == item))
+            .or(self
+                .cursor
+                .map(|c| c.min(self.shown.len().saturating_sub(1))))
+            .filter(|_| !self.shown.is_empty());
+        self.built = Some((self.settings.clone(), model.gallery_version, now));
+    }
+
+    /// Moves the cursor by `delta` positions (clamped); with `extend`, selects the
+    /// range from the anchor to the new position, else only moves.
+    pub(crate) fn move_cursor(&mut self, delta: isize, extend: bool) {
+        if self.shown.is_empty() {
+            return;
+        }
+        let last = self.shown.len() - 1;
+        let from = self.cursor.unwrap_or(0);
+        let to = if self.cursor.is_none() {
+            0
+        } else {
+            from.saturating_add_signed(delta).min(last)
+        };
+        if extend {
+            let anchor = *self.anchor.get_or_insert(from);
+            let (a, b) = (anchor.min(to), anchor.max(to));
+            self.selected = self.shown[a..=b].iter().copied().collect();
+        } else {
+            self.anchor = None;
+        }
+        self.cursor = Some(to);
+    }
+
+    /// Space: the item under the cursor in or out of the selection.
+    pub(crate) fn toggle_at_cursor(&mut self) {
+        if let Some(item) = self.cursor.and_then(|c| self.shown.get(c).copied())
+            && !self.selected.remove(&item)
+        {
+            self.selected.insert(item);
+        }
+        self.anchor = self.cursor;
+    }
+
+    /// Ctrl+A: every item shown.
+    pub(crate) fn select_all_shown(&mut self) {
+        self.selected = self.shown.iter().copied().collect();
+    }
+
+    /// The distinct hosts and formats of the gallery, for the filter menus.
+    pub(crate) fn choices(model: &Model) -> (BTreeSet<String>, BTreeSet<&'static str>) {
+        let mut hosts = BTreeSet::new();
+        let mut kinds = BTreeSet::new();
+        for &i in &model.gallery {
+            if let Some(item) = model.items.get(i) {
+                if let Some(host) = item.url.host_str() {
+                    hosts.insert(host.to_string());
+                }
+                if let Some(format) = item.format {
+                    kinds.insert(format.extension());
+                }
+            }
+        }
+        (hosts, kinds)
+    }
+}
