@@ -714,6 +714,9 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             json!({"event": "failed", "id": id.0, "url": url, "reason": reason.to_string()})
         }
         Event::Cancelled { id } => json!({"event": "cancelled", "id": id.0, "url": url}),
+        Event::Removed { id, kept_file } => {
+            json!({"event": "removed", "id": id.0, "url": url, "kept_file": kept_file})
+        }
         Event::Retrying {
             id,
             attempt,

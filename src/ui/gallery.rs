@@ -67,6 +67,23 @@ impl Default for Gallery {
 pub(crate) enum GalleryAction {
     /// Open the viewer on this position of the shown list.
     Open(usize),
+    /// Do this with these items (model indices): the selection, or the cursor's item.
+    Selection(SelectionOp, Vec<usize>),
+}
+
+/// What can be done with the gallery's selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SelectionOp {
+    /// Ask, then move their files to the trash (Delete).
+    Trash,
+    /// Try failed ones again.
+    Retry,
+    /// Copy their file paths, one per line.
+    CopyPaths,
+    /// Copy their URLs, one per line.
+    CopyUrls,
+    /// Show the folder of the first one.
+    OpenFolder,
 }
 
 impl Gallery {
@@ -184,6 +201,7 @@ impl Gallery {
             return None;
         }
         view_bar_ui(ui, &mut self.view, model);
+        let bar_action = selection_bar_ui(ui, &self.view);
         self.view.refresh(model, std::time::Instant::now());
         let tile = f32::from(
             self.view
@@ -243,7 +261,7 @@ impl Gallery {
         );
         self.scroll_offset = output.state.clamped_offset().y;
         self.evict();
-        action.filter(|a| matches!(a, GalleryAction::Open(_)))
+        action.or(bar_action)
     }
 
     /// Arrow keys move the cursor (Shift extends the selection), Space toggles, Enter
@@ -288,6 +306,12 @@ impl Gallery {
                 egui::Key::Space => view.toggle_at_cursor(),
                 egui::Key::A if modifiers.command => view.select_all_shown(),
                 egui::Key::Enter => action = view.cursor.map(GalleryAction::Open),
+                egui::Key::Delete => {
+                    let items = view.acted_on();
+                    if !items.is_empty() {
+                        action = Some(GalleryAction::Selection(SelectionOp::Trash, items));
+                    }
+                }
                 _ => {}
             }
         }
@@ -588,4 +612,39 @@ fn view_bar_ui(ui: &mut egui::Ui, view: &mut GalleryView, model: &Model) {
             ui.weak(format!("{shown} shown"));
         }
     });
+}
+
+/// The selection's actions, shown while something is selected.
+fn selection_bar_ui(ui: &mut egui::Ui, view: &GalleryView) -> Option<GalleryAction> {
+    if view.selected.is_empty() {
+        return None;
+    }
+    let mut op = None;
+    ui.horizontal(|ui| {
+        ui.label(format!("{} selected:", view.selected.len()));
+        for (label, which, hint) in [
+            (
+                "Open folder",
+                SelectionOp::OpenFolder,
+                "Show the first one's folder",
+            ),
+            (
+                "Copy paths",
+                SelectionOp::CopyPaths,
+                "Their files' paths, one per line",
+            ),
+            (
+                "Copy URLs",
+                SelectionOp::CopyUrls,
+                "Their URLs, one per line",
+            ),
+            ("Retry", SelectionOp::Retry, "Try the failed ones again"),
+            ("Move to trash…", SelectionOp::Trash, "Delete"),
+        ] {
+            if ui.button(label).on_hover_text(hint).clicked() {
+                op = Some(which);
+            }
+        }
+    });
+    op.map(|op| GalleryAction::Selection(op, view.selected.iter().copied().collect()))
 }

@@ -32,7 +32,7 @@ use url::Url;
 pub(crate) use autorun::AUTORUN_OK;
 use autorun::{Autorun, FrameStats};
 use engines::Engines;
-use gallery::{Gallery, GalleryAction};
+use gallery::{Gallery, GalleryAction, SelectionOp};
 use input::{InputAction, InputPanel};
 use model::Model;
 use picker::{PagePicker, PickerAction};
@@ -59,6 +59,11 @@ pub(crate) struct PixgrabApp {
     /// For tests: engines opened by this window write their library this slowly.
     #[cfg(test)]
     library_delay: Option<Duration>,
+    /// For tests: engines opened by this window trash into this folder.
+    #[cfg(test)]
+    trash_dir: Option<PathBuf>,
+    /// Items (model indices) waiting for the user to confirm moving them to the trash.
+    confirm_trash: Option<Vec<usize>>,
     settings: Settings,
     input: InputPanel,
     model: Model,
@@ -119,6 +124,9 @@ impl PixgrabApp {
         let mut app = Self {
             #[cfg(test)]
             library_delay: None,
+            #[cfg(test)]
+            trash_dir: None,
+            confirm_trash: None,
             settings,
             input,
             model: Model::default(),
@@ -219,6 +227,7 @@ impl PixgrabApp {
         #[cfg(test)]
         {
             config.library_delay = self.library_delay;
+            config.trash_dir.clone_from(&self.trash_dir);
         }
         self.error = None;
         if !only_existing {
@@ -410,6 +419,7 @@ impl PixgrabApp {
                     ItemOp::Retry => handle.send(Command::Retry(ids)),
                     ItemOp::Cancel => handle.send(Command::Cancel(ids)),
                     ItemOp::Top => handle.send(Command::MoveToTop(ids)),
+                    ItemOp::Trash => handle.send(Command::Trash(ids)),
                     ItemOp::KeepAnyway => {
                         for id in ids {
                             tasks.keep(handle.keeper(id));
@@ -525,6 +535,69 @@ impl PixgrabApp {
                 .probe_sizes(handle.finder(), urls, page, self.picker_generation);
         }
         self.picker = Some(picker);
+    }
+
+    /// Carries out an action on the gallery's selection (Delete asks first).
+    fn selection_action(&mut self, ctx: &egui::Context, op: SelectionOp, items: Vec<usize>) {
+        let lines = |f: &dyn Fn(&model::ItemView) -> Option<String>| {
+            items
+                .iter()
+                .filter_map(|&i| self.model.items.get(i).and_then(f))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        match op {
+            SelectionOp::Trash => self.confirm_trash = Some(items),
+            SelectionOp::Retry => self.queue_action(QueueAction::Items(ItemOp::Retry, items)),
+            SelectionOp::CopyPaths => {
+                ctx.copy_text(lines(&|i| i.path.as_ref().map(|p| p.display().to_string())));
+            }
+            SelectionOp::CopyUrls => ctx.copy_text(lines(&|i| Some(i.url.to_string()))),
+            SelectionOp::OpenFolder => {
+                let dir = items
+                    .iter()
+                    .find_map(|&i| self.model.items.get(i)?.path.as_ref()?.parent());
+                if let Some(dir) = dir {
+                    viewer::open_external(dir);
+                }
+            }
+        }
+    }
+
+    /// The one confirmation before files go to the trash.
+    fn confirm_trash_ui(&mut self, ctx: &egui::Context) {
+        let Some(items) = &self.confirm_trash else {
+            return;
+        };
+        let files = items
+            .iter()
+            .filter(|&&i| self.model.items.get(i).is_some_and(|it| it.path.is_some()))
+            .count();
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("confirm trash")).show(ctx, |ui| {
+            ui.heading(format!(
+                "Move {files} file{} to the trash?",
+                if files == 1 { "" } else { "s" }
+            ));
+            ui.label("They stay in the desktop's trash until it is emptied; these items will not be downloaded again.");
+            ui.horizontal(|ui| {
+                if ui.button("Move to trash").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    answer = Some(false);
+                }
+            });
+        });
+        match answer {
+            Some(true) => {
+                let items = self.confirm_trash.take().unwrap_or_default();
+                self.gallery.view.selected.clear();
+                self.queue_action(QueueAction::Items(ItemOp::Trash, items));
+            }
+            Some(false) => self.confirm_trash = None,
+            None => {}
+        }
     }
 
     /// The gallery's sort and filters are remembered per folder: another folder brings
@@ -673,6 +746,7 @@ impl eframe::App for PixgrabApp {
         let now = Instant::now();
         let mut input_action = self.global_input(&ctx);
         let mut queue_action = None;
+        self.confirm_trash_ui(&ctx);
 
         egui::Panel::left("input")
             .resizable(true)
@@ -730,10 +804,12 @@ impl eframe::App for PixgrabApp {
                 }
             } else {
                 self.sync_view();
-                if let Some(GalleryAction::Open(pos)) =
-                    self.gallery.gallery_ui(ui, &mut self.model, &self.tasks)
-                {
-                    self.open_viewer(&ctx, pos);
+                match self.gallery.gallery_ui(ui, &mut self.model, &self.tasks) {
+                    Some(GalleryAction::Open(pos)) => self.open_viewer(&ctx, pos),
+                    Some(GalleryAction::Selection(op, items)) => {
+                        self.selection_action(&ctx, op, items);
+                    }
+                    None => {}
                 }
             }
         });

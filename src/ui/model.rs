@@ -80,6 +80,7 @@ pub(crate) struct Counts {
     pub(crate) failed: usize,
     pub(crate) cancelled: usize,
     pub(crate) paused: usize,
+    pub(crate) removed: usize,
 }
 
 /// All items of this session.
@@ -244,6 +245,16 @@ impl Model {
                 self.set_state(idx, Stage::Paused);
             }
             Event::Requeued { .. } => self.requeued(idx, now),
+            Event::Removed { .. } => {
+                // In the trash: out of the gallery; its row says so.
+                self.gallery.retain(|&i| i != idx);
+                self.gallery_version += 1;
+                let item = &mut self.items[idx];
+                item.path = None;
+                item.thumb = ThumbSlot::Pending;
+                item.note = None;
+                self.set_state(idx, Stage::Removed);
+            }
             Event::Queued { .. }
             | Event::Idle
             | Event::Paused { .. }
@@ -328,6 +339,7 @@ impl Model {
             Stage::Failed => &mut c.failed,
             Stage::Cancelled => &mut c.cancelled,
             Stage::Paused => &mut c.paused,
+            Stage::Removed => &mut c.removed,
         };
         *slot = slot.saturating_add_signed(delta);
     }

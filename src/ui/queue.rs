@@ -23,6 +23,8 @@ pub(crate) enum ItemOp {
     Top,
     /// Keep a damaged image's bytes in the folder after all.
     KeepAnyway,
+    /// Move a done item's file to the trash (after the user confirmed).
+    Trash,
 }
 
 /// What the user asked for in the queue.
@@ -305,7 +307,7 @@ fn row_buttons(item: &ItemView) -> Vec<(&'static str, ItemOp, &'static str)> {
         Stage::Failed | Stage::Cancelled => {
             vec![("Retry", ItemOp::Retry, "Try this download again")]
         }
-        Stage::Decoding | Stage::Done => Vec::new(),
+        Stage::Decoding | Stage::Done | Stage::Removed => Vec::new(),
     }
 }
 

@@ -1245,3 +1245,68 @@ fn the_gallery_sorts_filters_and_is_worked_with_the_keyboard() {
         .cloned();
     assert!(stored.is_some_and(|v| v.descending && v.sort == super::view::SortBy::Pixels));
 }
+
+#[test]
+fn delete_moves_the_selection_to_the_trash_after_one_confirmation() {
+    let server = site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let trash = tmp.path().join("trash");
+    let out = tmp.path().join("out");
+    let mut harness = harness(&out, 8);
+    harness.state_mut().trash_dir = Some(trash.clone());
+    type_urls_and_download(&mut harness, &url_list(&server));
+    step_until(&mut harness, "every item settled", all_settled);
+    choose(&mut harness, "Show:", "downloaded");
+
+    // Select the first two shown, press Delete, and think better of it.
+    harness.key_press(egui::Key::Escape);
+    harness.key_press(egui::Key::ArrowRight);
+    harness.event(egui::Event::Key {
+        key: egui::Key::ArrowRight,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::SHIFT,
+    });
+    harness.step();
+    harness.step();
+    let doomed: Vec<String> = shown_names(harness.state())[..2].to_vec();
+    assert!(harness.query_by_label("2 selected:").is_some());
+    harness.key_press(egui::Key::Delete);
+    harness.step();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label("Move 2 files to the trash?")
+            .is_some()
+    );
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label("Move 2 files to the trash?")
+            .is_none()
+    );
+    assert!(
+        doomed.iter().all(|n| out.join(n).is_file()),
+        "nothing moved"
+    );
+
+    // Now for real: the selection bar's button asks the same question.
+    harness.get_by_label("Move to trash…").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Move to trash").click();
+    harness.step();
+    step_until(&mut harness, "both removed", |app| {
+        app.model.counts.removed == 2
+    });
+    for name in &doomed {
+        assert!(!out.join(name).exists(), "{name} still in the folder");
+        assert!(trash.join(name).is_file(), "{name} not in the trash");
+    }
+    assert_eq!(shown_names(harness.state()).len(), 4);
+    // The queue says so (the rows in view).
+    assert!(harness.query_all_by_label("removed by you").count() >= 1);
+}

@@ -264,6 +264,18 @@ impl GalleryView {
         self.anchor = self.cursor;
     }
 
+    /// What an action applies to: the selection, else the cursor's item.
+    pub(crate) fn acted_on(&self) -> Vec<usize> {
+        if self.selected.is_empty() {
+            self.cursor
+                .and_then(|c| self.shown.get(c).copied())
+                .into_iter()
+                .collect()
+        } else {
+            self.selected.iter().copied().collect()
+        }
+    }
+
     /// Ctrl+A: every item shown.
     pub(crate) fn select_all_shown(&mut self) {
         self.selected = self.shown.iter().copied().collect();

@@ -230,7 +230,7 @@ fn keys(ui: &egui::Ui, viewer: &mut Viewer, count: usize) -> Option<ViewerAction
 }
 
 /// Opens a file or folder with the desktop's default application, without waiting.
-fn open_external(path: &std::path::Path) {
+pub(crate) fn open_external(path: &std::path::Path) {
     let program = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(target_os = "windows") {

@@ -269,6 +269,14 @@ pub enum EngineError {
     /// The folder's library could not be opened or written.
     #[error("{0}")]
     Library(#[from] LibraryError),
+    /// A file could not be moved to the trash (it stays where it was).
+    #[error("cannot move {file} to the trash: {source}")]
+    Trash {
+        /// The file, relative to the folder.
+        file: String,
+        /// What the OS (or the desktop's trash) said.
+        source: std::io::Error,
+    },
 }
 
 /// A duration shown for people: `30 s`, `0.5 s`.

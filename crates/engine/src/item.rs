@@ -18,6 +18,8 @@ pub enum ItemState {
     Failed,
     /// Cancelled by the user.
     Cancelled,
+    /// Done, then its file moved to the trash by the user: never fetched again.
+    Removed,
 }
 
 impl ItemState {
@@ -29,6 +31,7 @@ impl ItemState {
             Self::Done => "done",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Removed => "removed",
         }
     }
 
@@ -38,6 +41,7 @@ impl ItemState {
             "done" => Self::Done,
             "failed" => Self::Failed,
             "cancelled" => Self::Cancelled,
+            "removed" => Self::Removed,
             _ => Self::Queued,
         }
     }
@@ -63,6 +67,8 @@ pub enum Stage {
     Cancelled,
     /// Held by the user; a part file may be kept for resuming.
     Paused,
+    /// Its file went to the trash (by the user).
+    Removed,
 }
 
 impl Stage {
@@ -76,6 +82,7 @@ impl Stage {
             Self::Failed => ItemState::Failed.as_str(),
             Self::Cancelled => ItemState::Cancelled.as_str(),
             Self::Paused => ItemState::Paused.as_str(),
+            Self::Removed => "removed by you",
         }
     }
 
@@ -83,7 +90,7 @@ impl Stage {
     pub fn is_settled(self) -> bool {
         matches!(
             self,
-            Self::Done | Self::Failed | Self::Cancelled | Self::Paused
+            Self::Done | Self::Failed | Self::Cancelled | Self::Paused | Self::Removed
         )
     }
 
@@ -106,6 +113,7 @@ impl From<ItemState> for Stage {
             ItemState::Done => Self::Done,
             ItemState::Failed => Self::Failed,
             ItemState::Cancelled => Self::Cancelled,
+            ItemState::Removed => Self::Removed,
         }
     }
 }

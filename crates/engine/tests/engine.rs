@@ -375,3 +375,54 @@ fn the_adaptive_limit_grows_on_a_quick_host_up_to_the_cap() {
     assert!(most > 8, "it grew: at most {most} at once");
     assert!(most <= 16, "never past the cap: {most} at once");
 }
+
+/// Delete in the gallery: the file goes to the trash (a folder here, never the user's),
+/// the item is removed by the user, a reopened library does not bring it back and
+/// adding its URL again fetches nothing.
+#[test]
+fn a_trashed_item_is_gone_and_never_fetched_again() {
+    let server = support::site();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let trash = tmp.path().join("trash");
+    let out = tmp.path().join("out");
+    let mut cfg = config(&out);
+    cfg.trash_dir = Some(trash.clone());
+    let (engine, rx) = Engine::start(cfg.clone()).expect("start");
+    let list = urls(&server, &["/img/1.png", "/img/2.png"]);
+    let ids = engine.add(list.clone()).expect("add");
+    until_idle(&rx, LIMIT);
+    engine.trash(&ids[..1]).expect("trash");
+    let removed: Vec<Event> = rx.try_iter().collect();
+    assert!(
+        removed
+            .iter()
+            .any(|e| matches!(e, Event::Removed { id, kept_file: false } if *id == ids[0])),
+        "{removed:?}"
+    );
+    assert!(!out.join("1.png").exists());
+    assert!(trash.join("1.png").is_file(), "the file is in the trash");
+    assert!(out.join("2.png").is_file());
+    // Trashing it again, or an item that is not done, does nothing.
+    engine.trash(&ids[..1]).expect("again");
+    engine.shutdown();
+
+    let requests = server.stats().requests.load(Ordering::SeqCst);
+    let (engine, rx) = Engine::start(cfg).expect("reopen");
+    let events = until_idle(&rx, LIMIT);
+    let queued: Vec<ItemId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Queued { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(queued, [ids[1]], "the removed item does not come back");
+    let again = engine.add(list).expect("add again");
+    assert_eq!(again, ids);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        server.stats().requests.load(Ordering::SeqCst),
+        requests,
+        "a removed item is not fetched again"
+    );
+}

@@ -350,6 +350,28 @@ impl Library {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// A done item's file (relative to the folder), and whether another done item
+    /// names the same file (identical bytes stored once).
+    pub fn done_file(&self, id: ItemId) -> Result<Option<(String, bool)>, LibraryError> {
+        let file: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT file FROM items WHERE id = ?1 AND state = 'done' AND file IS NOT NULL",
+                [id.0 as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(file) = file else {
+            return Ok(None);
+        };
+        let shared: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE file = ?1 AND state = 'done' AND id != ?2)",
+            params![file, id.0 as i64],
+            |r| r.get(0),
+        )?;
+        Ok(Some((file, shared)))
+    }
+
     /// Sets an item's state, clearing the error unless it is `Failed` (and forgetting
     /// the part when it is `Cancelled`).
     pub fn set_state(&self, id: ItemId, state: ItemState) -> Result<(), LibraryError> {

@@ -184,6 +184,39 @@ impl OutputDir {
         }
     }
 
+    /// Moves the published file `rel` (relative, `/`-separated, checked) to the
+    /// desktop's trash, or into `to` when given (under a free name there).
+    pub fn trash(&self, rel: &str, to: Option<&Path>) -> io::Result<()> {
+        if !naming::is_safe_relative(rel) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing unsafe file name {rel:?}"),
+            ));
+        }
+        let path = self.root.join(rel);
+        if !fs::symlink_metadata(&path)?.file_type().is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{rel:?} is not a plain file"),
+            ));
+        }
+        match to {
+            None => trash::delete(&path).map_err(io::Error::other),
+            Some(dir) => {
+                fs::create_dir_all(dir)?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+                let placed = place_copy(&path, dir, stem, ext)?;
+                fs::remove_file(&path).inspect_err(|_| {
+                    let _ = fs::remove_file(&placed);
+                })
+            }
+        }
+    }
+
     /// `root/DIR/...`, made folder by folder; refuses an unsafe component and any
     /// component that exists as something other than a real folder (a symlink there
     /// could lead outside).

@@ -41,6 +41,9 @@ pub enum Command {
     Cancel(Vec<ItemId>),
     /// Cancel everything.
     CancelAll,
+    /// Move done items' files to the trash; the items become removed (never fetched
+    /// again).
+    Trash(Vec<ItemId>),
 }
 
 /// The command channel and its thread, started on first use.
@@ -150,6 +153,11 @@ impl EngineHandle {
             }
             Command::Cancel(ids) => ids.iter().for_each(|id| self.cancel(*id)),
             Command::CancelAll => self.cancel_all(),
+            Command::Trash(ids) => {
+                if let Err(e) = self.trash(&ids) {
+                    failed(e.to_string(), Vec::new());
+                }
+            }
         }
     }
 }

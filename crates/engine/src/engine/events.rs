@@ -144,6 +144,15 @@ pub enum Event {
         /// Downloads at once.
         limit: usize,
     },
+    /// A done item's file went to the trash ([`commands::Command::Trash`]); the item is
+    /// removed by the user and never fetched again. `kept_file`: other items point to
+    /// the same file (identical bytes), so the file itself stayed.
+    Removed {
+        /// The item.
+        id: ItemId,
+        /// The file stayed for the other items that share it.
+        kept_file: bool,
+    },
     /// Items moved to the front of the queue, in this order (after
     /// [`commands::Command::MoveToTop`]); a front end's list follows the engine's order.
     MovedToTop {
@@ -183,6 +192,7 @@ impl Event {
             | Self::Retrying { id, .. }
             | Self::ItemPaused { id, .. }
             | Self::Requeued { id }
+            | Self::Removed { id, .. }
             | Self::Cancelled { id } => Some(*id),
             Self::Idle
             | Self::Paused { .. }

@@ -77,6 +77,10 @@ pub struct Config {
     /// How finished files are named (`{name}.{ext}` by default; see
     /// [`crate::disk::template`]); [`EngineHandle::set_name_template`] changes it.
     pub name_template: NameTemplate,
+    /// Where [`commands::Command::Trash`] moves files: `None`, the desktop's trash (the `trash`
+    /// crate: the freedesktop.org trash on Linux, the Recycle Bin, the macOS Trash); a
+    /// folder, there (tests use one so they never touch the user's trash).
+    pub trash_dir: Option<PathBuf>,
     /// Run the engine's threads (downloads, checks, thumbnails, commands) at a lower
     /// priority than the process's others, so a window on the same cores stays smooth.
     pub background_priority: bool,
@@ -132,6 +136,7 @@ impl Config {
             thumb_threads: 0,
             background_priority: false,
             name_template: NameTemplate::default(),
+            trash_dir: None,
             sync_files: false,
             retries: 4,
             stall_retries: 1,
@@ -523,6 +528,33 @@ impl EngineHandle {
     /// Sets the least time between two requests to one host.
     pub fn set_host_interval(&self, interval: Duration) {
         self.shared.scheduler.set_min_interval(interval);
+    }
+
+    /// Moves done items' files to the trash and marks the items removed (blocking; the
+    /// window sends [`commands::Command::Trash`]). Items not done are left alone. A file another
+    /// done item shares stays. Each removed item is reported as [`Event::Removed`]; the
+    /// first file that cannot be trashed stops the rest with the reason.
+    pub fn trash(&self, ids: &[ItemId]) -> Result<(), EngineError> {
+        for &id in ids {
+            let Some((file, shared)) = self.shared.library().done_file(id)? else {
+                continue;
+            };
+            if !shared {
+                self.shared
+                    .out
+                    .trash(&file, self.shared.config.trash_dir.as_deref())
+                    .map_err(|source| EngineError::Trash {
+                        file: file.clone(),
+                        source,
+                    })?;
+            }
+            self.shared.library().set_state(id, ItemState::Removed)?;
+            self.shared.events.send(Event::Removed {
+                id,
+                kept_file: shared,
+            });
+        }
+        Ok(())
     }
 
     /// Replaces the file-name template for files finished from now on.

@@ -31,6 +31,10 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
             continue;
         };
         let id = record.id;
+        if record.state == ItemState::Removed {
+            // Removed by the user: neither in the queue nor in the gallery any more.
+            continue;
+        }
         events.send(Event::Queued {
             id,
             url: url.clone(),
@@ -95,6 +99,7 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                 reason: FetchError::Earlier(record.error.unwrap_or_default()),
             }),
             ItemState::Cancelled => events.send(Event::Cancelled { id }),
+            ItemState::Removed => {}
         }
     }
     shared.scheduler.push_held(held);
