@@ -29,6 +29,16 @@ struct Args {
     /// Press Download at once; when all items finish, save a screenshot to FILE and exit.
     #[arg(long, value_name = "FILE", hide = true)]
     autorun_screenshot: Option<PathBuf>,
+    /// With --autorun-screenshot: once half the items are done, sort the gallery by
+    /// this (name, size, pixels, host) and show only downloaded ones (the frame-time
+    /// benchmark of a sort and filter switched mid-run).
+    #[arg(
+        long,
+        value_name = "SORT",
+        hide = true,
+        requires = "autorun_screenshot"
+    )]
+    autorun_sort: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +62,7 @@ fn main() -> ExitCode {
             let options = ui::UiOptions {
                 demo: args.demo.then_some(args.demo_count),
                 autorun_screenshot: args.autorun_screenshot,
+                autorun_sort: args.autorun_sort,
                 out_dir: args.out,
             };
             match ui::run(options) {

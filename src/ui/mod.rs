@@ -52,6 +52,9 @@ pub(crate) struct UiOptions {
     pub(crate) autorun_screenshot: Option<PathBuf>,
     /// Output folder for this run (overrides the remembered one).
     pub(crate) out_dir: Option<PathBuf>,
+    /// During an autorun, once half the items are done: sort by this (`name`, `size`,
+    /// `pixels`, `host`) and show only downloaded items.
+    pub(crate) autorun_sort: Option<String>,
 }
 
 /// The app state.
@@ -64,6 +67,8 @@ pub(crate) struct PixgrabApp {
     trash_dir: Option<PathBuf>,
     /// Items (model indices) waiting for the user to confirm moving them to the trash.
     confirm_trash: Option<Vec<usize>>,
+    /// See [`UiOptions::autorun_sort`].
+    autorun_sort: Option<String>,
     settings: Settings,
     input: InputPanel,
     model: Model,
@@ -127,6 +132,7 @@ impl PixgrabApp {
             #[cfg(test)]
             trash_dir: None,
             confirm_trash: None,
+            autorun_sort: options.autorun_sort.clone(),
             settings,
             input,
             model: Model::default(),
@@ -699,6 +705,22 @@ impl PixgrabApp {
 
     fn autorun_step(&mut self, ctx: &egui::Context) {
         let Some(run) = &mut self.autorun else { return };
+        let half = self.model.items.len() / 2;
+        if half > 0
+            && self.model.counts.done >= half
+            && let Some(sort) = self.autorun_sort.take()
+        {
+            let view = &mut self.gallery.view.settings;
+            view.sort = match sort.as_str() {
+                "name" => view::SortBy::Name,
+                "size" => view::SortBy::Bytes,
+                "pixels" => view::SortBy::Pixels,
+                "host" => view::SortBy::Host,
+                _ => view::SortBy::Finished,
+            };
+            view.state = view::ShowState::Done;
+            eprintln!("autorun: sorted by {} at {half} done", view.sort.label());
+        }
         let idle = self.model.is_idle() && !self.engines.is_empty();
         match run.step(ctx, idle) {
             autorun::Step::Download => self.download(ctx),

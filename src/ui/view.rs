@@ -125,6 +125,32 @@ impl ViewSettings {
 /// frame would cost the frame); at once when the settings change.
 const REBUILD_EVERY: Duration = Duration::from_millis(250);
 
+/// One run of a name for [`natural_key`]: numbers before letters, numbers by value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Chunk {
+    Number(u128),
+    Text(String),
+}
+
+/// A name's key in natural order: `picture-2` before `picture-10`, case ignored.
+fn natural_key(name: &str) -> Vec<Chunk> {
+    let mut key = Vec::new();
+    let mut rest = name;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest
+            .find(|ch: char| ch.is_ascii_digit() != digit)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        key.push(match run.parse::<u128>() {
+            Ok(n) if digit => Chunk::Number(n),
+            _ => Chunk::Text(run.to_lowercase()),
+        });
+        rest = tail;
+    }
+    key
+}
+
 /// Galleries up to this many items are rebuilt at every change.
 const CHEAP_REBUILD: usize = 2000;
 
@@ -142,6 +168,9 @@ pub(crate) struct GalleryView {
     anchor: Option<usize>,
     /// Selected items (item indices, so a re-sort keeps them).
     pub(crate) selected: BTreeSet<usize>,
+    /// Each item's natural-order name key, made once (by item index; with the name it
+    /// was made from, as a name changes once the file is known).
+    name_keys: Vec<Option<(String, std::rc::Rc<[Chunk]>)>>,
 }
 
 impl GalleryView {
@@ -197,6 +226,17 @@ impl GalleryView {
                     .get(i)
                     .is_some_and(|it| self.settings.keeps(it, &search))
             }));
+        if matches!(self.settings.sort, SortBy::Name | SortBy::Host) {
+            self.name_keys.resize(model.items.len(), None);
+            for &i in &self.shown {
+                let name = &model.items[i].name;
+                if self.name_keys[i].as_ref().is_none_or(|(n, _)| n != name) {
+                    self.name_keys[i] = Some((name.clone(), natural_key(name).into()));
+                }
+            }
+        }
+        let keys = &self.name_keys;
+        let name_key = |i: usize| keys[i].as_ref().map(|(_, k)| k.clone()).unwrap_or_default();
         let items = &model.items;
         let key_bytes = |i: &usize| items[*i].total.unwrap_or(items[*i].bytes);
         let key_pixels = |i: &usize| {
@@ -206,15 +246,13 @@ impl GalleryView {
         };
         match self.settings.sort {
             SortBy::Finished => {}
-            SortBy::Name => self
-                .shown
-                .sort_by_cached_key(|&i| items[i].name.to_lowercase()),
+            SortBy::Name => self.shown.sort_by_cached_key(|&i| name_key(i)),
             SortBy::Bytes => self.shown.sort_by_key(key_bytes),
             SortBy::Pixels => self.shown.sort_by_key(key_pixels),
             SortBy::Host => self.shown.sort_by_cached_key(|&i| {
                 (
                     items[i].url.host_str().unwrap_or_default().to_string(),
-                    items[i].name.to_lowercase(),
+                    name_key(i),
                 )
             }),
         }
@@ -296,5 +334,32 @@ impl GalleryView {
             }
         }
         (hosts, kinds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_key;
+
+    #[test]
+    fn names_sort_in_natural_order() {
+        let mut names = vec![
+            "picture-10.jpg",
+            "Picture-2.jpg",
+            "picture-100.jpg",
+            "a.jpg",
+            "picture-1.jpg",
+        ];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            names,
+            [
+                "a.jpg",
+                "picture-1.jpg",
+                "Picture-2.jpg",
+                "picture-10.jpg",
+                "picture-100.jpg"
+            ]
+        );
     }
 }
