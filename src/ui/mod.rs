@@ -477,9 +477,13 @@ impl PixgrabApp {
                 Ok(thumb) => self.gallery.reloaded(ctx, &mut self.model, idx, thumb),
                 Err(e) => self.gallery.reload_failed(&mut self.model, idx, e),
             },
-            TaskResult::FullImage { generation, result } => {
+            TaskResult::FullImage {
+                generation,
+                result,
+                photo,
+            } => {
                 if let Some(viewer) = &mut self.viewer {
-                    viewer.loaded(ctx, generation, result);
+                    viewer.loaded(ctx, generation, result, photo);
                 }
             }
             TaskResult::Engine { folder, result } => self.engine_started(ctx, folder, result),

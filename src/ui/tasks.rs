@@ -2,6 +2,7 @@
 //! URL files, reloading evicted thumbnails, decoding full images for the viewer.
 //! Every result comes back on one channel, drained in `App::logic`.
 
+use pixgrab_engine::imaging::exif::{self, PhotoInfo};
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -32,10 +33,11 @@ pub(crate) enum TaskResult {
         idx: usize,
         result: Result<Thumbnail, String>,
     },
-    /// A full image for the viewer.
+    /// A full image for the viewer, and what its EXIF data says.
     FullImage {
         generation: u64,
         result: Result<Thumbnail, String>,
+        photo: Option<PhotoInfo>,
     },
     /// An engine for an output folder started (its library restored), or could not.
     /// `Ok(None)`: the folder has no library and opening it was only a look.
@@ -230,6 +232,7 @@ impl Tasks {
         self.spawn("pixgrab-ui-viewer", move || TaskResult::FullImage {
             generation,
             result: thumbs::make_thumbnail(&path, format, max_side).map_err(|e| e.to_string()),
+            photo: exif::photo_info(&path),
         });
     }
 }

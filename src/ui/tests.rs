@@ -1310,3 +1310,33 @@ fn delete_moves_the_selection_to_the_trash_after_one_confirmation() {
     // The queue says so (the rows in view).
     assert!(harness.query_all_by_label("removed by you").count() >= 1);
 }
+
+#[test]
+fn the_viewer_tells_a_photo_s_size_bytes_host_date_and_camera() {
+    let photo: Arc<[u8]> = Arc::from(
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/exif-samples/Canon_40D.jpg"),
+        )
+        .expect("corpus photo"),
+    );
+    let bytes = photo.len();
+    let server = Server::start(move |_| Response::ok("image/jpeg", photo.clone())).expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 2);
+    type_urls(&mut harness, &server.url("/iguana.jpg"));
+    press_download(&mut harness);
+    step_until(&mut harness, "downloaded", |app| app.model.counts.done == 1);
+    gallery_tile(&harness, "iguana.jpg").click();
+    harness.step();
+    step_until(&mut harness, "the photo loaded", |app| {
+        app.viewer.as_ref().is_some_and(|v| v.is_loaded())
+    });
+    let facts = format!(
+        "100×68 · {} · 127.0.0.1 · taken 2008-05-30 15:56:01 · Canon EOS 40D",
+        pixgrab_engine::Bytes(bytes as u64)
+    );
+    assert!(
+        harness.query_by_label_contains(&facts).is_some(),
+        "no line with {facts}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The viewer: one image fitted to the window, zoom, pan, previous/next.
 
 use egui::{Key, Rect, Sense, TextureHandle, Vec2};
+use pixgrab_engine::imaging::exif::PhotoInfo;
 
 use super::model::{ItemView, Model};
 use super::tasks::Tasks;
@@ -14,6 +15,8 @@ pub(crate) struct Viewer {
     error: Option<String>,
     zoom: f32,
     pan: Vec2,
+    /// The photo's EXIF facts (taken, camera), once loaded.
+    photo: Option<PhotoInfo>,
 }
 
 impl Viewer {
@@ -49,6 +52,7 @@ impl Viewer {
             error: None,
             zoom: 1.0,
             pan: Vec2::ZERO,
+            photo: None,
         };
         let item = shown.get(pos).and_then(|&idx| model.items.get(idx));
         match item {
@@ -74,10 +78,12 @@ impl Viewer {
         ctx: &egui::Context,
         generation: u64,
         result: Result<pixgrab_engine::imaging::thumbs::Thumbnail, String>,
+        photo: Option<PhotoInfo>,
     ) {
         if generation != self.generation {
             return;
         }
+        self.photo = photo;
         match result {
             Ok(image) => {
                 self.texture = Some(ctx.load_texture(
@@ -108,15 +114,21 @@ pub(crate) fn viewer_ui(
     let item = shown.get(viewer.pos).and_then(|&idx| model.items.get(idx));
     let mut action = toolbar_ui(ui, viewer, item, count);
     if let Some(item) = item {
-        let dims = item
-            .dimensions
-            .map_or_else(String::new, |(w, h)| format!(" · {w}×{h}"));
-        ui.label(format!(
-            "{} ({} of {count}){dims} · zoom {:.0}%",
-            item.name,
-            viewer.pos + 1,
-            viewer.zoom * 100.0
-        ));
+        ui.label(format!("{} ({} of {count})", item.name, viewer.pos + 1));
+        let mut facts: Vec<String> = Vec::new();
+        if let Some((w, h)) = item.dimensions {
+            facts.push(format!("{w}×{h}"));
+        }
+        facts.push(pixgrab_engine::Bytes(item.total.unwrap_or(item.bytes)).to_string());
+        if let Some(host) = item.url.host_str() {
+            facts.push(host.to_string());
+        }
+        if let Some(photo) = &viewer.photo {
+            facts.extend(photo.taken.as_ref().map(|t| format!("taken {t}")));
+            facts.extend(photo.camera.clone());
+        }
+        facts.push(format!("zoom {:.0}%", viewer.zoom * 100.0));
+        ui.weak(facts.join(" · "));
     }
     canvas_ui(ui, viewer);
     action = keys(ui, viewer, count).or(action);

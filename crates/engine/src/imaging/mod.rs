@@ -1,6 +1,7 @@
 //! What a body is (sniffing by bytes), whether the image in it is whole, and its
 //! thumbnail, decoded with limits.
 
+pub mod exif;
 pub(crate) mod jpeg_dc;
 pub(crate) mod jpeg_scaled;
 pub mod limits;
