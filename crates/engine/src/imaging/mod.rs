@@ -5,6 +5,7 @@ pub mod exif;
 pub(crate) mod jpeg_dc;
 pub(crate) mod jpeg_scaled;
 pub mod limits;
+pub mod similar;
 pub mod sniff;
 pub mod thumbnail;
 pub mod thumbs;
