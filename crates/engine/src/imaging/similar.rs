@@ -75,10 +75,10 @@ pub fn groups<T: Clone>(items: &[(T, String)], max: u32) -> Vec<Vec<T>> {
         }
         i
     }
-    for i in 0..hashes.len() {
-        let Some(a) = &hashes[i] else { continue };
-        for j in i + 1..hashes.len() {
-            if let Some(b) = &hashes[j]
+    for (i, a) in hashes.iter().enumerate() {
+        let Some(a) = a else { continue };
+        for (j, b) in hashes.iter().enumerate().skip(i + 1) {
+            if let Some(b) = b
                 && a.as_bytes().len() == b.as_bytes().len()
                 && a.dist(b) <= max
             {
@@ -88,9 +88,9 @@ pub fn groups<T: Clone>(items: &[(T, String)], max: u32) -> Vec<Vec<T>> {
         }
     }
     let mut by_root: std::collections::BTreeMap<usize, Vec<T>> = Default::default();
-    for i in 0..items.len() {
+    for (i, (item, _)) in items.iter().enumerate() {
         let r = root(&mut parent, i);
-        by_root.entry(r).or_default().push(items[i].0.clone());
+        by_root.entry(r).or_default().push(item.clone());
     }
     by_root.into_values().filter(|g| g.len() > 1).collect()
 }
