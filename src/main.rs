@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 mod export_cmd;
+mod similar_cmd;
 mod thumbs_cmd;
 mod ui;
 
@@ -49,6 +50,9 @@ enum Command {
     Thumbs(thumbs_cmd::ThumbsArgs),
     /// Write an output folder's library (every item and its state) as CSV or JSON.
     Export(export_cmd::ExportArgs),
+    /// Groups of near-duplicate images (resized, recompressed, lightly cropped) in an
+    /// output folder.
+    Similar(similar_cmd::SimilarArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Some(Command::Get(get)) => cli::run(&get),
         Some(Command::Thumbs(args)) => thumbs_cmd::run(&args),
         Some(Command::Export(args)) => export_cmd::run(&args),
+        Some(Command::Similar(args)) => similar_cmd::run(&args),
         None => {
             let autorun = args.autorun_screenshot.is_some();
             let options = ui::UiOptions {

@@ -308,3 +308,98 @@ fn a_bad_name_template_is_refused_before_any_request() {
     );
     assert!(!out.exists(), "nothing was created");
 }
+
+#[test]
+fn similar_groups_a_photo_s_resized_recompressed_and_cropped_copies() {
+    use pixgrab_testsite::loopback::{Response, Server};
+    use std::sync::Arc;
+    let photos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/exif-samples");
+    let iguana = image::open(photos.join("Canon_40D.jpg"))
+        .expect("photo")
+        .to_rgb8();
+    let (w, h) = iguana.dimensions();
+    let jpeg = |img: &image::RgbImage, quality: u8| -> Arc<[u8]> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode_image(img)
+            .expect("encode");
+        Arc::from(out)
+    };
+    let half =
+        image::imageops::resize(&iguana, w / 2, h / 2, image::imageops::FilterType::Lanczos3);
+    let crop = image::imageops::crop_imm(&iguana, 0, 0, w * 95 / 100, h * 95 / 100).to_image();
+    let files: Vec<(&str, Arc<[u8]>)> = vec![
+        (
+            "iguana.jpg",
+            Arc::from(fs::read(photos.join("Canon_40D.jpg")).expect("read")),
+        ),
+        ("iguana-half.jpg", jpeg(&half, 90)),
+        ("iguana-q60.jpg", jpeg(&iguana, 60)),
+        ("iguana-crop.jpg", jpeg(&crop, 90)),
+        (
+            "anole.jpg",
+            Arc::from(fs::read(photos.join("Nikon_D70.jpg")).expect("read")),
+        ),
+        (
+            "pentax.jpg",
+            Arc::from(fs::read(photos.join("Pentax_K10D.jpg")).expect("read")),
+        ),
+    ];
+    let served = files.clone();
+    let server = Server::start(move |req| {
+        match served
+            .iter()
+            .find(|(name, _)| req.path == format!("/{name}"))
+        {
+            Some((_, body)) => Response::ok("image/jpeg", body.clone()),
+            None => Response::status(404),
+        }
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().expect("utf8");
+    let urls: Vec<String> = files
+        .iter()
+        .map(|(name, _)| server.url(&format!("/{name}")))
+        .collect();
+    let mut args = vec!["get", "-o", out_arg];
+    args.extend(urls.iter().map(String::as_str));
+    assert_eq!(pixgrab(&args).status.code(), Some(0));
+
+    let run = pixgrab(&["similar", "-o", out_arg, "--json"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let groups: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(groups.len(), 1, "{stdout}");
+    assert_eq!(groups[0]["group"], 1);
+    let mut grouped: Vec<&str> = groups[0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    grouped.sort_unstable();
+    assert_eq!(
+        grouped,
+        [
+            "iguana-crop.jpg",
+            "iguana-half.jpg",
+            "iguana-q60.jpg",
+            "iguana.jpg"
+        ]
+    );
+    // Text for people, and a folder without a library is a usage error.
+    let text = pixgrab(&["similar", "-o", out_arg]);
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("group 1:\n  "));
+    let none = pixgrab(&["similar", "-o", tmp.path().to_str().expect("utf8")]);
+    assert_eq!(none.status.code(), Some(2));
+}

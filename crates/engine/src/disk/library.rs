@@ -35,7 +35,7 @@ pub fn exists_in(folder: &std::path::Path) -> bool {
         .is_file()
 }
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS items (
     part_total  INTEGER,
     part_validator TEXT,
     part_content_type TEXT,
-    page        TEXT
+    page        TEXT,
+    phash       TEXT
 );
 CREATE INDEX IF NOT EXISTS items_sha ON items(sha256);
 ";
@@ -138,6 +139,19 @@ pub struct DoneRecord<'a> {
     pub content_type: Option<&'a str>,
     /// The item whose identical file this one uses.
     pub duplicate_of: Option<ItemId>,
+    /// The thumbnail's perceptual hash (see `imaging::similar`), if one was made.
+    pub phash: Option<&'a str>,
+}
+
+/// A done item's file and perceptual hash, for similar-image groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedFile {
+    /// The item.
+    pub id: ItemId,
+    /// Its file, relative to the folder.
+    pub file: String,
+    /// Its perceptual hash; `None` when none was made yet (done before hashes were).
+    pub phash: Option<String>,
 }
 
 /// What [`Library::add`] found for one URL.
@@ -210,6 +224,15 @@ impl Library {
         )?;
         if !has_page {
             conn.execute_batch("ALTER TABLE items ADD COLUMN page TEXT;")?;
+        }
+        // Version 2 had no `phash` (the thumbnail's perceptual hash, for similar images).
+        let has_phash: bool = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = 'phash'",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !has_phash {
+            conn.execute_batch("ALTER TABLE items ADD COLUMN phash TEXT;")?;
         }
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
         Ok(Self { conn })
@@ -350,6 +373,33 @@ impl Library {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every done item with a file of its own (not a duplicate's), in queue order, with
+    /// its perceptual hash if it has one.
+    pub fn hashed_files(&self) -> Result<Vec<HashedFile>, LibraryError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, file, phash FROM items
+             WHERE state = 'done' AND file IS NOT NULL AND duplicate_of IS NULL
+             ORDER BY rank, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(HashedFile {
+                id: ItemId(r.get::<_, i64>(0)? as u64),
+                file: r.get(1)?,
+                phash: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records an item's perceptual hash.
+    pub fn set_phash(&self, id: ItemId, phash: &str) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "UPDATE items SET phash = ?2 WHERE id = ?1",
+            params![id.0 as i64, phash],
+        )?;
+        Ok(())
+    }
+
     /// A done item's file (relative to the folder), and whether another done item
     /// names the same file (identical bytes stored once).
     pub fn done_file(&self, id: ItemId) -> Result<Option<(String, bool)>, LibraryError> {
@@ -425,7 +475,7 @@ impl Library {
         self.conn.execute(
             "UPDATE items SET state = 'done', final_url = ?2, file = ?3, bytes = ?4,
                 sha256 = ?5, width = ?6, height = ?7, format = ?8, content_type = ?9,
-                duplicate_of = ?10, error = NULL, finished_at = ?11, part_name = NULL,
+                duplicate_of = ?10, error = NULL, finished_at = ?11, phash = ?12, part_name = NULL,
                 part_stem = NULL, part_total = NULL, part_validator = NULL,
                 part_content_type = NULL
              WHERE id = ?1",
@@ -441,6 +491,7 @@ impl Library {
                 done.content_type,
                 done.duplicate_of.map(|d| d.0 as i64),
                 unix_now(),
+                done.phash,
             ],
         )?;
         Ok(())
@@ -674,6 +725,7 @@ mod tests {
                     format: "jpg",
                     content_type: Some("image/jpeg"),
                     duplicate_of: None,
+                    phash: None,
                 },
             )
             .expect("done");

@@ -14,6 +14,7 @@ use super::{Config, DoneInfo, Event, ItemId, Shared};
 use crate::disk::library::{DoneRecord, ItemState};
 use crate::disk::template::{self, NameFields, Rendered};
 use crate::error::{FetchError, ThumbError};
+use crate::imaging::similar;
 use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs::{self, Thumbnail};
 use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
@@ -475,6 +476,7 @@ pub(super) fn keep_damaged(shared: &Arc<Shared>, id: ItemId) -> Result<PathBuf, 
                 format: format.extension(),
                 content_type: record.content_type.as_deref(),
                 duplicate_of: None,
+                phash: None,
             },
         )
         .map_err(|e| e.to_string())?;
@@ -503,6 +505,11 @@ type Made = Result<(Thumbnail, Option<PathBuf>), ThumbError>;
 /// library), reports it and hands it to the thumbnail pool.
 fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Option<Made>) {
     let dimensions = thumbs::dimensions(&done.path, done.format);
+    // Made with the thumbnail, for similar-image groups.
+    let phash = made
+        .as_ref()
+        .and_then(|m| m.as_ref().ok())
+        .and_then(|(thumb, _)| similar::hash_thumbnail(thumb));
     let mut info = DoneInfo {
         path: done.path,
         bytes: done.bytes,
@@ -544,6 +551,7 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Opt
                 format: info.format.extension(),
                 content_type: info.content_type.as_deref(),
                 duplicate_of: info.duplicate_of,
+                phash: phash.as_deref(),
             },
         )
     });
