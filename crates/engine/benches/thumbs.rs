@@ -3,12 +3,14 @@
 //! + SIMD Lanczos3 resize), both on the same thread pool, in the same run.
 //!
 //! Run: `cargo bench --bench thumbs` (options after `--`: `--photos N`, `--threads N`,
-//! `--side N`, `--runs N`, `--size WIDTHxHEIGHT`). Prints photos/second (median of the runs) and the ratio.
+//! `--side N`, `--runs N`, `--size WIDTHxHEIGHT`). Prints photos/second (median of the runs) and the ratio,
+//! and what the perceptual hash of each thumbnail adds.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use pixgrab_engine::imaging::similar;
 use pixgrab_engine::imaging::sniff::ImageFormat;
 use pixgrab_engine::imaging::thumbs::make_thumbnail;
 use rayon::prelude::*;
@@ -87,6 +89,22 @@ fn main() -> Result<()> {
     println!(
         "pixgrab (scaled decode + SIMD resize)   {fast:7.1} photos/s   {:.1}x the naive path",
         fast / naive
+    );
+
+    // The engine also hashes each thumbnail for similar-image groups (issue #15: under
+    // 5 % of the thumbnail's time).
+    let hashed = median_rate(runs, photos, || {
+        pool.install(|| {
+            files.par_iter().try_for_each(|f| -> Result<()> {
+                let t = make_thumbnail(f, ImageFormat::Jpeg, side)?;
+                similar::hash_thumbnail(&t).context("hash")?;
+                Ok(())
+            })
+        })
+    })?;
+    println!(
+        "pixgrab + perceptual hash               {hashed:7.1} photos/s   hashing costs {:.1} % of the thumbnail time",
+        (fast / hashed - 1.0) * 100.0
     );
     Ok(())
 }
