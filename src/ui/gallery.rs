@@ -547,54 +547,30 @@ fn view_bar_ui(ui: &mut egui::Ui, view: &mut GalleryView, model: &Model) {
         }
     };
     ui.horizontal(|ui| {
-        let label = ui.label("Sort:");
-        egui::ComboBox::from_id_salt("sort")
-            .width(100.0)
-            .selected_text(settings.sort.label())
-            .show_ui(ui, |ui| {
-                for sort in SortBy::ALL {
-                    ui.selectable_value(&mut settings.sort, sort, sort.label());
-                }
-            })
-            .response
-            .labelled_by(label.id);
+        combo_ui(ui, "Sort:", 100.0, settings.sort.label(), |ui| {
+            for sort in SortBy::ALL {
+                ui.selectable_value(&mut settings.sort, sort, sort.label());
+            }
+        });
         ui.checkbox(&mut settings.descending, "Reverse");
-        let label = ui.label("Show:");
-        egui::ComboBox::from_id_salt("show")
-            .width(90.0)
-            .selected_text(settings.state.label())
-            .show_ui(ui, |ui| {
-                for state in ShowState::ALL {
-                    ui.selectable_value(&mut settings.state, state, state.label());
-                }
-            })
-            .response
-            .labelled_by(label.id);
-        let label = ui.label("Host:");
-        egui::ComboBox::from_id_salt("host")
-            .width(110.0)
-            .selected_text(all(&settings.host))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut settings.host, String::new(), "all");
-                for host in GalleryView::choices(model).0 {
-                    let label = host.clone();
-                    ui.selectable_value(&mut settings.host, host, label);
-                }
-            })
-            .response
-            .labelled_by(label.id);
-        let label = ui.label("Type:");
-        egui::ComboBox::from_id_salt("type")
-            .width(60.0)
-            .selected_text(all(&settings.kind))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut settings.kind, String::new(), "all");
-                for kind in GalleryView::choices(model).1 {
-                    ui.selectable_value(&mut settings.kind, kind.to_string(), kind);
-                }
-            })
-            .response
-            .labelled_by(label.id);
+        combo_ui(ui, "Show:", 90.0, settings.state.label(), |ui| {
+            for state in ShowState::ALL {
+                ui.selectable_value(&mut settings.state, state, state.label());
+            }
+        });
+        combo_ui(ui, "Host:", 110.0, all(&settings.host), |ui| {
+            ui.selectable_value(&mut settings.host, String::new(), "all");
+            for host in GalleryView::choices(model).0 {
+                let label = host.clone();
+                ui.selectable_value(&mut settings.host, host, label);
+            }
+        });
+        combo_ui(ui, "Type:", 60.0, all(&settings.kind), |ui| {
+            ui.selectable_value(&mut settings.kind, String::new(), "all");
+            for kind in GalleryView::choices(model).1 {
+                ui.selectable_value(&mut settings.kind, kind.to_string(), kind);
+            }
+        });
     });
     ui.horizontal(|ui| {
         let label = ui.label("At least (px):");
@@ -647,4 +623,21 @@ fn selection_bar_ui(ui: &mut egui::Ui, view: &GalleryView) -> Option<GalleryActi
         }
     });
     op.map(|op| GalleryAction::Selection(op, view.selected.iter().copied().collect()))
+}
+
+/// A combo box after its label (which names it for screen readers and tests).
+fn combo_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    width: f32,
+    selected: impl Into<egui::WidgetText>,
+    menu: impl FnOnce(&mut egui::Ui),
+) {
+    let label_response = ui.label(label);
+    egui::ComboBox::from_id_salt(label)
+        .width(width)
+        .selected_text(selected)
+        .show_ui(ui, menu)
+        .response
+        .labelled_by(label_response.id);
 }
