@@ -8,10 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::{Result, ensure};
 use pixgrab_engine::disk::library::{self, Library};
-use pixgrab_engine::disk::naming;
-use pixgrab_engine::imaging::similar::{self, SAME_PICTURE};
-use pixgrab_engine::imaging::sniff::{self, Sniffed};
-use pixgrab_engine::imaging::thumbs;
 use serde_json::json;
 
 /// Options of `pixgrab similar`.
@@ -44,25 +40,11 @@ fn similar_groups(args: &SimilarArgs) -> Result<()> {
     );
     let data = args.out.join(pixgrab_engine::disk::store::DATA_DIR);
     let lib = Library::open(&data, false)?;
-    let mut hashed = Vec::new();
-    for file in lib.hashed_files()? {
-        let phash = match file.phash {
-            Some(phash) => Some(phash),
-            // Done before hashes were made: hash its thumbnail now, once.
-            None if naming::is_safe_relative(&file.file) => {
-                let phash = hash_file(&args.out.join(&file.file));
-                if let Some(phash) = &phash {
-                    lib.set_phash(file.id, phash)?;
-                }
-                phash
-            }
-            None => None,
-        };
-        if let Some(phash) = phash {
-            hashed.push((file.file, phash));
-        }
-    }
-    let groups = similar::groups(&hashed, SAME_PICTURE);
+    let groups: Vec<Vec<String>> = pixgrab_engine::engine::similar_groups(&lib, &args.out)?
+        .into_iter()
+        .map(|g| g.into_iter().map(|(_, file)| file).collect())
+        .collect();
+    let files = lib.hashed_files()?.len();
     let mut stdout = std::io::stdout().lock();
     for (n, files) in (1..).zip(&groups) {
         let text = if args.json {
@@ -80,19 +62,8 @@ fn similar_groups(args: &SimilarArgs) -> Result<()> {
             "{} group{} of similar images among {} files",
             groups.len(),
             if groups.len() == 1 { "" } else { "s" },
-            hashed.len()
+            files
         );
     }
     Ok(())
-}
-
-/// The perceptual hash of an image file's thumbnail (as the engine makes it).
-fn hash_file(path: &std::path::Path) -> Option<String> {
-    let mut head = vec![0; sniff::SNIFF_LEN];
-    let n = std::io::Read::read(&mut std::fs::File::open(path).ok()?, &mut head).ok()?;
-    let Sniffed::Image(format) = sniff::sniff(&head[..n]) else {
-        return None;
-    };
-    let thumb = thumbs::make_thumbnail(path, format, thumbs::DEFAULT_THUMB_SIDE).ok()?;
-    similar::hash_thumbnail(&thumb)
 }

@@ -69,6 +69,8 @@ pub(crate) enum GalleryAction {
     Open(usize),
     /// Do this with these items (model indices): the selection, or the cursor's item.
     Selection(SelectionOp, Vec<usize>),
+    /// Look for groups of similar images.
+    FindSimilar,
 }
 
 /// What can be done with the gallery's selection.
@@ -200,8 +202,8 @@ impl Gallery {
             });
             return None;
         }
-        view_bar_ui(ui, &mut self.view, model);
-        let bar_action = selection_bar_ui(ui, &self.view);
+        let view_bar_action = view_bar_ui(ui, &mut self.view, model);
+        let bar_action = selection_bar_ui(ui, &self.view).or(view_bar_action);
         self.view.refresh(model, std::time::Instant::now());
         let tile = f32::from(
             self.view
@@ -535,7 +537,8 @@ pub(crate) fn color_image(thumb: &pixgrab_engine::imaging::thumbs::Thumbnail) ->
 }
 
 /// The bar over the grid: sort, filters, search, tile size, and the selection's size.
-fn view_bar_ui(ui: &mut egui::Ui, view: &mut GalleryView, model: &Model) {
+fn view_bar_ui(ui: &mut egui::Ui, view: &mut GalleryView, model: &Model) -> Option<GalleryAction> {
+    let mut action = None;
     let shown = view.shown().len();
     let selected = view.selected.len();
     let settings = &mut view.settings;
@@ -582,12 +585,20 @@ fn view_bar_ui(ui: &mut egui::Ui, view: &mut GalleryView, model: &Model) {
         let label = ui.label("Tile size:");
         ui.add(egui::Slider::new(&mut settings.tile, TILE_RANGE).show_value(false))
             .labelled_by(label.id);
+        if ui
+            .button("Similar…")
+            .on_hover_text("Groups of near-duplicates: resized, recompressed or cropped copies")
+            .clicked()
+        {
+            action = Some(GalleryAction::FindSimilar);
+        }
         if selected > 0 {
             ui.weak(format!("{shown} shown · {selected} selected"));
         } else {
             ui.weak(format!("{shown} shown"));
         }
     });
+    action
 }
 
 /// The selection's actions, shown while something is selected.

@@ -14,6 +14,7 @@ mod picker;
 mod queue;
 mod requests;
 mod settings;
+mod similar;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -69,6 +70,8 @@ pub(crate) struct PixgrabApp {
     confirm_trash: Option<Vec<usize>>,
     /// See [`UiOptions::autorun_sort`].
     autorun_sort: Option<String>,
+    /// The "Similar images" window, once its groups were found.
+    similar: Option<similar::SimilarView>,
     settings: Settings,
     input: InputPanel,
     model: Model,
@@ -133,6 +136,7 @@ impl PixgrabApp {
             trash_dir: None,
             confirm_trash: None,
             autorun_sort: options.autorun_sort.clone(),
+            similar: None,
             settings,
             input,
             model: Model::default(),
@@ -487,6 +491,23 @@ impl PixgrabApp {
                 }
             }
             TaskResult::Engine { folder, result } => self.engine_started(ctx, folder, result),
+            TaskResult::Similar { engine, result } => match result {
+                Ok(groups) => {
+                    let groups: Vec<Vec<usize>> = groups
+                        .into_iter()
+                        .map(|g| {
+                            g.into_iter()
+                                .filter_map(|id| self.model.idx_of(engine, id))
+                                .collect::<Vec<_>>()
+                        })
+                        .filter(|g| g.len() > 1)
+                        .collect();
+                    self.input
+                        .say(format!("{} groups of similar images", groups.len()), false);
+                    self.similar = Some(similar::SimilarView::new(groups, &self.model));
+                }
+                Err(e) => self.input.say(format!("Similar images: {e}"), true),
+            },
             TaskResult::Exported(Ok(path)) => {
                 self.input
                     .say(format!("Library exported to {}", path.display()), false);
@@ -571,6 +592,19 @@ impl PixgrabApp {
                     viewer::open_external(dir);
                 }
             }
+        }
+    }
+
+    /// Looks for the current folder's similar images off the UI thread.
+    fn find_similar(&mut self) {
+        let Some(slot) = self.current_engine() else {
+            self.input
+                .say("Open the folder first (Open, or Download).", true);
+            return;
+        };
+        if let Some(handle) = self.engines.handle(slot) {
+            self.tasks.similar(slot, handle.similar_finder());
+            self.input.say("Looking for similar images…", false);
         }
     }
 
@@ -773,6 +807,17 @@ impl eframe::App for PixgrabApp {
         let mut input_action = self.global_input(&ctx);
         let mut queue_action = None;
         self.confirm_trash_ui(&ctx);
+        if let Some(view) = &mut self.similar {
+            match similar::similar_ui(&ctx, view, &self.model) {
+                Some(similar::SimilarAction::Trash(items)) => {
+                    // The window gives way to the confirmation.
+                    self.confirm_trash = Some(items);
+                    self.similar = None;
+                }
+                Some(similar::SimilarAction::Close) => self.similar = None,
+                None => {}
+            }
+        }
 
         egui::Panel::left("input")
             .resizable(true)
@@ -835,6 +880,7 @@ impl eframe::App for PixgrabApp {
                     Some(GalleryAction::Selection(op, items)) => {
                         self.selection_action(&ctx, op, items);
                     }
+                    Some(GalleryAction::FindSimilar) => self.find_similar(),
                     None => {}
                 }
             }

@@ -368,6 +368,11 @@ impl Model {
             .collect()
     }
 
+    /// The index of engine `engine`'s item `id`.
+    pub(crate) fn idx_of(&self, engine: usize, id: ItemId) -> Option<usize> {
+        self.index.get(&(engine, id)).copied()
+    }
+
     /// Indices of the items whose URL has this host.
     pub(crate) fn of_host(&self, host: &str) -> Vec<usize> {
         (0..self.items.len())

@@ -2,6 +2,7 @@
 //! URL files, reloading evicted thumbnails, decoding full images for the viewer.
 //! Every result comes back on one channel, drained in `App::logic`.
 
+use pixgrab_engine::ItemId;
 use pixgrab_engine::imaging::exif::{self, PhotoInfo};
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,11 @@ pub(crate) enum TaskResult {
     },
     /// A library export was written.
     Exported(Result<PathBuf, String>),
+    /// The groups of similar images of engine `engine`'s folder.
+    Similar {
+        engine: usize,
+        result: Result<Vec<Vec<ItemId>>, String>,
+    },
     /// A damaged item was kept anyway: its file, or why not.
     Kept(Result<PathBuf, String>),
     /// The images found on a page (and the page's final URL), or why not.
@@ -209,6 +215,19 @@ impl Tasks {
     /// Writes a library export.
     pub(crate) fn export(&self, job: impl FnOnce() -> Result<PathBuf, String> + Send + 'static) {
         self.spawn("pixgrab-ui-export", move || TaskResult::Exported(job()));
+    }
+
+    /// Finds the similar-image groups of engine `engine`'s folder (see
+    /// `EngineHandle::similar_finder`).
+    pub(crate) fn similar(
+        &self,
+        engine: usize,
+        job: impl FnOnce() -> Result<Vec<Vec<ItemId>>, String> + Send + 'static,
+    ) {
+        self.spawn("pixgrab-ui-similar", move || TaskResult::Similar {
+            engine,
+            result: job(),
+        });
     }
 
     /// Runs a "Keep anyway" job (see `EngineHandle::keeper`).

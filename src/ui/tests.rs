@@ -1340,3 +1340,82 @@ fn the_viewer_tells_a_photo_s_size_bytes_host_date_and_camera() {
         "no line with {facts}"
     );
 }
+
+#[test]
+fn similar_images_are_grouped_and_the_unkept_go_to_the_trash() {
+    let photos = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/exif-samples");
+    let read = |name: &str| -> Arc<[u8]> {
+        Arc::from(std::fs::read(photos.join(name)).expect("corpus photo"))
+    };
+    let iguana = image::open(photos.join("Canon_40D.jpg"))
+        .expect("photo")
+        .to_rgb8();
+    let (w, h) = iguana.dimensions();
+    let jpeg = |img: &image::RgbImage, quality: u8| -> Arc<[u8]> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode_image(img)
+            .expect("encode");
+        Arc::from(out)
+    };
+    let half =
+        image::imageops::resize(&iguana, w / 2, h / 2, image::imageops::FilterType::Lanczos3);
+    let crop = image::imageops::crop_imm(&iguana, 0, 0, w * 95 / 100, h * 95 / 100).to_image();
+    let files: Vec<(&str, Arc<[u8]>)> = vec![
+        ("iguana.jpg", read("Canon_40D.jpg")),
+        ("iguana-half.jpg", jpeg(&half, 90)),
+        ("iguana-q60.jpg", jpeg(&iguana, 60)),
+        ("iguana-crop.jpg", jpeg(&crop, 90)),
+        ("anole.jpg", read("Nikon_D70.jpg")),
+    ];
+    let served = files.clone();
+    let server = Server::start(move |req| {
+        match served
+            .iter()
+            .find(|(name, _)| req.path == format!("/{name}"))
+        {
+            Some((_, body)) => Response::ok("image/jpeg", body.clone()),
+            None => Response::status(404),
+        }
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let mut harness = harness(&out, 4);
+    harness.state_mut().trash_dir = Some(tmp.path().join("trash"));
+    let list: Vec<String> = files
+        .iter()
+        .map(|(n, _)| server.url(&format!("/{n}")))
+        .collect();
+    type_urls(&mut harness, &list.join("\n"));
+    press_download(&mut harness);
+    step_until(&mut harness, "all downloaded", |app| {
+        app.model.counts.done == 5
+    });
+
+    harness.get_by_label("Similar…").click();
+    harness.step();
+    step_until(&mut harness, "the groups", |app| app.similar.is_some());
+    harness.step(); // the new window settles its size
+    assert!(harness.query_by_label("Group 1").is_some());
+    assert!(
+        harness.query_by_label("Group 2").is_none(),
+        "the anole stays alone"
+    );
+    // The largest of the group is kept; the three others are offered to the trash.
+    harness.get_by_label("Move 3 not kept to trash…").click();
+    // The window gives way; the confirmation appears (a modal takes a frame to size).
+    harness.step();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Move to trash").click();
+    harness.step();
+    step_until(&mut harness, "three removed", |app| {
+        app.model.counts.removed == 3
+    });
+    assert!(out.join("iguana.jpg").is_file(), "the original is kept");
+    assert!(out.join("anole.jpg").is_file());
+    for name in ["iguana-half.jpg", "iguana-q60.jpg", "iguana-crop.jpg"] {
+        assert!(!out.join(name).exists(), "{name} is still there");
+    }
+}

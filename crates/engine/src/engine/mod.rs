@@ -18,12 +18,14 @@ mod find;
 mod priority;
 mod restore;
 pub(crate) mod scheduler;
+mod similar;
 mod worker;
 
 use events::Events;
 pub use events::{DoneInfo, Event};
 pub use find::MAX_PROBES;
 use find::{find_images, probe_sizes};
+pub use similar::similar_groups;
 use worker::{download_worker, guarded, keep_damaged, pause_reason};
 
 use std::path::{Path, PathBuf};
@@ -626,6 +628,22 @@ impl EngineHandle {
                 .out
                 .write_new("pixgrab-library", ext, text.as_bytes())
                 .map_err(|e| format!("cannot write the export: {e}"))
+        }
+    }
+
+    /// A job that finds the folder's groups of similar images (hashing files done before
+    /// hashes were made). It reads files: run it off the UI thread.
+    pub fn similar_finder(
+        &self,
+    ) -> impl FnOnce() -> Result<Vec<Vec<ItemId>>, String> + Send + 'static {
+        let shared = self.shared.clone();
+        move || {
+            let groups =
+                similar_groups(&shared.library(), shared.out.root()).map_err(|e| e.to_string())?;
+            Ok(groups
+                .into_iter()
+                .map(|g| g.into_iter().map(|(id, _)| id).collect())
+                .collect())
         }
     }
 
