@@ -403,3 +403,46 @@ fn similar_groups_a_photo_s_resized_recompressed_and_cropped_copies() {
     let none = pixgrab(&["similar", "-o", tmp.path().to_str().expect("utf8")]);
     assert_eq!(none.status.code(), Some(2));
 }
+
+#[test]
+fn page_in_a_name_template_is_the_page_title() {
+    use pixgrab_testsite::loopback::{Response, Server};
+    let png = support::numbered_png("/p1.png");
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/albums/holiday.html" => Response::ok(
+            "text/html",
+            b"<html><head><title>\n  Holiday  2026 / day 1 </title></head><body><img src=\"/p1.png\"></body></html>".to_vec(),
+        ),
+        "/p1.png" => Response::ok("image/png", png.clone()),
+        _ => Response::status(404),
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let page = server.url("/albums/holiday.html");
+    let run = pixgrab(&[
+        "get",
+        "--allow-private",
+        "--name",
+        "{page}/{name}.{ext}",
+        "-o",
+        out.to_str().expect("utf8"),
+        "--page",
+        &page,
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The title, white space collapsed and its '/' made safe.
+    assert!(
+        out.join("Holiday 2026 _ day 1/p1.png").is_file(),
+        "{:?}",
+        fs::read_dir(&out).map(|d| d
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect::<Vec<_>>())
+    );
+}

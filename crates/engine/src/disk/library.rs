@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS items (
     phash       TEXT
 );
 CREATE INDEX IF NOT EXISTS items_sha ON items(sha256);
+CREATE TABLE IF NOT EXISTS pages (
+    url         TEXT PRIMARY KEY,
+    title       TEXT NOT NULL
+);
 ";
 
 /// What is needed to continue a part file after a restart.
@@ -389,6 +393,28 @@ impl Library {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a page's title (for `{page}` in file-name templates).
+    pub fn set_page_title(&self, page: &Url, title: &str) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "INSERT INTO pages (url, title) VALUES (?1, ?2)
+             ON CONFLICT(url) DO UPDATE SET title = excluded.title",
+            params![page.as_str(), title],
+        )?;
+        Ok(())
+    }
+
+    /// A page's title, if it was read.
+    pub fn page_title(&self, page: &Url) -> Result<Option<String>, LibraryError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT title FROM pages WHERE url = ?1",
+                [page.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Records an item's perceptual hash.

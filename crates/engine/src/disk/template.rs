@@ -82,8 +82,8 @@ pub struct NameFields<'a> {
     pub host: &'a str,
     /// The item's number (1-based).
     pub num: u64,
-    /// The page the image came from (its title, else its last path segment); empty
-    /// for a plain URL.
+    /// The page the image came from (its `<title>` when it was read, else its last path
+    /// segment); empty for a plain URL.
     pub page: &'a str,
     /// `YYYY-MM-DD`.
     pub date: &'a str,

@@ -57,6 +57,14 @@ pub(super) fn find_images(
         ));
     }
     let html = String::from_utf8_lossy(&body);
+    if let Some(title) = crate::input::page::title(&html) {
+        // For `{page}` in file-name templates: the items name the page as asked or as
+        // it ended up after redirects.
+        shared.record(|lib| {
+            lib.set_page_title(page, &title)?;
+            lib.set_page_title(&final_url, &title)
+        });
+    }
     Ok((
         final_url.clone(),
         crate::input::page::extract(&html, &final_url),

@@ -407,7 +407,17 @@ fn templated_name(
         return None;
     }
     let dimensions = thumbs::dimensions(part, format);
-    let page = page.map(template::page_name).unwrap_or_default();
+    // The page's title if it was read, else its last path segment.
+    let page = page
+        .map(|p| {
+            shared
+                .library()
+                .page_title(p)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| template::page_name(p))
+        })
+        .unwrap_or_default();
     let date = template::today();
     Some(template.render(&NameFields {
         name: stem,

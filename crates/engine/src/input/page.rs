@@ -88,6 +88,23 @@ pub fn extract(html: &str, page: &Url) -> Vec<Candidate> {
     found.list
 }
 
+/// The page's `<title>`, white space collapsed; `None` when it has none (or only
+/// white space).
+pub fn title(html: &str) -> Option<String> {
+    let mut in_title = false;
+    let mut text = String::new();
+    for token in Tokenizer::new(html).flatten() {
+        match token {
+            Token::StartTag(tag) if tag.name.as_slice() == b"title" => in_title = true,
+            Token::EndTag(tag) if tag.name.as_slice() == b"title" => break,
+            Token::String(s) if in_title => text.push_str(&String::from_utf8_lossy(&s)),
+            _ => {}
+        }
+    }
+    let title = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!title.is_empty()).then_some(title)
+}
+
 /// The candidates found so far, without repeats, and the base they resolve against.
 struct Found {
     base: Url,
