@@ -311,58 +311,17 @@ fn a_bad_name_template_is_refused_before_any_request() {
 
 #[test]
 fn similar_groups_a_photo_s_resized_recompressed_and_cropped_copies() {
-    use pixgrab_testsite::loopback::{Response, Server};
-    use std::sync::Arc;
-    let photos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/exif-samples");
-    let iguana = image::open(photos.join("Canon_40D.jpg"))
-        .expect("photo")
-        .to_rgb8();
-    let (w, h) = iguana.dimensions();
-    let jpeg = |img: &image::RgbImage, quality: u8| -> Arc<[u8]> {
-        let mut out = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-            .encode_image(img)
-            .expect("encode");
-        Arc::from(out)
-    };
-    let half =
-        image::imageops::resize(&iguana, w / 2, h / 2, image::imageops::FilterType::Lanczos3);
-    let crop = image::imageops::crop_imm(&iguana, 0, 0, w * 95 / 100, h * 95 / 100).to_image();
-    let files: Vec<(&str, Arc<[u8]>)> = vec![
-        (
-            "iguana.jpg",
-            Arc::from(fs::read(photos.join("Canon_40D.jpg")).expect("read")),
-        ),
-        ("iguana-half.jpg", jpeg(&half, 90)),
-        ("iguana-q60.jpg", jpeg(&iguana, 60)),
-        ("iguana-crop.jpg", jpeg(&crop, 90)),
-        (
-            "anole.jpg",
-            Arc::from(fs::read(photos.join("Nikon_D70.jpg")).expect("read")),
-        ),
-        (
-            "pentax.jpg",
-            Arc::from(fs::read(photos.join("Pentax_K10D.jpg")).expect("read")),
-        ),
-    ];
-    let served = files.clone();
-    let server = Server::start(move |req| {
-        match served
-            .iter()
-            .find(|(name, _)| req.path == format!("/{name}"))
-        {
-            Some((_, body)) => Response::ok("image/jpeg", body.clone()),
-            None => Response::status(404),
-        }
-    })
-    .expect("server");
+    let mut files = support::iguana_and_copies();
+    files.push((
+        "pentax.jpg",
+        std::sync::Arc::from(support::corpus_file("exif-samples/Pentax_K10D.jpg")),
+    ));
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    let server = support::serve_jpegs(files);
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     let out_arg = out.to_str().expect("utf8");
-    let urls: Vec<String> = files
-        .iter()
-        .map(|(name, _)| server.url(&format!("/{name}")))
-        .collect();
+    let urls: Vec<String> = names.iter().map(|n| server.url(&format!("/{n}"))).collect();
     let mut args = vec!["get", "-o", out_arg];
     args.extend(urls.iter().map(String::as_str));
     assert_eq!(pixgrab(&args).status.code(), Some(0));

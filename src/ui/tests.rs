@@ -11,6 +11,9 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use pixgrab_testsite::loopback::{Response, Server};
 
 use super::{PixgrabApp, UiOptions};
+
+#[path = "../../crates/engine/tests/support/mod.rs"]
+mod support;
 use pixgrab_engine::Stage;
 
 const URL_BOX: &str = "URLs (paste any text: lines, HTML, CSV)";
@@ -1343,50 +1346,14 @@ fn the_viewer_tells_a_photo_s_size_bytes_host_date_and_camera() {
 
 #[test]
 fn similar_images_are_grouped_and_the_unkept_go_to_the_trash() {
-    let photos = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/exif-samples");
-    let read = |name: &str| -> Arc<[u8]> {
-        Arc::from(std::fs::read(photos.join(name)).expect("corpus photo"))
-    };
-    let iguana = image::open(photos.join("Canon_40D.jpg"))
-        .expect("photo")
-        .to_rgb8();
-    let (w, h) = iguana.dimensions();
-    let jpeg = |img: &image::RgbImage, quality: u8| -> Arc<[u8]> {
-        let mut out = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-            .encode_image(img)
-            .expect("encode");
-        Arc::from(out)
-    };
-    let half =
-        image::imageops::resize(&iguana, w / 2, h / 2, image::imageops::FilterType::Lanczos3);
-    let crop = image::imageops::crop_imm(&iguana, 0, 0, w * 95 / 100, h * 95 / 100).to_image();
-    let files: Vec<(&str, Arc<[u8]>)> = vec![
-        ("iguana.jpg", read("Canon_40D.jpg")),
-        ("iguana-half.jpg", jpeg(&half, 90)),
-        ("iguana-q60.jpg", jpeg(&iguana, 60)),
-        ("iguana-crop.jpg", jpeg(&crop, 90)),
-        ("anole.jpg", read("Nikon_D70.jpg")),
-    ];
-    let served = files.clone();
-    let server = Server::start(move |req| {
-        match served
-            .iter()
-            .find(|(name, _)| req.path == format!("/{name}"))
-        {
-            Some((_, body)) => Response::ok("image/jpeg", body.clone()),
-            None => Response::status(404),
-        }
-    })
-    .expect("server");
+    let files = support::iguana_and_copies();
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    let server = support::serve_jpegs(files);
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     let mut harness = harness(&out, 4);
     harness.state_mut().trash_dir = Some(tmp.path().join("trash"));
-    let list: Vec<String> = files
-        .iter()
-        .map(|(n, _)| server.url(&format!("/{n}")))
-        .collect();
+    let list: Vec<String> = names.iter().map(|n| server.url(&format!("/{n}"))).collect();
     type_urls(&mut harness, &list.join("\n"));
     press_download(&mut harness);
     step_until(&mut harness, "all downloaded", |app| {

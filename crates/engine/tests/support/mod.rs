@@ -159,3 +159,60 @@ pub fn failure(events: &[Event], id: pixgrab_engine::ItemId) -> Option<String> {
         _ => None,
     })
 }
+
+/// A file of the repository's real-file corpus (`tests/corpus/REL`), from the engine's
+/// tests or the app's.
+pub fn corpus_file(rel: &str) -> Vec<u8> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        manifest.join("tests/corpus"),
+        manifest.join("../../tests/corpus"),
+    ]
+    .iter()
+    .find_map(|dir| std::fs::read(dir.join(rel)).ok())
+    .unwrap_or_else(|| panic!("no corpus file {rel}"))
+}
+
+/// A real photo (exif-samples' Canon_40D.jpg, an iguana) and three copies of it:
+/// resized to 50 %, recompressed at quality 60, cropped by 5 %; then an unrelated photo
+/// (Nikon_D70.jpg, an anole). Named `iguana.jpg`, `iguana-half.jpg`, `iguana-q60.jpg`,
+/// `iguana-crop.jpg`, `anole.jpg`.
+pub fn iguana_and_copies() -> Vec<(&'static str, Arc<[u8]>)> {
+    let original = corpus_file("exif-samples/Canon_40D.jpg");
+    let iguana = image::load_from_memory(&original).expect("photo").to_rgb8();
+    let (w, h) = iguana.dimensions();
+    let jpeg = |img: &image::RgbImage, quality: u8| -> Arc<[u8]> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode_image(img)
+            .expect("encode");
+        Arc::from(out)
+    };
+    let half =
+        image::imageops::resize(&iguana, w / 2, h / 2, image::imageops::FilterType::Lanczos3);
+    let crop = image::imageops::crop_imm(&iguana, 0, 0, w * 95 / 100, h * 95 / 100).to_image();
+    vec![
+        ("iguana.jpg", Arc::from(original)),
+        ("iguana-half.jpg", jpeg(&half, 90)),
+        ("iguana-q60.jpg", jpeg(&iguana, 60)),
+        ("iguana-crop.jpg", jpeg(&crop, 90)),
+        (
+            "anole.jpg",
+            Arc::from(corpus_file("exif-samples/Nikon_D70.jpg")),
+        ),
+    ]
+}
+
+/// A server of `files` by name (`/NAME`), JPEG; anything else 404.
+pub fn serve_jpegs(files: Vec<(&'static str, Arc<[u8]>)>) -> Server {
+    Server::start(move |req| {
+        match files
+            .iter()
+            .find(|(name, _)| req.path == format!("/{name}"))
+        {
+            Some((_, body)) => Response::ok("image/jpeg", body.clone()),
+            None => Response::status(404),
+        }
+    })
+    .expect("server")
+}
