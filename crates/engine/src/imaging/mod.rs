@@ -2,6 +2,7 @@
 //! thumbnail, decoded with limits.
 
 pub mod exif;
+pub mod header;
 pub(crate) mod jpeg_dc;
 pub(crate) mod jpeg_scaled;
 pub mod limits;
