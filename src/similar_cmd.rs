@@ -40,11 +40,12 @@ fn similar_groups(args: &SimilarArgs) -> Result<()> {
     );
     let data = args.out.join(pixgrab_engine::disk::store::DATA_DIR);
     let lib = Library::open(&data, false)?;
-    let groups: Vec<Vec<String>> = pixgrab_engine::engine::similar_groups(&lib, &args.out)?
+    let found = pixgrab_engine::engine::similar_groups(&lib, &args.out)?;
+    let groups: Vec<Vec<String>> = found
+        .groups
         .into_iter()
         .map(|g| g.into_iter().map(|(_, file)| file).collect())
         .collect();
-    let files = lib.hashed_files()?.len();
     let mut stdout = std::io::stdout().lock();
     for (n, files) in (1..).zip(&groups) {
         let text = if args.json {
@@ -62,7 +63,7 @@ fn similar_groups(args: &SimilarArgs) -> Result<()> {
             "{} group{} of similar images among {} files",
             groups.len(),
             if groups.len() == 1 { "" } else { "s" },
-            files
+            found.compared
         );
     }
     Ok(())

@@ -326,6 +326,14 @@ fn similar_groups_a_photo_s_resized_recompressed_and_cropped_copies() {
     args.extend(urls.iter().map(String::as_str));
     assert_eq!(pixgrab(&args).status.code(), Some(0));
 
+    // As if downloaded before hashes were made: `similar` hashes the files itself,
+    // from the format the library recorded.
+    let db = out
+        .join(".pixgrab")
+        .join(pixgrab_engine::disk::library::DB_NAME);
+    rusqlite::Connection::open(&db)
+        .and_then(|c| c.execute("UPDATE items SET phash = NULL", []))
+        .expect("forget the hashes");
     let run = pixgrab(&["similar", "-o", out_arg, "--json"]);
     assert_eq!(
         run.status.code(),
@@ -356,6 +364,16 @@ fn similar_groups_a_photo_s_resized_recompressed_and_cropped_copies() {
             "iguana.jpg"
         ]
     );
+    let rehashed: i64 = rusqlite::Connection::open(&db)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM items WHERE phash IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("count");
+    assert_eq!(rehashed, 6, "every file hashed again, and kept");
     // Text for people, and a folder without a library is a usage error.
     let text = pixgrab(&["similar", "-o", out_arg]);
     assert!(String::from_utf8_lossy(&text.stdout).starts_with("group 1:\n  "));

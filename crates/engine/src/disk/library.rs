@@ -156,6 +156,8 @@ pub struct HashedFile {
     pub file: String,
     /// Its perceptual hash; `None` when none was made yet (done before hashes were).
     pub phash: Option<String>,
+    /// Its format's extension, as judged from its bytes when it was downloaded.
+    pub format: Option<String>,
 }
 
 /// What [`Library::add`] found for one URL.
@@ -381,7 +383,7 @@ impl Library {
     /// its perceptual hash if it has one.
     pub fn hashed_files(&self) -> Result<Vec<HashedFile>, LibraryError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, file, phash FROM items
+            "SELECT id, file, phash, format FROM items
              WHERE state = 'done' AND file IS NOT NULL AND duplicate_of IS NULL
              ORDER BY rank, id",
         )?;
@@ -390,6 +392,7 @@ impl Library {
                 id: ItemId(r.get::<_, i64>(0)? as u64),
                 file: r.get(1)?,
                 phash: r.get(2)?,
+                format: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

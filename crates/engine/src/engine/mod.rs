@@ -25,7 +25,7 @@ use events::Events;
 pub use events::{DoneInfo, Event};
 pub use find::MAX_PROBES;
 use find::{find_images, probe_sizes};
-pub use similar::similar_groups;
+pub use similar::{SimilarGroups, similar_groups};
 use worker::{download_worker, guarded, keep_damaged, pause_reason};
 
 use std::path::{Path, PathBuf};
@@ -638,9 +638,10 @@ impl EngineHandle {
     ) -> impl FnOnce() -> Result<Vec<Vec<ItemId>>, String> + Send + 'static {
         let shared = self.shared.clone();
         move || {
-            let groups =
+            let found =
                 similar_groups(&shared.library(), shared.out.root()).map_err(|e| e.to_string())?;
-            Ok(groups
+            Ok(found
+                .groups
                 .into_iter()
                 .map(|g| g.into_iter().map(|(id, _)| id).collect())
                 .collect())

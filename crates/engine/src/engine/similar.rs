@@ -7,23 +7,31 @@ use std::path::Path;
 use crate::disk::library::{Library, LibraryError};
 use crate::disk::naming;
 use crate::imaging::similar::{self, SAME_PICTURE};
-use crate::imaging::sniff::{self, Sniffed};
+use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs;
 use crate::item::ItemId;
 
-/// Groups of near-duplicates among the done files of the folder at `root`: each a list
-/// of (item, file relative to the folder), in queue order.
-pub fn similar_groups(
-    lib: &Library,
-    root: &Path,
-) -> Result<Vec<Vec<(ItemId, String)>>, LibraryError> {
+/// The near-duplicates of a folder.
+#[derive(Debug, Clone, Default)]
+pub struct SimilarGroups {
+    /// Each group a list of (item, file relative to the folder), in queue order.
+    pub groups: Vec<Vec<(ItemId, String)>>,
+    /// Files compared (done, with a file of their own).
+    pub compared: usize,
+}
+
+/// Groups of near-duplicates among the done files of the folder at `root`.
+pub fn similar_groups(lib: &Library, root: &Path) -> Result<SimilarGroups, LibraryError> {
+    let files = lib.hashed_files()?;
+    let compared = files.len();
     let mut hashed = Vec::new();
-    for file in lib.hashed_files()? {
+    for file in files {
         let phash = match file.phash {
             Some(phash) => Some(phash),
             // Done before hashes were made: hash its thumbnail now, once.
             None if naming::is_safe_relative(&file.file) => {
-                let phash = hash_file(&root.join(&file.file));
+                let format = file.format.as_deref().and_then(ImageFormat::from_extension);
+                let phash = format.and_then(|f| hash_file(&root.join(&file.file), f));
                 if let Some(phash) = &phash {
                     lib.set_phash(file.id, phash)?;
                 }
@@ -35,16 +43,15 @@ pub fn similar_groups(
             hashed.push(((file.id, file.file), phash));
         }
     }
-    Ok(similar::groups(&hashed, SAME_PICTURE))
+    Ok(SimilarGroups {
+        groups: similar::groups(&hashed, SAME_PICTURE),
+        compared,
+    })
 }
 
-/// The perceptual hash of an image file's thumbnail, as the engine makes it.
-fn hash_file(path: &Path) -> Option<String> {
-    let mut head = vec![0; sniff::SNIFF_LEN];
-    let n = std::io::Read::read(&mut std::fs::File::open(path).ok()?, &mut head).ok()?;
-    let Sniffed::Image(format) = sniff::sniff(&head[..n]) else {
-        return None;
-    };
+/// The perceptual hash of an image file's thumbnail, as the engine makes it (the
+/// format is the one the library recorded when the file was downloaded).
+fn hash_file(path: &Path, format: ImageFormat) -> Option<String> {
     let thumb = thumbs::make_thumbnail(path, format, thumbs::DEFAULT_THUMB_SIDE).ok()?;
     similar::hash_thumbnail(&thumb)
 }
