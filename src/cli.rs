@@ -65,6 +65,26 @@ pub(crate) struct GetArgs {
     /// repeatable. Each image gets the page as its Referer (see --referer-policy).
     #[arg(long, value_name = "URL")]
     page: Vec<String>,
+    /// With --page: download the largest variant of each picture on the page, and only
+    /// if it is at least this large, e.g. 800x600. Each image is probed for its first
+    /// bytes first; one whose size cannot be learned is skipped.
+    #[arg(long, value_name = "WxH", requires = "page")]
+    min_size: Option<crate::find_cmd::MinSize>,
+    /// How requests are made (headers, cookies, proxy, ...).
+    #[command(flatten)]
+    pub(crate) request: RequestArgs,
+    /// Seconds without a byte after which an attempt counts as stalled.
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+    /// Further attempts after a failure that may pass (5xx, 429, resets; a stall is
+    /// retried at most once).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
+    retries: u32,
+}
+
+/// Options that shape every request, shared by `get` and `find`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RequestArgs {
     /// An extra request header, "Name: value", for the hosts of the given URLs and pages
     /// only (never other hosts a page names); "HOST=Name: value" for one host. Repeatable.
     #[arg(short = 'H', long = "header", value_name = "[HOST=]HEADER")]
@@ -95,19 +115,32 @@ pub(crate) struct GetArgs {
     /// 192.168.x.x, 169.254.x.x, fd00::/8 ...) although the page is not on one.
     #[arg(long)]
     allow_private: bool,
-    /// Seconds without a byte after which an attempt counts as stalled.
-    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    timeout: u64,
-    /// Further attempts after a failure that may pass (5xx, 429, resets; a stall is
-    /// retried at most once).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
-    retries: u32,
+}
+
+impl RequestArgs {
+    /// Sets `config`'s request profiles, proxy and private-address rule.
+    pub(crate) fn configure(
+        &self,
+        config: &mut Config,
+        hosts: &std::collections::BTreeSet<String>,
+    ) -> Result<()> {
+        config.profiles = profiles(self, hosts)?;
+        config.profiles.referer_policy = self.referer_policy;
+        config.proxy = self.proxy.clone();
+        if self.allow_private {
+            config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
+        }
+        Ok(())
+    }
 }
 
 /// Request profiles from the command line. Unscoped headers and Referers apply to each
 /// host in `hosts` (the hosts the user named, or whose images a named page showed),
 /// never to a host reached only by a redirect.
-fn profiles(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> Result<Profiles> {
+pub(crate) fn profiles(
+    args: &RequestArgs,
+    hosts: &std::collections::BTreeSet<String>,
+) -> Result<Profiles> {
     let mut profiles = Profiles::default();
     profiles.default.user_agent = args.user_agent.clone();
     let mut unscoped = Profile::default();
@@ -155,7 +188,9 @@ fn profiles(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> Resul
     Ok(profiles)
 }
 
-fn hosts_of<'a>(urls: impl IntoIterator<Item = &'a Url>) -> std::collections::BTreeSet<String> {
+pub(crate) fn hosts_of<'a>(
+    urls: impl IntoIterator<Item = &'a Url>,
+) -> std::collections::BTreeSet<String> {
     urls.into_iter()
         .filter_map(|u| u.host_str().map(str::to_ascii_lowercase))
         .collect()
@@ -223,7 +258,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     let config = engine_config(args, &hosts)?;
     let (engine, events) = Engine::start(config)?;
     // Pages first: their images join the list, each with its page as the Referer.
-    let found = read_pages(&engine, &pages, &mut out);
+    let found = read_pages(&engine, &pages, args.min_size, &mut out);
     // Unscoped headers, Referer and cookies stay with the hosts the user typed: a page's
     // content never widens that set (a third-party image host gets none of them).
     // The folder's library comes back first (sent while the engine starts): items
@@ -416,22 +451,19 @@ fn engine_config(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> 
     config.sync_files = args.fsync;
     config.bandwidth = args.limit_rate.map_or(0, |r| r.0);
     config.host_interval = Duration::from_millis(args.host_interval_ms);
-    config.profiles = profiles(args, hosts)?;
-    config.profiles.referer_policy = args.referer_policy;
-    config.proxy = args.proxy.clone();
+    args.request.configure(&mut config, hosts)?;
     config.stall_timeout = Duration::from_secs(args.timeout);
     config.retries = args.retries;
     config.stall_retries = config.stall_retries.min(args.retries);
-    if args.allow_private {
-        config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
-    }
     Ok(config)
 }
 
-/// Reads each `--page` and lists its images, saying what was found or why not.
+/// Reads each `--page` and lists its images (with `--min-size`, those large enough),
+/// saying what was found or why not.
 fn read_pages(
     engine: &pixgrab_engine::EngineHandle,
     pages: &[Url],
+    min_size: Option<crate::find_cmd::MinSize>,
     out: &mut Output,
 ) -> Vec<(Url, Vec<Url>)> {
     let mut found: Vec<(Url, Vec<Url>)> = Vec::new();
@@ -439,7 +471,30 @@ fn read_pages(
         match engine.find_images(page) {
             Ok((final_url, candidates)) => {
                 out.note(&format!("{} images found on {page}", candidates.len()));
-                found.push((final_url, candidates.into_iter().map(|c| c.url).collect()));
+                let urls = match min_size {
+                    // The largest variant of each picture, if it is large enough.
+                    Some(min) => {
+                        let probes = crate::find_cmd::probe_all(engine, &final_url, &candidates);
+                        let pixels: Vec<_> = probes.iter().map(|p| p.pixels).collect();
+                        let largest =
+                            pixgrab_engine::input::page::largest_of_each(&candidates, &pixels);
+                        let urls: Vec<Url> = candidates
+                            .into_iter()
+                            .zip(pixels.into_iter().zip(largest))
+                            .filter(|(_, (pixels, largest))| *largest && min.admits(*pixels))
+                            .map(|(c, _)| c.url)
+                            .collect();
+                        out.note(&format!("{} of them at least {min}", urls.len()));
+                        urls
+                    }
+                    // What the page shows: the largest srcset entry, not its smaller ones.
+                    None => candidates
+                        .into_iter()
+                        .filter(|c| !c.smaller_variant)
+                        .map(|c| c.url)
+                        .collect(),
+                };
+                found.push((final_url, urls));
             }
             Err(e) => out.rejected(page.as_str(), &format!("cannot read the page: {e}")),
         }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 mod export_cmd;
+mod find_cmd;
 mod similar_cmd;
 mod thumbs_cmd;
 mod ui;
@@ -50,6 +51,9 @@ enum Command {
     Thumbs(thumbs_cmd::ThumbsArgs),
     /// Write an output folder's library (every item and its state) as CSV or JSON.
     Export(export_cmd::ExportArgs),
+    /// List a page's images with their pixel sizes, types and bytes, fetching only the
+    /// first bytes of each.
+    Find(find_cmd::FindArgs),
     /// Groups of near-duplicate images (resized, recompressed, lightly cropped) in an
     /// output folder.
     Similar(similar_cmd::SimilarArgs),
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Some(Command::Thumbs(args)) => thumbs_cmd::run(&args),
         Some(Command::Export(args)) => export_cmd::run(&args),
         Some(Command::Similar(args)) => similar_cmd::run(&args),
+        Some(Command::Find(args)) => find_cmd::run(&args),
         None => {
             let autorun = args.autorun_screenshot.is_some();
             let options = ui::UiOptions {

@@ -6,6 +6,7 @@ mod support;
 use std::fs;
 use std::process::{Command, Output};
 
+use pixgrab_testsite::loopback::{Response, Server};
 use support::site;
 
 fn pixgrab(args: &[&str]) -> Output {
@@ -422,4 +423,185 @@ fn page_in_a_name_template_is_the_page_title() {
             .map(|e| e.file_name())
             .collect::<Vec<_>>())
     );
+}
+
+/// A page of `photos` (name, bytes) as `<img>` tags, each served honouring `Range`
+/// (or not, with `ranges == false`).
+fn photo_page(photos: Vec<(String, std::sync::Arc<[u8]>)>, ranges: bool) -> Server {
+    let html: String = photos
+        .iter()
+        .map(|(name, _)| format!("<figure><img src=\"/photos/{name}\"></figure>\n"))
+        .collect();
+    let html = format!("<html><body><h1>Trip</h1>\n{html}</body></html>");
+    Server::start(move |req| {
+        if req.path == "/trip.html" {
+            return Response::ok("text/html", html.clone().into_bytes());
+        }
+        match photos
+            .iter()
+            .find(|(name, _)| req.path == format!("/photos/{name}"))
+        {
+            Some((_, body)) if ranges => Response::ranged(req, "image/jpeg", body, "\"v1\""),
+            Some((_, body)) => Response::ok("image/jpeg", body.clone()),
+            None => Response::status(404),
+        }
+    })
+    .expect("server")
+}
+
+/// Five camera-sized photos (3-4 MB) behind real EXIF segments, with their sizes.
+fn five_big_photos() -> Vec<support::Photo> {
+    [
+        ("Canon_PowerShot_S40.jpg", 2400, 1600),
+        ("Konica_Minolta_DiMAGE_Z3.jpg", 1600, 2400),
+        ("Nikon_D70.jpg", 2200, 1800),
+        ("Pentax_K10D.jpg", 2048, 2048),
+        ("Panasonic_DMC-FZ30.jpg", 2600, 1500),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(n, (exif, w, h))| {
+        let bytes = support::big_photo(&format!("exif-samples/{exif}"), w, h, n as u32 + 7);
+        (
+            format!("photo-{n}.jpg"),
+            std::sync::Arc::from(bytes),
+            (w, h),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn find_json_tells_every_big_photo_s_size_from_its_first_bytes() {
+    let photos = five_big_photos();
+    for (name, bytes, _) in &photos {
+        assert!(
+            (3_000_000..4_500_000).contains(&bytes.len()),
+            "{name} is {} bytes, not camera-sized",
+            bytes.len()
+        );
+    }
+    let server = photo_page(
+        photos
+            .iter()
+            .map(|(n, b, _)| (n.clone(), b.clone()))
+            .collect(),
+        true,
+    );
+    let run = pixgrab(&["find", "--json", &server.url("/trip.html")]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    for ((name, bytes, (w, h)), line) in photos.iter().zip(&lines) {
+        assert_eq!(line["url"], server.url(&format!("/photos/{name}")));
+        assert_eq!(line["width"], *w, "{line}");
+        assert_eq!(line["height"], *h, "{line}");
+        assert_eq!(line["bytes"], bytes.len(), "{line}");
+        assert_eq!(line["type"], "image/jpeg");
+        assert_eq!(line["found"], "img");
+        let sent = server.stats().sent(&format!("/photos/{name}"));
+        assert!(
+            sent <= 128 * 1024,
+            "{name}: the server sent {sent} bytes of {}",
+            bytes.len()
+        );
+    }
+}
+
+#[test]
+fn find_reads_sizes_from_a_server_that_ignores_range_and_min_size_filters() {
+    let photos = five_big_photos();
+    let server = photo_page(
+        photos
+            .iter()
+            .map(|(n, b, _)| (n.clone(), b.clone()))
+            .collect(),
+        false,
+    );
+    let run = pixgrab(&[
+        "find",
+        "--json",
+        "--min-size",
+        "2000x1600",
+        &server.url("/trip.html"),
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let found: Vec<(String, u64, u64)> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .map(|v| {
+            (
+                v["url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                v["width"].as_u64().unwrap_or(0),
+                v["height"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    // 2400×1600, 2200×1800 and 2048×2048 are at least 2000×1600; 1600×2400 and
+    // 2600×1500 are not.
+    assert_eq!(
+        found,
+        [
+            ("photo-0.jpg".to_string(), 2400, 1600),
+            ("photo-2.jpg".to_string(), 2200, 1800),
+            ("photo-3.jpg".to_string(), 2048, 2048),
+        ]
+    );
+}
+
+#[test]
+fn get_page_min_size_downloads_only_the_large_pictures() {
+    let photos: Vec<(String, std::sync::Arc<[u8]>)> =
+        [(40, 30), (800, 600), (640, 480), (1200, 900)]
+            .iter()
+            .enumerate()
+            .map(|(n, &(w, h))| {
+                (
+                    format!("p{n}.jpg"),
+                    std::sync::Arc::from(support::jpeg(w, h, n as u32)),
+                )
+            })
+            .collect();
+    let server = photo_page(photos, true);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let run = pixgrab(&[
+        "get",
+        "--page",
+        &server.url("/trip.html"),
+        "--min-size",
+        "800x600",
+        "-o",
+        out.to_str().expect("utf8"),
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut files: Vec<String> = fs::read_dir(&out)
+        .expect("out")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    files.sort();
+    assert_eq!(files, ["p1.jpg", "p3.jpg"]);
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use pixgrab_engine::engine::Want;
 use pixgrab_engine::net::profile::{Cookie, Profile, Profiles};
 use pixgrab_engine::{Config, Engine, Event, ItemId};
 use pixgrab_testsite::loopback::{Request, Response, Server};
@@ -142,7 +143,19 @@ fn a_gallery_page_yields_its_full_size_images_and_they_download_with_the_page_as
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let (final_url, candidates) = engine.find_images(&t.page()).expect("page");
     assert_eq!(final_url, t.page());
+    // The srcset's smaller entry is listed too, marked as a smaller variant of its
+    // picture; what the page shows at its largest is the rest.
+    let smaller: Vec<String> = candidates
+        .iter()
+        .filter(|c| c.smaller_variant)
+        .map(|c| c.url.to_string())
+        .collect();
     let base = t.site.url("/albums/summer/");
+    assert_eq!(smaller, [format!("{base}thumbs/2.png")]);
+    let candidates: Vec<_> = candidates
+        .into_iter()
+        .filter(|c| !c.smaller_variant)
+        .collect();
     let found: Vec<String> = candidates.iter().map(|c| c.url.to_string()).collect();
     assert_eq!(
         found,
@@ -155,13 +168,19 @@ fn a_gallery_page_yields_its_full_size_images_and_they_download_with_the_page_as
             t.other_url("/elsewhere.png"),
         ]
     );
-    let sizes = engine.probe_sizes(
-        &candidates.iter().map(|c| c.url.clone()).collect::<Vec<_>>(),
+    let probes = engine.probe(
+        &candidates
+            .iter()
+            .map(|c| (c.url.clone(), Want::Size))
+            .collect::<Vec<_>>(),
         Some(&final_url),
+        &|_, _| {},
     );
     assert!(
-        sizes.iter().all(Option::is_some),
-        "HEAD gives every size: {sizes:?}"
+        probes
+            .iter()
+            .all(|p| p.bytes.is_some_and(|b| b > 0) && p.pixels.is_some()),
+        "the first bytes give every size: {probes:?}"
     );
 
     let ids = engine

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use pixgrab_engine::engine::Want;
 use pixgrab_engine::net::netguard::PrivateRule;
 use pixgrab_engine::{Config, Engine, Event, ItemId};
 use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
@@ -362,8 +363,16 @@ fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
     let (final_url, candidates) = engine.find_images(&page).expect("the typed page is read");
     let urls: Vec<Url> = candidates.into_iter().map(|c| c.url).collect();
     assert_eq!(urls.len(), 3);
-    let sizes = engine.probe_sizes(&urls, Some(&final_url));
-    assert_eq!(sizes, [None, None, None], "no probe went out");
+    let wanted: Vec<(Url, Want)> = urls.iter().map(|u| (u.clone(), Want::Preview)).collect();
+    let probes = engine.probe(&wanted, Some(&final_url), &|_, _| {});
+    assert!(
+        probes.iter().all(|p| p.pixels.is_none()
+            && p.bytes.is_none()
+            && p.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("refused: "))),
+        "no probe went out: {probes:?}"
+    );
     let ids = engine
         .add_from(urls.clone(), Some(&final_url))
         .expect("add");
@@ -1009,7 +1018,11 @@ fn size_probes_keep_to_the_per_host_limit_and_stop_when_a_new_find_starts() {
         let (urls, final_url) = (urls.clone(), final_url.clone());
         std::thread::Builder::new()
             .name("test-probe".into())
-            .spawn(move || finder.probe_sizes(&urls, Some(&final_url)))
+            .spawn(move || {
+                let wanted: Vec<(Url, Want)> =
+                    urls.iter().map(|u| (u.clone(), Want::Size)).collect();
+                finder.probe(&wanted, Some(&final_url), &|_, _| {})
+            })
             .expect("spawn")
     };
     // Let a few probes through, then start a new Find: the old probes stop.
@@ -1022,8 +1035,8 @@ fn size_probes_keep_to_the_per_host_limit_and_stop_when_a_new_find_starts() {
         "never more than the per-host limit at once"
     );
     finder.find_images(&page).expect("page again");
-    let sizes = probing.join().expect("probe thread");
-    let known = sizes.iter().filter(|s| s.is_some()).count();
+    let probes = probing.join().expect("probe thread");
+    let known = probes.iter().filter(|p| p.pixels.is_some()).count();
     assert!((2..60).contains(&known), "{known} sizes were probed");
     engine.shutdown();
 }

@@ -521,11 +521,15 @@ impl PixgrabApp {
             TaskResult::PageImages(Err(e)) => {
                 self.input.say(format!("Cannot read the page: {e}"), true);
             }
-            TaskResult::Sizes { generation, sizes } => {
+            TaskResult::Probed {
+                generation,
+                index,
+                probe,
+            } => {
                 if let Some(picker) = &mut self.picker
                     && picker.generation == generation
                 {
-                    picker.sizes(sizes);
+                    picker.probed(ctx, index, *probe);
                 }
             }
             TaskResult::Cookies(Ok((cookies, bad))) => {
@@ -560,10 +564,13 @@ impl PixgrabApp {
             .say(format!("{count} images found on {page}"), false);
         self.picker_generation += 1;
         let picker = PagePicker::new(page.clone(), candidates, self.picker_generation);
-        let urls: Vec<Url> = picker.items.iter().map(|i| i.url.clone()).collect();
         if let Some(handle) = self.current_engine().and_then(|n| self.engines.handle(n)) {
-            self.tasks
-                .probe_sizes(handle.finder(), urls, page, self.picker_generation);
+            self.tasks.probe(
+                handle.finder(),
+                picker.probes(),
+                page,
+                self.picker_generation,
+            );
         }
         self.picker = Some(picker);
     }

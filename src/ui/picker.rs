@@ -1,35 +1,71 @@
-//! "Images on the page": the checklist shown after "Find images" read a page. Nothing is
-//! queued until the user presses "Queue selected"; filters (host, type, minimum size)
-//! narrow what "Select all" and the queue button act on.
+//! "Images on the page": the checklist shown after "Find images" read a page. Every
+//! candidate is probed for its first bytes, so the list shows real pixel sizes, types,
+//! bytes and small previews before anything is downloaded. Nothing is queued until the
+//! user presses "Queue selected"; filters (host, type, at least W × H, largest variant
+//! of each picture) narrow what "Select all" and the queue button act on.
 
 use std::collections::BTreeSet;
 
+use egui::TextureHandle;
 use pixgrab_engine::Bytes;
-use pixgrab_engine::input::page::Candidate;
+use pixgrab_engine::engine::{Probe, Want};
+use pixgrab_engine::input::page::{Candidate, largest_of_each};
 use url::Url;
+
+/// Height of one checklist row (a preview and two lines of text).
+const ROW_HEIGHT: f32 = 52.0;
+/// Side of a row's preview, in points.
+const PREVIEW_SIDE: f32 = 44.0;
 
 /// One candidate in the checklist.
 pub(crate) struct PickItem {
     pub(crate) url: Url,
     pub(crate) host: String,
     pub(crate) name: String,
-    pub(crate) ext: String,
+    /// The file extension in the URL (the type until the probe knows better).
+    ext: String,
     pub(crate) source: &'static str,
-    /// `None` while the HEAD request is out; `Some(None)` when the server did not say.
-    pub(crate) size: Option<Option<u64>>,
+    /// Candidates of one picture (srcset variants, a thumbnail and its link) share it.
+    pub(crate) picture: usize,
+    /// What the probe learned; `None` while it is out.
+    pub(crate) probe: Option<Probe>,
+    /// The preview, uploaded.
+    pub(crate) preview: Option<TextureHandle>,
     pub(crate) selected: bool,
+}
+
+impl PickItem {
+    /// The type: the format the first bytes showed, else the URL's extension.
+    pub(crate) fn kind(&self) -> String {
+        self.probe
+            .as_ref()
+            .and_then(|p| p.format)
+            .map_or_else(|| self.ext.clone(), |f| f.extension().to_string())
+    }
+
+    /// The pixel size, once probed and known.
+    pub(crate) fn pixels(&self) -> Option<(u32, u32)> {
+        self.probe.as_ref().and_then(|p| p.pixels)
+    }
 }
 
 /// The checklist of one page.
 pub(crate) struct PagePicker {
     /// The page (after redirects): the Referer of what gets queued.
     pub(crate) page: Url,
+    candidates: Vec<Candidate>,
     pub(crate) items: Vec<PickItem>,
-    /// Matches size results to this picker (a newer page replaces an older one).
+    /// Matches probe results to this picker (a newer page replaces an older one).
     pub(crate) generation: u64,
     host: Option<String>,
-    ext: Option<String>,
-    min_kb: u64,
+    kind: Option<String>,
+    /// "At least W × H" (0 × 0: any size).
+    pub(crate) min_width: u32,
+    pub(crate) min_height: u32,
+    /// Show only the largest variant of each picture.
+    pub(crate) largest_only: bool,
+    /// Per item: the largest of its picture (by pixel size once known).
+    largest: Vec<bool>,
 }
 
 /// What the user did in the picker.
@@ -43,60 +79,121 @@ pub(crate) enum PickerAction {
 impl PagePicker {
     pub(crate) fn new(page: Url, candidates: Vec<Candidate>, generation: u64) -> Self {
         let items = candidates
-            .into_iter()
+            .iter()
             .map(|c| {
                 let name = super::model::display_name(&c.url);
                 let ext = name
                     .rsplit_once('.')
                     .map(|(_, e)| e.to_ascii_lowercase())
                     .filter(|e| e.len() <= 5)
+                    .map(|e| if e == "jpeg" { "jpg".into() } else { e })
                     .unwrap_or_default();
                 PickItem {
                     host: c.url.host_str().unwrap_or("").to_string(),
-                    url: c.url,
+                    url: c.url.clone(),
                     name,
                     ext,
                     source: c.source.label(),
-                    size: None,
+                    picture: c.picture,
+                    probe: None,
+                    preview: None,
                     selected: true,
                 }
             })
             .collect();
-        Self {
+        let mut picker = Self {
             page,
+            candidates,
             items,
             generation,
             host: None,
-            ext: None,
-            min_kb: 0,
-        }
+            kind: None,
+            min_width: 0,
+            min_height: 0,
+            largest_only: true,
+            largest: Vec::new(),
+        };
+        picker.rank();
+        picker
     }
 
-    /// Sizes from the HEAD requests, in item order.
-    pub(crate) fn sizes(&mut self, sizes: Vec<Option<u64>>) {
-        for (item, size) in self.items.iter_mut().zip(sizes) {
-            item.size = Some(size);
-        }
+    /// What to probe for each item: the smallest variant of a picture is fetched whole
+    /// for its preview, the others only for their first bytes.
+    pub(crate) fn probes(&self) -> Vec<(Url, Want)> {
+        pixgrab_engine::engine::wants(&self.candidates)
+            .into_iter()
+            .zip(&self.items)
+            .map(|(want, item)| (item.url.clone(), want))
+            .collect()
     }
 
-    /// True when the filters let item `i` through (an unknown size passes).
-    fn visible(&self, item: &PickItem) -> bool {
+    /// A probe result for item `index`.
+    pub(crate) fn probed(&mut self, ctx: &egui::Context, index: usize, mut probe: Probe) {
+        let Some(item) = self.items.get_mut(index) else {
+            return;
+        };
+        if let Some(thumb) = probe.preview.take() {
+            item.preview = Some(ctx.load_texture(
+                format!("pick-{}-{index}", self.generation),
+                super::gallery::color_image(&thumb),
+                egui::TextureOptions::LINEAR,
+            ));
+        }
+        item.probe = Some(probe);
+        self.rank();
+    }
+
+    /// Works out the largest variant of each picture again.
+    fn rank(&mut self) {
+        let pixels: Vec<Option<(u32, u32)>> = self.items.iter().map(PickItem::pixels).collect();
+        self.largest = largest_of_each(&self.candidates, &pixels);
+    }
+
+    /// True when the filters let `item` (number `i`) through. A size not known yet
+    /// passes "at least"; a size that cannot be known does not.
+    fn visible(&self, i: usize) -> bool {
+        let Some(item) = self.items.get(i) else {
+            return false;
+        };
+        let big_enough = (self.min_width == 0 && self.min_height == 0)
+            || match &item.probe {
+                None => true,
+                Some(p) => p
+                    .pixels
+                    .is_some_and(|(w, h)| w >= self.min_width && h >= self.min_height),
+            };
         self.host.as_ref().is_none_or(|h| *h == item.host)
-            && self.ext.as_ref().is_none_or(|e| *e == item.ext)
-            && (self.min_kb == 0
-                || item
-                    .size
-                    .flatten()
-                    .is_none_or(|s| s >= self.min_kb.saturating_mul(1000)))
+            && self.kind.as_ref().is_none_or(|k| *k == item.kind())
+            && big_enough
+            && (!self.largest_only || self.largest.get(i).copied().unwrap_or(true))
     }
 
     /// The URLs that "Queue selected" would queue.
     pub(crate) fn chosen(&self) -> Vec<Url> {
+        (0..self.items.len())
+            .filter(|&i| self.items[i].selected && self.visible(i))
+            .map(|i| self.items[i].url.clone())
+            .collect()
+    }
+
+    /// The preview to show for item `i`: its own, else another variant's of its picture.
+    fn preview(&self, i: usize) -> Option<&TextureHandle> {
+        let item = self.items.get(i)?;
+        item.preview.as_ref().or_else(|| {
+            self.items
+                .iter()
+                .filter(|other| other.picture == item.picture)
+                .find_map(|other| other.preview.as_ref())
+        })
+    }
+
+    /// Probes still out.
+    fn probing(&self) -> usize {
         self.items
             .iter()
-            .filter(|i| i.selected && self.visible(i))
-            .map(|i| i.url.clone())
-            .collect()
+            .take(pixgrab_engine::engine::MAX_PROBES)
+            .filter(|i| i.probe.is_none())
+            .count()
     }
 }
 
@@ -106,7 +203,7 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
     let mut open = true;
     egui::Window::new("Images on the page")
         .open(&mut open)
-        .default_size([560.0, 480.0])
+        .default_size([620.0, 520.0])
         .collapsible(false)
         .show(ctx, |ui| {
             ui.label(egui::RichText::new(picker.page.as_str()).weak())
@@ -115,7 +212,7 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
             ui.horizontal(|ui| {
                 if ui.button("Select all").clicked() {
                     let visible: Vec<bool> =
-                        picker.items.iter().map(|i| picker.visible(i)).collect();
+                        (0..picker.items.len()).map(|i| picker.visible(i)).collect();
                     for (item, v) in picker.items.iter_mut().zip(visible) {
                         if v {
                             item.selected = true;
@@ -125,8 +222,15 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
                 if ui.button("Select none").clicked() {
                     picker.items.iter_mut().for_each(|i| i.selected = false);
                 }
-                let shown = picker.items.iter().filter(|i| picker.visible(i)).count();
+                let shown = (0..picker.items.len())
+                    .filter(|&i| picker.visible(i))
+                    .count();
                 ui.weak(format!("{shown} of {} shown", picker.items.len()));
+                let probing = picker.probing();
+                if probing > 0 {
+                    ui.spinner();
+                    ui.weak(format!("reading the sizes of {probing}…"));
+                }
             });
             ui.separator();
             let chosen = picker.chosen().len();
@@ -161,10 +265,10 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
 
 fn filters_ui(ui: &mut egui::Ui, picker: &mut PagePicker) {
     let hosts: BTreeSet<String> = picker.items.iter().map(|i| i.host.clone()).collect();
-    let exts: BTreeSet<String> = picker
+    let kinds: BTreeSet<String> = picker
         .items
         .iter()
-        .map(|i| i.ext.clone())
+        .map(PickItem::kind)
         .filter(|e| !e.is_empty())
         .collect();
     ui.horizontal_wrapped(|ui| {
@@ -177,81 +281,101 @@ fn filters_ui(ui: &mut egui::Ui, picker: &mut PagePicker) {
                 }
             });
         egui::ComboBox::from_label("Type")
-            .selected_text(picker.ext.as_deref().unwrap_or("all types"))
+            .selected_text(picker.kind.as_deref().unwrap_or("all types"))
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut picker.ext, None, "all types");
-                for ext in exts {
-                    ui.selectable_value(&mut picker.ext, Some(ext.clone()), ext);
+                ui.selectable_value(&mut picker.kind, None, "all types");
+                for kind in kinds {
+                    ui.selectable_value(&mut picker.kind, Some(kind.clone()), kind);
                 }
             });
-        let label = ui.label("Min size (kB):");
-        ui.add(egui::DragValue::new(&mut picker.min_kb).range(0..=1_000_000))
-            .labelled_by(label.id);
+        let label = ui.label("At least width:");
+        ui.add(
+            egui::DragValue::new(&mut picker.min_width)
+                .range(0..=100_000)
+                .suffix(" px"),
+        )
+        .labelled_by(label.id);
+        let label = ui.label("height:");
+        ui.add(
+            egui::DragValue::new(&mut picker.min_height)
+                .range(0..=100_000)
+                .suffix(" px"),
+        )
+        .labelled_by(label.id);
+        ui.checkbox(&mut picker.largest_only, "Largest variant of each picture")
+            .on_hover_text(
+                "srcset variants, and a thumbnail with the link to its full size, count as one picture",
+            );
     });
 }
 
 fn list_ui(ui: &mut egui::Ui, picker: &mut PagePicker) {
     let visible: Vec<usize> = (0..picker.items.len())
-        .filter(|&i| picker.visible(&picker.items[i]))
+        .filter(|&i| picker.visible(i))
         .collect();
     egui::ScrollArea::vertical()
         .id_salt("picker list")
         .auto_shrink([false, false])
-        .show_rows(ui, 22.0, visible.len(), |ui, range| {
+        .show_rows(ui, ROW_HEIGHT, visible.len(), |ui, range| {
             for &i in &visible[range] {
+                let preview = picker.preview(i).cloned();
                 let item = &mut picker.items[i];
                 ui.horizontal(|ui| {
-                    ui.checkbox(&mut item.selected, super::gallery::elide(&item.name, 40))
-                        .on_hover_text(item.url.as_str());
-                    ui.weak(&item.host);
-                    let size = match item.size {
-                        None => "…".to_string(),
-                        Some(None) => "size unknown".to_string(),
-                        Some(Some(n)) => Bytes(n).to_string(),
-                    };
-                    ui.weak(size);
-                    ui.weak(item.source);
+                    ui.set_height(ROW_HEIGHT - ui.spacing().item_spacing.y);
+                    preview_ui(ui, preview.as_ref());
+                    ui.vertical(|ui| {
+                        ui.checkbox(&mut item.selected, super::gallery::elide(&item.name, 48))
+                            .on_hover_text(item.url.as_str());
+                        ui.weak(facts(item));
+                    });
                 });
             }
         });
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use pixgrab_engine::input::page::Source;
-
-    fn candidate(url: &str) -> Candidate {
-        Candidate {
-            url: Url::parse(url).expect("url"),
-            source: Source::Img,
+/// A row's preview, fitted in its square (an empty square while there is none).
+fn preview_ui(ui: &mut egui::Ui, preview: Option<&TextureHandle>) {
+    let side = egui::vec2(PREVIEW_SIDE, PREVIEW_SIDE);
+    match preview {
+        Some(texture) => {
+            let size = texture.size_vec2();
+            let scale = (PREVIEW_SIDE / size.x.max(size.y)).min(1.0);
+            let (rect, _) = ui.allocate_exact_size(side, egui::Sense::hover());
+            let fitted = egui::Rect::from_center_size(rect.center(), size * scale);
+            egui::Image::new((texture.id(), size * scale)).paint_at(ui, fitted);
+        }
+        None => {
+            let (rect, _) = ui.allocate_exact_size(side, egui::Sense::hover());
+            ui.painter()
+                .rect_filled(rect, 3.0, ui.visuals().faint_bg_color);
         }
     }
+}
 
-    #[test]
-    fn filters_narrow_what_is_queued() {
-        let page = Url::parse("http://a.example/page").expect("url");
-        let mut picker = PagePicker::new(
-            page,
-            vec![
-                candidate("http://a.example/big.jpg"),
-                candidate("http://a.example/small.jpg"),
-                candidate("http://cdn.example/x.png"),
-            ],
-            1,
-        );
-        assert_eq!(picker.chosen().len(), 3, "everything starts selected");
-        picker.sizes(vec![Some(500_000), Some(2_000), None]);
-        picker.min_kb = 10;
-        // small.jpg is known to be small; x.png's size is unknown, so it stays.
-        assert_eq!(picker.chosen().len(), 2);
-        picker.host = Some("a.example".into());
-        assert_eq!(
-            picker.chosen().iter().map(Url::as_str).collect::<Vec<_>>(),
-            ["http://a.example/big.jpg"]
-        );
-        picker.host = None;
-        picker.ext = Some("png".into());
-        assert_eq!(picker.chosen().len(), 1);
+/// "1920×1080 · 2.3 MiB · jpg · srcset · cdn.example", or why the probe failed.
+fn facts(item: &PickItem) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    match &item.probe {
+        None => parts.push("…".into()),
+        Some(p) => {
+            if let Some((w, h)) = p.pixels {
+                parts.push(format!("{w}×{h}"));
+            } else if p.error.is_none() {
+                parts.push("size unknown".into());
+            }
+            if let Some(b) = p.bytes {
+                parts.push(Bytes(b).to_string());
+            }
+            if let Some(e) = &p.error {
+                parts.push(e.clone());
+            }
+        }
     }
+    let kind = item.kind();
+    if !kind.is_empty() {
+        parts.push(kind);
+    }
+    parts.push(item.source.to_string());
+    parts.push(item.host.clone());
+    parts.join(" · ")
 }

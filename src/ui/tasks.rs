@@ -7,7 +7,7 @@ use pixgrab_engine::imaging::exif::{self, PhotoInfo};
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, Sender};
-use pixgrab_engine::engine::Finder;
+use pixgrab_engine::engine::{Finder, Probe, Want};
 use pixgrab_engine::imaging::sniff::ImageFormat;
 use pixgrab_engine::imaging::thumbs::{self, Thumbnail};
 use pixgrab_engine::input::page::Candidate;
@@ -57,10 +57,11 @@ pub(crate) enum TaskResult {
     Kept(Result<PathBuf, String>),
     /// The images found on a page (and the page's final URL), or why not.
     PageImages(Result<(Url, Vec<Candidate>), String>),
-    /// Sizes of a picker's items (by HEAD), for picker `generation`.
-    Sizes {
+    /// What probing one of a picker's items learned, for picker `generation`.
+    Probed {
         generation: u64,
-        sizes: Vec<Option<u64>>,
+        index: usize,
+        probe: Box<Probe>,
     },
     /// Cookies read from a cookies.txt (and the numbers of lines skipped), or why not.
     Cookies(Result<(Vec<Cookie>, Vec<usize>), String>),
@@ -195,12 +196,27 @@ impl Tasks {
         });
     }
 
-    /// Asks the sizes of a picker's images.
-    pub(crate) fn probe_sizes(&self, finder: Finder, urls: Vec<Url>, page: Url, generation: u64) {
-        self.spawn("pixgrab-ui-probe", move || TaskResult::Sizes {
-            generation,
-            sizes: finder.probe_sizes(&urls, Some(&page)),
-        });
+    /// Probes a picker's images (pixel sizes, bytes, previews); each result arrives as
+    /// its own [`TaskResult::Probed`].
+    pub(crate) fn probe(&self, finder: Finder, urls: Vec<(Url, Want)>, page: Url, generation: u64) {
+        let tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("pixgrab-ui-probe".into())
+            .spawn(move || {
+                let report = |index: usize, probe: &Probe| {
+                    let _ = tx.send(TaskResult::Probed {
+                        generation,
+                        index,
+                        probe: Box::new(probe.clone()),
+                    });
+                    ctx.request_repaint();
+                };
+                finder.probe(&urls, Some(&page), &report);
+            });
+        if let Err(e) = spawned {
+            eprintln!("pixgrab: cannot start the probes: {e}");
+        }
     }
 
     /// Reads a Netscape cookies.txt.

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -798,11 +798,11 @@ fn reopening_the_folder_brings_back_queue_and_gallery_without_downloading() {
 }
 
 #[test]
-fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
-    // A page with two images and a full-size link; the full-size one refuses requests
-    // that do not come from the page (hot-link protection).
-    let image = |seed: u8| -> Arc<[u8]> {
-        let img = image::RgbImage::from_fn(120, 90, |x, y| {
+fn a_gallery_page_shows_sizes_and_previews_filters_by_size_and_queues_the_largest() {
+    // A page with a thumbnail linked to its full size, and one more image; the full
+    // size refuses requests that do not come from the page (hot-link protection).
+    let image = |seed: u8, w: u32, h: u32| -> Arc<[u8]> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
             image::Rgb([seed, (x * 2) as u8, (y * 2) as u8])
         });
         let mut out = std::io::Cursor::new(Vec::new());
@@ -810,7 +810,10 @@ fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
             .expect("encode");
         Arc::from(out.into_inner())
     };
-    let (a, b, full) = (image(10), image(80), image(160));
+    let (thumb, sunset, full) = (image(10, 60, 45), image(80, 120, 90), image(160, 240, 180));
+    let full_requests = Arc::new(AtomicUsize::new(0));
+    let counted = full_requests.clone();
+    let (served_full, served_sunset) = (full.clone(), sunset.clone());
     let server = Server::start(move |req| match req.path.as_str() {
         "/gallery.html" => Response::ok(
             "text/html",
@@ -820,14 +823,15 @@ fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
                 <a href="about.html">about</a></body></html>"#
                 .to_vec(),
         ),
-        "/thumbs/beach.png" => Response::ok("image/png", a.clone()),
-        "/img/sunset.png" => Response::ok("image/png", b.clone()),
+        "/thumbs/beach.png" => Response::ranged(req, "image/png", &thumb, "\"t\""),
+        "/img/sunset.png" => Response::ranged(req, "image/png", &served_sunset, "\"s\""),
         "/full/beach.png"
             if req
                 .header("referer")
                 .is_some_and(|r| r.ends_with("/gallery.html")) =>
         {
-            Response::ok("image/png", full.clone())
+            counted.fetch_add(1, Ordering::SeqCst);
+            Response::ranged(req, "image/png", &served_full, "\"f\"")
         }
         _ => Response::status(403),
     })
@@ -840,33 +844,74 @@ fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
         .get_by_label("Page:")
         .type_text(&server.url("/gallery.html"));
     harness.step();
-    // Click 1: find the images.
+    // Click 1: find the images. Each is probed for its pixel size and a preview.
     harness.get_by_label("Find images").click();
-    step_until(&mut harness, "the page's images listed with sizes", |app| {
-        app.picker.as_ref().is_some_and(|p| {
-            p.items.len() == 3
-                && p.items
-                    .iter()
-                    .all(|i| i.size.flatten().is_some_and(|n| n > 0))
-        })
-    });
-    // Both beach.png (thumbnail and full size) are listed, checked.
+    step_until(
+        &mut harness,
+        "the page's images probed, with previews",
+        |app| {
+            app.picker.as_ref().is_some_and(|p| {
+                p.items.len() == 3
+                    && p.items.iter().all(|i| {
+                        i.probe.as_ref().is_some_and(|p| p.pixels.is_some()) && i.preview.is_some()
+                    })
+            })
+        },
+    );
+    harness.run_steps(2);
+    // Real pixel sizes, bytes and types before anything is downloaded.
+    for facts in [
+        format!(
+            "240×180 · {} · png · link",
+            pixgrab_engine::Bytes(full.len() as u64)
+        ),
+        format!(
+            "120×90 · {} · png · img",
+            pixgrab_engine::Bytes(sunset.len() as u64)
+        ),
+    ] {
+        assert!(
+            harness.query_by_label_contains(&facts).is_some(),
+            "shows {facts:?}"
+        );
+    }
+    // The thumbnail and its full size are one picture: only the largest is shown.
     assert_eq!(
         harness
             .get_all_by_role_and_label(egui::Role::CheckBox, "beach.png")
             .count(),
-        2
+        1
     );
+    assert!(harness.query_by_label("Queue 2 selected").is_some());
     if let Ok(path) = std::env::var("PIXGRAB_PICKER_SCREENSHOT") {
         harness.run_steps(2);
         if let Ok(image) = harness.render() {
             image.save(path).expect("save screenshot");
         }
     }
-    // Everything starts selected. Click 2: queue them.
-    harness.get_by_label("Queue 3 selected").click();
-    step_until(&mut harness, "all three downloaded", |app| {
-        app.model.items.len() == 3 && app.model.items.iter().all(|i| i.state == Stage::Done)
+    // Every variant, then only those at least 200 px wide.
+    harness
+        .get_by_label("Largest variant of each picture")
+        .click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Queue 3 selected").is_some());
+    if let Some(picker) = &mut harness.state_mut().picker {
+        picker.min_width = 200;
+    }
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Queue 1 selected").is_some());
+    assert!(harness.query_by_label("1 of 3 shown").is_some());
+    if let Some(picker) = &mut harness.state_mut().picker {
+        picker.min_width = 0;
+    }
+    harness
+        .get_by_label("Largest variant of each picture")
+        .click();
+    harness.run_steps(2);
+    // Click 2: queue the largest variants.
+    harness.get_by_label("Queue 2 selected").click();
+    step_until(&mut harness, "both downloaded", |app| {
+        app.model.items.len() == 2 && app.model.items.iter().all(|i| i.state == Stage::Done)
     });
     assert!(harness.state().picker.is_none(), "the picker closes");
     let files: Vec<String> = {
@@ -879,12 +924,14 @@ fn a_gallery_page_is_previewed_picked_and_downloaded_in_three_clicks() {
         f.sort();
         f
     };
-    // The thumbnail and the full-size picture share a name: the second is numbered.
+    assert_eq!(files, ["beach.png", "sunset.png"], "{files:?}");
     assert_eq!(
-        files,
-        ["beach (2).png", "beach.png", "sunset.png"],
-        "{files:?}"
+        std::fs::read(tmp.path().join("beach.png")).expect("file"),
+        full.to_vec(),
+        "the full size, not the thumbnail"
     );
+    // The probe fetched the small full-size file whole; queueing it asked no more.
+    assert_eq!(full_requests.load(Ordering::SeqCst), 1);
 }
 
 #[test]

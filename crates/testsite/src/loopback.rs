@@ -123,26 +123,37 @@ impl Response {
     /// `body` with an ETag, honouring `Range: bytes=N-` (and `If-Range`) like a real
     /// static file server: `206 Partial Content` when the validator matches, else `200`.
     pub fn ranged(request: &Request, content_type: &str, body: &Arc<[u8]>, etag: &str) -> Self {
-        let range_start = request
+        // `bytes=START-` or `bytes=START-END` (one range; END is inclusive).
+        let range = request
             .header("range")
             .and_then(|r| r.strip_prefix("bytes="))
-            .and_then(|r| r.strip_suffix('-'))
-            .and_then(|n| n.parse::<usize>().ok());
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(start, end)| {
+                let start = start.trim().parse::<usize>().ok()?;
+                let end = match end.trim() {
+                    "" => None,
+                    e => Some(e.parse::<usize>().ok()?),
+                };
+                Some((start, end))
+            });
         let validator_ok = request.header("if-range").is_none_or(|v| v == etag);
-        match range_start {
-            Some(start) if validator_ok && start < body.len() => Self {
-                status: 206,
-                headers: vec![
-                    ("Content-Type".into(), content_type.into()),
-                    ("ETag".into(), etag.into()),
-                    (
-                        "Content-Range".into(),
-                        format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
-                    ),
-                ],
-                body: Arc::from(&body[start..]),
-                behaviour: Behaviour::Normal,
-            },
+        match range {
+            Some((start, end)) if validator_ok && start < body.len() => {
+                let last = end.map_or(body.len() - 1, |e| e.min(body.len() - 1));
+                Self {
+                    status: 206,
+                    headers: vec![
+                        ("Content-Type".into(), content_type.into()),
+                        ("ETag".into(), etag.into()),
+                        (
+                            "Content-Range".into(),
+                            format!("bytes {start}-{last}/{}", body.len()),
+                        ),
+                    ],
+                    body: Arc::from(&body[start..=last]),
+                    behaviour: Behaviour::Normal,
+                }
+            }
             _ => Self::ok(content_type, body.clone()).with_header("ETag", etag),
         }
     }
@@ -168,6 +179,17 @@ pub struct Stats {
     pub in_flight: AtomicUsize,
     /// The most requests ever served at once.
     pub max_in_flight: AtomicUsize,
+    /// Body bytes handed to the network, by request path.
+    pub body_bytes: Mutex<std::collections::HashMap<String, u64>>,
+}
+
+impl Stats {
+    /// Body bytes sent so far for requests of `path`.
+    pub fn sent(&self, path: &str) -> u64 {
+        self.body_bytes
+            .lock()
+            .map_or(0, |m| m.get(path).copied().unwrap_or(0))
+    }
 }
 
 type Handler = dyn Fn(&Request) -> Response + Send + Sync;
@@ -384,26 +406,36 @@ fn send_response(
     let body = &response.body[..];
     match &response.behaviour {
         Behaviour::Normal | Behaviour::Drop => {
-            write_paced(stream, shared, body)?;
+            write_paced(stream, shared, &request.path, body)?;
             Ok(true)
         }
         Behaviour::NoLength => {
-            write_paced(stream, shared, body)?;
+            write_paced(stream, shared, &request.path, body)?;
             Ok(false)
         }
         Behaviour::Truncate { send } => {
-            write_paced(stream, shared, &body[..(*send).min(body.len())])?;
+            write_paced(
+                stream,
+                shared,
+                &request.path,
+                &body[..(*send).min(body.len())],
+            )?;
             Ok(false)
         }
         Behaviour::Slow { chunk, delay } => {
             for piece in body.chunks((*chunk).max(1)) {
                 std::thread::sleep(*delay);
-                write_paced(stream, shared, piece)?;
+                write_paced(stream, shared, &request.path, piece)?;
             }
             Ok(true)
         }
         Behaviour::Stall { send, hold } => {
-            write_paced(stream, shared, &body[..(*send).min(body.len())])?;
+            write_paced(
+                stream,
+                shared,
+                &request.path,
+                &body[..(*send).min(body.len())],
+            )?;
             stream.flush()?;
             hold_silent(shared, *hold);
             Ok(false)
@@ -421,24 +453,33 @@ fn hold_silent(shared: &Shared, hold: Duration) {
 }
 
 /// Writes through the shared bandwidth cap: every 16 KiB piece reserves its slot on
-/// one timeline, so all connections together never exceed the link's rate.
-fn write_paced(stream: &mut TcpStream, shared: &Shared, bytes: &[u8]) -> io::Result<()> {
-    let Some(rate) = shared.link.bytes_per_sec.filter(|r| *r > 0) else {
-        return stream.write_all(bytes);
-    };
+/// one timeline, so all connections together never exceed the link's rate. Each piece
+/// written is counted for `path`.
+fn write_paced(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    path: &str,
+    bytes: &[u8],
+) -> io::Result<()> {
+    let rate = shared.link.bytes_per_sec.filter(|r| *r > 0);
     for piece in bytes.chunks(16 * 1024) {
-        let cost = Duration::from_secs_f64(piece.len() as f64 / rate as f64);
-        let done_at = {
-            let mut next_free = shared.pacer.lock().unwrap_or_else(|p| p.into_inner());
-            let start = (*next_free).max(Instant::now());
-            *next_free = start + cost;
-            *next_free
-        };
-        let now = Instant::now();
-        if done_at > now {
-            std::thread::sleep(done_at - now);
+        if let Some(rate) = rate {
+            let cost = Duration::from_secs_f64(piece.len() as f64 / rate as f64);
+            let done_at = {
+                let mut next_free = shared.pacer.lock().unwrap_or_else(|p| p.into_inner());
+                let start = (*next_free).max(Instant::now());
+                *next_free = start + cost;
+                *next_free
+            };
+            let now = Instant::now();
+            if done_at > now {
+                std::thread::sleep(done_at - now);
+            }
         }
         stream.write_all(piece)?;
+        if let Ok(mut sent) = shared.stats.body_bytes.lock() {
+            *sent.entry(path.to_string()).or_default() += piece.len() as u64;
+        }
     }
     Ok(())
 }

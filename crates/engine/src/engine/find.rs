@@ -1,5 +1,6 @@
-//! "Find images": reading a page for its image candidates, and learning their byte
-//! sizes with HEAD requests under the per-host limit.
+//! "Find images": reading a page for its image candidates, and learning each one's
+//! pixel size, type, bytes and a preview from its first bytes (a `Range` request),
+//! under the per-host limit and the private-address rule.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
@@ -11,8 +12,12 @@ use url::Url;
 use super::scheduler::host_key;
 use super::{Shared, adapt};
 use crate::error::FetchError;
+use crate::imaging::header::{HeaderSize, pixel_size};
+use crate::imaging::sniff::{self, ImageFormat};
+use crate::imaging::thumbnail::Thumbnail;
+use crate::imaging::thumbs;
 use crate::input::page::Candidate;
-use crate::net::fetch;
+use crate::net::fetch::{self, FetchLimits};
 
 /// Largest page [`find_images`] reads.
 const MAX_PAGE_BYTES: u64 = 16 * 1024 * 1024;
@@ -71,10 +76,93 @@ pub(super) fn find_images(
     ))
 }
 
-/// Most candidates of one Find whose sizes are probed; the rest show no size.
+/// Most candidates of one Find that are probed; the rest show no size.
 pub const MAX_PROBES: usize = 1000;
 
-pub(super) fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
+/// Bytes a probe asks for: enough for any header [`pixel_size`] reads (a JPEG's frame
+/// header comes after its EXIF segment, which is at most 64 KiB).
+pub const PROBE_BYTES: u64 = 64 * 1024;
+
+/// Largest file fetched whole for a preview ([`Want::WholePreview`]).
+pub const PREVIEW_BYTES: u64 = 512 * 1024;
+
+/// Longest side of a probe's preview, in pixels.
+pub const PREVIEW_SIDE: u32 = 128;
+
+/// Most bytes of whole files kept for the downloads after a Find (see
+/// [`Prefetched`]).
+const PREFETCH_BUDGET: usize = 64 * 1024 * 1024;
+
+/// What to learn about one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Its pixel size, type and bytes: at most [`PROBE_BYTES`] are fetched, and reading
+    /// stops as soon as the header is parsed.
+    Size,
+    /// The same, and a preview when the first [`PROBE_BYTES`] hold one (the whole
+    /// file, or a photo's EXIF thumbnail).
+    Preview,
+    /// The same, fetching the file whole for its preview when it is at most
+    /// [`PREVIEW_BYTES`] (the smallest variant of a picture).
+    WholePreview,
+}
+
+/// What to probe of each of a page's candidates: the smallest variant of a picture
+/// that has several (the narrowest srcset entry, or the thumbnail inside a link) is
+/// fetched whole, for a preview the picture's other variants share; every other
+/// candidate only for its first bytes (and any preview those hold).
+pub fn wants(candidates: &[Candidate]) -> Vec<Want> {
+    let mut wants = vec![Want::Preview; candidates.len()];
+    let mut pictures: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        pictures.entry(c.picture).or_default().push(i);
+    }
+    for members in pictures.values().filter(|m| m.len() > 1) {
+        let narrowest = members
+            .iter()
+            .filter_map(|&i| candidates[i].declared_width.map(|w| (w, i)))
+            .min()
+            .map(|(_, i)| i);
+        let thumbnail = || {
+            members
+                .iter()
+                .copied()
+                .find(|&i| candidates[i].source == crate::input::page::Source::Img)
+        };
+        if let Some(i) = narrowest.or_else(thumbnail) {
+            wants[i] = Want::WholePreview;
+        }
+    }
+    wants
+}
+
+/// What probing a candidate's first bytes learned.
+#[derive(Debug, Clone, Default)]
+pub struct Probe {
+    /// The whole file's bytes, when the server said (Content-Range or Content-Length).
+    pub bytes: Option<u64>,
+    /// Width and height, from the header.
+    pub pixels: Option<(u32, u32)>,
+    /// The format its first bytes show.
+    pub format: Option<ImageFormat>,
+    /// A small preview (at most [`PREVIEW_SIDE`] a side), when one was asked for and
+    /// the bytes fetched held one.
+    pub preview: Option<Thumbnail>,
+    /// Why nothing could be learned (`HTTP 404`, `not an image (got text/html)`).
+    pub error: Option<String>,
+    /// Bytes that came over the network for this probe.
+    pub fetched: u64,
+}
+
+/// Probes `urls` (each with what to learn of it, at most [`MAX_PROBES`]) under the
+/// per-host limit and the private-address rule, calling `report` with each result as
+/// it comes; returns them all in order. A newer Find stops an older one's probes.
+pub(super) fn probe(
+    shared: &Shared,
+    urls: &[(Url, Want)],
+    page: Option<&Url>,
+    report: &(dyn Fn(usize, &Probe) + Sync),
+) -> Vec<Probe> {
     const AT_ONCE: usize = 8;
     let generation = shared.find_generation.load(Ordering::Acquire);
     let profiles = shared.profiles();
@@ -84,40 +172,31 @@ pub(super) fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> 
         guard: Some(&shared.guard),
     };
     let limits = shared.limits();
-    let head = |url: &Url| -> Option<u64> {
-        let response = fetch::send(
-            &shared.client,
-            reqwest::Method::HEAD,
-            url,
-            asker,
-            &[],
-            &limits,
-        )
-        .ok()?;
-        // Read the header: for HEAD the body is empty, so reqwest's `content_length()`
-        // says 0.
-        response
-            .status()
-            .is_success()
-            .then(|| response.headers().get(reqwest::header::CONTENT_LENGTH))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::net::headers::content_length)
-    };
     let count = urls.len().min(MAX_PROBES);
-    let work = ProbeQueue::new(urls, count, shared.config.per_host.unwrap_or(adapt::START));
-    let sizes = Mutex::new(vec![None; urls.len()]);
+    let plain: Vec<Url> = urls.iter().map(|(u, _)| u.clone()).collect();
+    let work = ProbeQueue::new(
+        &plain,
+        count,
+        shared.config.per_host.unwrap_or(adapt::START),
+    );
+    let results = Mutex::new(vec![Probe::default(); urls.len()]);
     let stale = || shared.find_generation.load(Ordering::Acquire) != generation;
     let prober = || {
         while let Some((i, host)) = work.take(&stale) {
+            let (url, want) = &urls[i];
             // A panicking probe is one unknown size, not a lost Find.
-            let size = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| head(&urls[i])))
-                .ok()
-                .flatten();
-            if let Ok(mut sizes) = sizes.lock() {
-                sizes[i] = size;
-            }
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                probe_one(shared, url, *want, asker, &limits)
+            }))
+            .unwrap_or_else(|_| Probe {
+                error: Some("the probe failed".into()),
+                ..Probe::default()
+            });
             work.release(&host);
+            report(i, &result);
+            if let Ok(mut results) = results.lock() {
+                results[i] = result;
+            }
         }
     };
     std::thread::scope(|scope| {
@@ -128,7 +207,153 @@ pub(super) fn probe_sizes(shared: &Shared, urls: &[Url], page: Option<&Url>) -> 
                 .spawn_scoped(scope, prober);
         }
     });
-    sizes.into_inner().unwrap_or_else(|p| p.into_inner())
+    results.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One probe: a GET for the first bytes (`Range`), read only as far as needed (a
+/// server that ignores `Range` sends the whole file, and the rest is not read).
+fn probe_one(
+    shared: &Shared,
+    url: &Url,
+    want: Want,
+    asker: fetch::Asker<'_>,
+    limits: &FetchLimits,
+) -> Probe {
+    let mut probe = Probe::default();
+    let cap = if want == Want::WholePreview {
+        PREVIEW_BYTES
+    } else {
+        PROBE_BYTES
+    };
+    let range = [(reqwest::header::RANGE, format!("bytes=0-{}", cap - 1))];
+    let mut response = match fetch::get(&shared.client, url, asker, &range, limits) {
+        Ok(r) => r,
+        Err(e) => {
+            probe.error = Some(e.to_string());
+            return probe;
+        }
+    };
+    let status = response.status();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    probe.bytes = match status.as_u16() {
+        206 => header(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| crate::net::headers::content_range(&v))
+            .and_then(|(_, total)| total),
+        200 => header(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| crate::net::headers::content_length(&v)),
+        code => {
+            probe.error = Some(format!(
+                "HTTP {code} {}",
+                status.canonical_reason().unwrap_or("")
+            ));
+            return probe;
+        }
+    };
+    // The whole file fits what is fetched: read it all (for its preview, and so the
+    // download that may follow needs no request).
+    let read_whole = want != Want::Size && probe.bytes.is_some_and(|b| b <= cap);
+    let mut head = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let mut ended = false;
+    while (head.len() as u64) < cap {
+        let room = usize::try_from(cap - head.len() as u64).map_or(buf.len(), |r| r.min(buf.len()));
+        let n = match std::io::Read::read(&mut response, &mut buf[..room]) {
+            Ok(0) => {
+                ended = true;
+                break;
+            }
+            Ok(n) => n,
+            Err(_) => break,
+        };
+        head.extend_from_slice(&buf[..n]);
+        if read_whole {
+            continue;
+        }
+        match pixel_size(&head) {
+            HeaderSize::Known(..) | HeaderSize::Unknown => break,
+            HeaderSize::NeedMore => {}
+        }
+    }
+    probe.fetched = head.len() as u64;
+    let ended_whole = ended && probe.bytes.is_none_or(|b| b == head.len() as u64);
+    let fetched = ended_whole.then(|| fetch::Fetched::of(&response, Vec::new()));
+    drop(response);
+    if let HeaderSize::Known(w, h) = pixel_size(&head) {
+        probe.pixels = Some((w, h));
+    }
+    match sniff::sniff(&head) {
+        sniff::Sniffed::Image(format) => probe.format = Some(format),
+        _ => {
+            let got = content_type
+                .as_deref()
+                .and_then(|t| t.split(';').next())
+                .unwrap_or("unknown type")
+                .trim()
+                .chars()
+                .take(60)
+                .collect::<String>();
+            probe.error = Some(format!("not an image (got {got})"));
+            return probe;
+        }
+    }
+    let whole = ended_whole;
+    if whole {
+        probe.bytes = Some(head.len() as u64);
+    }
+    if want != Want::Size {
+        let picture = if whole { Some(head.as_slice()) } else { None };
+        let embedded = picture
+            .is_none()
+            .then(|| crate::imaging::exif::embedded_thumbnail(&head))
+            .flatten();
+        probe.preview = picture
+            .or(embedded.as_deref())
+            .and_then(|bytes| thumbs::thumbnail_from_bytes(bytes, PREVIEW_SIDE).ok());
+    }
+    if let Some(mut file) = fetched {
+        file.bytes = head;
+        shared.prefetched.keep(url, file);
+    }
+    probe
+}
+
+/// Whole files a Find fetched (small images, previews), kept so that queueing them
+/// does not fetch them again; at most [`PREFETCH_BUDGET`] bytes, oldest dropped first.
+#[derive(Default)]
+pub(super) struct Prefetched {
+    files: Mutex<VecDeque<(Url, fetch::Fetched)>>,
+}
+
+impl Prefetched {
+    /// Keeps the whole body of `url`.
+    fn keep(&self, url: &Url, file: fetch::Fetched) {
+        let Ok(mut files) = self.files.lock() else {
+            return;
+        };
+        files.retain(|(u, _)| u != url);
+        files.push_back((url.clone(), file));
+        let mut total: usize = files.iter().map(|(_, f)| f.bytes.len()).sum();
+        while total > PREFETCH_BUDGET {
+            match files.pop_front() {
+                Some((_, f)) => total -= f.bytes.len(),
+                None => break,
+            }
+        }
+    }
+
+    /// The body of `url` if a Find fetched it whole (handed over once).
+    pub(super) fn take(&self, url: &Url) -> Option<fetch::Fetched> {
+        let mut files = self.files.lock().ok()?;
+        let at = files.iter().position(|(u, _)| u == url)?;
+        files.remove(at).map(|(_, b)| b)
+    }
 }
 
 /// The probes' shared to-do list: each prober takes the first URL whose host has fewer
@@ -194,5 +419,32 @@ impl<'a> ProbeQueue<'a> {
         }
         drop(w);
         self.freed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smallest_variant_of_a_picture_is_fetched_whole_for_the_preview() {
+        let page = Url::parse("http://a.example/p.html").expect("url");
+        let html = r#"
+            <img src="s.jpg" srcset="s.jpg 300w, m.jpg 800w, l.jpg 1600w">
+            <a href="full.jpg"><img src="thumb.jpg"></a>
+            <img src="alone.png">"#;
+        let candidates = crate::input::page::extract(html, &page);
+        let wanted: Vec<(String, Want)> = candidates
+            .iter()
+            .map(|c| c.url.path().trim_start_matches('/').to_string())
+            .zip(wants(&candidates))
+            .collect();
+        let whole: Vec<&str> = wanted
+            .iter()
+            .filter(|(_, w)| *w == Want::WholePreview)
+            .map(|(u, _)| u.as_str())
+            .collect();
+        assert_eq!(whole, ["s.jpg", "thumb.jpg"], "{wanted:?}");
+        assert_eq!(wanted.len(), 6);
     }
 }

@@ -23,8 +23,8 @@ mod worker;
 
 use events::Events;
 pub use events::{DoneInfo, Event};
-pub use find::MAX_PROBES;
-use find::{find_images, probe_sizes};
+pub use find::{MAX_PROBES, PREVIEW_BYTES, PREVIEW_SIDE, PROBE_BYTES, Probe, Want, wants};
+use find::{Prefetched, find_images, probe};
 pub use similar::{SimilarGroups, similar_groups};
 use worker::{download_worker, guarded, keep_damaged, pause_reason};
 
@@ -184,6 +184,8 @@ struct Shared {
     guard: crate::net::netguard::Guard,
     /// Raised by every new Find: size probes of an earlier one stop.
     find_generation: AtomicUsize,
+    /// Whole files a Find fetched, for the downloads that may follow.
+    prefetched: Prefetched,
 }
 
 impl Shared {
@@ -252,9 +254,14 @@ impl Finder {
         guarded(|| find_images(&self.shared, page))
     }
 
-    /// See [`EngineHandle::probe_sizes`].
-    pub fn probe_sizes(&self, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
-        probe_sizes(&self.shared, urls, page)
+    /// See [`EngineHandle::probe`].
+    pub fn probe(
+        &self,
+        urls: &[(Url, Want)],
+        page: Option<&Url>,
+        report: &(dyn Fn(usize, &Probe) + Sync),
+    ) -> Vec<Probe> {
+        probe(&self.shared, urls, page, report)
     }
 }
 
@@ -335,6 +342,7 @@ impl Engine {
             name_template: RwLock::new(Arc::new(config.name_template.clone())),
             guard: crate::net::netguard::Guard::new(config.private).behind_proxy(proxied(&config)),
             find_generation: AtomicUsize::new(0),
+            prefetched: Prefetched::default(),
             config,
         });
         shared
@@ -580,13 +588,21 @@ impl EngineHandle {
         guarded(|| find_images(&self.shared, page))
     }
 
-    /// The sizes of `urls` by HEAD requests (a few at a time), `None` where the server
-    /// did not say. Blocks: call it off the UI thread.
-    pub fn probe_sizes(&self, urls: &[Url], page: Option<&Url>) -> Vec<Option<u64>> {
-        probe_sizes(&self.shared, urls, page)
+    /// What the first bytes of each of `urls` say: pixel size, type, bytes and, when
+    /// wanted, a preview (see [`Want`]). A few run at once, under the per-host limit
+    /// and the private-address rule; `report` hears each result as it comes. A file
+    /// fetched whole is not fetched again when it is queued. Blocks: call it off the
+    /// UI thread.
+    pub fn probe(
+        &self,
+        urls: &[(Url, Want)],
+        page: Option<&Url>,
+        report: &(dyn Fn(usize, &Probe) + Sync),
+    ) -> Vec<Probe> {
+        probe(&self.shared, urls, page, report)
     }
 
-    /// A handle for [`EngineHandle::find_images`] and [`EngineHandle::probe_sizes`] that
+    /// A handle for [`EngineHandle::find_images`] and [`EngineHandle::probe`] that
     /// can move to another thread.
     pub fn finder(&self) -> Finder {
         Finder {

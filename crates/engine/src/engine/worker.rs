@@ -85,6 +85,12 @@ fn run_download(
     {
         lease.job.resume = Resume::reopen(&shared.out, &part).map(Box::new);
     }
+    if lease.job.resume.is_none()
+        && let Some(file) = shared.prefetched.take(&lease.job.url)
+    {
+        // A Find fetched it whole for its preview: published without a request.
+        lease.job.resume = Resume::whole(&shared.out, file, limits).map(Box::new);
+    }
     if let Some(hook) = &shared.config.fault_hook {
         hook(&lease.job.url);
     }

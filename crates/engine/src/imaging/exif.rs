@@ -44,6 +44,23 @@ pub fn photo_info(path: &Path) -> Option<PhotoInfo> {
     (taken.is_some() || camera.is_some()).then_some(PhotoInfo { taken, camera })
 }
 
+/// The small JPEG a camera embeds in a photo's EXIF data (IFD1), found in `head`, the
+/// first bytes of the file; `None` when the photo has none or it lies past `head`.
+pub fn embedded_thumbnail(head: &[u8]) -> Option<Vec<u8>> {
+    let exif = exif::Reader::new()
+        .read_from_container(&mut std::io::Cursor::new(head))
+        .ok()?;
+    let number = |tag| {
+        exif.get_field(tag, In::THUMBNAIL)
+            .and_then(|f| f.value.get_uint(0))
+            .and_then(|n| usize::try_from(n).ok())
+    };
+    let offset = number(Tag::JPEGInterchangeFormat)?;
+    let length = number(Tag::JPEGInterchangeFormatLength)?;
+    let jpeg = exif.buf().get(offset..offset.checked_add(length)?)?;
+    jpeg.starts_with(b"\xFF\xD8").then(|| jpeg.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

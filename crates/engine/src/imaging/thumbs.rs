@@ -191,6 +191,24 @@ pub fn make_thumbnail(
     })
 }
 
+/// A thumbnail of an image held in memory (a preview fetched whole, or a photo's EXIF
+/// thumbnail), with the same limits and orientation handling as [`make_thumbnail`].
+pub fn thumbnail_from_bytes(bytes: &[u8], max_side: u32) -> Result<Thumbnail, ThumbError> {
+    let _share = BUDGET.take(decode_need(None).min(bytes.len() as u64 * 64));
+    guarded(|| {
+        let mut reader = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| ThumbError::Io(e.to_string()))?;
+        reader.limits(limits());
+        let (image, orientation) = decode_with_orientation(reader)?;
+        let mut small = shrink_image(image, max_side);
+        if let Some(orientation) = orientation {
+            small.apply_orientation(orientation);
+        }
+        Ok(to_thumbnail(small))
+    })
+}
+
 /// Decodes a thumbnail that Pixgrab itself wrote to its cache.
 pub fn decode_cached(bytes: &[u8]) -> Result<Thumbnail, ThumbError> {
     guarded(|| {

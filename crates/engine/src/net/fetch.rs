@@ -137,6 +137,31 @@ impl Resume {
         self.part.keep();
     }
 
+    /// A whole file already in memory (a Find fetched it for its preview) as a part
+    /// ready to publish: the download that follows makes no request. `None` when the
+    /// bytes are not an image or the part cannot be written.
+    pub fn whole(out: &OutputDir, file: Fetched, limits: &FetchLimits) -> Option<Self> {
+        let Sniffed::Image(format) =
+            sniff::sniff_with_hints(&file.bytes, file.content_type.as_deref(), file.url.path())
+        else {
+            return None;
+        };
+        let part = out.create_part(&file.stem, format.extension()).ok()?;
+        let mut state = Self {
+            part,
+            stem: file.stem,
+            format,
+            written: 0,
+            hasher: Sha256::new(),
+            total: Some(file.bytes.len() as u64),
+            validator: None,
+            content_type: file.content_type,
+            broken: false,
+        };
+        state.append(&file.bytes, limits).ok()?;
+        Some(state)
+    }
+
     /// Rebuilds the state of a part left by an earlier run: reopens the file and hashes
     /// what it holds. `None` when the file is gone, unusable, or cannot be continued
     /// safely (no validator, unknown format); the caller then starts from zero.
@@ -167,6 +192,35 @@ impl Resume {
             content_type: record.content_type.clone(),
             broken: false,
         })
+    }
+}
+
+/// A whole response body held in memory, with what naming and sniffing it needs.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The URL it came from, after redirects.
+    pub url: Url,
+    /// The file-name stem its headers and URL give (as a download would name it).
+    pub stem: String,
+    /// What the server said the type was.
+    pub content_type: Option<String>,
+    /// The body.
+    pub bytes: Vec<u8>,
+}
+
+impl Fetched {
+    /// A body read whole from `response` (whose headers name it).
+    pub fn of(response: &Response, bytes: Vec<u8>) -> Self {
+        Self {
+            url: response.url().clone(),
+            stem: stem_for(response.headers(), response.url()),
+            content_type: response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(100).collect()),
+            bytes,
+        }
     }
 }
 
@@ -280,17 +334,19 @@ pub fn download(
     verify: &mut Verify<'_>,
     mut progress: impl FnMut(Progress),
 ) -> Result<Downloaded, Stopped> {
+    // A part that is already whole (its publishing failed last time, or a Find fetched
+    // it) needs no request.
+    if let Some(whole) = resume.take_if(|r| !r.broken && r.total == Some(r.written)) {
+        let from = whole.written;
+        let content_type = whole.content_type.clone();
+        return publish(out, whole, resume, verify, content_type, url.clone(), from);
+    }
     // Only a part with a validator (and intact) can be continued safely.
     if resume
         .as_ref()
         .is_some_and(|r| r.validator.is_none() || r.written == 0 || r.broken)
     {
         *resume = None;
-    }
-    // A part that is already whole (its publishing failed last time) needs no request.
-    if let Some(whole) = resume.take_if(|r| r.total == Some(r.written)) {
-        let from = whole.written;
-        return publish(out, whole, resume, verify, None, url.clone(), from);
     }
     let mut response = request(client, url, asker, limits, resume)?;
     let content_type = response

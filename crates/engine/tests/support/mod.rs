@@ -216,3 +216,35 @@ pub fn serve_jpegs(files: Vec<(&'static str, Arc<[u8]>)>) -> Server {
     })
     .expect("server")
 }
+
+/// A file a test serves: its path or name, bytes and pixel size.
+pub type Photo = (String, Arc<[u8]>, (u32, u32));
+
+/// A big photo: `width`×`height` of noise at quality 94 (megabytes, like a camera's),
+/// behind the real EXIF segments (APP0/APP1/APP2..., with any embedded thumbnail) of
+/// the corpus photo `exif_from`, so its frame header lies past them as in a camera file.
+pub fn big_photo(exif_from: &str, width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let real = corpus_file(exif_from);
+    // The real file's APPn segments, as they are.
+    let mut at = 2;
+    while real.get(at) == Some(&0xFF) && real.get(at + 1).is_some_and(|m| (0xE0..=0xEF).contains(m))
+    {
+        let len = usize::from(u16::from_be_bytes([real[at + 2], real[at + 3]]));
+        at += 2 + len;
+    }
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let n = (state & 0x3f) as u8;
+        image::Rgb([(x / 8) as u8 ^ n, (y / 8) as u8 ^ (n >> 1), n])
+    });
+    let mut body = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut body, 94)
+        .encode_image(&img)
+        .expect("encode jpeg");
+    let mut out = real[..at].to_vec();
+    out.extend_from_slice(&body[2..]);
+    out
+}

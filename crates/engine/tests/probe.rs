@@ -1,0 +1,194 @@
+//! "Find images" probes (issue #16): every header format read over HTTP from real
+//! files, from a server that honours `Range` and from one that ignores it (then reading
+//! stops once the header is parsed); previews from a photo's EXIF thumbnail and from a
+//! small file fetched whole, which is then not fetched again when queued; and a probe
+//! that fails says why.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pixgrab_engine::Engine;
+use pixgrab_engine::engine::{PROBE_BYTES, Probe, Want};
+use pixgrab_testsite::loopback::{Response, Server};
+use support::{Photo, big_photo, config, corpus_file, until_idle, url};
+use url::Url;
+
+/// (path on the server, bytes, the pixel size a decoder reads) for one real file of
+/// every format the header reader knows.
+fn files() -> Vec<Photo> {
+    let decoded = |bytes: &[u8]| {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .expect("format")
+            .into_dimensions()
+            .expect("dimensions")
+    };
+    let mut files: Vec<Photo> = [
+        "exif-samples/Konica_Minolta_DiMAGE_Z3.jpg",
+        "image-rs/png/basn6a16.png",
+        "image-rs/gif/interlaced.gif",
+        "image-rs/webp/simple.webp",
+        "image-rs/webp/lossy_alpha.webp",
+        "image-rs/webp/2-color.webp",
+        "image-rs/bmp/Core_4_Bit.bmp",
+    ]
+    .iter()
+    .map(|rel| {
+        let bytes = corpus_file(rel);
+        let size = decoded(&bytes);
+        (format!("/{rel}"), Arc::from(bytes), size)
+    })
+    .collect();
+    // AVIF (the image crate here does not decode it): sizes from link-u's README.
+    for (rel, size) in [
+        (
+            "avif/plum-blossom-small.profile0.8bpc.yuv420.alpha-full.avif",
+            (128, 128),
+        ),
+        (
+            "avif/red-at-12-oclock-with-color-profile-lossy.avif",
+            (800, 800),
+        ),
+    ] {
+        files.push((format!("/{rel}"), Arc::from(corpus_file(rel)), size));
+    }
+    // A camera-sized photo whose frame header comes after a 35 KiB EXIF segment.
+    let photo = big_photo("exif-samples/Konica_Minolta_DiMAGE_Z3.jpg", 2400, 1600, 3);
+    files.push(("/big.jpg".into(), Arc::from(photo), (2400, 1600)));
+    files
+}
+
+fn serve(files: Vec<Photo>, ranges: bool) -> Server {
+    Server::start(
+        move |req| match files.iter().find(|(p, _, _)| *p == req.path) {
+            Some((_, body, _)) if ranges => Response::ranged(req, "image/x-any", body, "\"1\""),
+            Some((_, body, _)) => Response::ok("image/x-any", body.clone()),
+            None if req.path == "/page.html" => {
+                Response::ok("text/html", b"<html><body>no image</body></html>".to_vec())
+            }
+            None => Response::status(404),
+        },
+    )
+    .expect("server")
+}
+
+fn probe_all(server: &Server, paths: &[&str], want: Want) -> Vec<Probe> {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, _rx) = Engine::start(config(tmp.path())).expect("start");
+    let urls: Vec<(Url, Want)> = paths.iter().map(|p| (url(server, p), want)).collect();
+    let probes = engine.probe(&urls, None, &|_, _| {});
+    engine.shutdown();
+    probes
+}
+
+#[test]
+fn every_header_format_is_sized_from_its_first_bytes_with_or_without_range() {
+    let files = files();
+    let paths: Vec<String> = files.iter().map(|(p, _, _)| p.clone()).collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    for ranges in [true, false] {
+        let server = serve(files.clone(), ranges);
+        let probes = probe_all(&server, &paths, Want::Size);
+        for ((path, bytes, size), probe) in files.iter().zip(&probes) {
+            assert_eq!(probe.error, None, "{path} (ranges {ranges})");
+            assert_eq!(probe.pixels, Some(*size), "{path} (ranges {ranges})");
+            assert_eq!(
+                probe.bytes,
+                Some(bytes.len() as u64),
+                "{path} (ranges {ranges})"
+            );
+            assert!(probe.format.is_some(), "{path}");
+            assert!(
+                probe.fetched <= PROBE_BYTES,
+                "{path}: {} bytes read (ranges {ranges})",
+                probe.fetched
+            );
+            if !ranges && bytes.len() > 128 * 1024 {
+                // Reading stopped at the header, not at the end of the file.
+                assert!(probe.fetched < 64 * 1024, "{path}: read {}", probe.fetched);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_photo_s_preview_comes_from_its_exif_thumbnail() {
+    let photo: Arc<[u8]> = Arc::from(big_photo(
+        "exif-samples/Canon_PowerShot_S40.jpg",
+        2272,
+        1704,
+        5,
+    ));
+    let server = serve(vec![("/photo.jpg".into(), photo, (2272, 1704))], true);
+    let probes = probe_all(&server, &["/photo.jpg"], Want::Preview);
+    let probe = &probes[0];
+    assert_eq!(probe.pixels, Some((2272, 1704)));
+    assert!(probe.fetched <= PROBE_BYTES);
+    let preview = probe
+        .preview
+        .as_ref()
+        .expect("the EXIF thumbnail as preview");
+    assert!(preview.width <= 128 && preview.height <= 128 && preview.width > 0);
+    // Asked only for its size, nothing is decoded.
+    let probes = probe_all(&server, &["/photo.jpg"], Want::Size);
+    assert!(probes[0].preview.is_none());
+}
+
+#[test]
+fn a_small_file_fetched_whole_for_its_preview_is_not_fetched_again_when_queued() {
+    let png: Arc<[u8]> = Arc::from(support::png(90, 60, 4));
+    let server = serve(vec![("/small.png".into(), png.clone(), (90, 60))], true);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let small = url(&server, "/small.png");
+    let probes = engine.probe(&[(small.clone(), Want::Preview)], None, &|_, _| {});
+    let preview = probes[0]
+        .preview
+        .as_ref()
+        .expect("preview of the whole file");
+    assert_eq!((preview.width, preview.height), (90, 60));
+    let requests = server
+        .stats()
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(requests, 1);
+    engine.add([small]).expect("add");
+    let events = until_idle(&rx, Duration::from_secs(30));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, pixgrab_engine::Event::Done { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        std::fs::read(tmp.path().join("small.png")).expect("downloaded"),
+        png.to_vec()
+    );
+    assert_eq!(
+        server
+            .stats()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        requests,
+        "no second request"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn a_failed_probe_says_why() {
+    let server = serve(Vec::new(), true);
+    let probes = probe_all(&server, &["/gone.jpg", "/page.html"], Want::Preview);
+    assert_eq!(probes[0].error.as_deref(), Some("HTTP 404 Not Found"));
+    assert_eq!(
+        probes[1].error.as_deref(),
+        Some("not an image (got text/html)")
+    );
+    assert!(
+        probes
+            .iter()
+            .all(|p| p.pixels.is_none() && p.preview.is_none())
+    );
+}
