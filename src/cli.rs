@@ -61,8 +61,10 @@ pub(crate) struct GetArgs {
     /// Least time between two requests to the same host, in milliseconds (politeness).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     host_interval_ms: u64,
-    /// A web page whose images to download (img, srcset, links to images, og:image);
-    /// repeatable. Each image gets the page as its Referer (see --referer-policy).
+    /// A web page whose images to download: what gallery-dl lists for it when it knows
+    /// the site (see --gallery-dl), else what its HTML shows (img, srcset, links to
+    /// images, og:image, noscript, JSON-LD, style backgrounds); repeatable. Each image
+    /// gets the page as its Referer (see --referer-policy).
     #[arg(long, value_name = "URL")]
     page: Vec<String>,
     /// With --page: download the largest variant of each picture on the page, and only
@@ -111,6 +113,13 @@ pub(crate) struct RequestArgs {
         default_value = "strict-origin-when-cross-origin"
     )]
     referer_policy: pixgrab_engine::net::profile::RefererPolicy,
+    /// The gallery-dl program that lists the images of --page pages it knows (300+
+    /// sites); by default `gallery-dl` on PATH when it is there.
+    #[arg(long, value_name = "PROGRAM", conflicts_with = "no_gallery_dl")]
+    gallery_dl: Option<PathBuf>,
+    /// Read every page's HTML; never ask gallery-dl.
+    #[arg(long)]
+    no_gallery_dl: bool,
     /// Let a page's images (and their redirects) go to private addresses (127.0.0.1,
     /// 192.168.x.x, 169.254.x.x, fd00::/8 ...) although the page is not on one.
     #[arg(long)]
@@ -130,6 +139,12 @@ impl RequestArgs {
         if self.allow_private {
             config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
         }
+        use pixgrab_engine::input::gallery_dl::Setting;
+        config.gallery_dl = match (&self.gallery_dl, self.no_gallery_dl) {
+            (_, true) => Setting::Off,
+            (Some(program), false) => Setting::Program(program.clone()),
+            (None, false) => Setting::Auto,
+        };
         Ok(())
     }
 }
@@ -469,8 +484,14 @@ fn read_pages(
     let mut found: Vec<(Url, Vec<Url>)> = Vec::new();
     for page in pages {
         match engine.find_images(page) {
-            Ok((final_url, candidates)) => {
-                out.note(&format!("{} images found on {page}", candidates.len()));
+            Ok(found_on_page) => {
+                let (final_url, candidates) = (found_on_page.page, found_on_page.candidates);
+                let how = found_on_page.via.describe();
+                out.note(&format!(
+                    "{} images found on {page}{}",
+                    candidates.len(),
+                    how.map(|h| format!(" ({h})")).unwrap_or_default()
+                ));
                 let urls = match min_size {
                     // The largest variant of each picture, if it is large enough.
                     Some(min) => {

@@ -63,17 +63,23 @@ fn find(args: &FindArgs) -> Result<bool> {
     let mut stdout = std::io::stdout().lock();
     for page in &pages {
         match engine.find_images(page) {
-            Ok((final_url, candidates)) => {
-                let probes = probe_all(&engine, &final_url, &candidates);
+            Ok(found) => {
+                let (final_url, candidates) = (&found.page, &found.candidates);
+                let probes = probe_all(&engine, final_url, candidates);
                 if !args.json {
-                    eprintln!("{} images found on {page}", candidates.len());
+                    let how = found.via.describe();
+                    eprintln!(
+                        "{} images found on {page}{}",
+                        candidates.len(),
+                        how.map(|h| format!(" ({h})")).unwrap_or_default()
+                    );
                 }
                 for (candidate, probe) in candidates.iter().zip(&probes) {
                     if args.min_size.is_some_and(|min| !min.admits(probe.pixels)) {
                         continue;
                     }
                     let text = if args.json {
-                        json_line(&final_url, candidate, probe)
+                        json_line(final_url, candidate, probe)
                     } else {
                         human_line(candidate, probe)
                     };

@@ -605,3 +605,35 @@ fn get_page_min_size_downloads_only_the_large_pictures() {
     files.sort();
     assert_eq!(files, ["p1.jpg", "p3.jpg"]);
 }
+
+#[test]
+fn a_page_is_read_as_html_when_the_chosen_gallery_dl_is_missing() {
+    let photos: Vec<(String, std::sync::Arc<[u8]>)> = (0..2)
+        .map(|n| {
+            (
+                format!("p{n}.jpg"),
+                std::sync::Arc::from(support::jpeg(64, 48, n)),
+            )
+        })
+        .collect();
+    let server = photo_page(photos, true);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let run = pixgrab(&[
+        "get",
+        "--page",
+        &server.url("/trip.html"),
+        "--gallery-dl",
+        "/nonexistent/gallery-dl",
+        "-o",
+        out.to_str().expect("utf8"),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("2 images found on")
+            && stderr.contains("gallery-dl is not at /nonexistent/gallery-dl"),
+        "{stderr}"
+    );
+    assert!(out.join("p0.jpg").is_file() && out.join("p1.jpg").is_file());
+}

@@ -141,7 +141,8 @@ fn a_gallery_page_yields_its_full_size_images_and_they_download_with_the_page_as
     let t = test_site();
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let (final_url, candidates) = engine.find_images(&t.page()).expect("page");
+    let found = engine.find_images(&t.page()).expect("page");
+    let (final_url, candidates) = (found.page, found.candidates);
     assert_eq!(final_url, t.page());
     // The srcset's smaller entry is listed too, marked as a smaller variant of its
     // picture; what the page shows at its largest is the rest.

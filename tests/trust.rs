@@ -360,7 +360,8 @@ fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
     config.private = PrivateRule::Deny;
     let (engine, rx) = Engine::start(config).expect("start");
     let page = url(&site, "/page.html");
-    let (final_url, candidates) = engine.find_images(&page).expect("the typed page is read");
+    let found = engine.find_images(&page).expect("the typed page is read");
+    let (final_url, candidates) = (found.page, found.candidates);
     let urls: Vec<Url> = candidates.into_iter().map(|c| c.url).collect();
     assert_eq!(urls.len(), 3);
     let wanted: Vec<(Url, Want)> = urls.iter().map(|u| (u.clone(), Want::Preview)).collect();
@@ -1010,7 +1011,8 @@ fn size_probes_keep_to_the_per_host_limit_and_stop_when_a_new_find_starts() {
     let (engine, _rx) = Engine::start(config).expect("start");
     let finder = engine.finder();
     let page = url(&server, "/page.html");
-    let (final_url, candidates) = finder.find_images(&page).expect("page");
+    let found = finder.find_images(&page).expect("page");
+    let (final_url, candidates) = (found.page, found.candidates);
     let urls: Vec<Url> = candidates.into_iter().map(|c| c.url).collect();
     assert_eq!(urls.len(), 60);
     let probing = {

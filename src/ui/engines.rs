@@ -188,6 +188,7 @@ pub(super) fn config_for(
     config.private = settings.private_rule();
     let proxy = settings.proxy.trim();
     config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
+    config.gallery_dl = settings.gallery_dl();
     config.waker = Some(Arc::new(move || wake.request_repaint()));
     config.name_template = settings.template().unwrap_or_default();
     // The window's frames come before downloads and thumbnails on shared cores.

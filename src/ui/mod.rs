@@ -517,7 +517,7 @@ impl PixgrabApp {
                 self.input.say(format!("Kept {}", path.display()), false);
             }
             TaskResult::Kept(Err(e)) => self.input.say(format!("Could not keep it: {e}"), true),
-            TaskResult::PageImages(Ok((page, candidates))) => self.page_read(page, candidates),
+            TaskResult::PageImages(Ok(found)) => self.page_read(found),
             TaskResult::PageImages(Err(e)) => {
                 self.input.say(format!("Cannot read the page: {e}"), true);
             }
@@ -554,16 +554,23 @@ impl PixgrabApp {
     }
 
     /// "Find images" read a page: show its checklist and learn the sizes.
-    fn page_read(&mut self, page: Url, candidates: Vec<pixgrab_engine::input::page::Candidate>) {
-        if candidates.is_empty() {
-            self.input.say(format!("No images found on {page}"), true);
+    fn page_read(&mut self, found: pixgrab_engine::engine::PageImages) {
+        let page = found.page;
+        let how = found.via.describe();
+        if found.candidates.is_empty() {
+            let mut text = format!("No images found on {page}");
+            if let Some(how) = how {
+                text.push_str(&format!(" ({how})"));
+            }
+            self.input.say(text, true);
             return;
         }
-        let count = candidates.len();
+        let count = found.candidates.len();
         self.input
             .say(format!("{count} images found on {page}"), false);
         self.picker_generation += 1;
-        let picker = PagePicker::new(page.clone(), candidates, self.picker_generation);
+        let mut picker = PagePicker::new(page.clone(), found.candidates, self.picker_generation);
+        picker.how = how;
         if let Some(handle) = self.current_engine().and_then(|n| self.engines.handle(n)) {
             self.tasks.probe(
                 handle.finder(),

@@ -57,6 +57,8 @@ pub(crate) struct PagePicker {
     pub(crate) items: Vec<PickItem>,
     /// Matches probe results to this picker (a newer page replaces an older one).
     pub(crate) generation: u64,
+    /// Who listed the images (gallery-dl), or a hint about gallery-dl.
+    pub(crate) how: Option<String>,
     host: Option<String>,
     kind: Option<String>,
     /// "At least W × H" (0 × 0: any size).
@@ -106,6 +108,7 @@ impl PagePicker {
             candidates,
             items,
             generation,
+            how: None,
             host: None,
             kind: None,
             min_width: 0,
@@ -208,6 +211,9 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
         .show(ctx, |ui| {
             ui.label(egui::RichText::new(picker.page.as_str()).weak())
                 .on_hover_text("Queued images are requested with this page as their Referer");
+            if let Some(how) = &picker.how {
+                ui.weak(how);
+            }
             filters_ui(ui, picker);
             ui.horizontal(|ui| {
                 if ui.button("Select all").clicked() {

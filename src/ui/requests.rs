@@ -153,7 +153,7 @@ fn cookies_ui(
     action
 }
 
-/// Proxy, Referer policy and the private-address rule.
+/// Proxy, Referer policy, the private-address rule and gallery-dl.
 fn connection_ui(ui: &mut egui::Ui, settings: &mut Settings) {
     ui.horizontal(|ui| {
         let label = ui.label("Proxy:");
@@ -183,6 +183,21 @@ fn connection_ui(ui: &mut egui::Ui, settings: &mut Settings) {
         &mut settings.allow_private,
         "Let pages reach private addresses (LAN, localhost) when the page is not on one",
     );
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut settings.use_gallery_dl, "Ask gallery-dl first")
+            .on_hover_text(
+                "gallery-dl (pip install gallery-dl) knows how 300+ sites list their images; \
+                 \"Find images\" asks it first and reads the page itself when gallery-dl does not know the site",
+            );
+        let label = ui.label("Program:");
+        ui.add_enabled(
+            settings.use_gallery_dl,
+            egui::TextEdit::singleline(&mut settings.gallery_dl)
+                .hint_text("gallery-dl on PATH")
+                .desired_width(ui.available_width()),
+        )
+        .labelled_by(label.id);
+    });
 }
 
 #[cfg(test)]

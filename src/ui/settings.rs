@@ -43,6 +43,10 @@ pub(crate) struct Settings {
     pub(crate) referer_policy: String,
     /// Let a page's images go to private addresses although the page is not on one.
     pub(crate) allow_private: bool,
+    /// "Find images" asks gallery-dl first (when it is there).
+    pub(crate) use_gallery_dl: bool,
+    /// The gallery-dl program (empty: `gallery-dl` on PATH).
+    pub(crate) gallery_dl: String,
     /// The file-name template, as typed (see `pixgrab_engine::disk::template`).
     pub(crate) name_template: String,
     /// Each folder's gallery sort, filters and tile size.
@@ -106,6 +110,21 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Whether and which gallery-dl "Find images" asks first.
+    pub(crate) fn gallery_dl(&self) -> pixgrab_engine::input::gallery_dl::Setting {
+        use pixgrab_engine::input::gallery_dl::Setting;
+        let program = self.gallery_dl.trim();
+        if !self.use_gallery_dl {
+            Setting::Off
+        } else if program.is_empty() {
+            Setting::Auto
+        } else {
+            Setting::Program(PathBuf::from(program))
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         let base = std::env::var_os("HOME")
@@ -137,6 +156,8 @@ impl Default for Settings {
                 .name()
                 .to_string(),
             allow_private: false,
+            use_gallery_dl: true,
+            gallery_dl: String::new(),
         }
     }
 }

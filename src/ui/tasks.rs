@@ -7,10 +7,9 @@ use pixgrab_engine::imaging::exif::{self, PhotoInfo};
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, Sender};
-use pixgrab_engine::engine::{Finder, Probe, Want};
+use pixgrab_engine::engine::{Finder, PageImages, Probe, Want};
 use pixgrab_engine::imaging::sniff::ImageFormat;
 use pixgrab_engine::imaging::thumbs::{self, Thumbnail};
-use pixgrab_engine::input::page::Candidate;
 use pixgrab_engine::net::profile::Cookie;
 use pixgrab_engine::{Config, Engine, EngineHandle, Event};
 use url::Url;
@@ -56,7 +55,7 @@ pub(crate) enum TaskResult {
     /// A damaged item was kept anyway: its file, or why not.
     Kept(Result<PathBuf, String>),
     /// The images found on a page (and the page's final URL), or why not.
-    PageImages(Result<(Url, Vec<Candidate>), String>),
+    PageImages(Result<PageImages, String>),
     /// What probing one of a picker's items learned, for picker `generation`.
     Probed {
         generation: u64,

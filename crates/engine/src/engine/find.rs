@@ -16,19 +16,159 @@ use crate::imaging::header::{HeaderSize, pixel_size};
 use crate::imaging::sniff::{self, ImageFormat};
 use crate::imaging::thumbnail::Thumbnail;
 use crate::imaging::thumbs;
+use crate::input::gallery_dl;
 use crate::input::page::Candidate;
 use crate::net::fetch::{self, FetchLimits};
 
 /// Largest page [`find_images`] reads.
 const MAX_PAGE_BYTES: u64 = 16 * 1024 * 1024;
 
-pub(super) fn find_images(
-    shared: &Shared,
-    page: &Url,
-) -> Result<(Url, Vec<Candidate>), FetchError> {
-    use std::io::Read;
+/// Longest a gallery-dl listing may take (galleries that page through an API are slow).
+const GALLERY_DL_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A page's images, and how they were found.
+#[derive(Debug, Clone)]
+pub struct PageImages {
+    /// The page after redirects: the Referer of its images.
+    pub page: Url,
+    /// The images, in page order.
+    pub candidates: Vec<Candidate>,
+    /// Who listed them.
+    pub via: Via,
+}
+
+/// Who listed a page's images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// gallery-dl, which knows the site; `errors` are what it reported beside them.
+    GalleryDl {
+        /// Failures gallery-dl reported next to what it found.
+        errors: Vec<String>,
+    },
+    /// Pixgrab's own reading of the page's HTML. `note` says why gallery-dl did not
+    /// list them when that is worth telling: it is not installed (a hint) or it failed.
+    Html {
+        /// A hint or gallery-dl's failure; `None` when gallery-dl is off or does not
+        /// know the site.
+        note: Option<String>,
+    },
+}
+
+impl Via {
+    /// A few words for the user: who listed the images, and anything gallery-dl said
+    /// (its failure, or the hint to install it); `None` when there is nothing to tell.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Self::GalleryDl { errors } if errors.is_empty() => Some("listed by gallery-dl".into()),
+            Self::GalleryDl { errors } => Some(format!(
+                "listed by gallery-dl, which also said: {}",
+                errors.join("; ")
+            )),
+            Self::Html { note } => note.clone(),
+        }
+    }
+}
+
+pub(super) fn find_images(shared: &Shared, page: &Url) -> Result<PageImages, FetchError> {
     // A new Find: the size probes of the one before stop.
     shared.find_generation.fetch_add(1, Ordering::AcqRel);
+    let note = match shared.config.gallery_dl.locate() {
+        Some(program) => match ask_gallery_dl(shared, program, page) {
+            Ok(listed) => return Ok(listed),
+            Err(note) => note,
+        },
+        None => match &shared.config.gallery_dl {
+            gallery_dl::Setting::Auto => Some(gallery_dl::INSTALL_HINT.to_string()),
+            gallery_dl::Setting::Program(path) => Some(format!(
+                "gallery-dl is not at {} (set in the settings)",
+                path.display()
+            )),
+            gallery_dl::Setting::Off => None,
+        },
+    };
+    let (final_url, candidates) = read_html(shared, page)?;
+    Ok(PageImages {
+        page: final_url,
+        candidates,
+        via: Via::Html { note },
+    })
+}
+
+/// The media gallery-dl lists for `page`, with the user's cookies and proxy; `Err` with
+/// what to tell the user (or `None`) when the page is to be read as HTML instead.
+fn ask_gallery_dl(
+    shared: &Shared,
+    program: gallery_dl::GalleryDl,
+    page: &Url,
+) -> Result<PageImages, Option<String>> {
+    let mut program = program.with_proxy(shared.config.proxy.clone());
+    if shared.config.gallery_dl_generic {
+        program = program.generic();
+    }
+    let profiles = shared.profiles();
+    // The cookies the user gave Pixgrab, in a file only for this call.
+    let cookies = (!profiles.cookies.is_empty())
+        .then(|| {
+            let dir = shared.out.data_dir("gallery-dl").ok()?;
+            let path = dir.join(format!("cookies-{}.txt", std::process::id()));
+            write_private(
+                &path,
+                &crate::net::profile::write_cookies_txt(&profiles.cookies),
+            )
+            .ok()?;
+            Some(path)
+        })
+        .flatten();
+    let listed = program.list(page, cookies.as_deref(), GALLERY_DL_TIMEOUT);
+    if let Some(path) = &cookies {
+        let _ = std::fs::remove_file(path);
+    }
+    match listed {
+        Ok(listing) if !listing.media.is_empty() => {
+            let candidates = listing
+                .media
+                .into_iter()
+                .enumerate()
+                .map(|(picture, media)| Candidate {
+                    url: media.url,
+                    source: crate::input::page::Source::GalleryDl,
+                    picture,
+                    declared_width: media.width,
+                    smaller_variant: false,
+                })
+                .take(crate::input::page::MAX_CANDIDATES)
+                .collect();
+            Ok(PageImages {
+                page: page.clone(),
+                candidates,
+                via: Via::GalleryDl {
+                    errors: listing.errors,
+                },
+            })
+        }
+        Ok(listing) => Err(Some(match listing.errors.first() {
+            Some(e) => format!("gallery-dl found nothing ({e})"),
+            None => "gallery-dl found nothing on this page".into(),
+        })),
+        Err(gallery_dl::GalleryDlError::Unsupported) => Err(None),
+        Err(e) => Err(Some(e.to_string())),
+    }
+}
+
+/// Writes `text` to a new file only its owner may read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// Reads the page's HTML for its images: the final URL and the candidates.
+fn read_html(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
+    use std::io::Read;
+
     let profiles = shared.profiles();
     let asker = fetch::Asker {
         profiles: &profiles,

@@ -23,7 +23,9 @@ mod worker;
 
 use events::Events;
 pub use events::{DoneInfo, Event};
-pub use find::{MAX_PROBES, PREVIEW_BYTES, PREVIEW_SIDE, PROBE_BYTES, Probe, Want, wants};
+pub use find::{
+    MAX_PROBES, PREVIEW_BYTES, PREVIEW_SIDE, PROBE_BYTES, PageImages, Probe, Via, Want, wants,
+};
 use find::{Prefetched, find_images, probe};
 pub use similar::{SimilarGroups, similar_groups};
 use worker::{download_worker, guarded, keep_damaged, pause_reason};
@@ -43,7 +45,6 @@ use crate::disk::template::NameTemplate;
 use crate::engine::scheduler::{Job, Paused, Scheduler};
 use crate::error::{EngineError, FetchError};
 use crate::imaging::thumbs::{self};
-use crate::input::page::Candidate;
 use crate::net::fetch::FetchLimits;
 use crate::net::pacer::Pacer;
 use crate::net::profile::Profiles;
@@ -110,6 +111,11 @@ pub struct Config {
     pub private: crate::net::netguard::PrivateRule,
     /// Host names resolved to fixed addresses instead of DNS (like curl's `--resolve`).
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Whether "Find images" asks gallery-dl for a page's media before reading its HTML.
+    pub gallery_dl: crate::input::gallery_dl::Setting,
+    /// For tests: ask gallery-dl through its generic extractor (which lists any page's
+    /// images, served on port 80).
+    pub gallery_dl_generic: bool,
     /// Called after events are sent (throttling is the callee's business).
     pub waker: Option<Waker>,
     /// Called by the download worker at the start of every attempt, with the URL. For
@@ -150,6 +156,8 @@ impl Config {
             proxy: None,
             private: crate::net::netguard::PrivateRule::Auto,
             resolve: Vec::new(),
+            gallery_dl: crate::input::gallery_dl::Setting::Auto,
+            gallery_dl_generic: false,
             waker: None,
             fault_hook: None,
             library_delay: None,
@@ -250,7 +258,7 @@ pub struct Finder {
 
 impl Finder {
     /// See [`EngineHandle::find_images`].
-    pub fn find_images(&self, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
+    pub fn find_images(&self, page: &Url) -> Result<PageImages, FetchError> {
         guarded(|| find_images(&self.shared, page))
     }
 
@@ -582,9 +590,10 @@ impl EngineHandle {
         }
     }
 
-    /// Fetches a web page and returns the images it points to (see [`crate::input::page`]),
-    /// with the page's final URL (after redirects). Blocks: call it off the UI thread.
-    pub fn find_images(&self, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
+    /// The images of a web page, with the page's final URL (after redirects): listed by
+    /// gallery-dl when it knows the site (see [`Config::gallery_dl`]), else read from
+    /// the page's HTML (see [`crate::input::page`]). Blocks: call it off the UI thread.
+    pub fn find_images(&self, page: &Url) -> Result<PageImages, FetchError> {
         guarded(|| find_images(&self.shared, page))
     }
 

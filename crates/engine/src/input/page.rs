@@ -38,6 +38,8 @@ pub enum Source {
     JsonLd,
     /// A `url(...)` of an inline `style="background…"`.
     Style,
+    /// Listed by gallery-dl, which knows the site (see [`crate::input::gallery_dl`]).
+    GalleryDl,
 }
 
 impl Source {
@@ -51,6 +53,7 @@ impl Source {
             Self::Noscript => "noscript",
             Self::JsonLd => "json-ld",
             Self::Style => "style",
+            Self::GalleryDl => "gallery-dl",
         }
     }
 }

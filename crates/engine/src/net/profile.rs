@@ -236,6 +236,30 @@ impl Cookie {
     }
 }
 
+/// Writes `cookies` as a Netscape `cookies.txt` (what [`parse_cookies_txt`] reads, and
+/// what gallery-dl's `--cookies` takes).
+pub fn write_cookies_txt(cookies: &[Cookie]) -> String {
+    let flag = |b: bool| if b { "TRUE" } else { "FALSE" };
+    let mut text = String::from("# Netscape HTTP Cookie File\n");
+    for c in cookies {
+        let domain = if c.include_subdomains {
+            format!(".{}", c.domain)
+        } else {
+            c.domain.clone()
+        };
+        text.push_str(&format!(
+            "{domain}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            flag(c.include_subdomains),
+            c.path,
+            flag(c.secure),
+            c.expires,
+            c.name,
+            c.value
+        ));
+    }
+    text
+}
+
 /// Reads a Netscape `cookies.txt` (as exported by browsers and curl): seven tab-separated
 /// fields per line, `#` comments, and the `#HttpOnly_` prefix. Returns the cookies and the
 /// numbers of lines that could not be read.
@@ -381,6 +405,11 @@ mod tests {
         let (cookies, bad) = parse_cookies_txt(text);
         assert_eq!(cookies.len(), 3);
         assert_eq!(bad, [5]);
+        // Written back (for gallery-dl), the same cookies read again.
+        assert_eq!(
+            parse_cookies_txt(&write_cookies_txt(&cookies)),
+            (cookies.clone(), vec![])
+        );
         let jar = Profiles {
             cookies,
             ..Profiles::default()
