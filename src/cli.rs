@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pixgrab_engine::disk::template::NameTemplate;
-use pixgrab_engine::error::Secs;
+use pixgrab_engine::error::{Secs, Span};
 use pixgrab_engine::input::intake::Intake;
 use pixgrab_engine::net::profile::{self, Profile, Profiles};
 use pixgrab_engine::{Bytes, Config, Engine, Event, ItemId};
@@ -72,6 +72,18 @@ pub(crate) struct GetArgs {
     /// bytes first; one whose size cannot be learned is skipped.
     #[arg(long, value_name = "WxH", requires = "page")]
     min_size: Option<crate::find_cmd::MinSize>,
+    /// With --page: keep running and read each page again every INTERVAL (10m, 1h, 1d;
+    /// at least 1m, give or take a tenth), downloading only images not seen before. A
+    /// page that fails is tried again later and later (up to a day). Watches are kept in
+    /// the folder's library: the window, or `get --watch` on the same folder, goes on
+    /// with them. Ctrl+C stops.
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        requires = "page",
+        conflicts_with = "min_size"
+    )]
+    watch: Option<Interval>,
     /// How requests are made (headers, cookies, proxy, ...).
     #[command(flatten)]
     pub(crate) request: RequestArgs,
@@ -242,6 +254,34 @@ impl std::str::FromStr for Rate {
     }
 }
 
+/// How often a watched page is read: `90s`, `10m`, `1h`, `1d` (at least a minute).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interval(Duration);
+
+impl std::str::FromStr for Interval {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (number, unit) = s.split_at(split);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("{s:?} is not an interval like 10m or 1h"))?;
+        let secs = match unit.trim() {
+            "s" => number,
+            "m" | "" => number.saturating_mul(60),
+            "h" => number.saturating_mul(3600),
+            "d" => number.saturating_mul(86_400),
+            other => return Err(format!("unknown unit {other:?} (use s, m, h or d)")),
+        };
+        if secs < 60 {
+            return Err("a page is read at most once a minute".into());
+        }
+        Ok(Self(Duration::from_secs(secs)))
+    }
+}
+
 /// Runs `pixgrab get` and returns the exit status.
 pub(crate) fn run(args: &GetArgs) -> ExitCode {
     match run_inner(args) {
@@ -336,6 +376,18 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     if !paused {
         paused = run.follow(&engine, &events);
     }
+    if let (Some(Interval(every)), false) = (args.watch, paused) {
+        for page in &pages {
+            engine.watch(page, every)?;
+        }
+        run.out.note(&format!(
+            "watching {} page{} every {}; Ctrl+C stops",
+            pages.len(),
+            if pages.len() == 1 { "" } else { "s" },
+            Span(every)
+        ));
+        run.watch_forever(&events);
+    }
     engine.shutdown();
     let Follower {
         mut out,
@@ -363,6 +415,23 @@ struct Follower {
 
 impl Follower {
     /// Reports the events that are waiting. True when a disk error paused the run.
+    /// Reports events as watched pages are read again, until the process is stopped.
+    fn watch_forever(&mut self, events: &crossbeam_channel::Receiver<Event>) {
+        while let Ok(event) = events.recv() {
+            if let Event::Watched(watch) = &event {
+                self.out.note(&watch_line(watch));
+            }
+            if let Event::Done { info, .. } = &event {
+                self.out.note(&format!("saved {}", info.path.display()));
+            }
+            if let Event::Failed { id, reason } = &event {
+                let url = self.urls.get(id).map_or(String::new(), |u| u.to_string());
+                self.out.note(&format!("failed {url}: {reason}"));
+            }
+            self.handle(&event);
+        }
+    }
+
     fn drain(&mut self, events: &crossbeam_channel::Receiver<Event>) -> bool {
         events.try_iter().any(|event| self.handle(&event))
     }
@@ -469,6 +538,8 @@ fn engine_config(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> 
     args.request.configure(&mut config, hosts)?;
     config.stall_timeout = Duration::from_secs(args.timeout);
     config.retries = args.retries;
+    // With --watch, also the folder's earlier watches go on.
+    config.run_watches = args.watch.is_some();
     config.stall_retries = config.stall_retries.min(args.retries);
     Ok(config)
 }
@@ -764,6 +835,25 @@ impl Output {
     }
 }
 
+/// A line on a watched page: what its last check found, and when the next comes.
+fn watch_line(watch: &pixgrab_engine::disk::library::Watch) -> String {
+    let next = Duration::from_millis(
+        u64::try_from(watch.next_check.saturating_sub(now_ms())).unwrap_or(0),
+    );
+    let what = match (&watch.last_error, watch.last_check) {
+        (Some(e), _) => format!("could not read it ({e}); trying again"),
+        (None, Some(_)) => format!("{} new", watch.last_new),
+        (None, None) => "watching".into(),
+    };
+    format!("{}: {what}; next check in {}", watch.page, Span(next))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
     Some(match event {
         Event::Queued { id, url } => json!({"event": "queued", "id": id.0, "url": url.as_str()}),
@@ -810,6 +900,13 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
         Event::HostLimit { host, limit } => {
             json!({"event": "host_limit", "host": host, "limit": limit})
         }
+        Event::Watched(watch) => json!({
+            "event": "watched", "page": watch.page.as_str(),
+            "interval_ms": watch.interval_ms, "last_check_ms": watch.last_check,
+            "next_check_ms": watch.next_check, "new": watch.last_new,
+            "failures": watch.failures, "error": watch.last_error,
+        }),
+        Event::Unwatched { page } => json!({"event": "unwatched", "page": page.as_str()}),
         // The CLI adds with the blocking call, which answers itself.
         Event::Idle
         | Event::MovedToTop { .. }

@@ -637,3 +637,59 @@ fn a_page_is_read_as_html_when_the_chosen_gallery_dl_is_missing() {
     );
     assert!(out.join("p0.jpg").is_file() && out.join("p1.jpg").is_file());
 }
+
+#[test]
+fn get_watch_keeps_the_page_watched_in_the_folder_s_library() {
+    use std::io::{BufRead, BufReader};
+    // Too often is refused before anything starts.
+    let run = pixgrab(&[
+        "get",
+        "--page",
+        "http://127.0.0.1:9/x.html",
+        "--watch",
+        "10s",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("at most once a minute"));
+
+    let photos = vec![(
+        "p.jpg".to_string(),
+        std::sync::Arc::from(support::jpeg(64, 48, 1)),
+    )];
+    let server = photo_page(photos, true);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let page = server.url("/trip.html");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+        .args(["get", "--page", &page, "--watch", "10m", "-o"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pixgrab");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut said = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("line");
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("Ctrl+C stops") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        said.contains("watching 1 page every 10 min; Ctrl+C stops"),
+        "{said}"
+    );
+    assert!(out.join("p.jpg").is_file(), "the page's image came first");
+    let lib = pixgrab_engine::disk::library::Library::open(
+        &out.join(pixgrab_engine::disk::store::DATA_DIR),
+        false,
+    )
+    .expect("library");
+    let watches = lib.watches().expect("watches");
+    assert_eq!(watches.len(), 1);
+    assert_eq!(watches[0].page.as_str(), page);
+    assert_eq!(watches[0].interval_ms, 600_000);
+}

@@ -189,6 +189,8 @@ pub(super) fn config_for(
     let proxy = settings.proxy.trim();
     config.proxy = (!proxy.is_empty()).then(|| proxy.to_string());
     config.gallery_dl = settings.gallery_dl();
+    // The folder's watched pages are read again while the window is open.
+    config.run_watches = true;
     config.waker = Some(Arc::new(move || wake.request_repaint()));
     config.name_template = settings.template().unwrap_or_default();
     // The window's frames come before downloads and thumbnails on shared cores.

@@ -20,6 +20,7 @@ mod tasks;
 mod tests;
 mod view;
 mod viewer;
+mod watches;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -400,7 +401,7 @@ impl PixgrabApp {
     fn picker_action(&mut self, action: PickerAction) {
         match action {
             PickerAction::Close => self.picker = None,
-            PickerAction::Queue { urls, page } => {
+            PickerAction::Queue { urls, page, watch } => {
                 let count = urls.len();
                 let Some(handle) = self.current_handle() else {
                     return;
@@ -409,8 +410,18 @@ impl PixgrabApp {
                     urls,
                     page: Some(page.clone()),
                 });
-                self.input
-                    .say(format!("Queueing {count} images from {page}…"), false);
+                let mut note = format!("Queueing {count} images from {page}");
+                if let Some(interval) = watch {
+                    handle.send(Command::Watch {
+                        page: page.clone(),
+                        interval,
+                    });
+                    note.push_str(&format!(
+                        "; watching it for new ones every {}",
+                        pixgrab_engine::error::Span(interval)
+                    ));
+                }
+                self.input.say(format!("{note}…"), false);
                 self.picker = None;
             }
         }
@@ -841,6 +852,11 @@ impl eframe::App for PixgrabApp {
                 let busy = !self.model.is_idle();
                 if let Some(a) = input::input_ui(ui, &mut self.input, &mut self.settings, busy) {
                     input_action = Some(a);
+                }
+                if let Some((slot, page)) = watches::watches_ui(ui, &self.model.watches)
+                    && let Some(handle) = self.engines.handle(slot)
+                {
+                    handle.send(Command::Unwatch(page));
                 }
                 if let Some(RequestAction::LoadCookies) = requests::requests_ui(
                     ui,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pixgrab_engine::disk::library::Watch;
 use pixgrab_engine::imaging::sniff::ImageFormat;
 use pixgrab_engine::imaging::thumbs::Thumbnail;
 use pixgrab_engine::{Event, ItemId, Stage};
@@ -110,6 +111,8 @@ pub(crate) struct Model {
     /// Each host's current adaptive limit (`host:port` → downloads at once), as the
     /// engines last reported it.
     pub(crate) host_limits: std::collections::BTreeMap<String, usize>,
+    /// Watched pages (page URL → the engine watching it, and its last state).
+    pub(crate) watches: std::collections::BTreeMap<String, (usize, Watch)>,
 }
 
 impl Model {
@@ -191,6 +194,15 @@ impl Model {
             self.host_limits.insert(host.clone(), *limit);
             return;
         }
+        if let Event::Watched(watch) = event {
+            self.watches
+                .insert(watch.page.to_string(), (engine, *watch));
+            return;
+        }
+        if let Event::Unwatched { page } = &event {
+            self.watches.remove(page.as_str());
+            return;
+        }
         if let Event::MovedToTop { ids } = &event {
             let keys: Vec<(usize, ItemId)> = ids.iter().map(|id| (engine, *id)).collect();
             self.move_to_top(&keys);
@@ -260,6 +272,8 @@ impl Model {
             | Event::Paused { .. }
             | Event::MovedToTop { .. }
             | Event::HostLimit { .. }
+            | Event::Watched(_)
+            | Event::Unwatched { .. }
             | Event::Added { .. }
             | Event::CommandFailed { .. } => {}
         }

@@ -68,12 +68,19 @@ pub(crate) struct PagePicker {
     pub(crate) largest_only: bool,
     /// Per item: the largest of its picture (by pixel size once known).
     largest: Vec<bool>,
+    /// The "Queue and watch" interval (an index into [`super::watches::INTERVALS`]).
+    watch_every: usize,
 }
 
 /// What the user did in the picker.
 pub(crate) enum PickerAction {
-    /// Queue these URLs, found on `page`.
-    Queue { urls: Vec<Url>, page: Url },
+    /// Queue these URLs, found on `page`, and with `watch`, read the page again that
+    /// often for new images.
+    Queue {
+        urls: Vec<Url>,
+        page: Url,
+        watch: Option<std::time::Duration>,
+    },
     /// Close without queueing.
     Close,
 }
@@ -115,6 +122,7 @@ impl PagePicker {
             min_height: 0,
             largest_only: true,
             largest: Vec::new(),
+            watch_every: 1,
         };
         picker.rank();
         picker
@@ -254,6 +262,26 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
                             action = Some(PickerAction::Queue {
                                 urls: picker.chosen(),
                                 page: picker.page.clone(),
+                                watch: None,
+                            });
+                        }
+                        let intervals = &super::watches::INTERVALS;
+                        let watch = ui.button("Queue and watch").on_hover_text(
+                            "Queue the selected images, then read this page again every so often \
+                                 and download only images not seen before (kept across restarts)",
+                        );
+                        egui::ComboBox::from_id_salt("watch every")
+                            .selected_text(intervals.get(picker.watch_every).map_or("", |i| i.0))
+                            .show_ui(ui, |ui| {
+                                for (n, (label, _)) in intervals.iter().enumerate() {
+                                    ui.selectable_value(&mut picker.watch_every, n, *label);
+                                }
+                            });
+                        if watch.clicked() {
+                            action = Some(PickerAction::Queue {
+                                urls: picker.chosen(),
+                                page: picker.page.clone(),
+                                watch: intervals.get(picker.watch_every).map(|i| i.1),
                             });
                         }
                         if ui.button("Close").clicked() {

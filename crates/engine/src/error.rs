@@ -294,6 +294,26 @@ impl fmt::Display for Secs {
     }
 }
 
+/// A longer span of time shown for people, rounded: `45 s`, `10 min`, `3 h`, `2 d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub Duration);
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs_f64().round();
+        let (value, unit) = if secs < 120.0 {
+            (secs, "s")
+        } else if secs < 2.0 * 3600.0 {
+            (secs / 60.0, "min")
+        } else if secs < 2.0 * 86_400.0 {
+            (secs / 3600.0, "h")
+        } else {
+            (secs / 86_400.0, "d")
+        };
+        write!(f, "{value:.0} {unit}")
+    }
+}
+
 /// A byte count shown in binary units: `3.4 MiB`, `512 B`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bytes(pub u64);

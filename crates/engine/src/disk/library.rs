@@ -68,7 +68,35 @@ CREATE TABLE IF NOT EXISTS pages (
     url         TEXT PRIMARY KEY,
     title       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS watches (
+    page        TEXT PRIMARY KEY,
+    interval_ms INTEGER NOT NULL,
+    next_check  INTEGER NOT NULL,
+    last_check  INTEGER,
+    last_new    INTEGER NOT NULL DEFAULT 0,
+    failures    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT
+);
 ";
+
+/// A page re-read every so often for new images (times in Unix milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    /// The page.
+    pub page: Url,
+    /// How often it is read, in milliseconds (before jitter and back-off).
+    pub interval_ms: u64,
+    /// When it is read next.
+    pub next_check: i64,
+    /// When it was last read, if ever.
+    pub last_check: Option<i64>,
+    /// How many new images the last read queued.
+    pub last_new: u64,
+    /// Reads that failed in a row (each doubles the wait, up to a day).
+    pub failures: u32,
+    /// Why the last read failed, if it did.
+    pub last_error: Option<String>,
+}
 
 /// What is needed to continue a part file after a restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -406,6 +434,87 @@ impl Library {
             params![page.as_str(), title],
         )?;
         Ok(())
+    }
+
+    /// Watches `watch.page` (or changes its watch), as `watch` says.
+    pub fn set_watch(&self, watch: &Watch) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "INSERT INTO watches (page, interval_ms, next_check, last_check, last_new, failures, last_error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(page) DO UPDATE SET interval_ms = excluded.interval_ms,
+                 next_check = excluded.next_check, last_check = excluded.last_check,
+                 last_new = excluded.last_new, failures = excluded.failures,
+                 last_error = excluded.last_error",
+            params![
+                watch.page.as_str(),
+                to_i64(watch.interval_ms),
+                watch.next_check,
+                watch.last_check,
+                to_i64(watch.last_new),
+                i64::from(watch.failures),
+                watch.last_error,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stops watching `page`; true if it was watched.
+    pub fn remove_watch(&self, page: &Url) -> Result<bool, LibraryError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM watches WHERE page = ?1", [page.as_str()])?
+            > 0)
+    }
+
+    /// Every watched page, soonest check first.
+    pub fn watches(&self) -> Result<Vec<Watch>, LibraryError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT page, interval_ms, next_check, last_check, last_new, failures, last_error
+             FROM watches ORDER BY next_check",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?;
+        let mut watches = Vec::new();
+        for row in rows {
+            let (page, interval, next_check, last_check, last_new, failures, last_error) = row?;
+            // A row that is not a URL (edited by hand) is skipped, not fatal.
+            let Ok(page) = Url::parse(&page) else {
+                continue;
+            };
+            watches.push(Watch {
+                page,
+                interval_ms: to_u64(Some(interval)).unwrap_or(0),
+                next_check,
+                last_check,
+                last_new: to_u64(Some(last_new)).unwrap_or(0),
+                failures: u32::try_from(failures).unwrap_or(0),
+                last_error,
+            });
+        }
+        Ok(watches)
+    }
+
+    /// Of `urls`, those no item has (in order): what a watched page shows that is new.
+    pub fn unseen(&self, urls: &[Url]) -> Result<Vec<Url>, LibraryError> {
+        let mut find = self
+            .conn
+            .prepare_cached("SELECT 1 FROM items WHERE url = ?1")?;
+        let mut out = Vec::new();
+        for url in urls {
+            if !find.exists([normalise(url).as_str()])? {
+                out.push(url.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// A page's title, if it was read.

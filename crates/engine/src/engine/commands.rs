@@ -4,7 +4,7 @@
 //! events). The same operations stay available as blocking calls on
 //! [`EngineHandle`] for the command line and tests.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
@@ -44,6 +44,15 @@ pub enum Command {
     /// Move done items' files to the trash; the items become removed (never fetched
     /// again).
     Trash(Vec<ItemId>),
+    /// Watch a page: read it again every `interval`, queueing what is new.
+    Watch {
+        /// The page.
+        page: Url,
+        /// How often.
+        interval: std::time::Duration,
+    },
+    /// Stop watching a page.
+    Unwatch(Url),
 }
 
 /// The command channel and its thread, started on first use.
@@ -89,12 +98,7 @@ impl EngineHandle {
         }
         let tx = self.commands.tx.get_or_init(|| {
             let (tx, rx) = crossbeam_channel::unbounded::<Option<Command>>();
-            let worker = EngineHandle {
-                shared: self.shared.clone(),
-                workers: Arc::clone(&self.workers),
-                commands: Commands::default(),
-                owner: false,
-            };
+            let worker = self.helper();
             let spawned = std::thread::Builder::new()
                 .name("pixgrab-commands".into())
                 .spawn(move || {
@@ -155,6 +159,16 @@ impl EngineHandle {
             Command::CancelAll => self.cancel_all(),
             Command::Trash(ids) => {
                 if let Err(e) = self.trash(&ids) {
+                    failed(e.to_string(), Vec::new());
+                }
+            }
+            Command::Watch { page, interval } => {
+                if let Err(e) = self.watch(&page, interval) {
+                    failed(e.to_string(), Vec::new());
+                }
+            }
+            Command::Unwatch(page) => {
+                if let Err(e) = self.unwatch(&page) {
                     failed(e.to_string(), Vec::new());
                 }
             }

@@ -47,6 +47,14 @@ pub struct DoneInfo {
 /// from the library start with `Queued` too, followed at once by the state they had.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// A watched page: watched now, checked (with what it found or why it failed), or
+    /// found in the library when the engine started.
+    Watched(Box<crate::disk::library::Watch>),
+    /// A page is no longer watched.
+    Unwatched {
+        /// The page.
+        page: Url,
+    },
     /// The URL is in the queue.
     Queued {
         /// The item.
@@ -199,6 +207,8 @@ impl Event {
             | Self::MovedToTop { .. }
             | Self::HostLimit { .. }
             | Self::Added { .. }
+            | Self::Watched(_)
+            | Self::Unwatched { .. }
             | Self::CommandFailed { .. } => None,
         }
     }

@@ -72,6 +72,12 @@ impl Via {
 pub(super) fn find_images(shared: &Shared, page: &Url) -> Result<PageImages, FetchError> {
     // A new Find: the size probes of the one before stop.
     shared.find_generation.fetch_add(1, Ordering::AcqRel);
+    list_page(shared, page)
+}
+
+/// The images of `page`: gallery-dl's listing when it knows the site, else the page's
+/// HTML read (what a Find and a watch's check share; a check stops no probes).
+pub(super) fn list_page(shared: &Shared, page: &Url) -> Result<PageImages, FetchError> {
     let note = match shared.config.gallery_dl.locate() {
         Some(program) => match ask_gallery_dl(shared, program, page) {
             Ok(listed) => return Ok(listed),

@@ -19,6 +19,7 @@ mod priority;
 mod restore;
 pub(crate) mod scheduler;
 mod similar;
+mod watch;
 mod worker;
 
 use events::Events;
@@ -111,6 +112,11 @@ pub struct Config {
     pub private: crate::net::netguard::PrivateRule,
     /// Host names resolved to fixed addresses instead of DNS (like curl's `--resolve`).
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Whether watched pages (see [`EngineHandle::watch`]) are checked while the engine
+    /// runs (the window: yes; the CLI: with `--watch`).
+    pub run_watches: bool,
+    /// The shortest interval a watch may have (a minute; tests use less).
+    pub min_watch_interval: Duration,
     /// Whether "Find images" asks gallery-dl for a page's media before reading its HTML.
     pub gallery_dl: crate::input::gallery_dl::Setting,
     /// For tests: ask gallery-dl through its generic extractor (which lists any page's
@@ -156,6 +162,8 @@ impl Config {
             proxy: None,
             private: crate::net::netguard::PrivateRule::Auto,
             resolve: Vec::new(),
+            run_watches: false,
+            min_watch_interval: Duration::from_secs(60),
             gallery_dl: crate::input::gallery_dl::Setting::Auto,
             gallery_dl_generic: false,
             waker: None,
@@ -194,6 +202,8 @@ struct Shared {
     find_generation: AtomicUsize,
     /// Whole files a Find fetched, for the downloads that may follow.
     prefetched: Prefetched,
+    /// Wakes or stops the watch thread.
+    watch: watch::Signal,
 }
 
 impl Shared {
@@ -351,6 +361,7 @@ impl Engine {
             guard: crate::net::netguard::Guard::new(config.private).behind_proxy(proxied(&config)),
             find_generation: AtomicUsize::new(0),
             prefetched: Prefetched::default(),
+            watch: watch::Signal::default(),
             config,
         });
         shared
@@ -364,6 +375,9 @@ impl Engine {
         };
         handle.spawn_workers(handle.shared.config.jobs)?;
         restore::restore(&handle.shared, records);
+        if handle.shared.config.run_watches {
+            handle.start_watching()?;
+        }
         Ok((handle, rx))
     }
 }
@@ -759,7 +773,18 @@ impl EngineHandle {
         }
     }
 
+    /// A handle for one of the engine's own threads: dropping it stops nothing.
+    fn helper(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            workers: Arc::clone(&self.workers),
+            commands: commands::Commands::default(),
+            owner: false,
+        }
+    }
+
     fn stop(&self) {
+        self.shared.watch.stop();
         for job in self.shared.scheduler.shutdown() {
             if let Some(resume) = job.resume {
                 resume.keep();

@@ -140,10 +140,13 @@ pub fn until_idle(rx: &Receiver<Event>, limit: Duration) -> Vec<Event> {
     }
 }
 
-/// The engine's defaults with a quick retry back-off (tests do not wait for it).
+/// The engine's defaults with a quick retry back-off (tests do not wait for it), reading
+/// pages without gallery-dl.
 pub fn config(dir: &std::path::Path) -> pixgrab_engine::Config {
     let mut config = pixgrab_engine::Config::new(dir);
     config.retry_base = Duration::from_millis(5);
+    // Pages are read as HTML: no gallery-dl start-up (its own tests ask for it).
+    config.gallery_dl = pixgrab_engine::input::gallery_dl::Setting::Off;
     config
 }
 
