@@ -341,7 +341,17 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     }
     let duplicates = intake.duplicates;
     let mut typed = intake.into_urls();
-    let count = typed.len() + found.iter().map(|(_, urls)| urls.len()).sum::<usize>();
+    let count = typed.len() + found.iter().map(|(_, _, urls)| urls.len()).sum::<usize>();
+    // What each watched page shows now: a watch never queues it (what --page left
+    // out stays out).
+    let seen: HashMap<Url, Vec<Url>> = if args.watch.is_some() {
+        found
+            .iter()
+            .map(|(asked, _, urls)| (asked.clone(), urls.clone()))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     if count == 0 && run.tally.already == 0 {
         engine.shutdown();
         anyhow::bail!("nothing to download: no image was found on the given pages");
@@ -366,7 +376,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             break;
         }
     }
-    for (page, urls) in found {
+    for (_, page, urls) in found {
         if paused {
             break;
         }
@@ -378,7 +388,8 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     }
     if let (Some(Interval(every)), false) = (args.watch, paused) {
         for page in &pages {
-            engine.watch(page, every)?;
+            let seen = seen.get(page).map_or(&[][..], Vec::as_slice);
+            engine.watch(page, every, seen)?;
         }
         run.out.note(&format!(
             "watching {} page{} every {}; Ctrl+C stops",
@@ -545,14 +556,14 @@ fn engine_config(args: &GetArgs, hosts: &std::collections::BTreeSet<String>) -> 
 }
 
 /// Reads each `--page` and lists its images (with `--min-size`, those large enough),
-/// saying what was found or why not.
+/// saying what was found or why not: (the page as given, as it ended up, its images).
 fn read_pages(
     engine: &pixgrab_engine::EngineHandle,
     pages: &[Url],
     min_size: Option<crate::find_cmd::MinSize>,
     out: &mut Output,
-) -> Vec<(Url, Vec<Url>)> {
-    let mut found: Vec<(Url, Vec<Url>)> = Vec::new();
+) -> Vec<(Url, Url, Vec<Url>)> {
+    let mut found: Vec<(Url, Url, Vec<Url>)> = Vec::new();
     for page in pages {
         match engine.find_images(page) {
             Ok(found_on_page) => {
@@ -586,7 +597,7 @@ fn read_pages(
                         .map(|c| c.url)
                         .collect(),
                 };
-                found.push((final_url, urls));
+                found.push((page.clone(), final_url, urls));
             }
             Err(e) => out.rejected(page.as_str(), &format!("cannot read the page: {e}")),
         }
@@ -837,21 +848,13 @@ impl Output {
 
 /// A line on a watched page: what its last check found, and when the next comes.
 fn watch_line(watch: &pixgrab_engine::disk::library::Watch) -> String {
-    let next = Duration::from_millis(
-        u64::try_from(watch.next_check.saturating_sub(now_ms())).unwrap_or(0),
-    );
+    let next = watch.next_in(pixgrab_engine::disk::library::unix_now_ms());
     let what = match (&watch.last_error, watch.last_check) {
         (Some(e), _) => format!("could not read it ({e}); trying again"),
         (None, Some(_)) => format!("{} new", watch.last_new),
         (None, None) => "watching".into(),
     };
     format!("{}: {what}; next check in {}", watch.page, Span(next))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {

@@ -124,8 +124,9 @@ impl PixgrabApp {
         });
         if let Some(site) = &demo {
             input.append(&site.url_list());
+            input.page_url = site.gallery_url();
             input.say(
-                "Demo: sample images served from this computer. Press Download.",
+                "Demo: sample images served from this computer. Press Download, or \"Find images\" to pick from the demo's gallery page.",
                 false,
             );
         }
@@ -400,8 +401,19 @@ impl PixgrabApp {
 
     fn picker_action(&mut self, action: PickerAction) {
         match action {
-            PickerAction::Close => self.picker = None,
-            PickerAction::Queue { urls, page, watch } => {
+            PickerAction::Close => {
+                self.picker = None;
+                // Its probes (up to a thousand requests) stop.
+                if let Some(handle) = self.current_handle() {
+                    handle.finder().cancel_probes();
+                }
+            }
+            PickerAction::Queue {
+                urls,
+                page,
+                watch,
+                shown,
+            } => {
                 let count = urls.len();
                 let Some(handle) = self.current_handle() else {
                     return;
@@ -415,6 +427,7 @@ impl PixgrabApp {
                     handle.send(Command::Watch {
                         page: page.clone(),
                         interval,
+                        seen: shown,
                     });
                     note.push_str(&format!(
                         "; watching it for new ones every {}",

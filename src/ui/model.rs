@@ -111,8 +111,8 @@ pub(crate) struct Model {
     /// Each host's current adaptive limit (`host:port` → downloads at once), as the
     /// engines last reported it.
     pub(crate) host_limits: std::collections::BTreeMap<String, usize>,
-    /// Watched pages (page URL → the engine watching it, and its last state).
-    pub(crate) watches: std::collections::BTreeMap<String, (usize, Watch)>,
+    /// Watched pages by (engine, page URL), with their last state.
+    pub(crate) watches: std::collections::BTreeMap<(usize, String), Watch>,
 }
 
 impl Model {
@@ -196,11 +196,11 @@ impl Model {
         }
         if let Event::Watched(watch) = event {
             self.watches
-                .insert(watch.page.to_string(), (engine, *watch));
+                .insert((engine, watch.page.to_string()), *watch);
             return;
         }
         if let Event::Unwatched { page } = &event {
-            self.watches.remove(page.as_str());
+            self.watches.remove(&(engine, page.to_string()));
             return;
         }
         if let Event::MovedToTop { ids } = &event {

@@ -80,6 +80,8 @@ pub(crate) enum PickerAction {
         urls: Vec<Url>,
         page: Url,
         watch: Option<std::time::Duration>,
+        /// Every image the page shows now (what a watch is not to queue later).
+        shown: Vec<Url>,
     },
     /// Close without queueing.
     Close,
@@ -154,9 +156,21 @@ impl PagePicker {
         self.rank();
     }
 
-    /// Works out the largest variant of each picture again.
+    /// Works out the largest variant of each picture again. Measured sizes count for a
+    /// picture only once all its variants are probed: a thumbnail measured first must
+    /// not win over a full size still being read.
     fn rank(&mut self) {
-        let pixels: Vec<Option<(u32, u32)>> = self.items.iter().map(PickItem::pixels).collect();
+        let mut pending = std::collections::HashSet::new();
+        for (i, item) in self.items.iter().enumerate() {
+            if item.probe.is_none() && i < pixgrab_engine::engine::MAX_PROBES {
+                pending.insert(item.picture);
+            }
+        }
+        let pixels: Vec<Option<(u32, u32)>> = self
+            .items
+            .iter()
+            .map(|i| i.pixels().filter(|_| !pending.contains(&i.picture)))
+            .collect();
         self.largest = largest_of_each(&self.candidates, &pixels);
     }
 
@@ -188,7 +202,7 @@ impl PagePicker {
     }
 
     /// The preview to show for item `i`: its own, else another variant's of its picture.
-    fn preview(&self, i: usize) -> Option<&TextureHandle> {
+    pub(crate) fn preview(&self, i: usize) -> Option<&TextureHandle> {
         let item = self.items.get(i)?;
         item.preview.as_ref().or_else(|| {
             self.items
@@ -263,6 +277,7 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
                                 urls: picker.chosen(),
                                 page: picker.page.clone(),
                                 watch: None,
+                                shown: Vec::new(),
                             });
                         }
                         let intervals = &super::watches::INTERVALS;
@@ -282,6 +297,7 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
                                 urls: picker.chosen(),
                                 page: picker.page.clone(),
                                 watch: intervals.get(picker.watch_every).map(|i| i.1),
+                                shown: picker.items.iter().map(|i| i.url.clone()).collect(),
                             });
                         }
                         if ui.button("Close").clicked() {

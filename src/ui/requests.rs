@@ -187,7 +187,8 @@ fn connection_ui(ui: &mut egui::Ui, settings: &mut Settings) {
         ui.checkbox(&mut settings.use_gallery_dl, "Ask gallery-dl first")
             .on_hover_text(
                 "gallery-dl (pip install gallery-dl) knows how 300+ sites list their images; \
-                 \"Find images\" asks it first and reads the page itself when gallery-dl does not know the site",
+                 \"Find images\" asks it first and reads the page itself when gallery-dl does not know the site. \
+                 Applies to folders opened from now on.",
             );
         let label = ui.label("Program:");
         ui.add_enabled(

@@ -1433,3 +1433,81 @@ fn similar_images_are_grouped_and_the_unkept_go_to_the_trash() {
         assert!(!out.join(name).exists(), "{name} is still there");
     }
 }
+
+#[test]
+fn the_demo_gallery_is_found_sized_previewed_queued_and_watched() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().to_path_buf();
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 700.0])
+        .build_eframe(move |cc| {
+            PixgrabApp::new(
+                &cc.egui_ctx,
+                None,
+                UiOptions {
+                    out_dir: Some(out),
+                    demo: Some(8),
+                    ..UiOptions::default()
+                },
+            )
+        });
+    harness.step();
+    // The demo fills in its gallery page: one click finds its pictures.
+    harness.get_by_label("Find images").click();
+    step_until(
+        &mut harness,
+        "eight pictures probed, with previews",
+        |app| {
+            app.picker.as_ref().is_some_and(|p| {
+                p.items.len() == 16
+                    && (0..16).all(|i| {
+                        p.items[i]
+                            .probe
+                            .as_ref()
+                            .is_some_and(|p| p.pixels.is_some())
+                            && p.preview(i).is_some()
+                    })
+            })
+        },
+    );
+    harness.run_steps(3);
+    // Thumbnail and full size are one picture: the full sizes are offered.
+    assert!(harness.query_by_label("Queue 8 selected").is_some());
+    // Pictures 0, 3, 6 are 1200×800; 1, 4, 7 are 800×1000; 2, 5 are 1000×1000.
+    for (size, count) in [("1200×800 · ", 3), ("800×1000 · ", 3), ("1000×1000 · ", 2)] {
+        assert_eq!(
+            harness.query_all_by_label_contains(size).count(),
+            count,
+            "{size}"
+        );
+    }
+    if let Ok(path) = std::env::var("PIXGRAB_PICKER_SCREENSHOT") {
+        harness.run_steps(2);
+        if let Ok(image) = harness.render() {
+            image.save(path).expect("save screenshot");
+        }
+    }
+    harness.get_by_label("Queue and watch").click();
+    step_until(
+        &mut harness,
+        "the eight downloaded and the page watched",
+        |app| {
+            app.model.items.len() == 8
+                && app.model.items.iter().all(|i| i.state == Stage::Done)
+                && app.model.watches.len() == 1
+        },
+    );
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Watched pages (1)").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("not checked yet · next in 60 min")
+            .is_some()
+    );
+    // Stop watching: the row goes, the pictures stay.
+    harness.get_by_label("Stop").click();
+    step_until(&mut harness, "the watch stopped", |app| {
+        app.model.watches.is_empty()
+    });
+    assert_eq!(harness.state().model.items.len(), 8);
+}

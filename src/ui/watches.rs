@@ -17,32 +17,17 @@ pub(crate) const INTERVALS: [(&str, Duration); 4] = [
     ("every day", Duration::from_secs(86_400)),
 ];
 
-/// Unix time in milliseconds.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// A span between two Unix-millisecond times, never negative.
-fn between(from: i64, to: i64) -> Span {
-    Span(Duration::from_millis(
-        u64::try_from(to.saturating_sub(from)).unwrap_or(0),
-    ))
-}
-
 /// What a watch's last check did and when the next comes, for people:
 /// `checked 3 min ago: 2 new · next in 7 min`.
 pub(crate) fn status(watch: &Watch, now: i64) -> String {
-    let last = match (watch.last_check, &watch.last_error) {
-        (Some(at), Some(e)) => format!("failed {} ago: {e}", between(at, now)),
-        (Some(at), None) => format!("checked {} ago: {} new", between(at, now), watch.last_new),
+    let last = match (watch.last_ago(now), &watch.last_error) {
+        (Some(ago), Some(e)) => format!("failed {} ago: {e}", Span(ago)),
+        (Some(ago), None) => format!("checked {} ago: {} new", Span(ago), watch.last_new),
         (None, _) => "not checked yet".into(),
     };
-    let next = if watch.next_check <= now {
-        "checking…".to_string()
-    } else {
-        format!("next in {}", between(now, watch.next_check))
+    let next = match watch.next_in(now) {
+        Duration::ZERO => "checking…".to_string(),
+        wait => format!("next in {}", Span(wait)),
     };
     format!("{last} · {next}")
 }
@@ -51,18 +36,18 @@ pub(crate) fn status(watch: &Watch, now: i64) -> String {
 /// to stop watching when the user asks.
 pub(crate) fn watches_ui(
     ui: &mut egui::Ui,
-    watches: &BTreeMap<String, (usize, Watch)>,
+    watches: &BTreeMap<(usize, String), Watch>,
 ) -> Option<(usize, Url)> {
     if watches.is_empty() {
         return None;
     }
     let mut stop = None;
-    let now = now_ms();
+    let now = pixgrab_engine::disk::library::unix_now_ms();
     egui::CollapsingHeader::new(format!("Watched pages ({})", watches.len()))
         .id_salt("watched pages")
         .default_open(true)
         .show(ui, |ui| {
-            for (engine, watch) in watches.values() {
+            for ((engine, _), watch) in watches {
                 ui.horizontal(|ui| {
                     if ui
                         .small_button("Stop")

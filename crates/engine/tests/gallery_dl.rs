@@ -293,14 +293,8 @@ fn a_slow_page_times_out_and_gallery_dl_is_stopped() {
 
 #[test]
 fn a_missing_program_is_not_located_and_does_not_spawn() {
-    assert_eq!(
-        GalleryDl::locate(Some(Path::new("/nonexistent/bin/gallery-dl"))),
-        None
-    );
-    assert_eq!(
-        GalleryDl::locate(Some(Path::new("pixgrab-no-such-gallery-dl"))),
-        None
-    );
+    assert!(GalleryDl::locate(Some(Path::new("/nonexistent/bin/gallery-dl"))).is_none());
+    assert!(GalleryDl::locate(Some(Path::new("pixgrab-no-such-gallery-dl"))).is_none());
 }
 
 #[test]

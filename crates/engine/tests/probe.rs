@@ -192,3 +192,55 @@ fn a_failed_probe_says_why() {
             .all(|p| p.pixels.is_none() && p.preview.is_none())
     );
 }
+
+#[test]
+fn a_cut_body_is_never_taken_for_the_whole_file() {
+    use pixgrab_testsite::loopback::Behaviour;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let png: Arc<[u8]> = Arc::from(support::png(90, 60, 9));
+    let cut = Arc::new(AtomicBool::new(true));
+    let (body, cutting) = (png.clone(), cut.clone());
+    // Announces the whole length, sends half, closes (while `cut` holds).
+    let server = Server::start(move |req| {
+        let response = Response::ok("image/png", body.clone());
+        if cutting.load(Ordering::SeqCst) && req.path == "/cut.png" {
+            response.behaving(Behaviour::Truncate {
+                send: body.len() / 2,
+            })
+        } else {
+            response
+        }
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let cut_url = url(&server, "/cut.png");
+    let probes = engine.probe(&[(cut_url.clone(), Want::Preview)], None, &|_, _| {});
+    assert_eq!(probes[0].pixels, Some((90, 60)), "the header came");
+    assert!(probes[0].preview.is_none(), "no preview of half a file");
+    // Queued, it is fetched for real (and whole), not published from the cut probe.
+    cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    engine.add([cut_url]).expect("add");
+    until_idle(&rx, Duration::from_secs(30));
+    assert_eq!(
+        std::fs::read(tmp.path().join("cut.png")).expect("downloaded"),
+        png.to_vec()
+    );
+    assert_eq!(server.stats().requests.load(Ordering::SeqCst), 2);
+    engine.shutdown();
+}
+
+#[test]
+fn a_small_file_claiming_a_huge_picture_gets_its_size_but_no_preview() {
+    // A PNG header claiming 20000×20000 pixels, then junk: never decoded.
+    let mut png = support::png(4, 4, 1);
+    png[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+    let server = serve(
+        vec![("/huge.png".into(), Arc::from(png), (20_000, 20_000))],
+        true,
+    );
+    let probes = probe_all(&server, &["/huge.png"], Want::WholePreview);
+    assert_eq!(probes[0].pixels, Some((20_000, 20_000)));
+    assert!(probes[0].preview.is_none());
+}

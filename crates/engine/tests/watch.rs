@@ -1,5 +1,5 @@
 //! Watched pages (issue #16): a page that gains two images between checks gets exactly
-//! those two downloaded; a failing page backs off; watches survive a restart; a page no
+//! those two downloaded (and never one the user left out when watching began); a failing page backs off; watches survive a restart; a page no
 //! longer watched is not read again. Intervals are milliseconds here through
 //! `Config::min_watch_interval` (a minute at least for users).
 
@@ -111,18 +111,24 @@ fn checked(event: &Event) -> Option<&Watch> {
 
 #[test]
 fn a_page_that_gains_two_images_gets_exactly_those_two_downloaded() {
-    let site = Site::start(&["a.png", "b.png", "c.png"]);
+    let site = Site::start(&["a.png", "b.png", "c.png", "left-out.png"]);
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = start(tmp.path());
-    // What `get --page URL --watch` does: read the page, queue it, then watch it.
+    // What the picker's "Queue and watch" does: read the page, queue what the user
+    // ticked (not left-out.png), then watch it, telling what the page showed.
     let found = engine.find_images(&site.page()).expect("page");
-    let first: Vec<url::Url> = found
+    let shown: Vec<url::Url> = found
         .candidates
         .iter()
         .filter(|c| !c.smaller_variant)
         .map(|c| c.url.clone())
         .collect();
-    assert_eq!(first.len(), 3);
+    assert_eq!(shown.len(), 4);
+    let first: Vec<url::Url> = shown
+        .iter()
+        .filter(|u| !u.path().ends_with("left-out.png"))
+        .cloned()
+        .collect();
     engine.add_from(first, Some(&found.page)).expect("add");
     let mut done = 0;
     until(&rx, "the first three", |e| {
@@ -130,7 +136,7 @@ fn a_page_that_gains_two_images_gets_exactly_those_two_downloaded() {
         done == 3
     });
     engine
-        .watch(&site.page(), Duration::from_millis(200))
+        .watch(&site.page(), Duration::from_millis(200), &shown)
         .expect("watch");
     // A check that finds nothing new.
     let events = until(&rx, "a first check", |e| checked(e).is_some());
@@ -166,6 +172,11 @@ fn a_page_that_gains_two_images_gets_exactly_those_two_downloaded() {
     for name in ["a", "b", "c", "d", "e"] {
         assert_eq!(site.requests(&format!("/img/{name}.png")), 1, "{name}.png");
     }
+    assert_eq!(
+        site.requests("/img/left-out.png"),
+        0,
+        "what the user left out stays out"
+    );
     assert!(site.requests("/thread.html") >= 3);
     engine.shutdown();
 }
@@ -177,7 +188,7 @@ fn a_watch_survives_a_restart_backs_off_while_the_page_fails_and_stops_when_aske
     let interval = Duration::from_millis(300);
     {
         let (engine, rx) = start(tmp.path());
-        engine.watch(&site.page(), interval).expect("watch");
+        engine.watch(&site.page(), interval, &[]).expect("watch");
         until(&rx, "the watch", |e| matches!(e, Event::Watched(_)));
         engine.shutdown();
     }

@@ -26,11 +26,26 @@ impl DemoSite {
     /// link (30 ms latency, 40 MB/s) so progress is visible.
     pub fn start(count: usize) -> io::Result<Self> {
         let cache: Mutex<HashMap<usize, Arc<[u8]>>> = Mutex::new(HashMap::new());
+        let thumbs: Mutex<HashMap<usize, Arc<[u8]>>> = Mutex::new(HashMap::new());
         let link = Link {
             latency: Duration::from_millis(30),
             bytes_per_sec: Some(40_000_000),
         };
         let server = Server::with_link(link, move |req| {
+            if req.path == "/gallery/index.html" {
+                return Response::ok("text/html; charset=utf-8", gallery_page(count).into_bytes());
+            }
+            if let Some(n) = thumb_number(&req.path).filter(|n| *n < count) {
+                let cached = thumbs.lock().ok().and_then(|c| c.get(&n).cloned());
+                let body = cached.unwrap_or_else(|| {
+                    let body: Arc<[u8]> = Arc::from(small_picture(n % DISTINCT_PICTURES));
+                    if let Ok(mut c) = thumbs.lock() {
+                        c.insert(n, body.clone());
+                    }
+                    body
+                });
+                return Response::ranged(req, "image/jpeg", &body, &format!("\"t{n}\""));
+            }
             let Some(n) = picture_number(&req.path).filter(|n| *n < count) else {
                 return match req.path.as_str() {
                     "/gallery/login-required.jpg" => Response::ok(
@@ -51,10 +66,10 @@ impl DemoSite {
                 }
                 body
             });
-            Response::ok(
-                "image/jpeg",
-                with_comment(&base, &format!("pixgrab demo {n}")),
-            )
+            let body: Arc<[u8]> = Arc::from(with_comment(&base, &format!("pixgrab demo {n}")));
+            // Ranges honoured, as a real static server does ("Find images" asks for the
+            // first bytes only).
+            Response::ranged(req, "image/jpeg", &body, &format!("\"p{n}\""))
         })?;
         Ok(Self { server, count })
     }
@@ -73,6 +88,12 @@ impl DemoSite {
         lines.join("\n")
     }
 
+    /// The demo's gallery page: thumbnails linked to the full pictures, for "Find
+    /// images".
+    pub fn gallery_url(&self) -> String {
+        self.server.url("/gallery/index.html")
+    }
+
     /// The underlying server (for its address and counters).
     pub fn server(&self) -> &Server {
         &self.server
@@ -84,6 +105,44 @@ fn picture_number(path: &str) -> Option<usize> {
         .strip_suffix(".jpg")?
         .parse()
         .ok()
+}
+
+/// Most pictures the demo's gallery page shows.
+const GALLERY_PAGE_MAX: usize = 24;
+
+/// The gallery page: each picture as a thumbnail linked to its full size.
+fn gallery_page(count: usize) -> String {
+    let figures: String = (0..count.min(GALLERY_PAGE_MAX))
+        .map(|n| {
+            format!(
+                "<a href=\"picture-{n:02}.jpg\"><img src=\"thumbs/picture-{n:02}.jpg\" alt=\"Picture {n}\"></a>\n"
+            )
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html><html><head><title>Pixgrab demo gallery</title></head><body>\n\
+         <h1>Julia sets</h1>\n{figures}</body></html>\n"
+    )
+}
+
+fn thumb_number(path: &str) -> Option<usize> {
+    path.strip_prefix("/gallery/thumbs/picture-")?
+        .strip_suffix(".jpg")?
+        .parse()
+        .ok()
+}
+
+/// Picture `n` at most 240 px a side, as a gallery page's thumbnail.
+fn small_picture(n: usize) -> Vec<u8> {
+    let Ok(full) = image::load_from_memory(&picture(n)) else {
+        return Vec::new();
+    };
+    let small = full.thumbnail(240, 240).to_rgb8();
+    let mut out = Cursor::new(Vec::new());
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    // Encoding an in-memory RGB image into a Vec cannot fail.
+    let _ = small.write_with_encoder(encoder);
+    out.into_inner()
 }
 
 /// Picture `n`: a Julia set with its own constant, palette and shape.

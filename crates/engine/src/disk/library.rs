@@ -68,6 +68,11 @@ CREATE TABLE IF NOT EXISTS pages (
     url         TEXT PRIMARY KEY,
     title       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS watch_seen (
+    page        TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    PRIMARY KEY (page, url)
+);
 CREATE TABLE IF NOT EXISTS watches (
     page        TEXT PRIMARY KEY,
     interval_ms INTEGER NOT NULL,
@@ -96,6 +101,19 @@ pub struct Watch {
     pub failures: u32,
     /// Why the last read failed, if it did.
     pub last_error: Option<String>,
+}
+
+impl Watch {
+    /// How long until the next check, from `now` (Unix milliseconds); zero when due.
+    pub fn next_in(&self, now: i64) -> Duration {
+        Duration::from_millis(u64::try_from(self.next_check.saturating_sub(now)).unwrap_or(0))
+    }
+
+    /// How long ago the last check was, from `now`, if there was one.
+    pub fn last_ago(&self, now: i64) -> Option<Duration> {
+        self.last_check
+            .map(|at| Duration::from_millis(u64::try_from(now.saturating_sub(at)).unwrap_or(0)))
+    }
 }
 
 /// What is needed to continue a part file after a restart.
@@ -224,6 +242,13 @@ pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Now, in Unix milliseconds (watch times).
+pub fn unix_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn to_u64(v: Option<i64>) -> Option<u64> {
@@ -458,12 +483,45 @@ impl Library {
         Ok(())
     }
 
+    /// Records a check of a watched page: only its outcome and next check (an interval
+    /// changed meanwhile stays). False when the page is no longer watched.
+    pub fn record_check(&self, watch: &Watch) -> Result<bool, LibraryError> {
+        Ok(self.conn.execute(
+            "UPDATE watches SET next_check = ?2, last_check = ?3, last_new = ?4, failures = ?5,
+                 last_error = ?6 WHERE page = ?1",
+            params![
+                watch.page.as_str(),
+                watch.next_check,
+                watch.last_check,
+                to_i64(watch.last_new),
+                i64::from(watch.failures),
+                watch.last_error,
+            ],
+        )? > 0)
+    }
+
     /// Stops watching `page`; true if it was watched.
-    pub fn remove_watch(&self, page: &Url) -> Result<bool, LibraryError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM watches WHERE page = ?1", [page.as_str()])?
-            > 0)
+    pub fn remove_watch(&mut self, page: &Url) -> Result<bool, LibraryError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM watch_seen WHERE page = ?1", [page.as_str()])?;
+        let removed = tx.execute("DELETE FROM watches WHERE page = ?1", [page.as_str()])? > 0;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Remembers that `page` showed `urls` (a watch then never queues them, queued or
+    /// not: what the user left out when watching began stays out).
+    pub fn mark_seen(&mut self, page: &Url, urls: &[Url]) -> Result<(), LibraryError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO watch_seen (page, url) VALUES (?1, ?2)")?;
+            for url in urls {
+                insert.execute(params![page.as_str(), normalise(url).as_str()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Every watched page, soonest check first.
@@ -503,14 +561,21 @@ impl Library {
         Ok(watches)
     }
 
-    /// Of `urls`, those no item has (in order): what a watched page shows that is new.
-    pub fn unseen(&self, urls: &[Url]) -> Result<Vec<Url>, LibraryError> {
-        let mut find = self
+    /// Of `urls` found on the watched `page`, those that are new (in order): no item has
+    /// them and the page did not show them before.
+    pub fn unseen(&self, page: &Url, urls: &[Url]) -> Result<Vec<Url>, LibraryError> {
+        let mut item = self
             .conn
             .prepare_cached("SELECT 1 FROM items WHERE url = ?1")?;
+        let mut seen = self
+            .conn
+            .prepare_cached("SELECT 1 FROM watch_seen WHERE page = ?1 AND url = ?2")?;
         let mut out = Vec::new();
         for url in urls {
-            if !find.exists([normalise(url).as_str()])? {
+            let key = normalise(url);
+            if !item.exists([key.as_str()])?
+                && !seen.exists(params![page.as_str(), key.as_str()])?
+            {
                 out.push(url.clone());
             }
         }

@@ -50,6 +50,8 @@ pub enum Command {
         page: Url,
         /// How often.
         interval: std::time::Duration,
+        /// The images the page shows now (never queued by the watch).
+        seen: Vec<Url>,
     },
     /// Stop watching a page.
     Unwatch(Url),
@@ -162,8 +164,12 @@ impl EngineHandle {
                     failed(e.to_string(), Vec::new());
                 }
             }
-            Command::Watch { page, interval } => {
-                if let Err(e) = self.watch(&page, interval) {
+            Command::Watch {
+                page,
+                interval,
+                seen,
+            } => {
+                if let Err(e) = self.watch(&page, interval, &seen) {
                     failed(e.to_string(), Vec::new());
                 }
             }

@@ -111,24 +111,37 @@ fn ask_gallery_dl(
     if shared.config.gallery_dl_generic {
         program = program.generic();
     }
+    let program = program.with_cancel(shared.stopping.clone());
     let profiles = shared.profiles();
-    // The cookies the user gave Pixgrab, in a file only for this call.
-    let cookies = (!profiles.cookies.is_empty())
-        .then(|| {
-            let dir = shared.out.data_dir("gallery-dl").ok()?;
-            let path = dir.join(format!("cookies-{}.txt", std::process::id()));
-            write_private(
-                &path,
-                &crate::net::profile::write_cookies_txt(&profiles.cookies),
-            )
-            .ok()?;
-            Some(path)
-        })
-        .flatten();
-    let listed = program.list(page, cookies.as_deref(), GALLERY_DL_TIMEOUT);
-    if let Some(path) = &cookies {
-        let _ = std::fs::remove_file(path);
-    }
+    // The cookies the user gave Pixgrab, in a file only for this call: a new file with a
+    // random name in the system's temporary folder, readable by the user alone, removed
+    // when dropped (not in the output folder, which may be synced somewhere).
+    let cookies = if profiles.cookies.is_empty() {
+        None
+    } else {
+        let file = tempfile::Builder::new()
+            .prefix("pixgrab-cookies-")
+            .suffix(".txt")
+            .tempfile()
+            .and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(
+                    crate::net::profile::write_cookies_txt(&profiles.cookies).as_bytes(),
+                )?;
+                file.flush()?;
+                Ok(file)
+            });
+        match file {
+            Ok(file) => Some(file),
+            Err(e) => return Err(Some(format!("cannot hand the cookies to gallery-dl: {e}"))),
+        }
+    };
+    let listed = program.list(
+        page,
+        cookies.as_ref().map(tempfile::NamedTempFile::path),
+        GALLERY_DL_TIMEOUT,
+    );
+    drop(cookies);
     match listed {
         Ok(listing) if !listing.media.is_empty() => {
             let candidates = listing
@@ -159,16 +172,6 @@ fn ask_gallery_dl(
         Err(gallery_dl::GalleryDlError::Unsupported) => Err(None),
         Err(e) => Err(Some(e.to_string())),
     }
-}
-
-/// Writes `text` to a new file only its owner may read.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// Reads the page's HTML for its images: the final URL and the candidates.
@@ -231,6 +234,9 @@ pub const PROBE_BYTES: u64 = 64 * 1024;
 
 /// Largest file fetched whole for a preview ([`Want::WholePreview`]).
 pub const PREVIEW_BYTES: u64 = 512 * 1024;
+
+/// Most pixels a picture may have to be decoded for a preview (a 4096 × 4096 one).
+const MAX_PREVIEW_PIXELS: u64 = 4096 * 4096;
 
 /// Longest side of a probe's preview, in pixels.
 pub const PREVIEW_SIDE: u32 = 128;
@@ -387,13 +393,20 @@ fn probe_one(
             .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
             .map(str::to_string)
     };
-    let content_type = header(reqwest::header::CONTENT_TYPE);
-    probe.bytes = match status.as_u16() {
-        206 => header(reqwest::header::CONTENT_RANGE)
+    let content_type = fetch::content_type(&response);
+    // The whole file's size, and whether the body starts at its first byte.
+    let (from_start, total) = match status.as_u16() {
+        206 => match header(reqwest::header::CONTENT_RANGE)
             .and_then(|v| crate::net::headers::content_range(&v))
-            .and_then(|(_, total)| total),
-        200 => header(reqwest::header::CONTENT_LENGTH)
-            .and_then(|v| crate::net::headers::content_length(&v)),
+        {
+            Some((start, total)) => (start == 0, total),
+            None => (false, None),
+        },
+        200 => (
+            true,
+            header(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| crate::net::headers::content_length(&v)),
+        ),
         code => {
             probe.error = Some(format!(
                 "HTTP {code} {}",
@@ -402,12 +415,18 @@ fn probe_one(
             return probe;
         }
     };
+    if !from_start {
+        probe.error = Some("the server sent a range that does not start at 0".into());
+        return probe;
+    }
+    probe.bytes = total;
     // The whole file fits what is fetched: read it all (for its preview, and so the
     // download that may follow needs no request).
-    let read_whole = want != Want::Size && probe.bytes.is_some_and(|b| b <= cap);
+    let read_whole = want != Want::Size && total.is_some_and(|b| b <= cap);
     let mut head = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let mut ended = false;
+    let mut cut: Option<String> = None;
     while (head.len() as u64) < cap {
         let room = usize::try_from(cap - head.len() as u64).map_or(buf.len(), |r| r.min(buf.len()));
         let n = match std::io::Read::read(&mut response, &mut buf[..room]) {
@@ -416,7 +435,11 @@ fn probe_one(
                 break;
             }
             Ok(n) => n,
-            Err(_) => break,
+            Err(e) => {
+                // What came may still hold the header; it is never taken for the file.
+                cut = Some(format!("the connection failed: {}", fetch::innermost(&e)));
+                break;
+            }
         };
         head.extend_from_slice(&buf[..n]);
         if read_whole {
@@ -428,14 +451,24 @@ fn probe_one(
         }
     }
     probe.fetched = head.len() as u64;
-    let ended_whole = ended && probe.bytes.is_none_or(|b| b == head.len() as u64);
-    let fetched = ended_whole.then(|| fetch::Fetched::of(&response, Vec::new()));
+    // Whole only when the size is known and every byte of it is here (a 200 without a
+    // length counts when it ended by itself): never a cut body taken for a file.
+    let whole = cut.is_none()
+        && match total {
+            Some(t) => t == head.len() as u64,
+            None => status.as_u16() == 200 && ended,
+        };
+    let fetched = whole.then(|| fetch::Fetched::of(&response, Vec::new()));
     drop(response);
     if let HeaderSize::Known(w, h) = pixel_size(&head) {
         probe.pixels = Some((w, h));
     }
     match sniff::sniff(&head) {
         sniff::Sniffed::Image(format) => probe.format = Some(format),
+        _ if cut.is_some() => {
+            probe.error = cut;
+            return probe;
+        }
         _ => {
             let got = content_type
                 .as_deref()
@@ -449,19 +482,16 @@ fn probe_one(
             return probe;
         }
     }
-    let whole = ended_whole;
     if whole {
         probe.bytes = Some(head.len() as u64);
     }
     if want != Want::Size {
-        let picture = if whole { Some(head.as_slice()) } else { None };
+        let picture = whole.then_some(head.as_slice());
         let embedded = picture
             .is_none()
             .then(|| crate::imaging::exif::embedded_thumbnail(&head))
             .flatten();
-        probe.preview = picture
-            .or(embedded.as_deref())
-            .and_then(|bytes| thumbs::thumbnail_from_bytes(bytes, PREVIEW_SIDE).ok());
+        probe.preview = picture.or(embedded.as_deref()).and_then(preview_of);
     }
     if let Some(mut file) = fetched {
         file.bytes = head;
@@ -470,12 +500,30 @@ fn probe_one(
     probe
 }
 
+/// A preview of a whole picture, decoded only when its header says it is of a sane size
+/// (a few hundred KiB of PNG can claim gigabytes of pixels), with its pixels charged to
+/// the decode budget before they are allocated.
+fn preview_of(bytes: &[u8]) -> Option<Thumbnail> {
+    let HeaderSize::Known(w, h) = pixel_size(bytes) else {
+        return None;
+    };
+    if u64::from(w) * u64::from(h) > MAX_PREVIEW_PIXELS {
+        return None;
+    }
+    thumbs::thumbnail_from_bytes(bytes, (w, h), PREVIEW_SIDE).ok()
+}
+
 /// Whole files a Find fetched (small images, previews), kept so that queueing them
-/// does not fetch them again; at most [`PREFETCH_BUDGET`] bytes, oldest dropped first.
+/// soon after does not fetch them again: at most [`PREFETCH_BUDGET`] bytes (oldest
+/// dropped first), each for [`PREFETCH_TTL`].
 #[derive(Default)]
 pub(super) struct Prefetched {
-    files: Mutex<VecDeque<(Url, fetch::Fetched)>>,
+    files: Mutex<VecDeque<(Url, fetch::Fetched, std::time::Instant)>>,
 }
+
+/// How long a Find's whole file stays good for a download (after that it is fetched
+/// again, in case it changed).
+const PREFETCH_TTL: Duration = Duration::from_secs(600);
 
 impl Prefetched {
     /// Keeps the whole body of `url`.
@@ -483,22 +531,25 @@ impl Prefetched {
         let Ok(mut files) = self.files.lock() else {
             return;
         };
-        files.retain(|(u, _)| u != url);
-        files.push_back((url.clone(), file));
-        let mut total: usize = files.iter().map(|(_, f)| f.bytes.len()).sum();
+        files.retain(|(u, _, at)| u != url && at.elapsed() < PREFETCH_TTL);
+        files.push_back((url.clone(), file, std::time::Instant::now()));
+        let mut total: usize = files.iter().map(|(_, f, _)| f.bytes.len()).sum();
         while total > PREFETCH_BUDGET {
             match files.pop_front() {
-                Some((_, f)) => total -= f.bytes.len(),
+                Some((_, f, _)) => total -= f.bytes.len(),
                 None => break,
             }
         }
     }
 
-    /// The body of `url` if a Find fetched it whole (handed over once).
+    /// The body of `url` if a Find fetched it whole lately (handed over once).
     pub(super) fn take(&self, url: &Url) -> Option<fetch::Fetched> {
         let mut files = self.files.lock().ok()?;
-        let at = files.iter().position(|(u, _)| u == url)?;
-        files.remove(at).map(|(_, b)| b)
+        let at = files.iter().position(|(u, _, _)| u == url)?;
+        files
+            .remove(at)
+            .filter(|(_, _, at)| at.elapsed() < PREFETCH_TTL)
+            .map(|(_, f, _)| f)
     }
 }
 

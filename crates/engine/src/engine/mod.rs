@@ -204,6 +204,8 @@ struct Shared {
     prefetched: Prefetched,
     /// Wakes or stops the watch thread.
     watch: watch::Signal,
+    /// Raised when the engine stops: a gallery-dl listing under way is stopped.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Shared {
@@ -270,6 +272,11 @@ impl Finder {
     /// See [`EngineHandle::find_images`].
     pub fn find_images(&self, page: &Url) -> Result<PageImages, FetchError> {
         guarded(|| find_images(&self.shared, page))
+    }
+
+    /// Stops the probes of the last Find (its picker was closed).
+    pub fn cancel_probes(&self) {
+        self.shared.find_generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// See [`EngineHandle::probe`].
@@ -362,6 +369,7 @@ impl Engine {
             find_generation: AtomicUsize::new(0),
             prefetched: Prefetched::default(),
             watch: watch::Signal::default(),
+            stopping: Arc::default(),
             config,
         });
         shared
@@ -784,6 +792,7 @@ impl EngineHandle {
     }
 
     fn stop(&self) {
+        self.shared.stopping.store(true, Ordering::Release);
         self.shared.watch.stop();
         for job in self.shared.scheduler.shutdown() {
             if let Some(resume) = job.resume {

@@ -4,13 +4,14 @@
 //! thread, `pixgrab-watch`, checks them while the engine runs with
 //! [`Config::run_watches`](super::Config::run_watches).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use url::Url;
 
 use super::{EngineHandle, Event, Shared, find};
-use crate::disk::library::Watch;
+use crate::disk::library::{Watch, unix_now_ms as now_ms};
 use crate::error::EngineError;
 
 /// Longest wait between two checks of a failing page.
@@ -19,49 +20,51 @@ const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
 /// Wakes the watch thread (a watch was added or removed) or stops it.
 #[derive(Default)]
 pub(super) struct Signal {
-    /// True once the engine stops.
-    stopped: Mutex<bool>,
+    /// Stopped yet, and how many pokes so far.
+    state: Mutex<(bool, u64)>,
     wake: Condvar,
 }
 
 impl Signal {
     /// Wakes the thread to look at the watches again.
     pub(super) fn poke(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.1 += 1;
+        }
         self.wake.notify_all();
     }
 
     /// Stops the thread.
     pub(super) fn stop(&self) {
-        if let Ok(mut stopped) = self.stopped.lock() {
-            *stopped = true;
+        if let Ok(mut state) = self.state.lock() {
+            state.0 = true;
         }
         self.wake.notify_all();
     }
 
-    /// Waits up to `timeout` (or until poked or stopped); true when stopped.
-    fn wait(&self, timeout: Duration) -> bool {
-        let Ok(stopped) = self.stopped.lock() else {
+    /// The pokes so far (a wait from this count returns at once if another came since).
+    fn pokes(&self) -> u64 {
+        self.state.lock().map_or(0, |s| s.1)
+    }
+
+    /// Waits up to `timeout`, or until poked after `seen` pokes, or stopped; true when
+    /// stopped.
+    fn wait(&self, seen: u64, timeout: Duration) -> bool {
+        let Ok(state) = self.state.lock() else {
             return true;
         };
-        if *stopped {
-            return true;
-        }
-        match self.wake.wait_timeout(stopped, timeout) {
-            Ok((stopped, _)) => *stopped,
+        match self
+            .wake
+            .wait_timeout_while(state, timeout, |s| !s.0 && s.1 == seen)
+        {
+            Ok((state, _)) => state.0,
             Err(_) => true,
         }
     }
 
     fn stopped(&self) -> bool {
-        self.stopped.lock().map_or(true, |s| *s)
+        self.state.lock().map_or(true, |s| s.0)
     }
-}
-
-/// Unix time in milliseconds.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn ms(d: Duration) -> i64 {
@@ -88,12 +91,21 @@ fn next_check(now: i64, interval: Duration, failures: u32) -> i64 {
 }
 
 impl EngineHandle {
-    /// Watches `page`: every `interval` (at least [`Config::min_watch_interval`](super::Config::min_watch_interval))
-    /// it is read again and the images no item has yet are queued. The first check
-    /// comes one interval from now (the caller has just read it). Kept in the library.
-    pub fn watch(&self, page: &Url, interval: Duration) -> Result<Watch, EngineError> {
+    /// Watches `page`: every `interval` (at least
+    /// [`Config::min_watch_interval`](super::Config::min_watch_interval)) it is read again
+    /// and the images it shows for the first time are queued. `seen` are the images the
+    /// caller found on it now: never queued by the watch (queued or left out, that was
+    /// the user's choice). The first check comes one interval from now. Kept in the
+    /// library.
+    pub fn watch(
+        &self,
+        page: &Url,
+        interval: Duration,
+        seen: &[Url],
+    ) -> Result<Watch, EngineError> {
         let interval = interval.max(self.shared.config.min_watch_interval);
-        let lib = self.shared.library();
+        let mut lib = self.shared.library();
+        lib.mark_seen(page, seen)?;
         let earlier = lib.watches()?.into_iter().find(|w| w.page == *page);
         let watch = Watch {
             page: page.clone(),
@@ -146,40 +158,72 @@ impl EngineHandle {
 }
 
 /// Checks each watch when it is due, sleeping in between, until the engine stops.
+/// Next-check times are also kept here: a library that cannot be written (a full disk)
+/// must not make a page be read over and over.
 fn watch_loop(engine: &EngineHandle) {
     let shared: &Arc<Shared> = &engine.shared;
+    let mut not_before: HashMap<Url, i64> = HashMap::new();
     loop {
+        let pokes = shared.watch.pokes();
         if shared.watch.stopped() {
             return;
         }
         let watches = shared.library().watches().unwrap_or_default();
         let now = now_ms();
-        for watch in watches.iter().filter(|w| w.next_check <= now) {
+        let due: Vec<Watch> = watches
+            .iter()
+            .filter(|w| due_at(&not_before, w) <= now)
+            .cloned()
+            .collect();
+        for watch in due {
             if shared.watch.stopped() {
                 return;
             }
-            check(engine, watch.clone());
+            if let Some(next) = check(engine, watch.clone()) {
+                not_before.insert(watch.page, next);
+            }
         }
         // Until the soonest next check (re-read: the checks just moved theirs).
-        let soonest = shared
-            .library()
-            .watches()
-            .ok()
-            .and_then(|w| w.iter().map(|w| w.next_check).min());
+        let watches = shared.library().watches().unwrap_or_default();
+        not_before.retain(|page, _| watches.iter().any(|w| w.page == *page));
+        let soonest = watches.iter().map(|w| due_at(&not_before, w)).min();
         let wait = soonest.map_or(Duration::from_secs(3600), |at| {
             Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0))
         });
-        if shared.watch.wait(wait.max(Duration::from_millis(10))) {
+        if shared
+            .watch
+            .wait(pokes, wait.max(Duration::from_millis(10)))
+        {
             return;
         }
     }
 }
 
-/// Reads a watched page once: queues what is new, records when to read it next.
-fn check(engine: &EngineHandle, mut watch: Watch) {
+/// When `watch` is due: its stored next check, or later if this thread knows better.
+fn due_at(not_before: &HashMap<Url, i64>, watch: &Watch) -> i64 {
+    watch
+        .next_check
+        .max(not_before.get(&watch.page).copied().unwrap_or(i64::MIN))
+}
+
+/// Reads a watched page once: queues what is new and records when to read it next
+/// (returned; `None` when the page is no longer watched).
+fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
     let shared = &engine.shared;
+    // Removed while an earlier page was being read: not read.
+    let watched = |page: &Url| {
+        shared
+            .library()
+            .watches()
+            .is_ok_and(|w| w.iter().any(|w| w.page == *page))
+    };
+    if !watched(&watch.page) {
+        return None;
+    }
     let interval = Duration::from_millis(watch.interval_ms).max(shared.config.min_watch_interval);
     let now = now_ms();
+    let disk =
+        |e: crate::disk::library::LibraryError| crate::error::FetchError::Disk(e.to_string());
     let queued =
         super::worker::guarded(|| find::list_page(shared, &watch.page)).and_then(|found| {
             let urls: Vec<Url> = found
@@ -188,17 +232,18 @@ fn check(engine: &EngineHandle, mut watch: Watch) {
                 .filter(|c| !c.smaller_variant)
                 .map(|c| c.url)
                 .collect();
-            let new = shared
-                .library()
-                .unseen(&urls)
-                .map_err(|e| crate::error::FetchError::Disk(e.to_string()))?;
-            let count = new.len();
-            if shared.watch.stopped() {
+            let new = shared.library().unseen(&watch.page, &urls).map_err(disk)?;
+            if shared.watch.stopped() || !watched(&watch.page) {
                 return Ok(0);
             }
+            let count = new.len();
             engine
                 .add_from(new, Some(&found.page))
                 .map_err(|e| crate::error::FetchError::Disk(e.to_string()))?;
+            shared
+                .library()
+                .mark_seen(&watch.page, &urls)
+                .map_err(disk)?;
             Ok(count)
         });
     watch.last_check = Some(now);
@@ -215,14 +260,12 @@ fn check(engine: &EngineHandle, mut watch: Watch) {
         }
     }
     watch.next_check = next_check(now, interval, watch.failures);
-    // A watch removed while its page was read stays removed.
-    let still = shared
-        .library()
-        .watches()
-        .is_ok_and(|w| w.iter().any(|w| w.page == watch.page));
-    if still && shared.library().set_watch(&watch).is_ok() {
+    let next = watch.next_check;
+    // Only the outcome is written: an interval changed meanwhile stays.
+    if shared.library().record_check(&watch).unwrap_or(false) {
         shared.events.send(Event::Watched(Box::new(watch)));
     }
+    Some(next)
 }
 
 #[cfg(test)]

@@ -192,9 +192,14 @@ pub fn make_thumbnail(
 }
 
 /// A thumbnail of an image held in memory (a preview fetched whole, or a photo's EXIF
-/// thumbnail), with the same limits and orientation handling as [`make_thumbnail`].
-pub fn thumbnail_from_bytes(bytes: &[u8], max_side: u32) -> Result<Thumbnail, ThumbError> {
-    let _share = BUDGET.take(decode_need(None).min(bytes.len() as u64 * 64));
+/// thumbnail) whose header says it is `dimensions` large, with the same limits and
+/// orientation handling as [`make_thumbnail`].
+pub fn thumbnail_from_bytes(
+    bytes: &[u8],
+    dimensions: (u32, u32),
+    max_side: u32,
+) -> Result<Thumbnail, ThumbError> {
+    let _share = BUDGET.take(decode_need(Some(dimensions)));
     guarded(|| {
         let mut reader = ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()

@@ -76,13 +76,15 @@ impl Setting {
 pub const INSTALL_HINT: &str = "with gallery-dl installed (pip install gallery-dl), Pixgrab also reads 300+ sites that need special handling";
 
 /// A gallery-dl program found on `PATH` or set by the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct GalleryDl {
     program: PathBuf,
     /// Prefix page URLs with `generic:` (gallery-dl's catch-all extractor); for tests.
     generic: bool,
     /// The proxy gallery-dl's own requests go through (Pixgrab's `--proxy`).
     proxy: Option<String>,
+    /// Raised when the caller stops (the engine shuts down): gallery-dl is stopped.
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// A file gallery-dl lists for a page.
@@ -156,6 +158,7 @@ impl GalleryDl {
             program,
             generic: false,
             proxy: None,
+            cancel: None,
         })
     }
 
@@ -174,6 +177,15 @@ impl GalleryDl {
     #[must_use]
     pub fn with_proxy(self, proxy: Option<String>) -> Self {
         Self { proxy, ..self }
+    }
+
+    /// Stops gallery-dl (and [`list`](Self::list) returns) as soon as `cancel` is raised.
+    #[must_use]
+    pub fn with_cancel(self, cancel: Arc<AtomicBool>) -> Self {
+        Self {
+            cancel: Some(cancel),
+            ..self
+        }
     }
 
     /// The program this runs.
@@ -296,7 +308,13 @@ impl GalleryDl {
             }
         }
 
-        let status = wait(&mut child, deadline, timeout, &overflow)?;
+        let status = wait(
+            &mut child,
+            deadline,
+            timeout,
+            &overflow,
+            self.cancel.as_deref(),
+        )?;
 
         let mut stdout = None;
         let mut stderr = None;
@@ -422,6 +440,7 @@ fn wait(
     deadline: Option<Instant>,
     timeout: Duration,
     overflow: &AtomicBool,
+    cancel: Option<&AtomicBool>,
 ) -> Result<ExitStatus, GalleryDlError> {
     let mut nap = Duration::from_millis(5);
     loop {
@@ -438,6 +457,10 @@ fn wait(
         if overflow.load(Ordering::Relaxed) {
             stop(child);
             return Err(too_much_output());
+        }
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            stop(child);
+            return Err(GalleryDlError::Failed("stopped".into()));
         }
         let now = Instant::now();
         let left = match deadline {
@@ -666,9 +689,14 @@ fn strip_ansi(text: &str) -> String {
 
 /// `text` cut to [`ERROR_TEXT_CAP`] characters.
 fn cap_text(text: &str) -> String {
+    // What gallery-dl says comes from sites: no control characters reach a terminal.
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     match text.char_indices().nth(ERROR_TEXT_CAP) {
         Some((at, _)) => format!("{}…", text.get(..at).unwrap_or_default()),
-        None => text.to_owned(),
+        None => text,
     }
 }
 
@@ -1089,17 +1117,11 @@ mod tests {
 
     #[test]
     fn locate_takes_the_users_setting_or_nothing() {
-        assert_eq!(
-            GalleryDl::locate(Some(Path::new("/nonexistent/gallery-dl"))),
-            None
-        );
-        assert_eq!(GalleryDl::locate(Some(Path::new(""))), None);
-        assert_eq!(
-            GalleryDl::locate(Some(Path::new("pixgrab-no-such-program"))),
-            None
-        );
+        assert!(GalleryDl::locate(Some(Path::new("/nonexistent/gallery-dl"))).is_none());
+        assert!(GalleryDl::locate(Some(Path::new(""))).is_none());
+        assert!(GalleryDl::locate(Some(Path::new("pixgrab-no-such-program"))).is_none());
         // A directory is not a program.
-        assert_eq!(GalleryDl::locate(Some(&std::env::temp_dir())), None);
+        assert!(GalleryDl::locate(Some(&std::env::temp_dir())).is_none());
     }
 
     #[cfg(unix)]
@@ -1109,7 +1131,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("pixgrab-gdl-noexec-{}", std::process::id()));
         std::fs::write(&path, "#!/bin/sh\n").expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        assert_eq!(GalleryDl::locate(Some(&path)), None);
+        assert!(GalleryDl::locate(Some(&path)).is_none());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         assert_eq!(
             GalleryDl::locate(Some(&path)).map(|g| g.program),
@@ -1124,6 +1146,7 @@ mod tests {
             program: PathBuf::from("/nonexistent/gallery-dl"),
             generic: false,
             proxy: None,
+            cancel: None,
         };
         let page = Url::parse("file:///etc/passwd").expect("url");
         assert!(matches!(

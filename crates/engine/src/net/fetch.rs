@@ -195,6 +195,16 @@ impl Resume {
     }
 }
 
+/// What the server said a response's type is (at most 100 characters: it is shown
+/// in reasons and stored).
+pub(crate) fn content_type(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(100).collect())
+}
+
 /// A whole response body held in memory, with what naming and sniffing it needs.
 #[derive(Debug, Clone)]
 pub struct Fetched {
@@ -214,11 +224,7 @@ impl Fetched {
         Self {
             url: response.url().clone(),
             stem: stem_for(response.headers(), response.url()),
-            content_type: response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(100).collect()),
+            content_type: content_type(response),
             bytes,
         }
     }
@@ -349,11 +355,7 @@ pub fn download(
         *resume = None;
     }
     let mut response = request(client, url, asker, limits, resume)?;
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(100).collect::<String>());
+    let content_type = content_type(&response);
     let final_url = response.url().clone();
     let http2 = response.version() == reqwest::Version::HTTP_2;
     let mut buf = vec![0u8; READ_BUF];
