@@ -449,6 +449,14 @@ fn photo_page(photos: Vec<(String, std::sync::Arc<[u8]>)>, ranges: bool) -> Serv
     .expect("server")
 }
 
+/// `pixgrab get --page` of the photo page into `out`, with `extra` options.
+fn get_page(server: &Server, extra: &[&str], out: &std::path::Path) -> Output {
+    let page = server.url("/trip.html");
+    let mut args = vec!["get", "--page", &page, "-o", out.to_str().expect("utf8")];
+    args.extend_from_slice(extra);
+    pixgrab(&args)
+}
+
 /// Five camera-sized photos (3-4 MB) behind real EXIF segments, with their sizes.
 fn five_big_photos() -> Vec<support::Photo> {
     [
@@ -581,15 +589,7 @@ fn get_page_min_size_downloads_only_the_large_pictures() {
     let server = photo_page(photos, true);
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
-    let run = pixgrab(&[
-        "get",
-        "--page",
-        &server.url("/trip.html"),
-        "--min-size",
-        "800x600",
-        "-o",
-        out.to_str().expect("utf8"),
-    ]);
+    let run = get_page(&server, &["--min-size", "800x600"], &out);
     assert_eq!(
         run.status.code(),
         Some(0),
@@ -619,15 +619,7 @@ fn a_page_is_read_as_html_when_the_chosen_gallery_dl_is_missing() {
     let server = photo_page(photos, true);
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
-    let run = pixgrab(&[
-        "get",
-        "--page",
-        &server.url("/trip.html"),
-        "--gallery-dl",
-        "/nonexistent/gallery-dl",
-        "-o",
-        out.to_str().expect("utf8"),
-    ]);
+    let run = get_page(&server, &["--gallery-dl", "/nonexistent/gallery-dl"], &out);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert!(

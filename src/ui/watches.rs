@@ -93,7 +93,7 @@ mod tests {
         };
         assert_eq!(
             status(&watch, 1_000_000),
-            "checked 180 s ago: 2 new · next in 7 min"
+            "checked 3 min ago: 2 new · next in 7 min"
         );
         watch.last_error = Some("HTTP 404 Not Found".into());
         watch.last_check = Some(1_000_000 - 3_600_000);

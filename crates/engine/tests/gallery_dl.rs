@@ -174,6 +174,19 @@ fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
+/// gallery-dl's own reason for a 404 page.
+fn a_missing_page_fails(gdl: GalleryDl) {
+    match gdl
+        .generic()
+        .list(&page("/gdl/missing.html"), None, TIMEOUT)
+    {
+        Err(GalleryDlError::Failed(reason)) => {
+            assert!(reason.starts_with("HttpError: '404"), "{reason}");
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
 fn page(path: &str) -> Url {
     Url::parse(&format!("http://{HOST}{path}")).expect("test URL")
 }
@@ -260,15 +273,7 @@ fn a_missing_page_fails_with_gallery_dls_reason() {
     let (Some(_server), Some(gdl)) = (server(), gallery_dl()) else {
         return;
     };
-    match gdl
-        .generic()
-        .list(&page("/gdl/missing.html"), None, TIMEOUT)
-    {
-        Err(GalleryDlError::Failed(reason)) => {
-            assert!(reason.starts_with("HttpError: '404"), "{reason}");
-        }
-        other => panic!("expected Failed, got {other:?}"),
-    }
+    a_missing_page_fails(gdl);
 }
 
 #[test]
@@ -332,15 +337,7 @@ fn an_old_gallery_dl_is_asked_with_dump_json() {
         .list(&page("/gdl/index.html"), None, TIMEOUT)
         .expect("listing");
     assert_eq!(listing.media.len(), 3, "{listing:?}");
-    match gdl
-        .generic()
-        .list(&page("/gdl/missing.html"), None, TIMEOUT)
-    {
-        Err(GalleryDlError::Failed(reason)) => {
-            assert!(reason.starts_with("HttpError: '404"), "{reason}");
-        }
-        other => panic!("expected Failed, got {other:?}"),
-    }
+    a_missing_page_fails(gdl);
 }
 
 /// The arguments gallery-dl gets: each on its own, `--` before the URL, the fallback to
@@ -427,7 +424,17 @@ fn find_images_asks_gallery_dl_first_and_the_engine_downloads_what_it_lists() {
     let found = engine
         .find_images(&page("/gdl/index.html"))
         .expect("the page is listed");
-    assert_eq!(found.via, Via::GalleryDl { errors: vec![] });
+    assert_eq!(
+        found.via,
+        Via::GalleryDl {
+            errors: vec![],
+            unlisted_pages: 0
+        }
+    );
+    assert_eq!(
+        found.via.describe().as_deref(),
+        Some("listed by gallery-dl")
+    );
     let urls: Vec<&str> = found.candidates.iter().map(|c| c.url.as_str()).collect();
     assert_eq!(
         urls,
@@ -471,19 +478,24 @@ fn find_images_asks_gallery_dl_first_and_the_engine_downloads_what_it_lists() {
     engine.shutdown();
 }
 
-#[test]
-fn a_page_gallery_dl_does_not_know_is_read_as_html() {
-    let Some(_) = gallery_dl() else {
-        return;
-    };
-    let site = pixgrab_testsite::loopback::Server::start(|req| match req.path.as_str() {
+/// A page on 127.0.0.1 (a port: no gallery-dl extractor takes it) with two images.
+fn two_image_page() -> pixgrab_testsite::loopback::Server {
+    pixgrab_testsite::loopback::Server::start(|req| match req.path.as_str() {
         "/page.html" => pixgrab_testsite::loopback::Response::ok(
             "text/html",
             b"<img src=a.png><img src=b.png>".to_vec(),
         ),
         _ => pixgrab_testsite::loopback::Response::status(404),
     })
-    .expect("site");
+    .expect("site")
+}
+
+#[test]
+fn a_page_gallery_dl_does_not_know_is_read_as_html() {
+    let Some(_) = gallery_dl() else {
+        return;
+    };
+    let site = two_image_page();
     let (_tmp, engine, _events) = start_engine(Setting::Auto, false);
     let page = Url::parse(&site.url("/page.html")).expect("url");
     let found = engine.find_images(&page).expect("read as HTML");
@@ -494,14 +506,7 @@ fn a_page_gallery_dl_does_not_know_is_read_as_html() {
 
 #[test]
 fn without_gallery_dl_pages_are_read_as_html_with_a_hint() {
-    let site = pixgrab_testsite::loopback::Server::start(|req| match req.path.as_str() {
-        "/page.html" => pixgrab_testsite::loopback::Response::ok(
-            "text/html",
-            b"<img src=a.png><img src=b.png>".to_vec(),
-        ),
-        _ => pixgrab_testsite::loopback::Response::status(404),
-    })
-    .expect("site");
+    let site = two_image_page();
     let page = Url::parse(&site.url("/page.html")).expect("url");
     // A program that is not there: said, and the page is still read.
     let missing = PathBuf::from("/nonexistent/gallery-dl");

@@ -404,6 +404,7 @@ fn send_response(
         return Ok(true);
     }
     let body = &response.body[..];
+    let first = |send: usize| &body[..send.min(body.len())];
     match &response.behaviour {
         Behaviour::Normal | Behaviour::Drop => {
             write_paced(stream, shared, &request.path, body)?;
@@ -414,12 +415,7 @@ fn send_response(
             Ok(false)
         }
         Behaviour::Truncate { send } => {
-            write_paced(
-                stream,
-                shared,
-                &request.path,
-                &body[..(*send).min(body.len())],
-            )?;
+            write_paced(stream, shared, &request.path, first(*send))?;
             Ok(false)
         }
         Behaviour::Slow { chunk, delay } => {
@@ -430,12 +426,7 @@ fn send_response(
             Ok(true)
         }
         Behaviour::Stall { send, hold } => {
-            write_paced(
-                stream,
-                shared,
-                &request.path,
-                &body[..(*send).min(body.len())],
-            )?;
+            write_paced(stream, shared, &request.path, first(*send))?;
             stream.flush()?;
             hold_silent(shared, *hold);
             Ok(false)

@@ -44,6 +44,8 @@ pub enum Via {
     GalleryDl {
         /// Failures gallery-dl reported next to what it found.
         errors: Vec<String>,
+        /// Pages it linked to but could not list itself (left out).
+        unlisted_pages: usize,
     },
     /// Pixgrab's own reading of the page's HTML. `note` says why gallery-dl did not
     /// list them when that is worth telling: it is not installed (a hint) or it failed.
@@ -59,11 +61,21 @@ impl Via {
     /// (its failure, or the hint to install it); `None` when there is nothing to tell.
     pub fn describe(&self) -> Option<String> {
         match self {
-            Self::GalleryDl { errors } if errors.is_empty() => Some("listed by gallery-dl".into()),
-            Self::GalleryDl { errors } => Some(format!(
-                "listed by gallery-dl, which also said: {}",
-                errors.join("; ")
-            )),
+            Self::GalleryDl {
+                errors,
+                unlisted_pages,
+            } => {
+                let mut text = "listed by gallery-dl".to_string();
+                if *unlisted_pages > 0 {
+                    text.push_str(&format!(
+                        "; {unlisted_pages} linked pages it could not list are left out"
+                    ));
+                }
+                if !errors.is_empty() {
+                    text.push_str(&format!("; it also said: {}", errors.join("; ")));
+                }
+                Some(text)
+            }
             Self::Html { note } => note.clone(),
         }
     }
@@ -162,6 +174,7 @@ fn ask_gallery_dl(
                 candidates,
                 via: Via::GalleryDl {
                     errors: listing.errors,
+                    unlisted_pages: listing.pages.len(),
                 },
             })
         }

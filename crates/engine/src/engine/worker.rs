@@ -88,8 +88,13 @@ fn run_download(
     if lease.job.resume.is_none()
         && let Some(file) = shared.prefetched.take(&lease.job.url)
     {
-        // A Find fetched it whole for its preview: published without a request.
+        // A Find fetched it whole for its preview: published without a request (and
+        // its part recorded, like any part, in case publishing has to wait).
         lease.job.resume = Resume::whole(&shared.out, file, limits).map(Box::new);
+        if let Some(part) = &lease.job.resume {
+            let record = part.record();
+            shared.record(|lib| lib.set_part(id, Some(&record)));
+        }
     }
     if let Some(hook) = &shared.config.fault_hook {
         hook(&lease.job.url);

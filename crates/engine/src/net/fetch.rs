@@ -113,6 +113,8 @@ pub struct Resume {
     /// A failed write could not be undone: the file no longer matches the hash, so this
     /// part must not be continued.
     broken: bool,
+    /// Where the bytes came from after redirects, when known (a Find's whole file).
+    origin: Option<Url>,
 }
 
 impl Resume {
@@ -157,6 +159,7 @@ impl Resume {
             validator: None,
             content_type: file.content_type,
             broken: false,
+            origin: Some(file.url),
         };
         state.append(&file.bytes, limits).ok()?;
         Some(state)
@@ -191,6 +194,7 @@ impl Resume {
             validator: record.validator.clone(),
             content_type: record.content_type.clone(),
             broken: false,
+            origin: None,
         })
     }
 }
@@ -345,7 +349,8 @@ pub fn download(
     if let Some(whole) = resume.take_if(|r| !r.broken && r.total == Some(r.written)) {
         let from = whole.written;
         let content_type = whole.content_type.clone();
-        return publish(out, whole, resume, verify, content_type, url.clone(), from);
+        let final_url = whole.origin.clone().unwrap_or_else(|| url.clone());
+        return publish(out, whole, resume, verify, content_type, final_url, from);
     }
     // Only a part with a validator (and intact) can be continued safely.
     if resume
@@ -522,6 +527,7 @@ impl Head<'_> {
             validator: validator(response.headers()),
             content_type: self.content_type.map(str::to_string),
             broken: false,
+            origin: None,
         };
         progress(Progress::Part(state.record()));
         state.append(&buf[..got], limits)?;

@@ -35,14 +35,26 @@ pub fn numbered_png(path: &str) -> Vec<u8> {
     png(8, 8 + n / 250, (n % 250) as u8)
 }
 
-/// A noisy JPEG (photo-like: it does not compress to nothing).
-pub fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
+/// A picture of `pixel(x, y, noise)`, `noise` a 6-bit xorshift sequence from `seed`
+/// (photo-like: it does not compress to nothing).
+fn noisy(
+    width: u32,
+    height: u32,
+    seed: u32,
+    pixel: impl Fn(u32, u32, u8) -> image::Rgb<u8>,
+) -> image::RgbImage {
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
+    image::RgbImage::from_fn(width, height, |x, y| {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        let n = (state & 0x3f) as u8;
+        pixel(x, y, (state & 0x3f) as u8)
+    })
+}
+
+/// A noisy JPEG (photo-like: it does not compress to nothing).
+pub fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let img = noisy(width, height, seed, |x, y, n| {
         image::Rgb([(x / 4) as u8 ^ n, (y / 4) as u8 ^ n, n.wrapping_mul(3)])
     });
     let mut out = Cursor::new(Vec::new());
@@ -235,12 +247,7 @@ pub fn big_photo(exif_from: &str, width: u32, height: u32, seed: u32) -> Vec<u8>
         let len = usize::from(u16::from_be_bytes([real[at + 2], real[at + 3]]));
         at += 2 + len;
     }
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let n = (state & 0x3f) as u8;
+    let img = noisy(width, height, seed, |x, y, n| {
         image::Rgb([(x / 8) as u8 ^ n, (y / 8) as u8 ^ (n >> 1), n])
     });
     let mut body = Vec::new();
