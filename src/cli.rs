@@ -69,14 +69,16 @@ pub(crate) struct GetArgs {
     page: Vec<String>,
     /// With --page: download the largest variant of each picture on the page, and only
     /// if it is at least this large, e.g. 800x600. Each image is probed for its first
-    /// bytes first; one whose size cannot be learned is skipped.
+    /// bytes first; one whose size cannot be learned is left out (and counted). Not with
+    /// --watch.
     #[arg(long, value_name = "WxH", requires = "page")]
     min_size: Option<crate::find_cmd::MinSize>,
-    /// With --page: keep running and read each page again every INTERVAL (10m, 1h, 1d;
-    /// at least 1m, give or take a tenth), downloading only images not seen before. A
-    /// page that fails is tried again later and later (up to a day). Watches are kept in
-    /// the folder's library: the window, or `get --watch` on the same folder, goes on
-    /// with them. Ctrl+C stops.
+    /// With --page: keep running and read each page again every INTERVAL (10m, 1h, 1d:
+    /// a unit is needed; at least 1m, give or take a tenth), downloading only images it
+    /// shows for the first time (the largest variant of each picture). A page that fails
+    /// is tried again later and later (up to a day). Watches are kept in the folder's
+    /// library: the window goes on with them, and so does any later `get --watch` on
+    /// that folder. Not with --min-size (a watch keeps no size filter). Ctrl+C stops.
     #[arg(
         long,
         value_name = "INTERVAL",
@@ -125,7 +127,7 @@ pub(crate) struct RequestArgs {
         default_value = "strict-origin-when-cross-origin"
     )]
     referer_policy: pixgrab_engine::net::profile::RefererPolicy,
-    /// The gallery-dl program that lists the images of --page pages it knows (300+
+    /// The gallery-dl program to ask first for the images of a page it knows (300+
     /// sites); by default `gallery-dl` on PATH when it is there.
     #[arg(long, value_name = "PROGRAM", conflicts_with = "no_gallery_dl")]
     gallery_dl: Option<PathBuf>,
@@ -151,10 +153,17 @@ impl RequestArgs {
         if self.allow_private {
             config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
         }
-        use pixgrab_engine::input::gallery_dl::Setting;
+        use pixgrab_engine::input::gallery_dl::{GalleryDl, Setting};
         config.gallery_dl = match (&self.gallery_dl, self.no_gallery_dl) {
             (_, true) => Setting::Off,
-            (Some(program), false) => Setting::Program(program.clone()),
+            (Some(program), false) => {
+                anyhow::ensure!(
+                    GalleryDl::locate(Some(program)).is_some(),
+                    "--gallery-dl {}: no such program (give the path of gallery-dl, or leave the option out to use the one on PATH)",
+                    program.display()
+                );
+                Setting::Program(program.clone())
+            }
             (None, false) => Setting::Auto,
         };
         Ok(())
@@ -263,20 +272,22 @@ impl std::str::FromStr for Interval {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let bad = || format!("{s:?} is not an interval like 10m, 1h or 1d");
+        let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (number, unit) = s.split_at(split);
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("{s:?} is not an interval like 10m or 1h"))?;
-        let secs = match unit.trim() {
+        let number: u64 = number.parse().map_err(|_| bad())?;
+        let secs = match unit {
             "s" => number,
-            "m" | "" => number.saturating_mul(60),
+            "m" | "min" => number.saturating_mul(60),
             "h" => number.saturating_mul(3600),
             "d" => number.saturating_mul(86_400),
-            other => return Err(format!("unknown unit {other:?} (use s, m, h or d)")),
+            _ => return Err(bad()),
         };
         if secs < 60 {
             return Err("a page is read at most once a minute".into());
+        }
+        if secs > 30 * 86_400 {
+            return Err("at most 30d between two reads of a page".into());
         }
         Ok(Self(Duration::from_secs(secs)))
     }
@@ -392,9 +403,10 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             engine.watch(page, every, seen)?;
         }
         run.out.note(&format!(
-            "watching {} page{} every {}; Ctrl+C stops",
-            pages.len(),
-            if pages.len() == 1 { "" } else { "s" },
+            "first round: {} done, {} failed; watching {} every {}; Ctrl+C stops",
+            run.tally.done,
+            run.tally.failed,
+            crate::find_cmd::plural(pages.len(), "page"),
             Span(every)
         ));
         run.watch_forever(&events);
@@ -434,10 +446,6 @@ impl Follower {
             }
             if let Event::Done { info, .. } = &event {
                 self.out.note(&format!("saved {}", info.path.display()));
-            }
-            if let Event::Failed { id, reason } = &event {
-                let url = self.urls.get(id).map_or(String::new(), |u| u.to_string());
-                self.out.note(&format!("failed {url}: {reason}"));
             }
             self.handle(&event);
         }
@@ -570,32 +578,21 @@ fn read_pages(
                 let (final_url, candidates) = (found_on_page.page, found_on_page.candidates);
                 let how = found_on_page.via.describe();
                 out.note(&format!(
-                    "{} images found on {page}{}",
-                    candidates.len(),
+                    "{} found on {page}{}",
+                    crate::find_cmd::plural(candidates.len(), "image"),
                     how.map(|h| format!(" ({h})")).unwrap_or_default()
                 ));
                 let urls = match min_size {
                     // The largest variant of each picture, if it is large enough.
                     Some(min) => {
                         let probes = crate::find_cmd::probe_all(engine, &final_url, &candidates);
-                        let pixels: Vec<_> = probes.iter().map(|p| p.pixels).collect();
-                        let largest =
-                            pixgrab_engine::input::page::largest_of_each(&candidates, &pixels);
-                        let urls: Vec<Url> = candidates
-                            .into_iter()
-                            .zip(pixels.into_iter().zip(largest))
-                            .filter(|(_, (pixels, largest))| *largest && min.admits(*pixels))
-                            .map(|(c, _)| c.url)
-                            .collect();
-                        out.note(&format!("{} of them at least {min}", urls.len()));
+                        let (urls, note) =
+                            crate::find_cmd::large_pictures(&candidates, &probes, min);
+                        out.note(&note);
                         urls
                     }
-                    // What the page shows: the largest srcset entry, not its smaller ones.
-                    None => candidates
-                        .into_iter()
-                        .filter(|c| !c.smaller_variant)
-                        .map(|c| c.url)
-                        .collect(),
+                    // The largest variant of each picture, judged from the markup.
+                    None => pixgrab_engine::input::page::largest_urls(&candidates),
                 };
                 found.push((page.clone(), final_url, urls));
             }
@@ -737,7 +734,8 @@ impl Output {
                 Self::say(
                     bar,
                     format!(
-                        "Downloading {count} URLs{dup} into {}{had}",
+                        "Downloading {}{dup} into {}{had}",
+                        crate::find_cmd::plural(count, "URL"),
                         out_dir.display()
                     ),
                 );

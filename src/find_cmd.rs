@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use pixgrab_engine::engine::{Probe, Want};
+use pixgrab_engine::engine::{PageImages, Probe, Want};
 use pixgrab_engine::input::page::Candidate;
 use pixgrab_engine::{Bytes, Config, Engine, EngineHandle};
 use serde_json::json;
@@ -23,7 +23,8 @@ pub(crate) struct FindArgs {
     /// (and error when the probe learned nothing).
     #[arg(long)]
     json: bool,
-    /// List only images at least this large, e.g. 800x600.
+    /// List only images known to be at least this large, e.g. 800x600 (stderr counts
+    /// the smaller ones and those of unknown size).
     #[arg(long, value_name = "WxH")]
     min_size: Option<MinSize>,
     /// How requests are made.
@@ -60,44 +61,117 @@ fn find(args: &FindArgs) -> Result<bool> {
         .configure(&mut config, &crate::cli::hosts_of(&pages))?;
     let (engine, _events) = Engine::start(config)?;
     let mut all_read = true;
-    let mut stdout = std::io::stdout().lock();
     for page in &pages {
         match engine.find_images(page) {
             Ok(found) => {
-                let (final_url, candidates) = (&found.page, &found.candidates);
-                let probes = probe_all(&engine, final_url, candidates);
                 if !args.json {
-                    let how = found.via.describe();
                     eprintln!(
-                        "{} images found on {page}{}",
-                        candidates.len(),
-                        how.map(|h| format!(" ({h})")).unwrap_or_default()
+                        "{} found on {page}{}",
+                        plural(found.candidates.len(), "image"),
+                        found
+                            .via
+                            .describe()
+                            .map(|h| format!(" ({h})"))
+                            .unwrap_or_default()
                     );
                 }
-                for (candidate, probe) in candidates.iter().zip(&probes) {
-                    if args.min_size.is_some_and(|min| !min.admits(probe.pixels)) {
-                        continue;
-                    }
-                    let text = if args.json {
-                        json_line(final_url, candidate, probe)
-                    } else {
-                        human_line(candidate, probe)
-                    };
-                    // A closed stdout (`| head`) ends the listing quietly.
-                    if writeln!(stdout, "{text}").is_err() {
-                        engine.shutdown();
-                        return Ok(all_read);
-                    }
+                if !list_page(&engine, &found, args) {
+                    break;
                 }
             }
             Err(e) => {
                 all_read = false;
-                eprintln!("pixgrab: cannot read the page {page}: {e}");
+                if args.json {
+                    let line = json!({"page": page.as_str(), "error": format!("cannot read the page: {e}")});
+                    println!("{line}");
+                } else {
+                    eprintln!("pixgrab: cannot read the page {page}: {e}");
+                }
             }
         }
     }
     engine.shutdown();
     Ok(all_read)
+}
+
+/// Prints each image of a page as its probe comes back (a slow host holds up only its
+/// own lines); `false` when stdout was closed (`| head`).
+fn list_page(engine: &EngineHandle, found: &PageImages, args: &FindArgs) -> bool {
+    let (page, candidates) = (&found.page, &found.candidates);
+    let urls: Vec<(Url, Want)> = candidates
+        .iter()
+        .map(|c| (c.url.clone(), Want::Size))
+        .collect();
+    let open = std::sync::atomic::AtomicBool::new(true);
+    let print = |i: usize, probe: &Probe| {
+        let Some(candidate) = candidates.get(i) else {
+            return;
+        };
+        if args.min_size.is_some_and(|min| !min.admits(probe.pixels)) {
+            return;
+        }
+        let text = if args.json {
+            json_line(page, candidate, probe)
+        } else {
+            human_line(candidate, probe)
+        };
+        // A closed stdout ends the listing quietly.
+        if writeln!(std::io::stdout().lock(), "{text}").is_err() {
+            open.store(false, std::sync::atomic::Ordering::Relaxed);
+            engine.finder().cancel_probes();
+        }
+    };
+    let probes = engine.probe(&urls, Some(page), &print);
+    if let (Some(min), false) = (args.min_size, args.json) {
+        let kept = probes.iter().filter(|p| min.admits(p.pixels)).count();
+        let unknown = probes.iter().filter(|p| p.pixels.is_none()).count();
+        eprintln!(
+            "{kept} of {} at least {min}; left out: {} smaller, {unknown} of unknown size",
+            plural(probes.len(), "image"),
+            probes.len() - kept - unknown
+        );
+    }
+    open.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The largest variant of each picture, when it is at least `min`, and a line saying
+/// what was left out and why.
+pub(crate) fn large_pictures(
+    candidates: &[Candidate],
+    probes: &[Probe],
+    min: MinSize,
+) -> (Vec<Url>, String) {
+    let pixels: Vec<_> = probes.iter().map(|p| p.pixels).collect();
+    let largest = pixgrab_engine::input::page::largest_of_each(candidates, &pixels);
+    let (mut urls, mut smaller, mut unknown) = (Vec::new(), 0, 0);
+    for ((candidate, pixels), _) in candidates
+        .iter()
+        .zip(&pixels)
+        .zip(&largest)
+        .filter(|(_, largest)| **largest)
+    {
+        match pixels {
+            Some(_) if min.admits(*pixels) => urls.push(candidate.url.clone()),
+            Some(_) => smaller += 1,
+            None => unknown += 1,
+        }
+    }
+    let pictures = largest.iter().filter(|l| **l).count();
+    let note = format!(
+        "{} of {} at least {min} (the largest variant of each); left out: {smaller} smaller, {unknown} of unknown size",
+        urls.len(),
+        plural(pictures, "picture"),
+    );
+    (urls, note)
+}
+
+/// `1 image`, `3 images`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// Probes every candidate of a page for its size (first bytes only).
@@ -134,7 +208,7 @@ fn human_line(candidate: &Candidate, probe: &Probe) -> String {
         .map_or_else(|| "?".to_string(), |b| Bytes(b).to_string());
     let kind = probe.format.map_or("?", |f| f.name());
     let mut line = format!(
-        "{pixels:>11}  {bytes:>10}  {kind:<5}  {:<7}  {}",
+        "{pixels:>11}  {bytes:>10}  {kind:<5}  {:<10}  {}",
         candidate.source.label(),
         candidate.url
     );

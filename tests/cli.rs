@@ -504,10 +504,12 @@ fn find_json_tells_every_big_photo_s_size_from_its_first_bytes() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let lines: Vec<serde_json::Value> = stdout
+    // One line per image, as each probe comes back: in URL order here.
+    let mut lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
+    lines.sort_by_key(|l| l["url"].as_str().unwrap_or("").to_string());
     assert_eq!(lines.len(), 5, "{stdout}");
     for ((name, bytes, (w, h)), line) in photos.iter().zip(&lines) {
         assert_eq!(line["url"], server.url(&format!("/photos/{name}")));
@@ -544,7 +546,7 @@ fn find_reads_sizes_from_a_server_that_ignores_range_and_min_size_filters() {
     ]);
     assert_eq!(run.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&run.stdout);
-    let found: Vec<(String, u64, u64)> = stdout
+    let mut found: Vec<(String, u64, u64)> = stdout
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
         .map(|v| {
@@ -561,6 +563,7 @@ fn find_reads_sizes_from_a_server_that_ignores_range_and_min_size_filters() {
             )
         })
         .collect();
+    found.sort();
     // 2400×1600, 2200×1800 and 2048×2048 are at least 2000×1600; 1600×2400 and
     // 2600×1500 are not.
     assert_eq!(
@@ -607,7 +610,7 @@ fn get_page_min_size_downloads_only_the_large_pictures() {
 }
 
 #[test]
-fn a_page_is_read_as_html_when_the_chosen_gallery_dl_is_missing() {
+fn a_gallery_dl_that_is_not_there_is_refused_before_any_request() {
     let photos: Vec<(String, std::sync::Arc<[u8]>)> = (0..2)
         .map(|n| {
             (
@@ -621,12 +624,23 @@ fn a_page_is_read_as_html_when_the_chosen_gallery_dl_is_missing() {
     let out = tmp.path().join("out");
     let run = get_page(&server, &["--gallery-dl", "/nonexistent/gallery-dl"], &out);
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("2 images found on")
-            && stderr.contains("gallery-dl is not at /nonexistent/gallery-dl"),
+        stderr.contains("--gallery-dl /nonexistent/gallery-dl: no such program"),
         "{stderr}"
     );
+    assert_eq!(
+        server
+            .stats()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    // Without it the page is read as HTML.
+    let run = get_page(&server, &["--no-gallery-dl"], &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("2 images found on"), "{stderr}");
     assert!(out.join("p0.jpg").is_file() && out.join("p1.jpg").is_file());
 }
 
@@ -671,7 +685,7 @@ fn get_watch_keeps_the_page_watched_in_the_folder_s_library() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(
-        said.contains("watching 1 page every 10 min; Ctrl+C stops"),
+        said.contains("first round: 1 done, 0 failed; watching 1 page every 10 min; Ctrl+C stops"),
         "{said}"
     );
     assert!(out.join("p.jpg").is_file(), "the page's image came first");

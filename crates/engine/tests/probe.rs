@@ -184,7 +184,7 @@ fn a_failed_probe_says_why() {
     assert_eq!(probes[0].error.as_deref(), Some("HTTP 404 Not Found"));
     assert_eq!(
         probes[1].error.as_deref(),
-        Some("not an image (got text/html)")
+        Some("not an image (got HTML, served as text/html)")
     );
     assert!(
         probes
@@ -243,4 +243,34 @@ fn a_small_file_claiming_a_huge_picture_gets_its_size_but_no_preview() {
     let probes = probe_all(&server, &["/huge.png"], Want::WholePreview);
     assert_eq!(probes[0].pixels, Some((20_000, 20_000)));
     assert!(probes[0].preview.is_none());
+}
+
+#[test]
+fn a_header_behind_160_kib_of_profiles_is_read_deeper_with_or_without_range() {
+    // A camera photo with three 60 KB APP2 segments (a big ICC profile) before its frame
+    // header, as some editors write them.
+    let photo = big_photo("exif-samples/Canon_40D.jpg", 1600, 1200, 8);
+    let mut deep = photo[..2].to_vec();
+    for n in 0..3u8 {
+        let body = vec![n; 60_000];
+        deep.extend_from_slice(&[0xFF, 0xE2]);
+        deep.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        deep.extend_from_slice(&body);
+    }
+    deep.extend_from_slice(&photo[2..]);
+    let deep: Arc<[u8]> = Arc::from(deep);
+    for ranges in [true, false] {
+        let server = serve(
+            vec![("/deep.jpg".into(), deep.clone(), (1600, 1200))],
+            ranges,
+        );
+        let probes = probe_all(&server, &["/deep.jpg"], Want::Size);
+        assert_eq!(probes[0].pixels, Some((1600, 1200)), "ranges {ranges}");
+        assert_eq!(probes[0].error, None);
+        assert!(
+            probes[0].fetched < 200 * 1024,
+            "read {} (ranges {ranges})",
+            probes[0].fetched
+        );
+    }
 }

@@ -21,6 +21,8 @@ struct Site {
     server: Server,
     images: Arc<Mutex<Vec<String>>>,
     status: Arc<Mutex<u16>>,
+    /// Image paths that answer 404 for now.
+    missing: Arc<Mutex<Vec<String>>>,
     requests: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -31,7 +33,13 @@ impl Site {
         ));
         let status = Arc::new(Mutex::new(200));
         let requests: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let (i, s, r) = (images.clone(), status.clone(), requests.clone());
+        let missing: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (i, s, r, m) = (
+            images.clone(),
+            status.clone(),
+            requests.clone(),
+            missing.clone(),
+        );
         let server = Server::start(move |req| {
             *r.lock()
                 .expect("requests")
@@ -53,6 +61,9 @@ impl Site {
                     format!("<html><body>{tags}</body></html>").into_bytes(),
                 );
             }
+            if m.lock().expect("missing").contains(&req.path) {
+                return Response::status(404);
+            }
             let seed = req.path.bytes().map(u32::from).sum::<u32>() as u8;
             Response::ok("image/png", support::png(20, 16, seed))
         })
@@ -61,6 +72,7 @@ impl Site {
             server,
             images,
             status,
+            missing,
             requests,
         }
     }
@@ -229,5 +241,44 @@ fn a_watch_survives_a_restart_backs_off_while_the_page_fails_and_stops_when_aske
     let reads = site.requests("/thread.html");
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(site.requests("/thread.html"), reads);
+    engine.shutdown();
+}
+
+#[test]
+fn an_image_that_failed_and_is_still_on_the_page_is_tried_again() {
+    let site = Site::start(&["a.png", "late.png"]);
+    // late.png is named on the page but not up yet.
+    site.missing
+        .lock()
+        .expect("missing")
+        .push("/img/late.png".to_string());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = start(tmp.path());
+    let found = engine.find_images(&site.page()).expect("page");
+    let urls: Vec<url::Url> = found.candidates.iter().map(|c| c.url.clone()).collect();
+    engine
+        .add_from(urls.clone(), Some(&found.page))
+        .expect("add");
+    let mut settled = 0;
+    until(&rx, "the first round", |e| {
+        settled += usize::from(matches!(e, Event::Done { .. } | Event::Failed { .. }));
+        settled == 2
+    });
+    assert_eq!(site.requests("/img/a.png"), 1);
+    engine
+        .watch(&site.page(), Duration::from_millis(200), &urls)
+        .expect("watch");
+    // It is put up; the next check tries it again.
+    site.missing.lock().expect("missing").clear();
+    until(
+        &rx,
+        "late.png downloaded",
+        |e| matches!(e, Event::Done { info, .. } if info.path.ends_with("late.png")),
+    );
+    assert_eq!(
+        site.requests("/img/a.png"),
+        1,
+        "what is done is not fetched again"
+    );
     engine.shutdown();
 }

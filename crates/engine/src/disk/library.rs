@@ -582,6 +582,21 @@ impl Library {
         Ok(out)
     }
 
+    /// Of `urls`, those whose item failed (or was cancelled), in order: a watched page
+    /// still showing them gets them tried again.
+    pub fn failed_among(&self, urls: &[Url]) -> Result<Vec<Url>, LibraryError> {
+        let mut find = self.conn.prepare_cached(
+            "SELECT 1 FROM items WHERE url = ?1 AND state IN ('failed', 'cancelled')",
+        )?;
+        let mut out = Vec::new();
+        for url in urls {
+            if find.exists([normalise(url).as_str()])? {
+                out.push(url.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// A page's title, if it was read.
     pub fn page_title(&self, page: &Url) -> Result<Option<String>, LibraryError> {
         Ok(self

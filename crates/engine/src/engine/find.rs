@@ -97,10 +97,9 @@ pub(super) fn list_page(shared: &Shared, page: &Url) -> Result<PageImages, Fetch
         },
         None => match &shared.config.gallery_dl {
             gallery_dl::Setting::Auto => Some(gallery_dl::INSTALL_HINT.to_string()),
-            gallery_dl::Setting::Program(path) => Some(format!(
-                "gallery-dl is not at {} (set in the settings)",
-                path.display()
-            )),
+            gallery_dl::Setting::Program(path) => {
+                Some(format!("gallery-dl is not at {}", path.display()))
+            }
             gallery_dl::Setting::Off => None,
         },
     };
@@ -245,6 +244,9 @@ pub const MAX_PROBES: usize = 1000;
 /// header comes after its EXIF segment, which is at most 64 KiB).
 pub const PROBE_BYTES: u64 = 64 * 1024;
 
+/// How far a probe reads for a header that lies past [`PROBE_BYTES`].
+pub(super) const DEEP_BYTES: u64 = 512 * 1024;
+
 /// Largest file fetched whole for a preview ([`Want::WholePreview`]).
 pub const PREVIEW_BYTES: u64 = 512 * 1024;
 
@@ -313,7 +315,8 @@ pub struct Probe {
     /// A small preview (at most [`PREVIEW_SIDE`] a side), when one was asked for and
     /// the bytes fetched held one.
     pub preview: Option<Thumbnail>,
-    /// Why nothing could be learned (`HTTP 404`, `not an image (got text/html)`).
+    /// Why nothing (or not the pixel size) could be learned: `HTTP 404 Not Found`,
+    /// `not an image (got HTML, served as text/html)`.
     pub error: Option<String>,
     /// Bytes that came over the network for this probe.
     pub fetched: u64,
@@ -433,34 +436,37 @@ fn probe_one(
         return probe;
     }
     probe.bytes = total;
+    // How the file would be named and typed, should it come whole.
+    let meta = fetch::Fetched::of(&response, Vec::new());
     // The whole file fits what is fetched: read it all (for its preview, and so the
     // download that may follow needs no request).
     let read_whole = want != Want::Size && total.is_some_and(|b| b <= cap);
     let mut head = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    let mut ended = false;
-    let mut cut: Option<String> = None;
-    while (head.len() as u64) < cap {
-        let room = usize::try_from(cap - head.len() as u64).map_or(buf.len(), |r| r.min(buf.len()));
-        let n = match std::io::Read::read(&mut response, &mut buf[..room]) {
-            Ok(0) => {
-                ended = true;
-                break;
+    let (mut ended, mut cut) = read_into(&mut response, &mut head, cap, !read_whole);
+    // A header past the first bytes (a JPEG with a big ICC profile or XMP packet before
+    // its frame header): read on, up to DEEP_BYTES: from the same body when the server
+    // ignored Range, else with a second Range request.
+    let deeper = |head: &[u8]| {
+        cut.is_none()
+            && !ended
+            && pixel_size(head) == HeaderSize::NeedMore
+            && total.is_none_or(|t| t > head.len() as u64)
+    };
+    if deeper(&head) {
+        if status.as_u16() == 200 {
+            (ended, cut) = read_into(&mut response, &mut head, DEEP_BYTES, true);
+        } else {
+            let more = [(
+                reqwest::header::RANGE,
+                format!("bytes={}-{}", head.len(), DEEP_BYTES - 1),
+            )];
+            match fetch::get(&shared.client, url, asker, &more, limits) {
+                Ok(mut rest) if rest.status().as_u16() == 206 => {
+                    (_, cut) = read_into(&mut rest, &mut head, DEEP_BYTES, true);
+                }
+                _ => {}
             }
-            Ok(n) => n,
-            Err(e) => {
-                // What came may still hold the header; it is never taken for the file.
-                cut = Some(format!("the connection failed: {}", fetch::innermost(&e)));
-                break;
-            }
-        };
-        head.extend_from_slice(&buf[..n]);
-        if read_whole {
-            continue;
-        }
-        match pixel_size(&head) {
-            HeaderSize::Known(..) | HeaderSize::Unknown => break,
-            HeaderSize::NeedMore => {}
+            ended = false;
         }
     }
     probe.fetched = head.len() as u64;
@@ -471,33 +477,37 @@ fn probe_one(
             Some(t) => t == head.len() as u64,
             None => status.as_u16() == 200 && ended,
         };
-    let fetched = whole.then(|| fetch::Fetched::of(&response, Vec::new()));
-    drop(response);
-    if let HeaderSize::Known(w, h) = pixel_size(&head) {
+    let fetched = whole.then_some(meta);
+    let size = pixel_size(&head);
+    if let HeaderSize::Known(w, h) = size {
         probe.pixels = Some((w, h));
     }
     match sniff::sniff(&head) {
         sniff::Sniffed::Image(format) => probe.format = Some(format),
-        _ if cut.is_some() => {
+        sniff::Sniffed::NotImage(_) if cut.is_some() => {
             probe.error = cut;
             return probe;
         }
-        _ => {
-            let got = content_type
-                .as_deref()
-                .and_then(|t| t.split(';').next())
-                .unwrap_or("unknown type")
-                .trim()
-                .chars()
-                .take(60)
-                .collect::<String>();
-            probe.error = Some(format!("not an image (got {got})"));
+        sniff::Sniffed::NotImage(what) => {
+            // Worded as a download's failure would be.
+            let served = content_type.as_deref().unwrap_or("no type");
+            probe.error = Some(
+                FetchError::NotAnImage(format!("{what}, served as {served}"), None).to_string(),
+            );
             return probe;
         }
     }
     if whole {
         probe.bytes = Some(head.len() as u64);
     }
+    probe.error = match size {
+        HeaderSize::Known(..) => None,
+        HeaderSize::NeedMore => Some(format!(
+            "pixel size unknown: no header in the first {} KiB",
+            head.len() / 1024
+        )),
+        HeaderSize::Unknown => Some("pixel size unknown: its header makes no sense".into()),
+    };
     if want != Want::Size {
         let picture = whole.then_some(head.as_slice());
         let embedded = picture
@@ -511,6 +521,36 @@ fn probe_one(
         shared.prefetched.keep(url, file);
     }
     probe
+}
+
+/// Reads `response` into `head` until it holds `cap` bytes, the body ends, or (with
+/// `to_header`) the pixel size is known; returns (the body ended, why it was cut).
+fn read_into(
+    response: &mut reqwest::blocking::Response,
+    head: &mut Vec<u8>,
+    cap: u64,
+    to_header: bool,
+) -> (bool, Option<String>) {
+    let mut buf = [0u8; 16 * 1024];
+    while (head.len() as u64) < cap {
+        let room = usize::try_from(cap - head.len() as u64).map_or(buf.len(), |r| r.min(buf.len()));
+        let n = match std::io::Read::read(response, &mut buf[..room]) {
+            Ok(0) => return (true, None),
+            Ok(n) => n,
+            // What came may still hold the header; it is never taken for the file.
+            Err(e) => {
+                return (
+                    false,
+                    Some(format!("the connection failed: {}", fetch::innermost(&e))),
+                );
+            }
+        };
+        head.extend_from_slice(&buf[..n]);
+        if to_header && pixel_size(head) != HeaderSize::NeedMore {
+            break;
+        }
+    }
+    (false, None)
 }
 
 /// A preview of a whole picture, decoded only when its header says it is of a sane size

@@ -1,6 +1,6 @@
 //! Watched pages: each is read again every so often (with jitter, and backing off while
-//! it fails), and only images no item has yet are queued, with the page as their
-//! Referer. Watches live in the folder's library, so they survive a restart; one
+//! it fails), and only images the page shows for the first time are queued (and failed
+//! ones it still shows tried again), with the page as their Referer. Watches live in the folder's library, so they survive a restart; one
 //! thread, `pixgrab-watch`, checks them while the engine runs with
 //! [`Config::run_watches`](super::Config::run_watches).
 
@@ -226,19 +226,21 @@ fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
         |e: crate::disk::library::LibraryError| crate::error::FetchError::Disk(e.to_string());
     let queued =
         super::worker::guarded(|| find::list_page(shared, &watch.page)).and_then(|found| {
-            let urls: Vec<Url> = found
-                .candidates
-                .into_iter()
-                .filter(|c| !c.smaller_variant)
-                .map(|c| c.url)
-                .collect();
-            let new = shared.library().unseen(&watch.page, &urls).map_err(disk)?;
+            // Like `--page`: the largest variant of each picture.
+            let urls = crate::input::page::largest_urls(&found.candidates);
+            let (new, again) = {
+                let lib = shared.library();
+                let new = lib.unseen(&watch.page, &urls).map_err(disk)?;
+                // An image that failed and is still on the page is tried again (it may
+                // have been put up since).
+                (new, lib.failed_among(&urls).map_err(disk)?)
+            };
             if shared.watch.stopped() || !watched(&watch.page) {
                 return Ok(0);
             }
             let count = new.len();
             engine
-                .add_from(new, Some(&found.page))
+                .add_from(new.into_iter().chain(again), Some(&found.page))
                 .map_err(|e| crate::error::FetchError::Disk(e.to_string()))?;
             shared
                 .library()

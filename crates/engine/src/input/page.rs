@@ -129,6 +129,18 @@ pub fn largest_of_each(candidates: &[Candidate], pixels: &[Option<(u32, u32)>]) 
     chosen
 }
 
+/// The URL of the largest variant of each picture, judged from the markup alone (a link
+/// around a thumbnail, else the widest declared srcset width): what `--page` and a
+/// watched page download without probing.
+pub fn largest_urls(candidates: &[Candidate]) -> Vec<Url> {
+    largest_of_each(candidates, &[])
+        .into_iter()
+        .zip(candidates)
+        .filter(|(largest, _)| *largest)
+        .map(|(_, c)| c.url.clone())
+        .collect()
+}
+
 /// The index (into `candidates`) that [`largest_of_each`] picks among `group`.
 fn pick_of_picture(
     candidates: &[Candidate],
