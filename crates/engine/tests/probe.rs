@@ -274,3 +274,34 @@ fn a_header_behind_160_kib_of_profiles_is_read_deeper_with_or_without_range() {
         );
     }
 }
+
+#[test]
+fn an_image_given_as_a_page_is_its_own_only_image_and_is_not_fetched_twice() {
+    let png: Arc<[u8]> = Arc::from(support::png(30, 20, 2));
+    let server = serve(vec![("/photo.png".into(), png.clone(), (30, 20))], true);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let photo = url(&server, "/photo.png");
+    let found = engine
+        .find_images(&photo)
+        .expect("an image is a page of one");
+    let urls: Vec<&url::Url> = found.candidates.iter().map(|c| &c.url).collect();
+    assert_eq!(urls, [&photo]);
+    engine
+        .add_from([photo.clone()], Some(&found.page))
+        .expect("add");
+    until_idle(&rx, Duration::from_secs(30));
+    assert_eq!(
+        std::fs::read(tmp.path().join("photo.png")).expect("downloaded"),
+        png.to_vec()
+    );
+    assert_eq!(
+        server
+            .stats()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "read once, as the page"
+    );
+    engine.shutdown();
+}

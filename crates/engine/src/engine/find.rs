@@ -208,6 +208,7 @@ fn read_html(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fetch
         });
     }
     let final_url = response.url().clone();
+    let meta = fetch::Fetched::of(&response, Vec::new());
     let mut body = Vec::new();
     response
         .take(MAX_PAGE_BYTES + 1)
@@ -216,11 +217,24 @@ fn read_html(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fetch
     if body.len() as u64 > MAX_PAGE_BYTES {
         return Err(FetchError::TooLarge(MAX_PAGE_BYTES));
     }
-    if let crate::imaging::sniff::Sniffed::Image(format) = crate::imaging::sniff::sniff(&body) {
-        return Err(FetchError::NotAnImage(
-            format!("{} image", format.name()),
-            Some("this is an image, not a page: add it as a URL".into()),
-        ));
+    if let sniff::Sniffed::Image(_) = sniff::sniff(&body) {
+        // The "page" is an image itself: it is its only image, and the download that
+        // may follow takes the bytes already here.
+        shared.prefetched.keep(
+            page,
+            fetch::Fetched {
+                bytes: body,
+                ..meta
+            },
+        );
+        let only = Candidate {
+            url: page.clone(),
+            source: crate::input::page::Source::Img,
+            picture: 0,
+            declared_width: None,
+            smaller_variant: false,
+        };
+        return Ok((final_url, vec![only]));
     }
     let html = String::from_utf8_lossy(&body);
     if let Some(title) = crate::input::page::title(&html) {
