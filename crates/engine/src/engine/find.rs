@@ -392,8 +392,9 @@ pub(super) fn probe(
     results.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
-/// One probe: a GET for the first bytes (`Range`), read only as far as needed (a
-/// server that ignores `Range` sends the whole file, and the rest is not read).
+/// One probe: the first bytes of `url` (see [`first_bytes`]), read for the pixel size,
+/// the type and, when wanted, a preview; a body that came whole is kept for the
+/// download that may follow.
 fn probe_one(
     shared: &Shared,
     url: &Url,
@@ -401,21 +402,105 @@ fn probe_one(
     asker: fetch::Asker<'_>,
     limits: &FetchLimits,
 ) -> Probe {
-    let mut probe = Probe::default();
+    let got = match first_bytes(shared, url, want, asker, limits) {
+        Ok(got) => got,
+        Err(error) => {
+            return Probe {
+                error: Some(error),
+                ..Probe::default()
+            };
+        }
+    };
+    let head = &got.head;
+    let mut probe = Probe {
+        bytes: got.total,
+        fetched: head.len() as u64,
+        ..Probe::default()
+    };
+    let size = pixel_size(head);
+    if let HeaderSize::Known(w, h) = size {
+        probe.pixels = Some((w, h));
+    }
+    match sniff::sniff(head) {
+        sniff::Sniffed::Image(format) => probe.format = Some(format),
+        sniff::Sniffed::NotImage(_) if got.cut.is_some() => {
+            probe.error = got.cut;
+            return probe;
+        }
+        sniff::Sniffed::NotImage(what) => {
+            // Worded as a download's failure would be.
+            let served = got.meta.content_type.as_deref().unwrap_or("no type");
+            probe.error = Some(
+                FetchError::NotAnImage(format!("{what}, served as {served}"), None).to_string(),
+            );
+            return probe;
+        }
+    }
+    if got.whole {
+        probe.bytes = Some(head.len() as u64);
+    }
+    probe.error = match size {
+        HeaderSize::Known(..) => None,
+        HeaderSize::NeedMore => Some(format!(
+            "pixel size unknown: no header in the first {} KiB",
+            head.len() / 1024
+        )),
+        HeaderSize::Unknown => Some("pixel size unknown: its header makes no sense".into()),
+    };
+    if want != Want::Size {
+        let picture = got.whole.then_some(head.as_slice());
+        let embedded = picture
+            .is_none()
+            .then(|| crate::imaging::exif::embedded_thumbnail(head))
+            .flatten();
+        probe.preview = picture.or(embedded.as_deref()).and_then(preview_of);
+    }
+    if got.whole {
+        let file = fetch::Fetched {
+            bytes: got.head,
+            ..got.meta
+        };
+        shared.prefetched.keep(url, file);
+    }
+    probe
+}
+
+/// What [`first_bytes`] read.
+struct FirstBytes {
+    /// The bytes, from the file's first.
+    head: Vec<u8>,
+    /// The whole file's size, when the server said.
+    total: Option<u64>,
+    /// `head` is the whole file (never a cut body).
+    whole: bool,
+    /// Why the body was cut short, if it was.
+    cut: Option<String>,
+    /// The file's name and type, as a download would take them (no bytes).
+    meta: fetch::Fetched,
+}
+
+/// A GET for the first bytes of `url` (`Range`), read only as far as needed: to the
+/// header, or the whole file when it is small and a preview is wanted. A server that
+/// ignores `Range` sends the whole file, and the rest is not read. A header further on
+/// (a JPEG with a big ICC profile or XMP packet before its frame header) is read on up
+/// to [`DEEP_BYTES`]: from the same body when Range was ignored, else with a second
+/// Range request.
+fn first_bytes(
+    shared: &Shared,
+    url: &Url,
+    want: Want,
+    asker: fetch::Asker<'_>,
+    limits: &FetchLimits,
+) -> Result<FirstBytes, String> {
     let cap = if want == Want::WholePreview {
         PREVIEW_BYTES
     } else {
         PROBE_BYTES
     };
     let range = [(reqwest::header::RANGE, format!("bytes=0-{}", cap - 1))];
-    let mut response = match fetch::get(&shared.client, url, asker, &range, limits) {
-        Ok(r) => r,
-        Err(e) => {
-            probe.error = Some(e.to_string());
-            return probe;
-        }
-    };
-    let status = response.status();
+    let mut response =
+        fetch::get(&shared.client, url, asker, &range, limits).map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
     let header = |name| {
         response
             .headers()
@@ -423,9 +508,8 @@ fn probe_one(
             .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
             .map(str::to_string)
     };
-    let content_type = fetch::content_type(&response);
     // The whole file's size, and whether the body starts at its first byte.
-    let (from_start, total) = match status.as_u16() {
+    let (from_start, total) = match status {
         206 => match header(reqwest::header::CONTENT_RANGE)
             .and_then(|v| crate::net::headers::content_range(&v))
         {
@@ -438,103 +522,51 @@ fn probe_one(
                 .and_then(|v| crate::net::headers::content_length(&v)),
         ),
         code => {
-            probe.error = Some(format!(
-                "HTTP {code} {}",
-                status.canonical_reason().unwrap_or("")
-            ));
-            return probe;
+            let reason = response.status().canonical_reason().unwrap_or("");
+            return Err(format!("HTTP {code} {reason}"));
         }
     };
     if !from_start {
-        probe.error = Some("the server sent a range that does not start at 0".into());
-        return probe;
+        return Err("the server sent a range that does not start at 0".into());
     }
-    probe.bytes = total;
-    // How the file would be named and typed, should it come whole.
     let meta = fetch::Fetched::of(&response, Vec::new());
     // The whole file fits what is fetched: read it all (for its preview, and so the
     // download that may follow needs no request).
     let read_whole = want != Want::Size && total.is_some_and(|b| b <= cap);
     let mut head = Vec::new();
     let (mut ended, mut cut) = read_into(&mut response, &mut head, cap, !read_whole);
-    // A header past the first bytes (a JPEG with a big ICC profile or XMP packet before
-    // its frame header): read on, up to DEEP_BYTES: from the same body when the server
-    // ignored Range, else with a second Range request.
-    let deeper = |head: &[u8]| {
-        cut.is_none()
-            && !ended
-            && pixel_size(head) == HeaderSize::NeedMore
-            && total.is_none_or(|t| t > head.len() as u64)
-    };
-    if deeper(&head) {
-        if status.as_u16() == 200 {
-            (ended, cut) = read_into(&mut response, &mut head, DEEP_BYTES, true);
-        } else {
-            let more = [(
-                reqwest::header::RANGE,
-                format!("bytes={}-{}", head.len(), DEEP_BYTES - 1),
-            )];
-            match fetch::get(&shared.client, url, asker, &more, limits) {
-                Ok(mut rest) if rest.status().as_u16() == 206 => {
-                    (_, cut) = read_into(&mut rest, &mut head, DEEP_BYTES, true);
-                }
-                _ => {}
-            }
-            ended = false;
+    let deeper = cut.is_none()
+        && !ended
+        && pixel_size(&head) == HeaderSize::NeedMore
+        && total.is_none_or(|t| t > head.len() as u64);
+    if deeper && status == 200 {
+        (ended, cut) = read_into(&mut response, &mut head, DEEP_BYTES, true);
+    } else if deeper {
+        let more = [(
+            reqwest::header::RANGE,
+            format!("bytes={}-{}", head.len(), DEEP_BYTES - 1),
+        )];
+        if let Ok(mut rest) = fetch::get(&shared.client, url, asker, &more, limits)
+            && rest.status().as_u16() == 206
+        {
+            (_, cut) = read_into(&mut rest, &mut head, DEEP_BYTES, true);
         }
+        ended = false;
     }
-    probe.fetched = head.len() as u64;
     // Whole only when the size is known and every byte of it is here (a 200 without a
     // length counts when it ended by itself): never a cut body taken for a file.
     let whole = cut.is_none()
         && match total {
             Some(t) => t == head.len() as u64,
-            None => status.as_u16() == 200 && ended,
+            None => status == 200 && ended,
         };
-    let fetched = whole.then_some(meta);
-    let size = pixel_size(&head);
-    if let HeaderSize::Known(w, h) = size {
-        probe.pixels = Some((w, h));
-    }
-    match sniff::sniff(&head) {
-        sniff::Sniffed::Image(format) => probe.format = Some(format),
-        sniff::Sniffed::NotImage(_) if cut.is_some() => {
-            probe.error = cut;
-            return probe;
-        }
-        sniff::Sniffed::NotImage(what) => {
-            // Worded as a download's failure would be.
-            let served = content_type.as_deref().unwrap_or("no type");
-            probe.error = Some(
-                FetchError::NotAnImage(format!("{what}, served as {served}"), None).to_string(),
-            );
-            return probe;
-        }
-    }
-    if whole {
-        probe.bytes = Some(head.len() as u64);
-    }
-    probe.error = match size {
-        HeaderSize::Known(..) => None,
-        HeaderSize::NeedMore => Some(format!(
-            "pixel size unknown: no header in the first {} KiB",
-            head.len() / 1024
-        )),
-        HeaderSize::Unknown => Some("pixel size unknown: its header makes no sense".into()),
-    };
-    if want != Want::Size {
-        let picture = whole.then_some(head.as_slice());
-        let embedded = picture
-            .is_none()
-            .then(|| crate::imaging::exif::embedded_thumbnail(&head))
-            .flatten();
-        probe.preview = picture.or(embedded.as_deref()).and_then(preview_of);
-    }
-    if let Some(mut file) = fetched {
-        file.bytes = head;
-        shared.prefetched.keep(url, file);
-    }
-    probe
+    Ok(FirstBytes {
+        head,
+        total,
+        whole,
+        cut,
+        meta,
+    })
 }
 
 /// Reads `response` into `head` until it holds `cap` bytes, the body ends, or (with
