@@ -575,17 +575,13 @@ fn read_pages(
     for page in pages {
         match engine.find_images(page) {
             Ok(found_on_page) => {
+                out.note(&crate::find_cmd::found_line(page, &found_on_page));
                 let (final_url, candidates) = (found_on_page.page, found_on_page.candidates);
-                let how = found_on_page.via.describe();
-                out.note(&format!(
-                    "{} found on {page}{}",
-                    crate::find_cmd::plural(candidates.len(), "image"),
-                    how.map(|h| format!(" ({h})")).unwrap_or_default()
-                ));
                 let urls = match min_size {
                     // The largest variant of each picture, if it is large enough.
                     Some(min) => {
-                        let probes = crate::find_cmd::probe_all(engine, &final_url, &candidates);
+                        let probes =
+                            crate::find_cmd::probe_all(engine, &final_url, &candidates, &|_, _| {});
                         let (urls, note) =
                             crate::find_cmd::large_pictures(&candidates, &probes, min);
                         out.note(&note);

@@ -65,15 +65,7 @@ fn find(args: &FindArgs) -> Result<bool> {
         match engine.find_images(page) {
             Ok(found) => {
                 if !args.json {
-                    eprintln!(
-                        "{} found on {page}{}",
-                        plural(found.candidates.len(), "image"),
-                        found
-                            .via
-                            .describe()
-                            .map(|h| format!(" ({h})"))
-                            .unwrap_or_default()
-                    );
+                    eprintln!("{}", found_line(page, &found));
                 }
                 if !list_page(&engine, &found, args) {
                     break;
@@ -98,10 +90,6 @@ fn find(args: &FindArgs) -> Result<bool> {
 /// own lines); `false` when stdout was closed (`| head`).
 fn list_page(engine: &EngineHandle, found: &PageImages, args: &FindArgs) -> bool {
     let (page, candidates) = (&found.page, &found.candidates);
-    let urls: Vec<(Url, Want)> = candidates
-        .iter()
-        .map(|c| (c.url.clone(), Want::Size))
-        .collect();
     let open = std::sync::atomic::AtomicBool::new(true);
     let print = |i: usize, probe: &Probe| {
         let Some(candidate) = candidates.get(i) else {
@@ -121,7 +109,7 @@ fn list_page(engine: &EngineHandle, found: &PageImages, args: &FindArgs) -> bool
             engine.finder().cancel_probes();
         }
     };
-    let probes = engine.probe(&urls, Some(page), &print);
+    let probes = probe_all(engine, page, candidates, &print);
     if let (Some(min), false) = (args.min_size, args.json) {
         let kept = probes.iter().filter(|p| min.admits(p.pixels)).count();
         let unknown = probes.iter().filter(|p| p.pixels.is_none()).count();
@@ -174,13 +162,32 @@ pub(crate) fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Probes every candidate of a page for its size (first bytes only).
-pub(crate) fn probe_all(engine: &EngineHandle, page: &Url, candidates: &[Candidate]) -> Vec<Probe> {
+/// Probes every candidate of a page for its size (first bytes only); `report` hears
+/// each result as it comes.
+pub(crate) fn probe_all(
+    engine: &EngineHandle,
+    page: &Url,
+    candidates: &[Candidate],
+    report: &(dyn Fn(usize, &Probe) + Sync),
+) -> Vec<Probe> {
     let urls: Vec<(Url, Want)> = candidates
         .iter()
         .map(|c| (c.url.clone(), Want::Size))
         .collect();
-    engine.probe(&urls, Some(page), &|_, _| {})
+    engine.probe(&urls, Some(page), report)
+}
+
+/// "12 images found on PAGE (listed by gallery-dl)": what a page read gave, and how.
+pub(crate) fn found_line(page: &Url, found: &PageImages) -> String {
+    format!(
+        "{} found on {page}{}",
+        plural(found.candidates.len(), "image"),
+        found
+            .via
+            .describe()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default()
+    )
 }
 
 fn json_line(page: &Url, candidate: &Candidate, probe: &Probe) -> String {

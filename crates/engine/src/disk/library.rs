@@ -524,13 +524,30 @@ impl Library {
         Ok(())
     }
 
+    /// The watch of `page`, if it is watched.
+    pub fn watch_of(&self, page: &Url) -> Result<Option<Watch>, LibraryError> {
+        Ok(self
+            .watches_where("WHERE page = ?1", [page.as_str()])?
+            .into_iter()
+            .next())
+    }
+
     /// Every watched page, soonest check first.
     pub fn watches(&self) -> Result<Vec<Watch>, LibraryError> {
-        let mut stmt = self.conn.prepare(
+        self.watches_where("", [])
+    }
+
+    /// The watches `filter` (a `WHERE` clause over `params`) selects, soonest first.
+    fn watches_where(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Watch>, LibraryError> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT page, interval_ms, next_check, last_check, last_new, failures, last_error
-             FROM watches ORDER BY next_check",
-        )?;
-        let rows = stmt.query_map([], |r| {
+             FROM watches {filter} ORDER BY next_check"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,

@@ -200,12 +200,7 @@ fn read_html(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fetch
     let response = fetch::get(&shared.client, page, asker, &[], &limits)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(FetchError::Http {
-            code: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_string(),
-            retry_after: None,
-            hint: None,
-        });
+        return Err(fetch::status_error(status, None, None));
     }
     let final_url = response.url().clone();
     let meta = fetch::Fetched::of(&response, Vec::new());
@@ -521,10 +516,7 @@ fn first_bytes(
             header(reqwest::header::CONTENT_LENGTH)
                 .and_then(|v| crate::net::headers::content_length(&v)),
         ),
-        code => {
-            let reason = response.status().canonical_reason().unwrap_or("");
-            return Err(format!("HTTP {code} {reason}"));
-        }
+        _ => return Err(fetch::status_error(response.status(), None, None).to_string()),
     };
     if !from_start {
         return Err("the server sent a range that does not start at 0".into());

@@ -106,7 +106,7 @@ impl EngineHandle {
         let interval = interval.max(self.shared.config.min_watch_interval);
         let mut lib = self.shared.library();
         lib.mark_seen(page, seen)?;
-        let earlier = lib.watches()?.into_iter().find(|w| w.page == *page);
+        let earlier = lib.watch_of(page)?;
         let watch = Watch {
             page: page.clone(),
             interval_ms: u64::try_from(interval.as_millis()).unwrap_or(u64::MAX),
@@ -169,6 +169,7 @@ fn watch_loop(engine: &EngineHandle) {
             return;
         }
         let watches = shared.library().watches().unwrap_or_default();
+        not_before.retain(|page, _| watches.iter().any(|w| w.page == *page));
         let now = now_ms();
         let due: Vec<Watch> = watches
             .iter()
@@ -183,9 +184,8 @@ fn watch_loop(engine: &EngineHandle) {
                 not_before.insert(watch.page, next);
             }
         }
-        // Until the soonest next check (re-read: the checks just moved theirs).
-        let watches = shared.library().watches().unwrap_or_default();
-        not_before.retain(|page, _| watches.iter().any(|w| w.page == *page));
+        // Until the soonest next check (the checks just made are in `not_before`; a
+        // watch added or removed meanwhile pokes, which ends the wait at once).
         let soonest = watches.iter().map(|w| due_at(&not_before, w)).min();
         let wait = soonest.map_or(Duration::from_secs(3600), |at| {
             Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0))
@@ -211,12 +211,7 @@ fn due_at(not_before: &HashMap<Url, i64>, watch: &Watch) -> i64 {
 fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
     let shared = &engine.shared;
     // Removed while an earlier page was being read: not read.
-    let watched = |page: &Url| {
-        shared
-            .library()
-            .watches()
-            .is_ok_and(|w| w.iter().any(|w| w.page == *page))
-    };
+    let watched = |page: &Url| shared.library().watch_of(page).is_ok_and(|w| w.is_some());
     if !watched(&watch.page) {
         return None;
     }

@@ -182,13 +182,28 @@ pub fn make_thumbnail(
                 })?
             }
         };
-        // Shrink first, then rotate: turning the small result is cheap.
-        let mut small = shrink_image(image, max_side);
-        if let Some(orientation) = orientation {
-            small.apply_orientation(orientation);
-        }
-        Ok(to_thumbnail(small))
+        Ok(shrunk(image, orientation, max_side))
     })
+}
+
+/// `image` shrunk to fit `max_side`, then turned upright: turning the small result is
+/// cheap.
+fn shrunk(image: DynamicImage, orientation: Option<Orientation>, max_side: u32) -> Thumbnail {
+    let mut small = shrink_image(image, max_side);
+    if let Some(orientation) = orientation {
+        small.apply_orientation(orientation);
+    }
+    to_thumbnail(small)
+}
+
+/// A reader of an image held in memory, its format guessed from its bytes, with the
+/// decode limits every untrusted image gets.
+fn in_memory(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, ThumbError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ThumbError::Io(e.to_string()))?;
+    reader.limits(limits());
+    Ok(reader)
 }
 
 /// A thumbnail of an image held in memory (a preview fetched whole, or a photo's EXIF
@@ -201,27 +216,15 @@ pub fn thumbnail_from_bytes(
 ) -> Result<Thumbnail, ThumbError> {
     let _share = BUDGET.take(decode_need(Some(dimensions)));
     guarded(|| {
-        let mut reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| ThumbError::Io(e.to_string()))?;
-        reader.limits(limits());
-        let (image, orientation) = decode_with_orientation(reader)?;
-        let mut small = shrink_image(image, max_side);
-        if let Some(orientation) = orientation {
-            small.apply_orientation(orientation);
-        }
-        Ok(to_thumbnail(small))
+        let (image, orientation) = decode_with_orientation(in_memory(bytes)?)?;
+        Ok(shrunk(image, orientation, max_side))
     })
 }
 
 /// Decodes a thumbnail that Pixgrab itself wrote to its cache.
 pub fn decode_cached(bytes: &[u8]) -> Result<Thumbnail, ThumbError> {
     guarded(|| {
-        let mut reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| ThumbError::Io(e.to_string()))?;
-        reader.limits(limits());
-        let image = reader.decode().map_err(classify)?;
+        let image = in_memory(bytes)?.decode().map_err(classify)?;
         Ok(to_thumbnail(image))
     })
 }
@@ -308,13 +311,9 @@ fn damaged(
             } else {
                 image
             };
-            let mut small = shrink_image(image, max_side);
-            if let Some(orientation) = orientation {
-                small.apply_orientation(orientation);
-            }
             ThumbError::DamagedPreview {
                 reason: defect.reason(),
-                preview: Arc::new(to_thumbnail(small)),
+                preview: Arc::new(shrunk(image, orientation, max_side)),
             }
         }
         (None, Defect::Cut) => ThumbError::Truncated,

@@ -529,7 +529,8 @@ fn img_variants(attrs: &Attrs<'_>) -> Vec<Variant> {
         None => (data_srcset, None),
     };
     let mut variants = srcset_variants(main.as_deref(), extra.as_deref());
-    let has_largest = main.as_deref().and_then(largest_in_srcset).is_some();
+    // The largest of `main` is the one variant not marked smaller.
+    let has_largest = variants.iter().any(|v| !v.smaller_variant);
     if let Some(src) = img_src(attrs) {
         variants.push(Variant {
             url: src,
@@ -667,14 +668,6 @@ fn largest_entry(entries: &[SrcsetEntry]) -> Option<usize> {
         }
     }
     best.map(|(_, index)| index)
-}
-
-/// The URL of the largest candidate of a `srcset` (`a.jpg 480w, b.jpg 1080w` or
-/// `a.jpg 1x, b.jpg 2x`): the highest width, else the highest density.
-pub fn largest_in_srcset(srcset: &str) -> Option<String> {
-    let entries = srcset_entries(srcset);
-    let index = largest_entry(&entries)?;
-    entries.into_iter().nth(index).map(|entry| entry.url)
 }
 
 /// Splits a `srcset` on the commas between candidates (a comma right after a URL's
@@ -822,6 +815,14 @@ fn is_image_object(object: &Map<String, Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The URL of the largest candidate of a `srcset` (`a.jpg 480w, b.jpg 1080w` or
+    /// `a.jpg 1x, b.jpg 2x`): the highest width, else the highest density.
+    fn largest_in_srcset(srcset: &str) -> Option<String> {
+        let entries = srcset_entries(srcset);
+        let index = largest_entry(&entries)?;
+        entries.into_iter().nth(index).map(|entry| entry.url)
+    }
 
     /// The big test page: one of every kind of image reference of the first reading.
     const BIG_PAGE: &str = r#"<!doctype html><html><head>

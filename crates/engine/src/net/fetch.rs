@@ -680,12 +680,24 @@ fn validator(headers_seen: &HeaderMap) -> Option<String> {
     headers::validator(text(header::ETAG), text(header::LAST_MODIFIED))
 }
 
+/// A download's failure for a non-success `status`: with the server's `Retry-After`,
+/// and for 401/403 a hint of what to try.
 fn http_error(status: StatusCode, headers_seen: &HeaderMap, url: &Url) -> FetchError {
     let retry_after = headers_seen
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| headers::retry_after(v, SystemTime::now()));
     let hint = matches!(status.as_u16(), 401 | 403).then(|| protection_hint(url));
+    status_error(status, retry_after, hint)
+}
+
+/// The failure for a non-success `status` (`HTTP 404 Not Found`), with what the server
+/// asked to wait and a hint, if any; a page read or a probe gives neither.
+pub(crate) fn status_error(
+    status: StatusCode,
+    retry_after: Option<std::time::Duration>,
+    hint: Option<String>,
+) -> FetchError {
     FetchError::Http {
         code: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_string(),
