@@ -206,6 +206,8 @@ struct Shared {
     watch: watch::Signal,
     /// Raised when the engine stops: a gallery-dl listing under way is stopped.
     stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// Held by a download from publishing its file to recording it as done.
+    publishing: Mutex<()>,
 }
 
 impl Shared {
@@ -370,6 +372,7 @@ impl Engine {
             prefetched: Prefetched::default(),
             watch: watch::Signal::default(),
             stopping: Arc::default(),
+            publishing: Mutex::new(()),
             config,
         });
         shared

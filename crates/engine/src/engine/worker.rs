@@ -118,6 +118,10 @@ fn run_download(
     let mut made: Option<Made> = None;
     let mut resume = lease.job.resume.take().map(|r| *r);
     let lease_ref = &mut lease;
+    // Held from the moment a checked file is published until it is recorded as done:
+    // two items with the same bytes (a URL and a redirect to it) then publish and record
+    // in one order, and the second finds the first's file (see `finish_download`).
+    let mut publishing: Option<std::sync::MutexGuard<'_, ()>> = None;
     let mut verify = |part: &Path, format: ImageFormat, hash: &str, stem: &str| {
         // The file is complete: checking it needs no connection, so its slots go to
         // the next download meanwhile (holding them cost 16% on small files).
@@ -135,16 +139,9 @@ fn run_download(
             hash,
             keep_if_damaged,
         )?);
-        Ok(templated_name(
-            shared,
-            id,
-            &url,
-            page.as_deref(),
-            part,
-            format,
-            hash,
-            stem,
-        ))
+        let name = templated_name(shared, id, &url, page.as_deref(), part, format, hash, stem);
+        publishing = Some(shared.publishing.lock().unwrap_or_else(|p| p.into_inner()));
+        Ok(name)
     };
     let result = fetch::download(
         &shared.client,
@@ -180,6 +177,7 @@ fn run_download(
     );
     lease.job.resume = resume.map(Box::new);
     settle_attempt(shared, lease, result, made, settled);
+    drop(publishing);
 }
 
 /// What an attempt's outcome makes of its item: done (published, reported with the
