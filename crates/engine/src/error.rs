@@ -47,6 +47,10 @@ pub enum FetchError {
     /// No bytes arrived for this long.
     #[error("stalled {}", Secs(*.0))]
     Stalled(Duration),
+    /// A page read or a probe took longer than its deadline in all (a server that
+    /// sends a byte every few seconds never stalls, but never ends either).
+    #[error("too slow: not over after {}", Secs(*.0))]
+    TooSlow(Duration),
     /// The connection broke during the transfer.
     #[error("network error: {0}")]
     Network(String),
@@ -97,6 +101,7 @@ impl FetchError {
             | Self::Certificate(_)
             | Self::Damaged { .. }
             | Self::Private(_)
+            | Self::TooSlow(_)
             | Self::Internal(_)
             | Self::TooLarge(_)
             | Self::Redirect(_)

@@ -223,7 +223,17 @@ impl Server {
         link: Link,
         handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
     ) -> io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        Self::on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), link, handler)
+    }
+
+    /// Starts a server on `addr` (tests in a network namespace of their own serve a
+    /// "public" host from an address they put on its loopback).
+    pub fn on(
+        addr: SocketAddr,
+        link: Link,
+        handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Stats::default());

@@ -155,6 +155,11 @@ fn ask_gallery_dl(
     drop(cookies);
     match listed {
         Ok(listing) if !listing.media.is_empty() => {
+            // Pixgrab never read the page: private only when its address says so.
+            shared
+                .http
+                .guard
+                .learn_page(page, crate::net::netguard::is_private_literal(page));
             let candidates = listing
                 .media
                 .into_iter()
@@ -194,21 +199,27 @@ fn read_html(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fetch
     let asker = fetch::Asker {
         profiles: &profiles,
         page: None,
-        guard: None,
     };
-    let limits = shared.limits();
-    let response = fetch::get(&shared.client, page, asker, &[], &limits)?;
+    // Whatever the server does (a byte every few seconds never stalls), a page read
+    // ends within its deadline.
+    let limits = shared.limits().within(shared.config.page_deadline);
+    let response = fetch::get(&shared.http, page, asker, &[], &limits)?;
     let status = response.status();
     if !status.is_success() {
         return Err(fetch::status_error(status, None, None));
     }
     let final_url = response.url().clone();
+    // What the page's content may reach is decided by where it really came from.
+    let guard = &shared.http.guard;
+    let private = guard.reply_is_private(&final_url, response.remote_addr());
+    guard.learn_page(&final_url, private);
+    guard.learn_page(page, private);
     let meta = fetch::Fetched::of(&response, Vec::new());
     let mut body = Vec::new();
     response
         .take(MAX_PAGE_BYTES + 1)
         .read_to_end(&mut body)
-        .map_err(|e| FetchError::Network(e.to_string()))?;
+        .map_err(|e| fetch::read_failure(&e, &limits))?;
     if body.len() as u64 > MAX_PAGE_BYTES {
         return Err(FetchError::TooLarge(MAX_PAGE_BYTES));
     }
@@ -346,9 +357,7 @@ pub(super) fn probe(
     let asker = fetch::Asker {
         profiles: &profiles,
         page,
-        guard: Some(&shared.guard),
     };
-    let limits = shared.limits();
     let count = urls.len().min(MAX_PROBES);
     let plain: Vec<Url> = urls.iter().map(|(u, _)| u.clone()).collect();
     let work = ProbeQueue::new(
@@ -362,6 +371,8 @@ pub(super) fn probe(
         while let Some((i, host)) = work.take(&stale) {
             let (url, want) = &urls[i];
             // A panicking probe is one unknown size, not a lost Find.
+            // Each probe (both its requests) ends within its deadline.
+            let limits = shared.limits().within(shared.config.probe_deadline);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 probe_one(shared, url, *want, asker, &limits)
             }))
@@ -494,7 +505,7 @@ fn first_bytes(
     };
     let range = [(reqwest::header::RANGE, format!("bytes=0-{}", cap - 1))];
     let mut response =
-        fetch::get(&shared.client, url, asker, &range, limits).map_err(|e| e.to_string())?;
+        fetch::get(&shared.http, url, asker, &range, limits).map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
     let header = |name| {
         response
@@ -526,28 +537,35 @@ fn first_bytes(
     // download that may follow needs no request).
     let read_whole = want != Want::Size && total.is_some_and(|b| b <= cap);
     let mut head = Vec::new();
-    let (mut ended, mut cut) = read_into(&mut response, &mut head, cap, !read_whole);
+    let (mut ended, mut cut) = read_into(&mut response, &mut head, (cap, !read_whole), limits);
     let deeper = cut.is_none()
         && !ended
         && pixel_size(&head) == HeaderSize::NeedMore
         && total.is_none_or(|t| t > head.len() as u64);
+    let mut spliced = false;
     if deeper && status == 200 {
-        (ended, cut) = read_into(&mut response, &mut head, DEEP_BYTES, true);
-    } else if deeper {
+        (ended, cut) = read_into(&mut response, &mut head, (DEEP_BYTES, true), limits);
+    } else if deeper && (head.len() as u64) < DEEP_BYTES {
+        // The rest of the header, from where the first answer came from (after its
+        // redirects), taken only when the answer says it starts where the first ended.
+        let from = head.len() as u64;
         let more = [(
             reqwest::header::RANGE,
-            format!("bytes={}-{}", head.len(), DEEP_BYTES - 1),
+            format!("bytes={from}-{}", DEEP_BYTES - 1),
         )];
-        if let Ok(mut rest) = fetch::get(&shared.client, url, asker, &more, limits)
+        if let Ok(mut rest) = fetch::get(&shared.http, &meta.url, asker, &more, limits)
             && rest.status().as_u16() == 206
+            && continues(&rest, from, total)
         {
-            (_, cut) = read_into(&mut rest, &mut head, DEEP_BYTES, true);
+            (_, cut) = read_into(&mut rest, &mut head, (DEEP_BYTES, true), limits);
         }
-        ended = false;
+        spliced = true;
     }
-    // Whole only when the size is known and every byte of it is here (a 200 without a
-    // length counts when it ended by itself): never a cut body taken for a file.
+    // Whole only when the size is known and every byte of it is here, from one answer
+    // (a 200 without a length counts when it ended by itself): never a cut body, nor
+    // bytes spliced from two answers, taken for a file.
     let whole = cut.is_none()
+        && !spliced
         && match total {
             Some(t) => t == head.len() as u64,
             None => status == 200 && ended,
@@ -561,13 +579,24 @@ fn first_bytes(
     })
 }
 
+/// True when a range answer's `Content-Range` starts at `from` and tells the same whole
+/// size as the first answer did (if it told one).
+fn continues(response: &reqwest::blocking::Response, from: u64, total: Option<u64>) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::net::headers::content_range)
+        .is_some_and(|(start, size)| start == from && (total.is_none() || size == total))
+}
+
 /// Reads `response` into `head` until it holds `cap` bytes, the body ends, or (with
 /// `to_header`) the pixel size is known; returns (the body ended, why it was cut).
 fn read_into(
     response: &mut reqwest::blocking::Response,
     head: &mut Vec<u8>,
-    cap: u64,
-    to_header: bool,
+    (cap, to_header): (u64, bool),
+    limits: &FetchLimits,
 ) -> (bool, Option<String>) {
     let mut buf = [0u8; 16 * 1024];
     while (head.len() as u64) < cap {
@@ -577,10 +606,7 @@ fn read_into(
             Ok(n) => n,
             // What came may still hold the header; it is never taken for the file.
             Err(e) => {
-                return (
-                    false,
-                    Some(format!("the connection failed: {}", fetch::innermost(&e))),
-                );
+                return (false, Some(fetch::read_failure(&e, limits).to_string()));
             }
         };
         head.extend_from_slice(&buf[..n]);

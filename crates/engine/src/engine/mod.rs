@@ -46,6 +46,7 @@ use crate::disk::template::NameTemplate;
 use crate::engine::scheduler::{Job, Paused, Scheduler};
 use crate::error::{EngineError, FetchError};
 use crate::imaging::thumbs::{self};
+use crate::net::client::{ClientSettings, Http};
 use crate::net::fetch::FetchLimits;
 use crate::net::pacer::Pacer;
 use crate::net::profile::Profiles;
@@ -112,6 +113,11 @@ pub struct Config {
     pub private: crate::net::netguard::PrivateRule,
     /// Host names resolved to fixed addresses instead of DNS (like curl's `--resolve`).
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Longest a page read may take in all (headers, redirects and body), whatever the
+    /// server does (60 s).
+    pub page_deadline: Duration,
+    /// Longest a size probe may take in all (20 s).
+    pub probe_deadline: Duration,
     /// Whether watched pages (see [`EngineHandle::watch`]) are checked while the engine
     /// runs (the window: yes; the CLI: with `--watch`).
     pub run_watches: bool,
@@ -162,6 +168,8 @@ impl Config {
             proxy: None,
             private: crate::net::netguard::PrivateRule::Auto,
             resolve: Vec::new(),
+            page_deadline: Duration::from_secs(60),
+            probe_deadline: Duration::from_secs(20),
             run_watches: false,
             min_watch_interval: Duration::from_secs(60),
             gallery_dl: crate::input::gallery_dl::Setting::Auto,
@@ -186,7 +194,8 @@ impl std::fmt::Debug for Config {
 struct Shared {
     config: Config,
     out: OutputDir,
-    client: reqwest::blocking::Client,
+    /// The HTTP clients and the private-address rule.
+    http: Http,
     scheduler: Scheduler,
     events: Events,
     thumbs: rayon::ThreadPool,
@@ -196,8 +205,6 @@ struct Shared {
     profiles: RwLock<Arc<Profiles>>,
     /// How finished files are named (starts as the config's; the window may change it).
     name_template: RwLock<Arc<NameTemplate>>,
-    /// The private-address rule for page-caused requests.
-    guard: crate::net::netguard::Guard,
     /// Raised by every new Find: size probes of an earlier one stop.
     find_generation: AtomicUsize,
     /// Whole files a Find fetched, for the downloads that may follow.
@@ -228,6 +235,7 @@ impl Shared {
             max_bytes: self.config.max_bytes,
             stall_timeout: self.config.stall_timeout,
             pacer: Some(self.pacer.clone()),
+            deadline: None,
         }
     }
 
@@ -321,7 +329,7 @@ impl Engine {
             .with_sync(config.sync_files);
         // reqwest's blocking client runs its connections on a thread of its own, which
         // takes the priority of the thread that builds the client.
-        let client = std::thread::scope(|scope| {
+        let http = std::thread::scope(|scope| {
             std::thread::Builder::new()
                 .name("pixgrab-client".into())
                 .spawn_scoped(scope, || {
@@ -360,14 +368,13 @@ impl Engine {
                 outstanding: AtomicUsize::new(0),
             },
             out,
-            client,
+            http,
             thumbs,
             thumb_cache,
             library: Mutex::new(library),
             pacer: Arc::new(Pacer::new(config.bandwidth)),
             profiles: RwLock::new(Arc::new(config.profiles.clone())),
             name_template: RwLock::new(Arc::new(config.name_template.clone())),
-            guard: crate::net::netguard::Guard::new(config.private).behind_proxy(proxied(&config)),
             find_generation: AtomicUsize::new(0),
             prefetched: Prefetched::default(),
             watch: watch::Signal::default(),
@@ -646,7 +653,7 @@ impl EngineHandle {
 
     /// Changes when page-caused requests may go to private addresses.
     pub fn set_private_rule(&self, rule: crate::net::netguard::PrivateRule) {
-        self.shared.guard.set_rule(rule);
+        self.shared.http.guard.set_rule(rule);
     }
 
     /// Sets the overall bandwidth limit in bytes per second (0: unlimited).
@@ -829,65 +836,14 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn build_client(config: &Config) -> Result<reqwest::blocking::Client, EngineError> {
-    let mut builder = reqwest::blocking::Client::builder()
-        .user_agent(concat!("Pixgrab/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(config.connect_timeout)
-        // In the blocking client this bounds each wait: headers, and every body read.
-        .timeout(config.stall_timeout)
-        .pool_max_idle_per_host(config.per_host.unwrap_or(adapt::H1_CAP).clamp(1, MAX_JOBS))
-        // `fetch::get` follows redirects itself, so each hop gets its own host's
-        // headers and cookies (and nothing of another host's).
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true);
-    if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
-        let proxy = reqwest::Proxy::all(proxy.trim()).map_err(|e| {
-            EngineError::Client(format!(
-                "bad proxy {:?}: {}",
-                without_password(proxy.trim()),
-                crate::net::fetch::innermost(&e)
-            ))
-        })?;
-        builder = builder.proxy(proxy);
-    }
-    for (name, addr) in &config.resolve {
-        builder = builder.resolve(name, *addr);
-    }
-    builder
-        .build()
-        .map_err(|e| EngineError::Client(e.to_string()))
-}
-
-/// `text` with the password of a `scheme://user:password@host` replaced by `***`, for
-/// messages (a proxy URL carries one often).
-pub fn without_password(text: &str) -> String {
-    match Url::parse(text) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        Ok(_) => text.to_string(),
-        // Unparsable: cut everything up to the last '@' of the authority.
-        Err(_) => match (text.find("://"), text.rfind('@')) {
-            (Some(s), Some(at)) if at > s => format!("{}***{}", &text[..s + 3], &text[at..]),
-            _ => text.to_string(),
-        },
-    }
-}
-
-/// True when requests go through a proxy: the one configured, or one reqwest takes from
-/// the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, any case).
-fn proxied(config: &Config) -> bool {
-    let configured = config
-        .proxy
-        .as_deref()
-        .is_some_and(|p| !p.trim().is_empty());
-    let from_env = ["http_proxy", "https_proxy", "all_proxy"]
-        .iter()
-        .any(|name| {
-            [name.to_string(), name.to_ascii_uppercase()]
-                .iter()
-                .any(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
-        });
-    configured || from_env
+fn build_client(config: &Config) -> Result<Http, EngineError> {
+    Http::build(&ClientSettings {
+        connect_timeout: config.connect_timeout,
+        stall_timeout: config.stall_timeout,
+        idle_per_host: config.per_host.unwrap_or(adapt::H1_CAP).clamp(1, MAX_JOBS),
+        proxy: config.proxy.as_deref(),
+        resolve: &config.resolve,
+        rule: config.private,
+    })
+    .map_err(EngineError::Client)
 }

@@ -110,7 +110,6 @@ fn run_download(
     let asker = fetch::Asker {
         profiles: &profiles,
         page: page.as_deref(),
-        guard: Some(&shared.guard),
     };
     // The second damaged copy in a row is kept aside (the user may want it anyway).
     let keep_if_damaged = lease.job.damaged;
@@ -144,7 +143,7 @@ fn run_download(
         Ok(name)
     };
     let result = fetch::download(
-        &shared.client,
+        &shared.http,
         &url,
         asker,
         &shared.out,

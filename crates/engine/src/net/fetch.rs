@@ -9,10 +9,10 @@
 use std::io::{self, Read, Seek, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::Response;
 use reqwest::header::{self, HeaderMap};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -23,7 +23,9 @@ use crate::disk::store::{OutputDir, PartFile};
 use crate::disk::template::Rendered;
 use crate::error::FetchError;
 use crate::imaging::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
+use crate::net::client::Http;
 use crate::net::headers;
+use crate::net::netguard::{Cause, refusal};
 use crate::net::pacer::Pacer;
 use crate::net::profile::Profiles;
 
@@ -45,6 +47,50 @@ pub struct FetchLimits {
     pub stall_timeout: Duration,
     /// The shared bandwidth limit, if any.
     pub pacer: Option<std::sync::Arc<Pacer>>,
+    /// When the whole request must be over (page reads and probes: whatever the server
+    /// does, a byte every few seconds included); `None` for downloads, which only stall.
+    pub deadline: Option<Deadline>,
+}
+
+/// A time by which a whole request (every redirect, and its body) is over.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    length: Duration,
+}
+
+impl Deadline {
+    /// `length` from now.
+    pub fn after(length: Duration) -> Self {
+        let now = Instant::now();
+        Self {
+            at: now.checked_add(length).unwrap_or(now),
+            length,
+        }
+    }
+
+    /// Time left (zero once passed).
+    pub fn left(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+}
+
+impl FetchLimits {
+    /// These limits, with the whole request to be over within `length` from now.
+    pub fn within(&self, length: Duration) -> Self {
+        Self {
+            deadline: Some(Deadline::after(length)),
+            ..self.clone()
+        }
+    }
+
+    /// The failure for a wait that timed out: past the deadline, or a stall.
+    fn timed_out(&self) -> FetchError {
+        match self.deadline {
+            Some(d) if d.left() < Duration::from_millis(100) => FetchError::TooSlow(d.length),
+            _ => FetchError::Stalled(self.stall_timeout),
+        }
+    }
 }
 
 /// A finished download.
@@ -264,61 +310,77 @@ pub const MAX_REDIRECTS: usize = 10;
 pub struct Asker<'a> {
     /// Headers and cookies by host.
     pub profiles: &'a Profiles,
-    /// The page the URL came from, if any.
+    /// The page the URL came from, if any (`None`: the user's own request).
     pub page: Option<&'a Url>,
-    /// The private-address rule for page-caused requests (`None`: no check).
-    pub guard: Option<&'a crate::net::netguard::Guard>,
 }
 
 /// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
 /// http/https only) so that every hop gets the headers and cookies of *its* host and
 /// nothing set for one host reaches another. `extra` headers (Range) go to every hop.
 pub fn get(
-    client: &Client,
+    http: &Http,
     url: &Url,
     asker: Asker<'_>,
     extra: &[(reqwest::header::HeaderName, String)],
     limits: &FetchLimits,
 ) -> Result<Response, FetchError> {
-    send(client, reqwest::Method::GET, url, asker, extra, limits)
+    send(http, reqwest::Method::GET, url, asker, extra, limits)
 }
 
 /// [`get`] with any method (HEAD for sizes), with the same redirect handling.
+///
+/// Every hop obeys the private-address rule for its cause: the first hop is the user's
+/// own or its page's; each redirect is caused by the answer that asked for it (a public
+/// answer cannot send Pixgrab to a private address). A restricted hop goes through the
+/// client whose lookups refuse private addresses. With [`FetchLimits::deadline`], the
+/// whole request (every hop, and the reading of the body) ends by then.
 pub fn send(
-    client: &Client,
+    http: &Http,
     method: reqwest::Method,
     url: &Url,
     asker: Asker<'_>,
     extra: &[(reqwest::header::HeaderName, String)],
     limits: &FetchLimits,
 ) -> Result<Response, FetchError> {
+    let guard = &http.guard;
     let now = crate::disk::library::unix_now();
     let mut current = url.clone();
+    let mut cause = guard.cause_of(asker.page);
     for _ in 0..=MAX_REDIRECTS {
-        if let Some(guard) = asker.guard {
-            guard
-                .check(asker.page, &current)
-                .map_err(FetchError::Private)?;
+        let restricted = guard.restricts(cause);
+        guard.check(cause, &current).map_err(FetchError::Private)?;
+        let mut request = http
+            .client(restricted)
+            .request(method.clone(), current.clone());
+        if let Some(deadline) = limits.deadline {
+            let left = deadline.left();
+            if left.is_zero() {
+                return Err(FetchError::TooSlow(deadline.length));
+            }
+            // The client's total timeout: headers and body, every read, end by then.
+            request = request.timeout(left);
         }
-        let mut request = client.request(method.clone(), current.clone());
         for (name, value) in asker.profiles.headers_for(&current, asker.page, now) {
             request = request.header(name, value);
         }
         for (name, value) in extra {
             request = request.header(name, value);
         }
-        let response = request.send().map_err(|e| request_error(&e, limits))?;
-        if let Some(guard) = asker.guard {
-            guard
-                .check_peer(asker.page, &current, response.remote_addr())
-                .map_err(FetchError::Private)?;
-        }
+        let response = request
+            .send()
+            .map_err(|e| request_error(&e, &current, limits))?;
+        guard
+            .check_peer(cause, &current, response.remote_addr())
+            .map_err(FetchError::Private)?;
         let location = response
             .headers()
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok());
         match location {
             Some(location) if response.status().is_redirection() => {
+                cause = Cause::Page {
+                    private: guard.reply_is_private(&current, response.remote_addr()),
+                };
                 current = headers::location(&current, location).map_err(FetchError::Redirect)?;
             }
             _ => return Ok(response),
@@ -334,7 +396,7 @@ pub fn send(
 /// worth continuing (or nothing). `progress` is called after each read.
 #[allow(clippy::too_many_arguments)]
 pub fn download(
-    client: &Client,
+    http: &Http,
     url: &Url,
     asker: Asker<'_>,
     out: &OutputDir,
@@ -359,7 +421,7 @@ pub fn download(
     {
         *resume = None;
     }
-    let mut response = request(client, url, asker, limits, resume)?;
+    let mut response = request(http, url, asker, limits, resume)?;
     let content_type = content_type(&response);
     let final_url = response.url().clone();
     let http2 = response.version() == reqwest::Version::HTTP_2;
@@ -420,7 +482,7 @@ pub fn download(
 /// answer: a usable range keeps `resume` (with the total learnt), a full body clears
 /// it, a wrong range or a refusal clears it and fails so the next attempt starts over.
 fn request(
-    client: &Client,
+    http: &Http,
     url: &Url,
     asker: Asker<'_>,
     limits: &FetchLimits,
@@ -435,7 +497,7 @@ fn request(
     }
     // The client's timeout bounds each wait (headers, every read): a stall watchdog.
     // A per-request timeout would instead cap the whole transfer, killing slow ones.
-    let response = get(client, url, asker, &extra, limits)?;
+    let response = get(http, url, asker, &extra, limits)?;
     let status = response.status();
     if status == StatusCode::PARTIAL_CONTENT && resume.is_some() {
         let range = response
@@ -715,7 +777,10 @@ fn protection_hint(url: &Url) -> String {
     )
 }
 
-fn request_error(e: &reqwest::Error, limits: &FetchLimits) -> FetchError {
+fn request_error(e: &reqwest::Error, url: &Url, limits: &FetchLimits) -> FetchError {
+    if let Some(refused) = crate::net::resolve::private_name(e) {
+        return FetchError::Private(refusal(url, refused.ip));
+    }
     if let Some(problem) = certificate_problem(e) {
         return FetchError::Certificate(problem);
     }
@@ -723,12 +788,18 @@ fn request_error(e: &reqwest::Error, limits: &FetchLimits) -> FetchError {
         return FetchError::Redirect(innermost(e));
     }
     if e.is_timeout() {
-        return FetchError::Stalled(limits.stall_timeout);
+        return limits.timed_out();
     }
     if e.is_connect() {
         return FetchError::Connect(innermost(e));
     }
     FetchError::Network(innermost(e))
+}
+
+/// Why reading a body into memory (a page, a probe's bytes) failed, in plain words: past
+/// the deadline, stalled, or the connection's own error.
+pub fn read_failure(e: &io::Error, limits: &FetchLimits) -> FetchError {
+    read_error(e, 0, None, limits)
 }
 
 fn read_error(e: &io::Error, got: u64, total: Option<u64>, limits: &FetchLimits) -> FetchError {
@@ -737,7 +808,7 @@ fn read_error(e: &io::Error, got: u64, total: Option<u64>, limits: &FetchLimits)
             .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
             .is_some_and(reqwest::Error::is_timeout);
     if timed_out {
-        return FetchError::Stalled(limits.stall_timeout);
+        return limits.timed_out();
     }
     if let Some(expected) = total.filter(|&t| got < t) {
         // The peer closed early; the announced length tells the user how much is missing.

@@ -9,6 +9,8 @@ use crossbeam_channel::Receiver;
 use pixgrab_engine::Event;
 use pixgrab_testsite::loopback::{Behaviour, Response, Server};
 
+pub mod netns;
+
 /// A PNG with a gradient that depends on `seed`.
 pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
