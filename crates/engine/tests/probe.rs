@@ -305,3 +305,126 @@ fn an_image_given_as_a_page_is_its_own_only_image_and_is_not_fetched_twice() {
     );
     engine.shutdown();
 }
+
+/// Issue 23, item 10: a header read deeper with a second range request asks where the
+/// first answer came from (after its redirects), and bytes from two answers are never
+/// taken for the whole file: a server that splices another body into the second answer
+/// cannot get it published without a request.
+#[test]
+fn a_probe_s_second_range_asks_the_final_url_and_is_never_spliced_into_a_file() {
+    // Three 60 KB APP2 segments, then a tiny picture: the frame header is near the end,
+    // so the second range brings the file to its last byte.
+    let tiny = support::jpeg(16, 16, 4);
+    let mut file = tiny[..2].to_vec();
+    for n in 0..3u8 {
+        file.extend_from_slice(&[0xFF, 0xE2]);
+        file.extend_from_slice(&60_002u16.to_be_bytes());
+        file.extend_from_slice(&vec![n; 60_000]);
+    }
+    file.extend_from_slice(&tiny[2..]);
+    let file: Arc<[u8]> = Arc::from(file);
+    // The same length, with the picture's own bytes changed (another picture's data).
+    let mut other = file.to_vec();
+    let other_tiny = support::jpeg(16, 16, 99);
+    let n = other_tiny.len().min(tiny.len()) - 2;
+    let at = other.len() - n;
+    other[at..].copy_from_slice(&other_tiny[other_tiny.len() - n..]);
+    let other: Arc<[u8]> = Arc::from(other);
+    let later_ranges: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let log = later_ranges.clone();
+    let served = file.clone();
+    let server = Server::start(move |req| {
+        let range = req.header("range").unwrap_or("").to_string();
+        if req.path == "/moved.jpg" {
+            return Response::redirect("/deep.jpg");
+        }
+        if range.is_empty() || range.starts_with("bytes=0-") {
+            return Response::ranged(req, "image/jpeg", &served, "\"1\"");
+        }
+        log.lock()
+            .expect("log")
+            .push(format!("{} {range}", req.path));
+        // A range from further on: the right Content-Range, spliced bytes.
+        Response::ranged(req, "image/jpeg", &other, "\"1\"")
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let moved = url(&server, "/moved.jpg");
+    let probes = engine.probe(&[(moved.clone(), Want::Preview)], None, &|_, _| {});
+    assert_eq!(probes[0].pixels, Some((16, 16)), "{:?}", probes[0].error);
+    let asked = later_ranges.lock().expect("log").clone();
+    assert!(
+        !asked.is_empty() && asked.iter().all(|r| r.starts_with("/deep.jpg ")),
+        "the second range asks the final URL: {asked:?}"
+    );
+    engine.add([moved]).expect("add");
+    until_idle(&rx, Duration::from_secs(30));
+    engine.shutdown();
+    let saved: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jpg"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let bytes = std::fs::read(tmp.path().join(&saved[0])).expect("saved");
+    assert!(
+        bytes == file[..],
+        "the file is the server's own bytes, fetched whole ({} bytes, {} differ)",
+        bytes.len(),
+        bytes
+            .iter()
+            .zip(file.iter())
+            .filter(|(a, b)| a != b)
+            .count()
+    );
+}
+
+/// Issue 23, item 5: a page that sends a byte every half second never stalls, and its
+/// read still ends at the page deadline; the same for a probe.
+#[test]
+fn a_page_read_and_a_probe_end_within_their_deadlines_whatever_the_server_does() {
+    use pixgrab_testsite::loopback::Behaviour;
+    let trickle = Behaviour::Slow {
+        chunk: 1,
+        delay: Duration::from_millis(500),
+    };
+    let page = format!("<html>{}<img src=\"/a.png\"></html>", " ".repeat(2000));
+    let png = support::png(40, 30, 1);
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/page.html" => {
+            Response::ok("text/html", page.clone().into_bytes()).behaving(trickle.clone())
+        }
+        _ => Response::ok("image/png", png.clone()).behaving(trickle.clone()),
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = config(tmp.path());
+    config.page_deadline = Duration::from_secs(2);
+    config.probe_deadline = Duration::from_secs(2);
+    let (engine, _rx) = Engine::start(config).expect("start");
+    let finder = engine.finder();
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let page = url(&server, "/page.html");
+    let image = url(&server, "/a.png");
+    std::thread::spawn(move || {
+        let read = finder
+            .find_images(&page)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let probe = finder.probe(&[(image, Want::Size)], None, &|_, _| {});
+        let _ = tx.send((read, probe));
+    });
+    // Without a deadline the page alone takes over 1000 s.
+    let (read, probe): (Result<(), String>, Vec<Probe>) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the page read and the probe ended");
+    engine.shutdown();
+    assert_eq!(read, Err("too slow: not over after 2 s".to_string()));
+    assert_eq!(probe[0].pixels, None);
+    assert_eq!(
+        probe[0].error.as_deref(),
+        Some("too slow: not over after 2 s")
+    );
+}

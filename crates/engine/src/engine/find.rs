@@ -610,7 +610,8 @@ fn read_into(
             }
         };
         head.extend_from_slice(&buf[..n]);
-        if to_header && pixel_size(head) != HeaderSize::NeedMore {
+        // (A few bytes tell nothing yet: a server may send one at a time.)
+        if to_header && head.len() >= 64 && pixel_size(head) != HeaderSize::NeedMore {
             break;
         }
     }
