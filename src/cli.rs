@@ -843,6 +843,12 @@ impl Output {
 /// A line on a watched page: what its last check found, and when the next comes.
 fn watch_line(watch: &pixgrab_engine::disk::library::Watch) -> String {
     let next = watch.next_in(pixgrab_engine::disk::library::unix_now_ms());
+    if let Some(reason) = &watch.paused {
+        return format!(
+            "{}: {} new; {reason}. Run the command again to resume it",
+            watch.page, watch.last_new
+        );
+    }
     let what = match (&watch.last_error, watch.last_check) {
         (Some(e), _) => format!("could not read it ({e}); trying again"),
         (None, Some(_)) => format!("{} new", watch.last_new),
@@ -902,6 +908,7 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
             "interval_ms": watch.interval_ms, "last_check_ms": watch.last_check,
             "next_check_ms": watch.next_check, "new": watch.last_new,
             "failures": watch.failures, "error": watch.last_error,
+            "queued": watch.queued, "paused": watch.paused,
         }),
         Event::Unwatched { page } => json!({"event": "unwatched", "page": page.as_str()}),
         // The CLI adds with the blocking call, which answers itself.

@@ -866,10 +866,22 @@ impl eframe::App for PixgrabApp {
                 if let Some(a) = input::input_ui(ui, &mut self.input, &mut self.settings, busy) {
                     input_action = Some(a);
                 }
-                if let Some((slot, page)) = watches::watches_ui(ui, &self.model.watches)
-                    && let Some(handle) = self.engines.handle(slot)
-                {
-                    handle.send(Command::Unwatch(page));
+                match watches::watches_ui(ui, &self.model.watches) {
+                    Some(watches::WatchAction::Stop(slot, page)) => {
+                        if let Some(handle) = self.engines.handle(slot) {
+                            handle.send(Command::Unwatch(page));
+                        }
+                    }
+                    Some(watches::WatchAction::Resume(slot, page, interval)) => {
+                        if let Some(handle) = self.engines.handle(slot) {
+                            handle.send(Command::Watch {
+                                page,
+                                interval,
+                                seen: Vec::new(),
+                            });
+                        }
+                    }
+                    None => {}
                 }
                 if let Some(RequestAction::LoadCookies) = requests::requests_ui(
                     ui,

@@ -20,6 +20,9 @@ pub(crate) const INTERVALS: [(&str, Duration); 4] = [
 /// What a watch's last check did and when the next comes, for people:
 /// `checked 3 min ago: 2 new · next in 7 min`.
 pub(crate) fn status(watch: &Watch, now: i64) -> String {
+    if let Some(reason) = &watch.paused {
+        return format!("{reason} · Resume to go on");
+    }
     let last = match (watch.last_ago(now), &watch.last_error) {
         (Some(ago), Some(e)) => format!("failed {} ago: {e}", Span(ago)),
         (Some(ago), None) => format!("checked {} ago: {} new", Span(ago), watch.last_new),
@@ -32,12 +35,20 @@ pub(crate) fn status(watch: &Watch, now: i64) -> String {
     format!("{last} · {next}")
 }
 
-/// Draws the watched pages (nothing when there are none); returns the engine and page
-/// to stop watching when the user asks.
+/// What the user asked of a watched page (the engine's slot, and the page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WatchAction {
+    /// Stop watching it.
+    Stop(usize, Url),
+    /// Go on with a paused watch (its count starts over).
+    Resume(usize, Url, Duration),
+}
+
+/// Draws the watched pages (nothing when there are none); returns what the user asked.
 pub(crate) fn watches_ui(
     ui: &mut egui::Ui,
     watches: &BTreeMap<(usize, String), Watch>,
-) -> Option<(usize, Url)> {
+) -> Option<WatchAction> {
     if watches.is_empty() {
         return None;
     }
@@ -54,7 +65,19 @@ pub(crate) fn watches_ui(
                         .on_hover_text("Stop watching this page (what it gave stays)")
                         .clicked()
                     {
-                        stop = Some((*engine, watch.page.clone()));
+                        stop = Some(WatchAction::Stop(*engine, watch.page.clone()));
+                    }
+                    if watch.paused.is_some()
+                        && ui
+                            .small_button("Resume")
+                            .on_hover_text("Go on checking this page (it may queue as much again)")
+                            .clicked()
+                    {
+                        stop = Some(WatchAction::Resume(
+                            *engine,
+                            watch.page.clone(),
+                            Duration::from_millis(watch.interval_ms),
+                        ));
                     }
                     ui.label(super::gallery::elide(watch.page.as_str(), 48))
                         .on_hover_text(format!(
@@ -64,7 +87,7 @@ pub(crate) fn watches_ui(
                         ));
                 });
                 let text = status(watch, now);
-                if watch.last_error.is_some() {
+                if watch.last_error.is_some() || watch.paused.is_some() {
                     ui.colored_label(ui.visuals().warn_fg_color, text);
                 } else {
                     ui.weak(text);
@@ -90,6 +113,8 @@ mod tests {
             last_new: 2,
             failures: 0,
             last_error: None,
+            queued: 2,
+            paused: None,
         };
         assert_eq!(
             status(&watch, 1_000_000),
@@ -104,5 +129,10 @@ mod tests {
         watch.last_check = None;
         watch.next_check = 0;
         assert_eq!(status(&watch, 1_000_000), "not checked yet · checking…");
+        watch.paused = Some("paused: too many".into());
+        assert_eq!(
+            status(&watch, 1_000_000),
+            "paused: too many · Resume to go on"
+        );
     }
 }

@@ -35,7 +35,7 @@ pub fn exists_in(folder: &std::path::Path) -> bool {
         .is_file()
 }
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS items (
     part_validator TEXT,
     part_content_type TEXT,
     page        TEXT,
-    phash       TEXT
+    phash       TEXT,
+    watch_retries INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS items_sha ON items(sha256);
 CREATE TABLE IF NOT EXISTS pages (
@@ -80,7 +81,9 @@ CREATE TABLE IF NOT EXISTS watches (
     last_check  INTEGER,
     last_new    INTEGER NOT NULL DEFAULT 0,
     failures    INTEGER NOT NULL DEFAULT 0,
-    last_error  TEXT
+    last_error  TEXT,
+    queued      INTEGER NOT NULL DEFAULT 0,
+    paused      TEXT
 );
 ";
 
@@ -101,6 +104,10 @@ pub struct Watch {
     pub failures: u32,
     /// Why the last read failed, if it did.
     pub last_error: Option<String>,
+    /// Images queued by this watch since it began (or was resumed).
+    pub queued: u64,
+    /// Why the watch stopped checking until the user resumes it (a cap was hit), if it did.
+    pub paused: Option<String>,
 }
 
 impl Watch {
@@ -237,6 +244,39 @@ pub fn normalise(url: &Url) -> Url {
     url
 }
 
+/// Stores every watch under its page's normal form (how lookups and removals name it): a
+/// row written otherwise (by hand, or by an older version) is renamed, merged into the
+/// row already there, or dropped when it is not a URL at all.
+fn normalise_watches(conn: &Connection) -> Result<(), LibraryError> {
+    let mut pages = Vec::new();
+    {
+        let mut stmt = conn.prepare("SELECT page FROM watches")?;
+        for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            pages.push(row?);
+        }
+    }
+    for raw in pages {
+        let normal = Url::parse(&raw).ok().map(|u| normalise(&u).to_string());
+        if normal.as_deref() == Some(raw.as_str()) {
+            continue;
+        }
+        if let Some(normal) = &normal {
+            conn.execute(
+                "UPDATE OR IGNORE watch_seen SET page = ?2 WHERE page = ?1",
+                params![raw, normal],
+            )?;
+            conn.execute(
+                "UPDATE OR IGNORE watches SET page = ?2 WHERE page = ?1",
+                params![raw, normal],
+            )?;
+        }
+        // Whatever is left under the raw name (not a URL, or a duplicate) goes.
+        conn.execute("DELETE FROM watch_seen WHERE page = ?1", [&raw])?;
+        conn.execute("DELETE FROM watches WHERE page = ?1", [&raw])?;
+    }
+    Ok(())
+}
+
 /// The current time in Unix seconds (0 if the clock is before 1970).
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
@@ -293,6 +333,23 @@ impl Library {
         if !has_phash {
             conn.execute_batch("ALTER TABLE items ADD COLUMN phash TEXT;")?;
         }
+        // Version 3 had no watch caps: what a watch queued, why it paused, and how often
+        // it tried a failed image again.
+        for (table, column, kind) in [
+            ("watches", "queued", "INTEGER NOT NULL DEFAULT 0"),
+            ("watches", "paused", "TEXT"),
+            ("items", "watch_retries", "INTEGER NOT NULL DEFAULT 0"),
+        ] {
+            let has: bool = conn.query_row(
+                &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+                [column],
+                |r| r.get::<_, i64>(0).map(|n| n > 0),
+            )?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind};"))?;
+            }
+        }
+        normalise_watches(&conn)?;
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
         Ok(Self { conn })
     }
@@ -464,12 +521,14 @@ impl Library {
     /// Watches `watch.page` (or changes its watch), as `watch` says.
     pub fn set_watch(&self, watch: &Watch) -> Result<(), LibraryError> {
         self.conn.execute(
-            "INSERT INTO watches (page, interval_ms, next_check, last_check, last_new, failures, last_error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO watches (page, interval_ms, next_check, last_check, last_new, failures,
+                 last_error, queued, paused)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(page) DO UPDATE SET interval_ms = excluded.interval_ms,
                  next_check = excluded.next_check, last_check = excluded.last_check,
                  last_new = excluded.last_new, failures = excluded.failures,
-                 last_error = excluded.last_error",
+                 last_error = excluded.last_error, queued = excluded.queued,
+                 paused = excluded.paused",
             params![
                 watch.page.as_str(),
                 to_i64(watch.interval_ms),
@@ -478,6 +537,8 @@ impl Library {
                 to_i64(watch.last_new),
                 i64::from(watch.failures),
                 watch.last_error,
+                to_i64(watch.queued),
+                watch.paused,
             ],
         )?;
         Ok(())
@@ -488,7 +549,7 @@ impl Library {
     pub fn record_check(&self, watch: &Watch) -> Result<bool, LibraryError> {
         Ok(self.conn.execute(
             "UPDATE watches SET next_check = ?2, last_check = ?3, last_new = ?4, failures = ?5,
-                 last_error = ?6 WHERE page = ?1",
+                 last_error = ?6, queued = ?7, paused = ?8 WHERE page = ?1",
             params![
                 watch.page.as_str(),
                 watch.next_check,
@@ -496,6 +557,8 @@ impl Library {
                 to_i64(watch.last_new),
                 i64::from(watch.failures),
                 watch.last_error,
+                to_i64(watch.queued),
+                watch.paused,
             ],
         )? > 0)
     }
@@ -544,7 +607,8 @@ impl Library {
         params: impl rusqlite::Params,
     ) -> Result<Vec<Watch>, LibraryError> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT page, interval_ms, next_check, last_check, last_new, failures, last_error
+            "SELECT page, interval_ms, next_check, last_check, last_new, failures, last_error,
+                 queued, paused
              FROM watches {filter} ORDER BY next_check"
         ))?;
         let rows = stmt.query_map(params, |r| {
@@ -556,11 +620,13 @@ impl Library {
                 r.get::<_, i64>(4)?,
                 r.get::<_, i64>(5)?,
                 r.get::<_, Option<String>>(6)?,
+                (r.get::<_, i64>(7)?, r.get::<_, Option<String>>(8)?),
             ))
         })?;
         let mut watches = Vec::new();
         for row in rows {
-            let (page, interval, next_check, last_check, last_new, failures, last_error) = row?;
+            let (page, interval, next_check, last_check, last_new, failures, last_error, caps) =
+                row?;
             // A row that is not a URL (edited by hand) is skipped, not fatal.
             let Ok(page) = Url::parse(&page) else {
                 continue;
@@ -573,6 +639,8 @@ impl Library {
                 last_new: to_u64(Some(last_new)).unwrap_or(0),
                 failures: u32::try_from(failures).unwrap_or(0),
                 last_error,
+                queued: to_u64(Some(caps.0)).unwrap_or(0),
+                paused: caps.1,
             });
         }
         Ok(watches)
@@ -599,16 +667,41 @@ impl Library {
         Ok(out)
     }
 
-    /// Of `urls`, those whose item failed (or was cancelled), in order: a watched page
-    /// still showing them gets them tried again.
-    pub fn failed_among(&self, urls: &[Url]) -> Result<Vec<Url>, LibraryError> {
-        let mut find = self.conn.prepare_cached(
-            "SELECT 1 FROM items WHERE url = ?1 AND state IN ('failed', 'cancelled')",
-        )?;
+    /// Of `urls`, those whose item failed and was tried again by a watch fewer than
+    /// `most` times, in order; each one's count goes up (a watched page still showing
+    /// them gets them tried again, a few times). Never what the user cancelled.
+    pub fn failed_among(&mut self, urls: &[Url], most: u32) -> Result<Vec<Url>, LibraryError> {
+        let tx = self.conn.transaction()?;
         let mut out = Vec::new();
-        for url in urls {
-            if find.exists([normalise(url).as_str()])? {
-                out.push(url.clone());
+        {
+            let mut bump = tx.prepare_cached(
+                "UPDATE items SET watch_retries = watch_retries + 1
+                 WHERE url = ?1 AND state = 'failed' AND watch_retries < ?2",
+            )?;
+            for url in urls {
+                if bump.execute(params![normalise(url).as_str(), i64::from(most)])? > 0 {
+                    out.push(url.clone());
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The addresses `page` showed before, without their query strings (an address that
+    /// differs from one of these only in its query is the same image, re-signed).
+    pub fn seen_without_query(
+        &self,
+        page: &Url,
+    ) -> Result<std::collections::HashSet<String>, LibraryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT url FROM watch_seen WHERE page = ?1")?;
+        let mut out = std::collections::HashSet::new();
+        for url in stmt.query_map([page.as_str()], |r| r.get::<_, String>(0))? {
+            if let Ok(mut url) = Url::parse(&url?) {
+                url.set_query(None);
+                out.insert(url.to_string());
             }
         }
         Ok(out)

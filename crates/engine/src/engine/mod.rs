@@ -29,6 +29,7 @@ pub use find::{
 };
 use find::{Prefetched, find_images, probe};
 pub use similar::{SimilarGroups, similar_groups};
+pub use watch::WatchCaps;
 use worker::{download_worker, guarded, keep_damaged, pause_reason};
 
 use std::path::{Path, PathBuf};
@@ -123,6 +124,8 @@ pub struct Config {
     pub run_watches: bool,
     /// The shortest interval a watch may have (a minute; tests use less).
     pub min_watch_interval: Duration,
+    /// How much a watch may queue before it pauses (see [`WatchCaps`]).
+    pub watch_caps: WatchCaps,
     /// Whether "Find images" asks gallery-dl for a page's media before reading its HTML.
     pub gallery_dl: crate::input::gallery_dl::Setting,
     /// For tests: ask gallery-dl through its generic extractor (which lists any page's
@@ -172,6 +175,7 @@ impl Config {
             probe_deadline: Duration::from_secs(20),
             run_watches: false,
             min_watch_interval: Duration::from_secs(60),
+            watch_caps: WatchCaps::default(),
             gallery_dl: crate::input::gallery_dl::Setting::Auto,
             gallery_dl_generic: false,
             waker: None,

@@ -1,10 +1,17 @@
 //! Watched pages: each is read again every so often (with jitter, and backing off while
 //! it fails), and only images the page shows for the first time are queued (and failed
-//! ones it still shows tried again), with the page as their Referer. Watches live in the folder's library, so they survive a restart; one
-//! thread, `pixgrab-watch`, checks them while the engine runs with
-//! [`Config::run_watches`](super::Config::run_watches).
+//! ones it still shows tried again, a few times; never what the user cancelled), with
+//! the page as their Referer. Watches live in the folder's library, so they survive a
+//! restart; the `pixgrab-watch` thread schedules them while the engine runs with
+//! [`Config::run_watches`](super::Config::run_watches), and each check runs on a thread
+//! of its own (a few at once), so a slow page never holds up the others.
+//!
+//! A watch cannot grow without bound: a page whose image addresses change at every
+//! visit (signed or cache-busting query strings) pauses its watch without queueing, and
+//! so do more new images in one check, or in all, than [`WatchCaps`] allows. A paused
+//! watch is not read until the user resumes it (watches it again).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -16,6 +23,31 @@ use crate::error::EngineError;
 
 /// Longest wait between two checks of a failing page.
 const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+
+/// Most checks under way at once (each on its own thread).
+const CHECKS_AT_ONCE: usize = 4;
+
+/// How much one watch may queue before it pauses and asks the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchCaps {
+    /// New images queued by one check at most (the rest wait for the next check, and
+    /// the watch pauses).
+    pub per_check: usize,
+    /// New images queued by one watch at most, since it began or was resumed.
+    pub per_watch: u64,
+    /// Times a failed image still on the page is tried again.
+    pub retries: u32,
+}
+
+impl Default for WatchCaps {
+    fn default() -> Self {
+        Self {
+            per_check: 200,
+            per_watch: 2000,
+            retries: 3,
+        }
+    }
+}
 
 /// Wakes the watch thread (a watch was added or removed) or stops it.
 #[derive(Default)]
@@ -115,6 +147,9 @@ impl EngineHandle {
             last_new: earlier.as_ref().map_or(0, |w| w.last_new),
             failures: 0,
             last_error: None,
+            // Watching again is how a paused watch is resumed: its count starts over.
+            queued: 0,
+            paused: None,
         };
         lib.set_watch(&watch)?;
         drop(lib);
@@ -157,36 +192,63 @@ impl EngineHandle {
     }
 }
 
-/// Checks each watch when it is due, sleeping in between, until the engine stops.
-/// Next-check times are also kept here: a library that cannot be written (a full disk)
-/// must not make a page be read over and over.
+/// The watch thread's bookkeeping, shared with the checks under way.
+#[derive(Default)]
+struct Schedule {
+    /// Page → the earliest next check this thread knows of (a library that cannot be
+    /// written, a full disk, must not make a page be read over and over).
+    not_before: HashMap<Url, i64>,
+    /// Pages being checked now.
+    running: HashSet<Url>,
+}
+
+/// Starts each watch's check when it is due (each on a thread of its own, at most
+/// [`CHECKS_AT_ONCE`] at once, never two of one page), sleeping in between, until the
+/// engine stops.
 fn watch_loop(engine: &EngineHandle) {
     let shared: &Arc<Shared> = &engine.shared;
-    let mut not_before: HashMap<Url, i64> = HashMap::new();
+    let schedule: Arc<Mutex<Schedule>> = Arc::default();
     loop {
         let pokes = shared.watch.pokes();
         if shared.watch.stopped() {
             return;
         }
-        let watches = shared.library().watches().unwrap_or_default();
-        not_before.retain(|page, _| watches.iter().any(|w| w.page == *page));
-        let now = now_ms();
-        let due: Vec<Watch> = watches
-            .iter()
-            .filter(|w| due_at(&not_before, w) <= now)
-            .cloned()
+        let watches: Vec<Watch> = shared
+            .library()
+            .watches()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|w| w.paused.is_none())
             .collect();
-        for watch in due {
-            if shared.watch.stopped() {
+        let now = now_ms();
+        let due: Vec<Watch> = {
+            let Ok(mut plan) = schedule.lock() else {
                 return;
-            }
-            if let Some(next) = check(engine, watch.clone()) {
-                not_before.insert(watch.page, next);
-            }
+            };
+            plan.not_before
+                .retain(|page, _| watches.iter().any(|w| w.page == *page));
+            let room = CHECKS_AT_ONCE.saturating_sub(plan.running.len());
+            let due: Vec<Watch> = watches
+                .iter()
+                .filter(|w| !plan.running.contains(&w.page) && due_at(&plan.not_before, w) <= now)
+                .take(room)
+                .cloned()
+                .collect();
+            plan.running.extend(due.iter().map(|w| w.page.clone()));
+            due
+        };
+        for watch in due {
+            start_check(engine, &schedule, watch);
         }
-        // Until the soonest next check (the checks just made are in `not_before`; a
-        // watch added or removed meanwhile pokes, which ends the wait at once).
-        let soonest = watches.iter().map(|w| due_at(&not_before, w)).min();
+        // Until the soonest next check of a page not being checked (a check that ends,
+        // and a watch added or removed, poke, which ends the wait at once).
+        let soonest = schedule.lock().ok().and_then(|plan| {
+            watches
+                .iter()
+                .filter(|w| !plan.running.contains(&w.page))
+                .map(|w| due_at(&plan.not_before, w))
+                .min()
+        });
         let wait = soonest.map_or(Duration::from_secs(3600), |at| {
             Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0))
         });
@@ -199,6 +261,41 @@ fn watch_loop(engine: &EngineHandle) {
     }
 }
 
+/// Checks `watch` on a thread of its own; when it ends, records when to check it next
+/// and wakes the watch thread.
+fn start_check(engine: &EngineHandle, schedule: &Arc<Mutex<Schedule>>, watch: Watch) {
+    let worker = engine.helper();
+    let plan = schedule.clone();
+    let page = watch.page.clone();
+    let interval =
+        Duration::from_millis(watch.interval_ms).max(engine.shared.config.min_watch_interval);
+    let spawned = std::thread::Builder::new()
+        .name("pixgrab-watch-check".into())
+        .spawn(move || {
+            super::priority::enter(worker.shared.config.background_priority);
+            let page = watch.page.clone();
+            // No longer watched (or the check panicked): not before an interval from now.
+            let next =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&worker, watch)))
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| now_ms().saturating_add(ms(interval)));
+            if let Ok(mut plan) = plan.lock() {
+                plan.running.remove(&page);
+                plan.not_before.insert(page, next);
+            }
+            worker.shared.watch.poke();
+        });
+    if spawned.is_err()
+        && let Ok(mut plan) = schedule.lock()
+    {
+        // Out of threads: tried again an interval from now.
+        plan.running.remove(&page);
+        plan.not_before
+            .insert(page, now_ms().saturating_add(ms(interval)));
+    }
+}
+
 /// When `watch` is due: its stored next check, or later if this thread knows better.
 fn due_at(not_before: &HashMap<Url, i64>, watch: &Watch) -> i64 {
     watch
@@ -206,11 +303,91 @@ fn due_at(not_before: &HashMap<Url, i64>, watch: &Watch) -> i64 {
         .max(not_before.get(&watch.page).copied().unwrap_or(i64::MIN))
 }
 
+/// What one check found to do.
+struct Found {
+    /// New images, at most a check's cap of them.
+    new: Vec<Url>,
+    /// Failed images still shown, to try again.
+    again: Vec<Url>,
+    /// Everything the page shows that is marked seen now (not the new ones left over
+    /// for the next check).
+    seen: Vec<Url>,
+    /// Why the watch pauses after this check, if it does.
+    pause: Option<String>,
+}
+
+/// Decides what a check of `page` that showed `urls` queues, within `caps` (`queued`
+/// so far by the watch).
+fn plan_check(
+    shared: &Shared,
+    page: &Url,
+    urls: Vec<Url>,
+    caps: WatchCaps,
+    queued: u64,
+) -> Result<Found, crate::disk::library::LibraryError> {
+    let mut lib = shared.library();
+    let mut new = lib.unseen(page, &urls)?;
+    // Addresses that change at every visit: the same images, re-signed.
+    let earlier = lib.seen_without_query(page)?;
+    let resigned = new
+        .iter()
+        .filter(|u| {
+            let mut bare = (*u).clone();
+            bare.set_query(None);
+            earlier.contains(bare.as_str())
+        })
+        .count();
+    if new.len() >= 5 && new.len() * 5 >= urls.len() * 4 && resigned * 5 >= new.len() * 4 {
+        return Ok(Found {
+            pause: Some(format!(
+                "paused: the page's image addresses change at every visit ({resigned} of its \
+                 {} new ones differ from earlier ones only after the '?'); nothing was queued",
+                new.len()
+            )),
+            new: Vec::new(),
+            again: Vec::new(),
+            seen: urls,
+        });
+    }
+    let left = usize::try_from(caps.per_watch.saturating_sub(queued)).unwrap_or(usize::MAX);
+    let cap = caps.per_check.min(left);
+    let mut pause = None;
+    let mut seen = urls.clone();
+    if new.len() > cap {
+        let over = new.split_off(cap);
+        pause = Some(if cap < caps.per_check {
+            format!(
+                "paused: this watch queued {} images (the most one watch queues before \
+                 asking); {} more are waiting",
+                caps.per_watch,
+                over.len()
+            )
+        } else {
+            format!(
+                "paused: the page showed {} new images at once (more than {}); {} were \
+                 queued, the rest wait",
+                new.len() + over.len(),
+                caps.per_check,
+                new.len()
+            )
+        });
+        // What was not queued is not seen yet: resuming queues it.
+        seen.retain(|u| !over.contains(u));
+    }
+    let again = lib.failed_among(&urls, caps.retries)?;
+    Ok(Found {
+        new,
+        again,
+        seen,
+        pause,
+    })
+}
+
 /// Reads a watched page once: queues what is new and records when to read it next
 /// (returned; `None` when the page is no longer watched).
 fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
     let shared = &engine.shared;
-    // Removed while an earlier page was being read: not read.
+    // Removed while waiting its turn: not read.
     let watched = |page: &Url| shared.library().watch_of(page).is_ok_and(|w| w.is_some());
     if !watched(&watch.page) {
         return None;
@@ -219,34 +396,31 @@ fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
     let now = now_ms();
     let disk =
         |e: crate::disk::library::LibraryError| crate::error::FetchError::Disk(e.to_string());
+    let caps = shared.config.watch_caps;
     let queued =
         super::worker::guarded(|| find::list_page(shared, &watch.page)).and_then(|found| {
             // Like `--page`: the largest variant of each picture.
             let urls = crate::input::page::largest_urls(&found.candidates);
-            let (new, again) = {
-                let lib = shared.library();
-                let new = lib.unseen(&watch.page, &urls).map_err(disk)?;
-                // An image that failed and is still on the page is tried again (it may
-                // have been put up since).
-                (new, lib.failed_among(&urls).map_err(disk)?)
-            };
+            let plan = plan_check(shared, &watch.page, urls, caps, watch.queued).map_err(disk)?;
             if shared.watch.stopped() || !watched(&watch.page) {
-                return Ok(0);
+                return Ok((0, None));
             }
-            let count = new.len();
+            let count = plan.new.len();
             engine
-                .add_from(new.into_iter().chain(again), Some(&found.page))
+                .add_from(plan.new.into_iter().chain(plan.again), Some(&found.page))
                 .map_err(|e| crate::error::FetchError::Disk(e.to_string()))?;
             shared
                 .library()
-                .mark_seen(&watch.page, &urls)
+                .mark_seen(&watch.page, &plan.seen)
                 .map_err(disk)?;
-            Ok(count)
+            Ok((count, plan.pause))
         });
     watch.last_check = Some(now);
     match queued {
-        Ok(count) => {
+        Ok((count, pause)) => {
             watch.last_new = count as u64;
+            watch.queued = watch.queued.saturating_add(count as u64);
+            watch.paused = pause;
             watch.failures = 0;
             watch.last_error = None;
         }
