@@ -344,6 +344,10 @@ fn a_page_that_re_signs_its_images_pauses_its_watch_instead_of_growing() {
     let events = until(&rx, "a paused watch", |e| {
         checked(e).is_some_and(|w| w.paused.is_some())
     });
+    let mut queued = events
+        .iter()
+        .filter(|e| matches!(e, Event::Queued { .. }))
+        .count();
     let watch = events.iter().find_map(checked).expect("checked");
     assert_eq!(watch.last_new, 0);
     let reason = watch.paused.clone().unwrap_or_default();
@@ -355,7 +359,12 @@ fn a_page_that_re_signs_its_images_pauses_its_watch_instead_of_growing() {
         reads,
         "a paused watch is not read"
     );
+    queued += rx
+        .try_iter()
+        .filter(|e| matches!(e, Event::Queued { .. }))
+        .count();
     engine.shutdown();
+    assert_eq!(queued, 0, "no item was added for the re-signed addresses");
     assert_eq!(images_in(tmp.path()), 30, "nothing more was saved");
 }
 
