@@ -46,7 +46,13 @@ fn get_page_on_a_site_with_a_private_record_saves_nothing_from_inside() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     let run = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
-        .args(["get", "--no-gallery-dl", "--page", "http://site.test/page.html", "-o"])
+        .args([
+            "get",
+            "--no-gallery-dl",
+            "--page",
+            "http://site.test/page.html",
+            "-o",
+        ])
         .arg(&out)
         .output()
         .expect("run pixgrab");

@@ -237,3 +237,38 @@ fn a_typed_private_page_still_unlocks_its_own_images() {
             .contains(&"/secret.png".to_string())
     );
 }
+
+/// After a restart, items from a public page are still judged by where it was read
+/// from: its name turning all-private meanwhile (the attacker's DNS) unlocks nothing.
+#[test]
+fn a_restart_keeps_where_a_page_was_read_from() {
+    if !netns::inside(
+        "a_restart_keeps_where_a_page_was_read_from",
+        "203.0.113.7 site.test",
+        &[],
+    ) {
+        return;
+    }
+    let (service, asked) = internal();
+    let port = service.addr().port();
+    let html = format!(r#"<img src="http://127.0.0.1:{port}/secret.png">"#);
+    let _site = public_site(html, String::new());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, _rx) = Engine::start(config(tmp.path())).expect("start");
+    let found = engine
+        .find_images(&parse("http://site.test/page.html"))
+        .expect("the page is read");
+    engine.shutdown();
+    std::fs::write(
+        netns::hosts_file(),
+        "127.0.0.1 localhost\n127.0.0.1 site.test\n",
+    )
+    .expect("rewrite hosts");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("restart");
+    let urls: Vec<Url> = found.candidates.iter().map(|c| c.url.clone()).collect();
+    let ids = engine.add_from(urls, Some(&found.page)).expect("add");
+    let events = until_idle(&rx, LIMIT);
+    engine.shutdown();
+    all_refused("after the restart", &[failure(&events, ids[0])]);
+    assert!(asked.lock().expect("log").is_empty());
+}

@@ -473,7 +473,9 @@ fn a_watch_never_requeues_what_was_cancelled_and_retries_failures_a_few_times() 
     until_settled(&rx, 1);
     // The user queues stop.png paused and cancels it.
     let stopped = engine.add([stop.clone()]).expect("add");
-    until(&rx, "its download under way", |e| matches!(e, Event::Started { .. }));
+    until(&rx, "its download under way", |e| {
+        matches!(e, Event::Started { .. })
+    });
     engine.cancel(stopped[0]);
     engine
         .watch(&site.page(), Duration::from_millis(60), &[gone, stop])

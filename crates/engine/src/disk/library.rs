@@ -69,6 +69,11 @@ CREATE TABLE IF NOT EXISTS pages (
     url         TEXT PRIMARY KEY,
     title       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS page_origins (
+    url         TEXT PRIMARY KEY,
+    private     INTEGER NOT NULL,
+    read_at     INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS watch_seen (
     page        TEXT NOT NULL,
     url         TEXT NOT NULL,
@@ -516,6 +521,37 @@ impl Library {
             params![page.as_str(), title],
         )?;
         Ok(())
+    }
+
+    /// Remembers whether `page` was read from a private address, so that after a restart
+    /// its items are judged as when it was read (not by what its name resolves to then).
+    pub fn set_page_origin(&self, page: &Url, private: bool) -> Result<(), LibraryError> {
+        self.conn.execute(
+            "INSERT INTO page_origins (url, private, read_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(url) DO UPDATE SET private = excluded.private,
+                 read_at = excluded.read_at",
+            params![page.as_str(), private, unix_now()],
+        )?;
+        Ok(())
+    }
+
+    /// The pages read lately (at most `most`, newest first) and whether each came from
+    /// a private address.
+    pub fn page_origins(&self, most: usize) -> Result<Vec<(Url, bool)>, LibraryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT url, private FROM page_origins ORDER BY read_at DESC LIMIT ?1")?;
+        let rows = stmt.query_map([i64::try_from(most).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (url, private) = row?;
+            if let Ok(url) = Url::parse(&url) {
+                out.push((url, private));
+            }
+        }
+        Ok(out)
     }
 
     /// Watches `watch.page` (or changes its watch), as `watch` says.

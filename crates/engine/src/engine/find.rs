@@ -156,10 +156,9 @@ fn ask_gallery_dl(
     match listed {
         Ok(listing) if !listing.media.is_empty() => {
             // Pixgrab never read the page: private only when its address says so.
-            shared
-                .http
-                .guard
-                .learn_page(page, crate::net::netguard::is_private_literal(page));
+            let private = crate::net::netguard::is_private_literal(page);
+            shared.http.guard.learn_page(page, private);
+            shared.record(|lib| lib.set_page_origin(page, private));
             let candidates = listing
                 .media
                 .into_iter()
@@ -214,6 +213,10 @@ fn read_html(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), Fetch
     let private = guard.reply_is_private(&final_url, response.remote_addr());
     guard.learn_page(&final_url, private);
     guard.learn_page(page, private);
+    shared.record(|lib| {
+        lib.set_page_origin(&final_url, private)?;
+        lib.set_page_origin(page, private)
+    });
     let meta = fetch::Fetched::of(&response, Vec::new());
     let mut body = Vec::new();
     response

@@ -363,6 +363,14 @@ impl Engine {
         })?;
         let library = Library::open(&data_root, config.sync_files)?;
         let records = library.all()?;
+        // Items restored from the library are judged by where their pages were read
+        // from, as before the restart.
+        for (page, private) in library
+            .page_origins(crate::net::netguard::MAX_PAGES)
+            .unwrap_or_default()
+        {
+            http.guard.learn_page(&page, private);
+        }
         let (tx, rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
             scheduler: Scheduler::new(config.jobs, config.per_host),

@@ -178,7 +178,7 @@ impl Route {
 }
 
 /// Most pages whose address [`Guard`] remembers (then it starts again).
-const MAX_PAGES: usize = 10_000;
+pub(crate) const MAX_PAGES: usize = 10_000;
 
 /// Applies the [`PrivateRule`] to page-caused requests; remembers where pages came from.
 #[derive(Debug)]
