@@ -323,6 +323,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     let hosts = hosts_of(intake.urls.iter().chain(&pages));
     let config = engine_config(args, &hosts)?;
     let (engine, events) = Engine::start(config)?;
+    let stopped = on_signal(&engine, args.watch.is_some());
     // Pages first: their images join the list, each with its page as the Referer.
     let found = read_pages(&engine, &pages, args.min_size, &mut out);
     // Unscoped headers, Referer and cookies stay with the hosts the user typed: a page's
@@ -409,7 +410,7 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
             crate::find_cmd::plural(pages.len(), "page"),
             Span(every)
         ));
-        run.watch_forever(&events);
+        run.watch_forever(&events, &stopped);
     }
     engine.shutdown();
     let Follower {
@@ -423,6 +424,29 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
     } else {
         EXIT_SOME_FAILED
     })
+}
+
+/// On Ctrl+C, SIGTERM or SIGHUP: stops what the engine runs outside itself at once (a
+/// gallery-dl listing, which holds the page site's cookies), then, when watching, ends
+/// the watch loop (the returned channel) for a clean shutdown, else exits with 130 as
+/// an interrupted program does.
+fn on_signal(engine: &pixgrab_engine::EngineHandle, watching: bool) -> crossbeam_channel::Receiver<()> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let interrupt = engine.interrupter();
+    let installed = ctrlc::set_handler(move || {
+        interrupt();
+        if watching {
+            let _ = tx.try_send(());
+        } else {
+            // Long enough for a gallery-dl under way to be stopped and reaped.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!("pixgrab: Ctrl+C will not stop gallery-dl cleanly: {e}");
+    }
+    rx
 }
 
 /// URLs given to the engine in one `add` (one library transaction).
@@ -439,8 +463,22 @@ struct Follower {
 impl Follower {
     /// Reports the events that are waiting. True when a disk error paused the run.
     /// Reports events as watched pages are read again, until the process is stopped.
-    fn watch_forever(&mut self, events: &crossbeam_channel::Receiver<Event>) {
-        while let Ok(event) = events.recv() {
+    fn watch_forever(
+        &mut self,
+        events: &crossbeam_channel::Receiver<Event>,
+        stopped: &crossbeam_channel::Receiver<()>,
+    ) {
+        loop {
+            let event = crossbeam_channel::select! {
+                recv(events) -> event => match event {
+                    Ok(event) => event,
+                    Err(_) => return,
+                },
+                recv(stopped) -> _ => {
+                    self.out.note("stopped watching");
+                    return;
+                }
+            };
             if let Event::Watched(watch) = &event {
                 self.out.note(&watch_line(watch));
             }

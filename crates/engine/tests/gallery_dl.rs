@@ -234,17 +234,10 @@ fn cookies_from_a_cookies_txt_reach_the_site() {
     let (Some(server), Some(gdl)) = (server(), gallery_dl()) else {
         return;
     };
-    let cookies =
-        std::env::temp_dir().join(format!("pixgrab-gdl-cookies-{}.txt", std::process::id()));
-    std::fs::write(
-        &cookies,
-        "# Netscape HTTP Cookie File\n127.0.0.2\tFALSE\t/\tFALSE\t0\tsession\tabc123\n",
-    )
-    .expect("write cookies");
+    let cookies = "# Netscape HTTP Cookie File\n127.0.0.2\tFALSE\t/\tFALSE\t0\tsession\tabc123\n";
     let listing = gdl
         .generic()
-        .list(&page("/gdl/cookies.html"), Some(&cookies), TIMEOUT);
-    let _ = std::fs::remove_file(&cookies);
+        .list(&page("/gdl/cookies.html"), Some(cookies), TIMEOUT);
     assert_eq!(listing.expect("listing").media.len(), 3);
     let head = server
         .request_for("/gdl/cookies.html")
@@ -363,12 +356,11 @@ fn arguments_are_passed_one_by_one_with_a_double_dash_before_the_url() {
     )
     .expect("write fake");
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let cookies = dir.join("cookies file.txt");
-    std::fs::write(&cookies, "# Netscape HTTP Cookie File\n").expect("cookies");
+    let cookies = "# Netscape HTTP Cookie File\n";
 
     let gdl = GalleryDl::locate(Some(&fake)).expect("fake located");
     let tricky = Url::parse("https://a.example/-v;$(touch x)?q=a b&c=`d`").expect("url");
-    let listing = gdl.list(&tricky, Some(&cookies), TIMEOUT).expect("listing");
+    let listing = gdl.list(&tricky, Some(cookies), TIMEOUT).expect("listing");
     assert_eq!(listing.media.len(), 1);
     assert_eq!(
         (listing.media[0].width, listing.media[0].height),
@@ -377,23 +369,94 @@ fn arguments_are_passed_one_by_one_with_a_double_dash_before_the_url() {
 
     let args = std::fs::read_to_string(&log).expect("log");
     let _ = std::fs::remove_dir_all(&dir);
-    let cookies = cookies.display().to_string();
     let url = tricky.as_str();
     let expected = [
         "--resolve-json",
         "--cookies",
-        &cookies,
+        "/dev/stdin",
+        "-o",
+        "cookies-update=false",
         "--",
         url,
         "----",
         "--dump-json",
         "--cookies",
-        &cookies,
+        "/dev/stdin",
+        "-o",
+        "cookies-update=false",
         "--",
         url,
         "----",
     ];
     assert_eq!(args.lines().collect::<Vec<_>>(), expected);
+}
+
+/// A fake gallery-dl in a folder of its own: `body` is its shell script after `#!/bin/sh`.
+#[cfg(unix)]
+fn fake_gallery_dl(name: &str, body: &str) -> (std::path::PathBuf, GalleryDl) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("pixgrab-gdl-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fake = dir.join("gallery-dl");
+    std::fs::write(&fake, format!("#!/bin/sh\n{body}")).expect("write fake");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let gdl = GalleryDl::locate(Some(&fake)).expect("fake located");
+    (dir, gdl)
+}
+
+/// Issue 23, items 7 and 8: the cookies reach gallery-dl through a file that has no name
+/// (its standard input), never written back; the proxy, password and all, through its
+/// environment, never its command line (which `ps` shows any local user).
+#[cfg(unix)]
+#[test]
+fn cookies_and_the_proxy_reach_gallery_dl_where_no_one_else_can_read_them() {
+    let (dir, gdl) = fake_gallery_dl(
+        "secrets",
+        "log=\"$(dirname \"$0\")\"\nprintf '%s\\n' \"$@\" > \"$log/args\"\n\
+         env > \"$log/env\"\n\
+         while [ $# -gt 0 ]; do [ \"$1\" = --cookies ] && cat \"$2\" > \"$log/cookies\"; shift; done\n\
+         echo '[[3, \"https://a.example/1.jpg\", {}]]'\n",
+    );
+    let proxy = "http://user:s3cret@127.0.0.1:3128";
+    let listing = gdl
+        .with_proxy(Some(proxy.to_string()))
+        .list(
+            &Url::parse("https://a.example/g").expect("url"),
+            Some("# Netscape HTTP Cookie File\na.example\tFALSE\t/\tFALSE\t0\tid\tx1\n"),
+            TIMEOUT,
+        )
+        .expect("listing");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    let (args, env, cookies) = (read("args"), read("env"), read("cookies"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(listing.media.len(), 1);
+    assert!(!args.contains("s3cret"), "the password is on the command line: {args}");
+    assert!(env.contains(&format!("https_proxy={proxy}")), "{env}");
+    assert!(env.contains(&format!("HTTP_PROXY={proxy}")), "{env}");
+    assert!(args.lines().any(|a| a == "/dev/stdin"), "{args}");
+    assert!(args.lines().any(|a| a == "cookies-update=false"), "{args}");
+    assert!(cookies.contains("\tid\tx1"), "the cookies arrived: {cookies:?}");
+}
+
+/// Issue 23, item 10: a listing of more media than a page may offer is cut at the cap
+/// while it is read (one message at a time), not held whole.
+#[cfg(unix)]
+#[test]
+fn a_huge_listing_is_cut_at_the_candidate_cap() {
+    let (dir, gdl) = fake_gallery_dl(
+        "huge",
+        "echo '['\ni=0\nwhile [ $i -lt 30000 ]; do echo \"[3, \\\"https://a.example/$i.jpg\\\", {}],\"; i=$((i+1)); done\n\
+         echo '[3, \"https://a.example/last.jpg\", {}]]'\n",
+    );
+    let listing = gdl
+        .list(&Url::parse("https://a.example/g").expect("url"), None, TIMEOUT)
+        .expect("listing");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        listing.media.len(),
+        pixgrab_engine::input::page::MAX_CANDIDATES
+    );
+    assert_eq!(listing.media[0].url.as_str(), "https://a.example/0.jpg");
 }
 
 // ------------------------------------------------------------------ through the engine

@@ -124,35 +124,10 @@ fn ask_gallery_dl(
     }
     let program = program.with_cancel(shared.stopping.clone());
     let profiles = shared.profiles();
-    // The cookies the user gave Pixgrab, in a file only for this call: a new file with a
-    // random name in the system's temporary folder, readable by the user alone, removed
-    // when dropped (not in the output folder, which may be synced somewhere).
-    let cookies = if profiles.cookies.is_empty() {
-        None
-    } else {
-        let file = tempfile::Builder::new()
-            .prefix("pixgrab-cookies-")
-            .suffix(".txt")
-            .tempfile()
-            .and_then(|mut file| {
-                use std::io::Write;
-                file.write_all(
-                    crate::net::profile::write_cookies_txt(&profiles.cookies).as_bytes(),
-                )?;
-                file.flush()?;
-                Ok(file)
-            });
-        match file {
-            Ok(file) => Some(file),
-            Err(e) => return Err(Some(format!("cannot hand the cookies to gallery-dl: {e}"))),
-        }
-    };
-    let listed = program.list(
-        page,
-        cookies.as_ref().map(tempfile::NamedTempFile::path),
-        GALLERY_DL_TIMEOUT,
-    );
-    drop(cookies);
+    // Only the cookies of the page's own site, and in no file anyone else could open.
+    let site = site_cookies(&profiles.cookies, page);
+    let cookies = (!site.is_empty()).then(|| crate::net::profile::write_cookies_txt(&site));
+    let listed = program.list(page, cookies.as_deref(), GALLERY_DL_TIMEOUT);
     match listed {
         Ok(listing) if !listing.media.is_empty() => {
             // Pixgrab never read the page: private only when its address says so.
@@ -188,6 +163,29 @@ fn ask_gallery_dl(
         Err(gallery_dl::GalleryDlError::Unsupported) => Err(None),
         Err(e) => Err(Some(e.to_string())),
     }
+}
+
+/// The cookies that belong to `page`'s site: those its host would be sent, and those of
+/// its site's other hosts (`img.example.com` for a page on `www.example.com`), never
+/// another site's.
+fn site_cookies(
+    cookies: &[crate::net::profile::Cookie],
+    page: &Url,
+) -> Vec<crate::net::profile::Cookie> {
+    let Some(host) = page.host_str().map(|h| h.trim_end_matches('.').to_ascii_lowercase()) else {
+        return Vec::new();
+    };
+    // The host without its first label, when that leaves at least two ("example.com").
+    let site = match host.split_once('.') {
+        Some((_, rest)) if rest.contains('.') && page.domain().is_some() => rest.to_string(),
+        _ => host.clone(),
+    };
+    let within = |domain: &str, of: &str| domain == of || domain.ends_with(&format!(".{of}"));
+    cookies
+        .iter()
+        .filter(|c| within(&host, &c.domain) || within(&c.domain, &site))
+        .cloned()
+        .collect()
 }
 
 /// Reads the page's HTML for its images: the final URL and the candidates.
@@ -743,6 +741,24 @@ impl<'a> ProbeQueue<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gallery_dl_gets_only_the_cookies_of_the_page_s_site() {
+        let text = "# Netscape HTTP Cookie File\n\
+            .example.com\tTRUE\t/\tFALSE\t0\tsite\t1\n\
+            img.example.com\tFALSE\t/\tFALSE\t0\tcdn\t2\n\
+            www.example.com\tFALSE\t/\tFALSE\t0\tpage\t3\n\
+            bank.test\tFALSE\t/\tFALSE\t0\tbank\t4\n\
+            evilexample.com\tFALSE\t/\tFALSE\t0\tevil\t5\n";
+        let (cookies, _) = crate::net::profile::parse_cookies_txt(text);
+        let page = Url::parse("https://www.example.com/gallery").expect("url");
+        let mut names: Vec<String> = site_cookies(&cookies, &page)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        names.sort();
+        assert_eq!(names, ["cdn", "page", "site"]);
+    }
 
     #[test]
     fn the_smallest_variant_of_a_picture_is_fetched_whole_for_the_preview() {

@@ -813,6 +813,17 @@ impl EngineHandle {
         }
     }
 
+    /// A function another thread (a signal handler) may call to stop the engine's work
+    /// outside itself at once: a gallery-dl listing under way is stopped (within 50 ms)
+    /// and no watch check starts. [`EngineHandle::shutdown`] still ends the rest.
+    pub fn interrupter(&self) -> impl Fn() + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || {
+            shared.stopping.store(true, Ordering::Release);
+            shared.watch.stop();
+        }
+    }
+
     fn stop(&self) {
         self.shared.stopping.store(true, Ordering::Release);
         self.shared.watch.stop();

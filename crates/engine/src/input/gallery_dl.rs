@@ -132,9 +132,6 @@ pub enum GalleryDlError {
     /// The program could not be started.
     #[error("could not start gallery-dl: {0}")]
     Spawn(String),
-    /// The cookies file does not exist or is not a file (gallery-dl would only warn and go on).
-    #[error("cookies file {} not found", .0.display())]
-    Cookies(PathBuf),
 }
 
 impl GalleryDl {
@@ -193,8 +190,10 @@ impl GalleryDl {
         &self.program
     }
 
-    /// The media gallery-dl lists for `page` (`http` or `https`), passing `cookies` (a Netscape
-    /// cookies.txt) when given. Stops gallery-dl and returns [`GalleryDlError::TimedOut`] after
+    /// The media gallery-dl lists for `page` (`http` or `https`), passing `cookies` (the text
+    /// of a Netscape cookies.txt) when given: through a file that has no name on disk (its
+    /// standard input, read as `/dev/stdin`), never written back, so nothing of it is left
+    /// behind whatever happens to either process. Stops gallery-dl and returns [`GalleryDlError::TimedOut`] after
     /// `timeout`. Blocks; run it off the UI thread.
     ///
     /// A page gallery-dl failed on gives [`GalleryDlError::Failed`] only when nothing was
@@ -202,7 +201,7 @@ impl GalleryDl {
     pub fn list(
         &self,
         page: &Url,
-        cookies: Option<&Path>,
+        cookies: Option<&str>,
         timeout: Duration,
     ) -> Result<Listing, GalleryDlError> {
         if !is_web(page) {
@@ -210,11 +209,6 @@ impl GalleryDl {
                 "only http and https pages are passed to gallery-dl, not {}:",
                 page.scheme()
             )));
-        }
-        if let Some(cookies) = cookies
-            && !cookies.is_file()
-        {
-            return Err(GalleryDlError::Cookies(cookies.to_path_buf()));
         }
         // `None`: the timeout is too long to matter.
         let deadline = Instant::now().checked_add(timeout);
@@ -225,24 +219,21 @@ impl GalleryDl {
         };
         let args = |mode: &str| {
             let mut args: Vec<OsString> = vec![mode.into()];
-            if let Some(cookies) = cookies {
-                args.push("--cookies".into());
-                args.push(cookies.into());
-            }
-            if let Some(proxy) = &self.proxy {
-                args.push("--proxy".into());
-                args.push(proxy.into());
+            if cookies.is_some() {
+                args.extend(["--cookies".into(), COOKIES_PATH.into()]);
+                // gallery-dl writes its cookies back to the file at exit unless told not to.
+                args.extend(["-o".into(), "cookies-update=false".into()]);
             }
             args.push("--".into());
             args.push(target.as_str().into());
             args
         };
-        let mut output = self.run(&args("--resolve-json"), deadline, timeout)?;
+        let mut output = self.run(&args("--resolve-json"), cookies, deadline, timeout)?;
         if output.code == Some(EXIT_USAGE)
             && String::from_utf8_lossy(&output.stderr).contains("--resolve-json")
         {
             // gallery-dl before 1.28.
-            output = self.run(&args("--dump-json"), deadline, timeout)?;
+            output = self.run(&args("--dump-json"), cookies, deadline, timeout)?;
         }
         interpret(output.code, &output.stdout, &output.stderr)
     }
@@ -251,13 +242,27 @@ impl GalleryDl {
     fn run(
         &self,
         args: &[OsString],
+        cookies: Option<&str>,
         deadline: Option<Instant>,
         timeout: Duration,
     ) -> Result<RawOutput, GalleryDlError> {
         let mut command = Command::new(&self.program);
+        let stdin = match cookies {
+            Some(text) => Stdio::from(unnamed_file(text).map_err(|e| {
+                GalleryDlError::Spawn(format!("cannot hand the cookies to gallery-dl: {e}"))
+            })?),
+            None => Stdio::null(),
+        };
+        if let Some(proxy) = &self.proxy {
+            // In its environment, not on its command line (which any local user can read).
+            for name in ["http_proxy", "https_proxy", "all_proxy"] {
+                command.env(name, proxy).env(name.to_ascii_uppercase(), proxy);
+            }
+            command.env_remove("no_proxy").env_remove("NO_PROXY");
+        }
         command
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // No colour codes in error lines; UTF-8 output whatever the console code page.
@@ -358,6 +363,20 @@ struct RawOutput {
     code: Option<i32>,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
+}
+
+/// Where gallery-dl reads the cookies: its standard input, a file with no name.
+const COOKIES_PATH: &str = "/dev/stdin";
+
+/// A file holding `text`, read from its start, that has no name on disk (removed before
+/// anyone else could open it, or never named): gone when the last process closes it.
+fn unnamed_file(text: &str) -> io::Result<std::fs::File> {
+    use std::io::{Seek, Write};
+    let mut file = tempfile::tempfile()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    file.rewind()?;
+    Ok(file)
 }
 
 /// Which output stream a reader thread read.
@@ -494,11 +513,10 @@ fn interpret(code: Option<i32>, stdout: &[u8], stderr: &[u8]) -> Result<Listing,
             None => "gallery-dl was stopped by a signal".to_owned(),
         }))
     };
-    let text = String::from_utf8_lossy(stdout);
-    if text.trim().is_empty() {
+    if stdout.trim_ascii().is_empty() {
         return Err(failed());
     }
-    let mut listing = match parse_dump(&text) {
+    let mut listing = match parse_dump(stdout) {
         Ok(listing) => listing,
         Err(e) => {
             return Err(GalleryDlError::Failed(error_line(stderr).unwrap_or_else(
@@ -521,61 +539,88 @@ fn interpret(code: Option<i32>, stdout: &[u8], stderr: &[u8]) -> Result<Listing,
     Ok(listing)
 }
 
+/// Most media, pages and errors one listing keeps (what a page may offer at most).
+const MAX_ENTRIES: usize = crate::input::page::MAX_CANDIDATES;
+
 /// Reads gallery-dl's `--dump-json` / `--resolve-json` output: one JSON list of messages, or
-/// one message per line (the `output.jsonl` setting).
-fn parse_dump(text: &str) -> Result<Listing, serde_json::Error> {
-    let messages = match serde_json::from_str::<Value>(text) {
-        // One message on one line, `[3, "https://…", {…}]`, starts with its kind.
-        Ok(Value::Array(items))
-            if !items
-                .first()
-                .is_some_and(|first| first.is_number() || first.is_string()) =>
-        {
-            items
-        }
-        Ok(single) => vec![single],
-        Err(whole) => {
-            let mut items = Vec::new();
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                match serde_json::from_str::<Value>(line) {
-                    Ok(item) => items.push(item),
-                    // Report the whole-document error when the lines are not JSON either.
-                    Err(_) => return Err(whole),
+/// one message per line (the `output.jsonl` setting). Message by message: only one message is
+/// held as a JSON tree at a time (a 64 MiB listing once took 780 MB as one tree), and at most
+/// [`MAX_ENTRIES`] media, pages and errors are kept.
+fn parse_dump(bytes: &[u8]) -> Result<Listing, serde_json::Error> {
+    use serde::de::Deserializer as _;
+    let mut collector = Collector::default();
+    let mut whole = serde_json::Deserializer::from_slice(bytes);
+    match whole
+        .deserialize_any(&mut collector)
+        .and_then(|()| whole.end())
+    {
+        Ok(()) => Ok(collector.listing),
+        Err(e) => {
+            let mut collector = Collector::default();
+            for line in bytes.split(|&b| b == b'\n') {
+                if line.trim_ascii().is_empty() {
+                    continue;
+                }
+                // Report the whole-document error when the lines are not JSON either.
+                match serde_json::from_slice::<Value>(line) {
+                    Ok(message) => collector.take(&message),
+                    Err(_) => return Err(e),
+                }
+                if collector.full() {
+                    break;
                 }
             }
-            items
+            Ok(collector.listing)
         }
-    };
+    }
+}
 
-    let mut listing = Listing::default();
-    let mut seen = HashSet::new();
-    for message in &messages {
+/// Builds a [`Listing`] from gallery-dl's messages, one at a time.
+#[derive(Default)]
+struct Collector {
+    listing: Listing,
+    seen: HashSet<String>,
+}
+
+impl Collector {
+    /// True when no more media are kept.
+    fn full(&self) -> bool {
+        self.listing.media.len() >= MAX_ENTRIES
+    }
+
+    /// Takes one message.
+    fn take(&mut self, message: &Value) {
         let Some(parts) = message.as_array() else {
-            continue;
+            return;
         };
+        let listing = &mut self.listing;
         match parts.first() {
             Some(Value::Number(kind)) => match kind.as_i64() {
                 Some(3) => match parts.get(1).and_then(Value::as_str).and_then(web_url) {
-                    Some(url) => {
-                        if seen.insert(url.as_str().to_owned()) {
+                    Some(url) if listing.media.len() < MAX_ENTRIES => {
+                        if self.seen.insert(url.as_str().to_owned()) {
                             listing.media.push(media(url, parts.get(2)));
                         }
                     }
+                    Some(_) => {}
                     None => listing.skipped += 1,
                 },
                 Some(6) => match parts.get(1).and_then(Value::as_str).and_then(web_url) {
-                    Some(url) => {
-                        if seen.insert(url.as_str().to_owned()) {
+                    Some(url) if listing.pages.len() < MAX_ENTRIES => {
+                        if self.seen.insert(url.as_str().to_owned()) {
                             listing.pages.push(url);
                         }
                     }
+                    Some(_) => {}
                     None => listing.skipped += 1,
                 },
-                Some(-1) => listing.errors.push(error_text(parts.get(1))),
+                Some(-1) if listing.errors.len() < 100 => {
+                    listing.errors.push(error_text(parts.get(1)));
+                }
                 _ => {} // 2: directory metadata.
             },
             // gallery-dl 1.29.0 and older: `["HttpError", "message"]`.
-            Some(Value::String(kind)) => {
+            Some(Value::String(kind)) if listing.errors.len() < 100 => {
                 let message = parts.get(1).and_then(Value::as_str).unwrap_or_default();
                 listing
                     .errors
@@ -584,7 +629,48 @@ fn parse_dump(text: &str) -> Result<Listing, serde_json::Error> {
             _ => {}
         }
     }
-    Ok(listing)
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut Collector {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of gallery-dl messages")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some(first) = seq.next_element::<Value>()? else {
+            return Ok(());
+        };
+        if first.is_number() || first.is_string() {
+            // One message on one line, `[3, "https://…", {…}]`, starts with its kind.
+            let mut message = vec![first];
+            while let Some(part) = seq.next_element::<Value>()? {
+                message.push(part);
+            }
+            self.take(&Value::Array(message));
+            return Ok(());
+        }
+        self.take(&first);
+        while !self.full() {
+            match seq.next_element::<Value>()? {
+                Some(message) => self.take(&message),
+                None => return Ok(()),
+            }
+        }
+        // Full: the rest is skipped without being built.
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // Not a message (a single object): nothing in it, read to its end.
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(())
+    }
 }
 
 /// A [`Media`] for `url` with what `metadata` tells about it.
@@ -1154,16 +1240,6 @@ mod tests {
             Err(GalleryDlError::Failed(_))
         ));
         let page = Url::parse("https://a.example/").expect("url");
-        assert_eq!(
-            gdl.list(
-                &page,
-                Some(Path::new("/nonexistent/cookies.txt")),
-                Duration::from_secs(1)
-            ),
-            Err(GalleryDlError::Cookies(PathBuf::from(
-                "/nonexistent/cookies.txt"
-            )))
-        );
         assert!(matches!(
             gdl.list(&page, None, Duration::from_secs(1)),
             Err(GalleryDlError::Spawn(_))
