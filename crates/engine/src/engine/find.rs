@@ -629,7 +629,7 @@ fn preview_of(bytes: &[u8]) -> Option<Thumbnail> {
     if u64::from(w) * u64::from(h) > MAX_PREVIEW_PIXELS {
         return None;
     }
-    thumbs::thumbnail_from_bytes(bytes, (w, h), PREVIEW_SIDE).ok()
+    thumbs::thumbnail_from_bytes(bytes, PREVIEW_SIDE).ok()
 }
 
 /// Whole files a Find fetched (small images, previews), kept so that queueing them

@@ -526,8 +526,13 @@ fn walk(data: &[u8], min_long_side: u32, why: &mut Decline) -> Option<DcImage> {
                 st.restart_interval = usize::from(u16::from_be_bytes([*seg.first()?, *seg.get(1)?]))
             }
             // Adobe APP14: its transform flag says whether 3 components are YCbCr (1) or
-            // RGB (0); 4-component (CMYK, YCCK) frames are declined above.
-            0xEE if seg.starts_with(b"Adobe") => st.rgb = *seg.get(11)? == 0,
+            // RGB (0); 4-component (CMYK, YCCK) frames are declined above. A segment cut
+            // short of the flag is ignored, as libjpeg ignores it.
+            0xEE if seg.starts_with(b"Adobe") => {
+                if let Some(&transform) = seg.get(11) {
+                    st.rgb = transform == 0;
+                }
+            }
             0xDA => match st.scan(data, seg, next)? {
                 // Nothing after a scan that ran out of data can be trusted.
                 ScanEnd::Stop => break,

@@ -39,8 +39,9 @@ pub(crate) enum Scaled {
 /// what the DC walk cannot judge (progressive refinement scans, files it does not
 /// read), the file must hold an end-of-image marker near its end.
 /// `data` is the whole file when [`read_in_memory`] gave it (the walk needs it in
-/// memory); `None` for bigger files, which are streamed.
-pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled {
+/// memory); `None` for bigger files, which are streamed. `max_bytes`: the most the
+/// scaled decoder's output may take (the decode's share of the budget).
+pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32, max_bytes: u64) -> Scaled {
     // Walked whatever the size: the walk is what tells a whole image from a damaged one.
     let dc = match data.map(|d| crate::imaging::jpeg_dc::decode(d, 0)) {
         Some(Ok(image)) => Some(image),
@@ -79,9 +80,13 @@ pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32) -> Scaled 
     }
     // The bytes read for the walk are decoded again from memory, not read twice.
     match data {
-        Some(data) => decode_scaled_idct(std::io::Cursor::new(data), max_side),
+        Some(data) => decode_scaled_idct(std::io::Cursor::new(data), max_side, max_bytes),
         None => match File::open(path) {
-            Ok(file) => decode_scaled_idct(BufReader::with_capacity(256 * 1024, file), max_side),
+            Ok(file) => decode_scaled_idct(
+                BufReader::with_capacity(256 * 1024, file),
+                max_side,
+                max_bytes,
+            ),
             Err(_) => Scaled::Unsupported,
         },
     }
@@ -130,9 +135,10 @@ fn tail_has_end_marker(path: &Path) -> bool {
 
 /// Decodes at the smallest DCT scale (1/8, 1/4, 1/2) whose long side still reaches
 /// `max_side`.
-fn decode_scaled_idct(reader: impl std::io::Read, max_side: u32) -> Scaled {
+fn decode_scaled_idct(reader: impl std::io::Read, max_side: u32, max_bytes: u64) -> Scaled {
     let mut decoder = jpeg_decoder::Decoder::new(reader);
-    decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODE_BYTES).unwrap_or(usize::MAX));
+    let max_bytes = max_bytes.min(MAX_DECODE_BYTES);
+    decoder.set_max_decoding_buffer_size(usize::try_from(max_bytes).unwrap_or(usize::MAX));
     if decoder.read_info().is_err() {
         return Scaled::Unsupported;
     }

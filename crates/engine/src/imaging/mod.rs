@@ -6,6 +6,7 @@ pub mod header;
 pub(crate) mod jpeg_dc;
 pub(crate) mod jpeg_scaled;
 pub mod limits;
+pub(crate) mod reasons;
 pub mod similar;
 pub mod sniff;
 pub mod thumbnail;
