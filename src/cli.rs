@@ -430,7 +430,10 @@ fn run_inner(args: &GetArgs) -> Result<u8> {
 /// gallery-dl listing, which holds the page site's cookies), then, when watching, ends
 /// the watch loop (the returned channel) for a clean shutdown, else exits with 130 as
 /// an interrupted program does.
-fn on_signal(engine: &pixgrab_engine::EngineHandle, watching: bool) -> crossbeam_channel::Receiver<()> {
+fn on_signal(
+    engine: &pixgrab_engine::EngineHandle,
+    watching: bool,
+) -> crossbeam_channel::Receiver<()> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     let interrupt = engine.interrupter();
     let installed = ctrlc::set_handler(move || {

@@ -17,8 +17,11 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 fn alive(pid: &str) -> bool {
     // A zombie is not alive: it has ended and only waits to be reaped.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
 }
 
 #[test]
@@ -30,7 +33,10 @@ fn ctrl_c_while_gallery_dl_runs_leaves_no_cookies_and_no_gallery_dl() {
     let pid_file = tmp.path().join("gdl.pid");
     std::fs::write(
         &fake,
-        format!("#!/bin/sh\necho $$ > '{}'\nexec sleep 60\n", pid_file.display()),
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec sleep 60\n",
+            pid_file.display()
+        ),
     )
     .expect("fake");
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -41,7 +47,13 @@ fn ctrl_c_while_gallery_dl_runs_leaves_no_cookies_and_no_gallery_dl() {
     )
     .expect("cookies");
     let mut pixgrab = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
-        .args(["get", "--page", "https://site.example/gallery", "--watch", "1m"])
+        .args([
+            "get",
+            "--page",
+            "https://site.example/gallery",
+            "--watch",
+            "1m",
+        ])
         .arg("--gallery-dl")
         .arg(&fake)
         .arg("--cookies")
@@ -56,7 +68,10 @@ fn ctrl_c_while_gallery_dl_runs_leaves_no_cookies_and_no_gallery_dl() {
     wait_for("gallery-dl start", || {
         std::fs::read_to_string(&pid_file).is_ok_and(|p| !p.trim().is_empty())
     });
-    let gdl = std::fs::read_to_string(&pid_file).expect("pid").trim().to_string();
+    let gdl = std::fs::read_to_string(&pid_file)
+        .expect("pid")
+        .trim()
+        .to_string();
     let left: Vec<_> = std::fs::read_dir(&tmpdir)
         .expect("tmpdir")
         .filter_map(Result::ok)

@@ -430,12 +430,18 @@ fn cookies_and_the_proxy_reach_gallery_dl_where_no_one_else_can_read_them() {
     let (args, env, cookies) = (read("args"), read("env"), read("cookies"));
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(listing.media.len(), 1);
-    assert!(!args.contains("s3cret"), "the password is on the command line: {args}");
+    assert!(
+        !args.contains("s3cret"),
+        "the password is on the command line: {args}"
+    );
     assert!(env.contains(&format!("https_proxy={proxy}")), "{env}");
     assert!(env.contains(&format!("HTTP_PROXY={proxy}")), "{env}");
     assert!(args.lines().any(|a| a == "/dev/stdin"), "{args}");
     assert!(args.lines().any(|a| a == "cookies-update=false"), "{args}");
-    assert!(cookies.contains("\tid\tx1"), "the cookies arrived: {cookies:?}");
+    assert!(
+        cookies.contains("\tid\tx1"),
+        "the cookies arrived: {cookies:?}"
+    );
 }
 
 /// Issue 23, item 10: a listing of more media than a page may offer is cut at the cap
@@ -449,7 +455,11 @@ fn a_huge_listing_is_cut_at_the_candidate_cap() {
          echo '[3, \"https://a.example/last.jpg\", {}]]'\n",
     );
     let listing = gdl
-        .list(&Url::parse("https://a.example/g").expect("url"), None, TIMEOUT)
+        .list(
+            &Url::parse("https://a.example/g").expect("url"),
+            None,
+            TIMEOUT,
+        )
         .expect("listing");
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(

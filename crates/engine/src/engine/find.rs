@@ -84,12 +84,20 @@ impl Via {
 pub(super) fn find_images(shared: &Shared, page: &Url) -> Result<PageImages, FetchError> {
     // A new Find: the size probes of the one before stop.
     shared.find_generation.fetch_add(1, Ordering::AcqRel);
-    list_page(shared, page)
+    list_page(shared, page, false)
 }
 
 /// The images of `page`: gallery-dl's listing when it knows the site, else the page's
 /// HTML read (what a Find and a watch's check share; a check stops no probes).
-pub(super) fn list_page(shared: &Shared, page: &Url) -> Result<PageImages, FetchError> {
+///
+/// A `watched` page is read again on Pixgrab's own schedule, not at the user's word: it
+/// may reach a private address only when it was read from one before (a watched public
+/// page whose name turns private is refused, not read from the inside).
+pub(super) fn list_page(
+    shared: &Shared,
+    page: &Url,
+    watched: bool,
+) -> Result<PageImages, FetchError> {
     let note = match shared.config.gallery_dl.locate() {
         Some(program) => match ask_gallery_dl(shared, program, page) {
             Ok(listed) => return Ok(listed),
@@ -103,7 +111,7 @@ pub(super) fn list_page(shared: &Shared, page: &Url) -> Result<PageImages, Fetch
             gallery_dl::Setting::Off => None,
         },
     };
-    let (final_url, candidates) = read_html(shared, page)?;
+    let (final_url, candidates) = read_html(shared, page, watched)?;
     Ok(PageImages {
         page: final_url,
         candidates,
@@ -172,7 +180,10 @@ fn site_cookies(
     cookies: &[crate::net::profile::Cookie],
     page: &Url,
 ) -> Vec<crate::net::profile::Cookie> {
-    let Some(host) = page.host_str().map(|h| h.trim_end_matches('.').to_ascii_lowercase()) else {
+    let Some(host) = page
+        .host_str()
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+    else {
         return Vec::new();
     };
     // The host without its first label, when that leaves at least two ("example.com").
@@ -189,13 +200,20 @@ fn site_cookies(
 }
 
 /// Reads the page's HTML for its images: the final URL and the candidates.
-fn read_html(shared: &Shared, page: &Url) -> Result<(Url, Vec<Candidate>), FetchError> {
+fn read_html(
+    shared: &Shared,
+    page: &Url,
+    watched: bool,
+) -> Result<(Url, Vec<Candidate>), FetchError> {
     use std::io::Read;
 
     let profiles = shared.profiles();
     let asker = fetch::Asker {
         profiles: &profiles,
         page: None,
+        first: watched.then(|| crate::net::netguard::Cause::Page {
+            private: shared.http.guard.page_is_private(page),
+        }),
     };
     // Whatever the server does (a byte every few seconds never stalls), a page read
     // ends within its deadline.
@@ -358,6 +376,7 @@ pub(super) fn probe(
     let asker = fetch::Asker {
         profiles: &profiles,
         page,
+        first: None,
     };
     let count = urls.len().min(MAX_PROBES);
     let plain: Vec<Url> = urls.iter().map(|(u, _)| u.clone()).collect();

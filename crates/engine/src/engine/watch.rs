@@ -142,7 +142,12 @@ impl EngineHandle {
         let watch = Watch {
             page: page.clone(),
             interval_ms: u64::try_from(interval.as_millis()).unwrap_or(u64::MAX),
-            next_check: now_ms().saturating_add(ms(interval)),
+            // Resuming a paused watch checks at once; a new one waits an interval.
+            next_check: if earlier.as_ref().is_some_and(|w| w.paused.is_some()) {
+                now_ms()
+            } else {
+                now_ms().saturating_add(ms(interval))
+            },
             last_check: earlier.as_ref().and_then(|w| w.last_check),
             last_new: earlier.as_ref().map_or(0, |w| w.last_new),
             failures: 0,
@@ -242,7 +247,11 @@ fn watch_loop(engine: &EngineHandle) {
         }
         // Until the soonest next check of a page not being checked (a check that ends,
         // and a watch added or removed, poke, which ends the wait at once).
+        // With every slot taken, only a check that ends (its poke) can start another.
         let soonest = schedule.lock().ok().and_then(|plan| {
+            if plan.running.len() >= CHECKS_AT_ONCE {
+                return None;
+            }
             watches
                 .iter()
                 .filter(|w| !plan.running.contains(&w.page))
@@ -329,15 +338,22 @@ fn plan_check(
     let mut new = lib.unseen(page, &urls)?;
     // Addresses that change at every visit: the same images, re-signed.
     let earlier = lib.seen_without_query(page)?;
-    let resigned = new
+    let bare: Vec<String> = new
         .iter()
-        .filter(|u| {
-            let mut bare = (*u).clone();
+        .map(|u| {
+            let mut bare = u.clone();
             bare.set_query(None);
-            earlier.contains(bare.as_str())
+            bare.to_string()
         })
-        .count();
-    if new.len() >= 5 && new.len() * 5 >= urls.len() * 4 && resigned * 5 >= new.len() * 4 {
+        .collect();
+    let resigned = bare.iter().filter(|b| earlier.contains(b.as_str())).count();
+    // Distinct images, not one script's `?id=N` addresses (which share one path).
+    let distinct = bare.iter().collect::<HashSet<_>>().len();
+    if new.len() >= 5
+        && new.len() * 5 >= urls.len() * 4
+        && resigned * 5 >= new.len() * 4
+        && distinct * 5 >= new.len() * 4
+    {
         return Ok(Found {
             pause: Some(format!(
                 "paused: the page's image addresses change at every visit ({resigned} of its \
@@ -398,7 +414,7 @@ fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
         |e: crate::disk::library::LibraryError| crate::error::FetchError::Disk(e.to_string());
     let caps = shared.config.watch_caps;
     let queued =
-        super::worker::guarded(|| find::list_page(shared, &watch.page)).and_then(|found| {
+        super::worker::guarded(|| find::list_page(shared, &watch.page, true)).and_then(|found| {
             // Like `--page`: the largest variant of each picture.
             let urls = crate::input::page::largest_urls(&found.candidates);
             let plan = plan_check(shared, &watch.page, urls, caps, watch.queued).map_err(disk)?;

@@ -110,6 +110,7 @@ fn run_download(
     let asker = fetch::Asker {
         profiles: &profiles,
         page: page.as_deref(),
+        first: None,
     };
     // The second damaged copy in a row is kept aside (the user may want it anyway).
     let keep_if_damaged = lease.job.damaged;

@@ -256,7 +256,9 @@ impl GalleryDl {
         if let Some(proxy) = &self.proxy {
             // In its environment, not on its command line (which any local user can read).
             for name in ["http_proxy", "https_proxy", "all_proxy"] {
-                command.env(name, proxy).env(name.to_ascii_uppercase(), proxy);
+                command
+                    .env(name, proxy)
+                    .env(name.to_ascii_uppercase(), proxy);
             }
             command.env_remove("no_proxy").env_remove("NO_PROXY");
         }

@@ -312,6 +312,9 @@ pub struct Asker<'a> {
     pub profiles: &'a Profiles,
     /// The page the URL came from, if any (`None`: the user's own request).
     pub page: Option<&'a Url>,
+    /// The first hop's cause when it is not what `page` says (a watched page read again
+    /// is not the user's own request).
+    pub first: Option<Cause>,
 }
 
 /// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
@@ -345,10 +348,12 @@ pub fn send(
     let guard = &http.guard;
     let now = crate::disk::library::unix_now();
     let mut current = url.clone();
-    let mut cause = guard.cause_of(asker.page);
+    let mut cause = asker.first.unwrap_or_else(|| guard.cause_of(asker.page));
     for _ in 0..=MAX_REDIRECTS {
         let restricted = guard.restricts(cause);
-        guard.check(cause, &current).map_err(FetchError::Private)?;
+        guard
+            .check(restricted, &current)
+            .map_err(FetchError::Private)?;
         let mut request = http
             .client(restricted)
             .request(method.clone(), current.clone());
@@ -370,7 +375,7 @@ pub fn send(
             .send()
             .map_err(|e| request_error(&e, &current, limits))?;
         guard
-            .check_peer(cause, &current, response.remote_addr())
+            .check_peer(restricted, &current, response.remote_addr())
             .map_err(FetchError::Private)?;
         let location = response
             .headers()

@@ -178,7 +178,7 @@ impl Route {
 }
 
 /// Most pages whose address [`Guard`] remembers (then it starts again).
-pub(crate) const MAX_PAGES: usize = 10_000;
+pub(crate) const MAX_PAGES: usize = 100_000;
 
 /// Applies the [`PrivateRule`] to page-caused requests; remembers where pages came from.
 #[derive(Debug)]
@@ -254,8 +254,11 @@ impl Guard {
     /// content causes are judged by that, never by what its name resolves to later.
     pub fn learn_page(&self, page: &Url, private: bool) {
         if let Ok(mut pages) = self.pages.lock() {
-            if pages.len() >= MAX_PAGES {
-                pages.clear();
+            if pages.len() >= MAX_PAGES
+                && let Some(any) = pages.keys().next().cloned()
+            {
+                // One goes, not all: the rest keep how they were read.
+                pages.remove(&any);
             }
             pages.insert(page.as_str().to_string(), private);
         }
@@ -301,8 +304,8 @@ impl Guard {
     /// `localhost`; a name behind a proxy (which resolves it) or a proxy's own name,
     /// when any address of it is private here. Other names are checked by the lookup
     /// of the connection itself (see [`crate::net::resolve`]).
-    pub fn check(&self, cause: Cause, target: &Url) -> Result<(), String> {
-        if !self.restricts(cause) {
+    pub fn check(&self, restricted: bool, target: &Url) -> Result<(), String> {
+        if !restricted {
             return Ok(());
         }
         if let Some(ip) = literal_private(target) {
@@ -311,8 +314,9 @@ impl Guard {
         let Some(Host::Domain(name)) = target.host() else {
             return Ok(());
         };
-        let lower = name.to_ascii_lowercase();
-        if !self.route.proxied(target) && !self.route.hosts().contains(&lower) {
+        let lower = name.trim_end_matches('.').to_ascii_lowercase();
+        let proxied = self.route.proxied(target);
+        if !proxied && !self.route.hosts().contains(&lower) {
             return Ok(());
         }
         let port = target.port_or_known_default().unwrap_or(80);
@@ -321,8 +325,13 @@ impl Guard {
                 Ok(_) => Ok(()),
                 Err(e) => Err(refusal(target, e.ip)),
             },
-            // Behind a proxy a name may well not resolve here.
-            Err(_) => Ok(()),
+            // Behind a proxy a name may well not resolve here; a proxy's own name
+            // asked for directly must.
+            Err(_) if proxied => Ok(()),
+            Err(e) => Err(format!(
+                "{} could not be looked up: {e}",
+                target.host_str().unwrap_or("the host")
+            )),
         }
     }
 
@@ -330,16 +339,12 @@ impl Guard {
     /// behind a proxy, whose address the peer is).
     pub fn check_peer(
         &self,
-        cause: Cause,
+        restricted: bool,
         target: &Url,
         peer: Option<SocketAddr>,
     ) -> Result<(), String> {
         match peer {
-            Some(addr)
-                if self.restricts(cause)
-                    && !self.route.proxied(target)
-                    && is_private(addr.ip()) =>
-            {
+            Some(addr) if restricted && !self.route.proxied(target) && is_private(addr.ip()) => {
                 Err(refusal(target, addr.ip()))
             }
             _ => Ok(()),
@@ -417,28 +422,34 @@ mod tests {
         let metadata = url("http://169.254.169.254/latest/meta-data/");
         let v6 = url("http://[fd00::7]/a.png");
         for target in [&router, &metadata, &v6, &url("http://localhost:8080/a.jpg")] {
-            let refused = guard.check(from_public, target).expect_err("refused");
+            let refused = guard
+                .check(guard.restricts(from_public), target)
+                .expect_err("refused");
             assert!(refused.contains("private address"), "{refused}");
         }
         assert!(
             guard
-                .check(from_public, &url("http://8.8.8.8/a.jpg"))
+                .check(guard.restricts(from_public), &url("http://8.8.8.8/a.jpg"))
                 .is_ok()
         );
         // The user's own request, a private page, and the user's permission all pass.
-        assert!(guard.check(Cause::User, &router).is_ok());
+        assert!(guard.check(guard.restricts(Cause::User), &router).is_ok());
         let private_page = guard.cause_of(Some(&url("http://192.168.1.5/")));
-        assert!(guard.check(private_page, &router).is_ok());
+        assert!(guard.check(guard.restricts(private_page), &router).is_ok());
         guard.set_rule(PrivateRule::Allow);
-        assert!(guard.check(from_public, &router).is_ok());
+        assert!(guard.check(guard.restricts(from_public), &router).is_ok());
         guard.set_rule(PrivateRule::Deny);
-        assert!(guard.check(private_page, &router).is_err());
+        assert!(guard.check(guard.restricts(private_page), &router).is_err());
         // After the fact: a connection that landed on a private address is refused too.
         guard.set_rule(PrivateRule::Auto);
         let peer = Some(SocketAddr::from(([10, 0, 0, 1], 80)));
         assert!(
             guard
-                .check_peer(from_public, &url("http://8.8.8.8/a.jpg"), peer)
+                .check_peer(
+                    guard.restricts(from_public),
+                    &url("http://8.8.8.8/a.jpg"),
+                    peer
+                )
                 .is_err()
         );
     }
