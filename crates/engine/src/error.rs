@@ -74,8 +74,10 @@ pub enum FetchError {
     /// The output folder could not be written (full, gone, read-only): downloads pause.
     #[error("could not write file: {0}")]
     Disk(String),
-    /// This one file could not be named (every `NAME (n)` taken, or an unsafe name).
-    #[error("could not name the file: {0}")]
+    /// This one file could not be saved under its name (every `NAME (n)` taken, an
+    /// unsafe name, a name the file system refuses); the text says which and why
+    /// ("cannot save as NAME: file name too long"). Only this item fails.
+    #[error("{0}")]
     FileName(String),
     /// A failure recorded by an earlier run (restored from the library), as it was shown.
     #[error("{0}")]

@@ -27,9 +27,12 @@ const REPLACED_EXTENSIONS: &[&str] = &[
     "html", "do", "ashx", "image", "img",
 ];
 
+/// Device names Windows reserves, with or without an extension (lower case). The
+/// superscript digits count as digits there: `COM¹` is a device like `COM1`.
 const WINDOWS_RESERVED: &[&str] = &[
     "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7",
-    "com8", "com9", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    "com8", "com9", "com¹", "com²", "com³", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6",
+    "lpt7", "lpt8", "lpt9", "lpt¹", "lpt²", "lpt³",
 ];
 
 /// The stem (name without extension) that a URL suggests, already sanitised.
@@ -203,6 +206,13 @@ mod tests {
     fn windows_rules_are_respected() {
         assert_eq!(sanitize_stem("CON"), "_CON");
         assert_eq!(sanitize_stem("com1.tar"), "_com1.tar");
+        // Superscript digits name the same devices.
+        for device in ["COM¹", "com²", "Com³.tar", "LPT¹", "lpt² .x", "lpt³"] {
+            let stem = sanitize_stem(device);
+            assert_eq!(stem, format!("_{device}"), "{device:?}");
+        }
+        assert_eq!(sanitize_stem("com⁴"), "com⁴");
+        assert_eq!(sanitize_stem("lpt¹0"), "lpt¹0");
         assert_eq!(sanitize_stem("name. . "), "name");
         assert_eq!(sanitize_stem("a<b>c:d|e?f*g\"h"), "a_b_c_d_e_f_g_h");
         assert_eq!(sanitize_stem("evil\u{202E}gpj.exe"), "evil_gpj.exe");

@@ -26,6 +26,89 @@ pub const DATA_DIR: &str = ".pixgrab";
 /// Give up numbering collisions after this many tries.
 const MAX_COLLISIONS: u32 = 100_000;
 
+/// A file that could not be saved under its name for a reason about that name alone
+/// (not the disk): the item fails, the other downloads go on. Carried inside an
+/// `io::Error` of kind `InvalidInput`.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot save as {name}: {reason}")]
+pub struct NameError {
+    /// The name as it was to be saved, relative to the folder (shortened if long).
+    pub name: String,
+    /// What is wrong with it, in plain words ("file name too long").
+    pub reason: &'static str,
+}
+
+impl NameError {
+    /// `e` as a [`NameError`] for the name `name()` gives, when the OS refused the name
+    /// itself; any other error unchanged.
+    fn wrap(e: io::Error, name: impl FnOnce() -> String) -> io::Error {
+        match name_problem(&e) {
+            Some(reason) => io::Error::new(
+                io::ErrorKind::InvalidInput,
+                Self {
+                    name: name(),
+                    reason,
+                },
+            ),
+            None => e,
+        }
+    }
+
+    /// The [`NameError`] inside `e`, if there is one.
+    pub fn of(e: &io::Error) -> Option<&Self> {
+        e.get_ref().and_then(|inner| inner.downcast_ref::<Self>())
+    }
+}
+
+/// What is wrong with a name when the OS's error `e` is about the name (and so about
+/// one file): too long, not accepted by the file system, a folder or file in the way.
+/// `None` for anything else: a full, read-only or failing disk is about every file.
+fn name_problem(e: &io::Error) -> Option<&'static str> {
+    // Only the OS's own answers: Pixgrab's refusals already say what they mean.
+    let code = e.raw_os_error()?;
+    #[cfg(unix)]
+    {
+        if code == libc::ENAMETOOLONG {
+            return Some("file name too long");
+        }
+        if code == libc::EILSEQ {
+            return Some("the file system does not accept this name");
+        }
+    }
+    #[cfg(windows)]
+    {
+        // ERROR_FILENAME_EXCED_RANGE, ERROR_BUFFER_OVERFLOW (a path over MAX_PATH).
+        if matches!(code, 206 | 111) {
+            return Some("file name too long");
+        }
+    }
+    let _ = code;
+    match e.kind() {
+        io::ErrorKind::InvalidFilename | io::ErrorKind::InvalidInput => {
+            Some("the file system does not accept this name")
+        }
+        io::ErrorKind::IsADirectory => Some("a folder has that name"),
+        io::ErrorKind::NotADirectory => Some("a file is in the way of its folder"),
+        _ => None,
+    }
+}
+
+/// `DIR/.../STEM.EXT` as a reason shows it: at most 80 characters.
+fn shown_name(dirs: &[String], stem: &str, ext: &str) -> String {
+    let mut name = String::new();
+    for dir in dirs {
+        name.push_str(dir);
+        name.push('/');
+    }
+    name.push_str(&naming::numbered(stem, 1, ext));
+    if name.chars().count() > 80 {
+        let head: String = name.chars().take(40).collect();
+        let tail: Vec<char> = name.chars().rev().take(30).collect();
+        name = format!("{head}…{}", tail.into_iter().rev().collect::<String>());
+    }
+    name
+}
+
 /// An output folder that exists and is writable.
 #[derive(Debug, Clone)]
 pub struct OutputDir {
@@ -85,7 +168,14 @@ impl OutputDir {
     }
 
     /// Creates `STEM.EXT.part` (or `STEM (2).EXT.part`, ...) that no other entry uses.
+    /// A failure about the name itself comes back as a [`NameError`], as from
+    /// [`OutputDir::commit_in`].
     pub fn create_part(&self, stem: &str, ext: &str) -> io::Result<PartFile> {
+        self.new_part(stem, ext)
+            .map_err(|e| NameError::wrap(e, || shown_name(&[], stem, ext)))
+    }
+
+    fn new_part(&self, stem: &str, ext: &str) -> io::Result<PartFile> {
         for n in 1..=MAX_COLLISIONS {
             let name = format!("{}{PART_SUFFIX}", naming::numbered(stem, n, ext));
             check_component(&name)?;
@@ -114,7 +204,21 @@ impl OutputDir {
 
     /// As [`OutputDir::commit`], in the subfolder `dirs` (made if missing; each
     /// component must be safe and an existing one must be a real folder, not a symlink).
+    /// A failure that is about this name (too long for the file system, refused by it,
+    /// a folder in the way) comes back as a [`NameError`] inside the `io::Error`; a
+    /// failure of the folder itself (full, read-only) as the OS reported it.
     pub fn commit_in(
+        &self,
+        part: &mut PartFile,
+        dirs: &[String],
+        stem: &str,
+        ext: &str,
+    ) -> io::Result<PathBuf> {
+        self.publish_in(part, dirs, stem, ext)
+            .map_err(|e| NameError::wrap(e, || shown_name(dirs, stem, ext)))
+    }
+
+    fn publish_in(
         &self,
         part: &mut PartFile,
         dirs: &[String],
@@ -184,22 +288,17 @@ impl OutputDir {
         }
     }
 
+    /// The path of the published file `rel` (as the library records it), checked as
+    /// [`published_file`] checks it.
+    pub fn published(&self, rel: &str) -> io::Result<PathBuf> {
+        published_file(&self.root, rel)
+    }
+
     /// Moves the published file `rel` (relative, `/`-separated, checked) to the
-    /// desktop's trash, or into `to` when given (under a free name there).
+    /// desktop's trash, or into `to` when given (under a free name there). A name
+    /// that leads through a symlink, or to anything but a plain file, is refused.
     pub fn trash(&self, rel: &str, to: Option<&Path>) -> io::Result<()> {
-        if !naming::is_safe_relative(rel) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("refusing unsafe file name {rel:?}"),
-            ));
-        }
-        let path = self.root.join(rel);
-        if !fs::symlink_metadata(&path)?.file_type().is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{rel:?} is not a plain file"),
-            ));
-        }
+        let path = self.published(rel)?;
         match to {
             None => trash::delete(&path).map_err(io::Error::other),
             Some(dir) => {
@@ -359,6 +458,41 @@ impl OutputDir {
         }
         fs::remove_file(path)
     }
+}
+
+/// `root/REL` for a file name the library holds (relative, `/`-separated), checked
+/// before anything reads, hashes or moves it: every component must be safe, every
+/// folder on the way a real folder (not a symlink, which could lead outside the output
+/// folder), and the last component a plain file. Each component is looked at without
+/// following links. Errors: `NotFound` when something on the way is missing,
+/// `InvalidInput` (with the reason) when the name is unsafe or leads elsewhere.
+pub fn published_file(root: &Path, rel: &str) -> io::Result<PathBuf> {
+    if !naming::is_safe_relative(rel) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("refusing unsafe file name {rel:?}"),
+        ));
+    }
+    let mut path = root.to_path_buf();
+    let mut components = rel.split('/').peekable();
+    while let Some(component) = components.next() {
+        path.push(component);
+        let kind = fs::symlink_metadata(&path)?.file_type();
+        let last = components.peek().is_none();
+        if last && !kind.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{rel:?} is not a plain file of the output folder"),
+            ));
+        }
+        if !last && !kind.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{rel:?} goes through {component:?}, which is not a plain folder"),
+            ));
+        }
+    }
+    Ok(path)
 }
 
 /// Places a copy of `file` in `dir` as `STEM.EXT`, or the first free `STEM (n).EXT`:

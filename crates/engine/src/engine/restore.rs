@@ -62,7 +62,13 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                 };
                 // The library is a file on disk like any other: a name in it that is not
                 // one plain file name of this folder is never read, thumbnailed or opened.
-                if !crate::disk::naming::is_safe_relative(&file) {
+                // A missing file is reported as before (its thumbnail says so); one
+                // reached through a symlink is not.
+                let path = shared.out.published(&file);
+                let elsewhere = path
+                    .as_ref()
+                    .is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound);
+                if elsewhere {
                     events.send(Event::Failed {
                         id,
                         reason: FetchError::Earlier(format!(
@@ -78,7 +84,7 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                     .and_then(ImageFormat::from_extension)
                     .unwrap_or(ImageFormat::Jpeg);
                 let info = DoneInfo {
-                    path: shared.out.root().join(file),
+                    path: path.unwrap_or_else(|_| shared.out.root().join(file)),
                     bytes: record.bytes.unwrap_or(0),
                     format,
                     content_type: record.content_type,

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::disk::library::{Library, LibraryError};
-use crate::disk::naming;
+use crate::disk::store;
 use crate::imaging::similar::{self, SAME_PICTURE};
 use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs;
@@ -22,22 +22,25 @@ pub struct SimilarGroups {
 
 /// Groups of near-duplicates among the done files of the folder at `root`.
 pub fn similar_groups(lib: &Library, root: &Path) -> Result<SimilarGroups, LibraryError> {
-    let files = lib.hashed_files()?;
+    let mut files = lib.hashed_files()?;
+    // The library is a file like any other: a name in it that leads through a symlink
+    // (or to anything but a plain file of the folder) is neither hashed nor listed.
+    files.retain(|file| store::published_file(root, &file.file).is_ok());
     let compared = files.len();
     let mut hashed = Vec::new();
     for file in files {
         let phash = match file.phash {
             Some(phash) => Some(phash),
             // Done before hashes were made: hash its thumbnail now, once.
-            None if naming::is_safe_relative(&file.file) => {
+            None => {
                 let format = file.format.as_deref().and_then(ImageFormat::from_extension);
-                let phash = format.and_then(|f| hash_file(&root.join(&file.file), f));
+                let path = store::published_file(root, &file.file).ok();
+                let phash = path.zip(format).and_then(|(p, f)| hash_file(&p, f));
                 if let Some(phash) = &phash {
                     lib.set_phash(file.id, phash)?;
                 }
                 phash
             }
-            None => None,
         };
         if let Some(phash) = phash {
             hashed.push(((file.id, file.file), phash));

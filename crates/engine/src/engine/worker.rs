@@ -546,12 +546,11 @@ fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Opt
         // Only ever drop the new file when another file on disk holds the same bytes
         // right now: the library's record may name a file the user deleted or edited,
         // or the very path the new file was just published under.
+        // A recorded name that leads through a symlink is never hashed (nor adopted).
         if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)?
-            && crate::disk::naming::is_safe_relative(&file)
+            && let Ok(existing) = shared.out.published(&file)
         {
-            let existing = shared.out.root().join(&file);
             let same_bytes = existing != info.path
-                && std::fs::symlink_metadata(&existing).is_ok_and(|m| m.is_file())
                 && fetch::sha256_file(&existing).is_ok_and(|h| h == info.sha256);
             if same_bytes && shared.out.remove_published(&info.path).is_ok() {
                 info.path = existing;

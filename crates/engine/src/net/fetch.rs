@@ -848,11 +848,17 @@ fn is_incomplete_body(e: &io::Error) -> bool {
     false
 }
 
-/// A write error: about this one file (its name), or about the folder (which pauses).
+/// A write error: about this one file (its name: the item fails), or about the folder
+/// (full, read-only, gone: every download pauses).
 fn disk_error(e: io::Error) -> Stopped {
+    if let Some(named) = crate::disk::store::NameError::of(&e) {
+        return Stopped::Failed(FetchError::FileName(named.to_string()));
+    }
     let text = innermost(&e);
     Stopped::Failed(match e.kind() {
-        io::ErrorKind::AlreadyExists | io::ErrorKind::InvalidInput => FetchError::FileName(text),
+        io::ErrorKind::AlreadyExists | io::ErrorKind::InvalidInput => {
+            FetchError::FileName(format!("could not name the file: {text}"))
+        }
         _ => FetchError::Disk(text),
     })
 }
