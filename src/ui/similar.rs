@@ -69,8 +69,8 @@ pub(crate) fn similar_ui(
                 return;
             }
             ui.label(format!(
-                "{} groups of near-duplicates (resized, recompressed or lightly cropped copies). Tick what to keep.",
-                view.groups.len()
+                "{} of near-duplicates (resized, recompressed or lightly cropped copies). Tick what to keep.",
+                crate::find_cmd::plural(view.groups.len(), "group")
             ));
             egui::ScrollArea::vertical()
                 .max_height(320.0)

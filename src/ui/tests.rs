@@ -1413,6 +1413,12 @@ fn similar_images_are_grouped_and_the_unkept_go_to_the_trash() {
     harness.step(); // the new window settles its size
     assert!(harness.query_by_label("Group 1").is_some());
     assert!(
+        harness
+            .query_by_label_contains("1 group of near-duplicates")
+            .is_some(),
+        "one group, in the singular"
+    );
+    assert!(
         harness.query_by_label("Group 2").is_none(),
         "the anole stays alone"
     );
