@@ -235,10 +235,20 @@ fn read_html(
     });
     let meta = fetch::Fetched::of(&response, Vec::new());
     let mut body = Vec::new();
-    response
-        .take(MAX_PAGE_BYTES + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| fetch::read_failure(&e, &limits))?;
+    let mut response = response.take(MAX_PAGE_BYTES + 1);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        // A stopping engine stops reading (a watch check must not outlive it).
+        if shared.stopping.load(Ordering::Acquire) {
+            return Err(FetchError::Network("stopped".into()));
+        }
+        match response.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fetch::read_failure(&e, &limits)),
+        }
+    }
     if body.len() as u64 > MAX_PAGE_BYTES {
         return Err(FetchError::TooLarge(MAX_PAGE_BYTES));
     }

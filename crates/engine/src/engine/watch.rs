@@ -205,14 +205,32 @@ struct Schedule {
     not_before: HashMap<Url, i64>,
     /// Pages being checked now.
     running: HashSet<Url>,
+    /// The check threads started (finished ones are dropped as it goes).
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 /// Starts each watch's check when it is due (each on a thread of its own, at most
 /// [`CHECKS_AT_ONCE`] at once, never two of one page), sleeping in between, until the
 /// engine stops.
+///
+/// Returns only once the checks under way have ended too (a page read stops reading
+/// when the engine stops; at worst it ends at its deadline), so that nothing of the
+/// engine outlives its shutdown.
 fn watch_loop(engine: &EngineHandle) {
-    let shared: &Arc<Shared> = &engine.shared;
     let schedule: Arc<Mutex<Schedule>> = Arc::default();
+    schedule_checks(engine, &schedule);
+    let threads = schedule
+        .lock()
+        .map(|mut plan| std::mem::take(&mut plan.threads))
+        .unwrap_or_default();
+    for thread in threads {
+        let _ = thread.join();
+    }
+}
+
+/// The watch thread's loop (see [`watch_loop`]).
+fn schedule_checks(engine: &EngineHandle, schedule: &Arc<Mutex<Schedule>>) {
+    let shared: &Arc<Shared> = &engine.shared;
     loop {
         let pokes = shared.watch.pokes();
         if shared.watch.stopped() {
@@ -243,7 +261,7 @@ fn watch_loop(engine: &EngineHandle) {
             due
         };
         for watch in due {
-            start_check(engine, &schedule, watch);
+            start_check(engine, schedule, watch);
         }
         // Until the soonest next check of a page not being checked (a check that ends,
         // and a watch added or removed, poke, which ends the wait at once).
@@ -295,13 +313,18 @@ fn start_check(engine: &EngineHandle, schedule: &Arc<Mutex<Schedule>>, watch: Wa
             }
             worker.shared.watch.poke();
         });
-    if spawned.is_err()
-        && let Ok(mut plan) = schedule.lock()
-    {
-        // Out of threads: tried again an interval from now.
-        plan.running.remove(&page);
-        plan.not_before
-            .insert(page, now_ms().saturating_add(ms(interval)));
+    let Ok(mut plan) = schedule.lock() else {
+        return;
+    };
+    plan.threads.retain(|t| !t.is_finished());
+    match spawned {
+        Ok(thread) => plan.threads.push(thread),
+        Err(_) => {
+            // Out of threads: tried again an interval from now.
+            plan.running.remove(&page);
+            plan.not_before
+                .insert(page, now_ms().saturating_add(ms(interval)));
+        }
     }
 }
 
