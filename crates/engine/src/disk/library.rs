@@ -320,27 +320,12 @@ impl Library {
         }
         // BEGIN IMMEDIATE takes the write lock now, so a second process fails here.
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}"))?;
-        // Version 1 had no `page` column (the page a link was found on).
-        let has_page: bool = conn.query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = 'page'",
-            [],
-            |r| r.get::<_, i64>(0).map(|n| n > 0),
-        )?;
-        if !has_page {
-            conn.execute_batch("ALTER TABLE items ADD COLUMN page TEXT;")?;
-        }
-        // Version 2 had no `phash` (the thumbnail's perceptual hash, for similar images).
-        let has_phash: bool = conn.query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = 'phash'",
-            [],
-            |r| r.get::<_, i64>(0).map(|n| n > 0),
-        )?;
-        if !has_phash {
-            conn.execute_batch("ALTER TABLE items ADD COLUMN phash TEXT;")?;
-        }
-        // Version 3 had no watch caps: what a watch queued, why it paused, and how often
-        // it tried a failed image again.
+        // Columns later versions added: version 1 had no `page` (the page a link was
+        // found on), version 2 no `phash` (for similar images), version 3 no watch caps
+        // (what a watch queued, why it paused, how often it tried a failed image again).
         for (table, column, kind) in [
+            ("items", "page", "TEXT"),
+            ("items", "phash", "TEXT"),
             ("watches", "queued", "INTEGER NOT NULL DEFAULT 0"),
             ("watches", "paused", "TEXT"),
             ("items", "watch_retries", "INTEGER NOT NULL DEFAULT 0"),

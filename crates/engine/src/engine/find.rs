@@ -191,10 +191,11 @@ fn site_cookies(
         Some((_, rest)) if rest.contains('.') && page.domain().is_some() => rest.to_string(),
         _ => host.clone(),
     };
-    let within = |domain: &str, of: &str| domain == of || domain.ends_with(&format!(".{of}"));
+    let now = crate::disk::library::unix_now();
+    let on_site = |domain: &str| domain == site || domain.ends_with(&format!(".{site}"));
     cookies
         .iter()
-        .filter(|c| within(&host, &c.domain) || within(&c.domain, &site))
+        .filter(|c| c.matches(page, now) || on_site(&c.domain))
         .cloned()
         .collect()
 }
@@ -227,12 +228,11 @@ fn read_html(
     // What the page's content may reach is decided by where it really came from.
     let guard = &shared.http.guard;
     let private = guard.reply_is_private(&final_url, response.remote_addr());
-    guard.learn_page(&final_url, private);
-    guard.learn_page(page, private);
-    shared.record(|lib| {
-        lib.set_page_origin(&final_url, private)?;
-        lib.set_page_origin(page, private)
-    });
+    let asked = (final_url != *page).then_some(page);
+    for url in std::iter::once(&final_url).chain(asked) {
+        guard.learn_page(url, private);
+        shared.record(|lib| lib.set_page_origin(url, private));
+    }
     let meta = fetch::Fetched::of(&response, Vec::new());
     let mut body = Vec::new();
     let mut response = response.take(MAX_PAGE_BYTES + 1);

@@ -248,6 +248,12 @@ impl Shared {
         self.library.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Stops the work outside the engine at once: a gallery-dl listing, and the watches.
+    fn interrupt(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.watch.stop();
+    }
+
     /// Runs a library write; if it fails, holds new downloads and says why (the disk
     /// under the library is the same as the one under the files).
     fn record(&self, write: impl FnOnce(&mut Library) -> Result<(), LibraryError>) {
@@ -818,15 +824,11 @@ impl EngineHandle {
     /// and no watch check starts. [`EngineHandle::shutdown`] still ends the rest.
     pub fn interrupter(&self) -> impl Fn() + Send + Sync + 'static {
         let shared = self.shared.clone();
-        move || {
-            shared.stopping.store(true, Ordering::Release);
-            shared.watch.stop();
-        }
+        move || shared.interrupt()
     }
 
     fn stop(&self) {
-        self.shared.stopping.store(true, Ordering::Release);
-        self.shared.watch.stop();
+        self.shared.interrupt();
         for job in self.shared.scheduler.shutdown() {
             if let Some(resume) = job.resume {
                 resume.keep();
