@@ -15,6 +15,14 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+fn files_in(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect()
+}
+
 fn alive(pid: &str) -> bool {
     // A zombie is not alive: it has ended and only waits to be reaped.
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
@@ -72,11 +80,7 @@ fn ctrl_c_while_gallery_dl_runs_leaves_no_cookies_and_no_gallery_dl() {
         .expect("pid")
         .trim()
         .to_string();
-    let left: Vec<_> = std::fs::read_dir(&tmpdir)
-        .expect("tmpdir")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name())
-        .collect();
+    let left = files_in(&tmpdir);
     assert!(left.is_empty(), "while gallery-dl runs, on disk: {left:?}");
     let sent = Command::new("kill")
         .args(["-INT", &pixgrab.id().to_string()])
@@ -89,10 +93,6 @@ fn ctrl_c_while_gallery_dl_runs_leaves_no_cookies_and_no_gallery_dl() {
         ended.is_some()
     });
     wait_for("gallery-dl to be stopped", || !alive(&gdl));
-    let left: Vec<_> = std::fs::read_dir(&tmpdir)
-        .expect("tmpdir")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name())
-        .collect();
+    let left = files_in(&tmpdir);
     assert!(left.is_empty(), "left on disk: {left:?}");
 }

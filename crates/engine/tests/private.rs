@@ -67,6 +67,15 @@ fn find_probe_and_queue(
     (failures, probes.into_iter().map(|p| p.error).collect())
 }
 
+/// The internal service saw no request at all.
+fn never_asked(asked: &Mutex<Vec<String>>) {
+    let asked = asked.lock().expect("log");
+    assert!(
+        asked.is_empty(),
+        "the internal service was asked: {asked:?}"
+    );
+}
+
 fn all_refused(what: &str, reasons: &[Option<String>]) {
     assert!(
         reasons
@@ -104,11 +113,7 @@ fn a_public_site_with_a_private_record_unlocks_no_private_address() {
     assert_eq!(failures.len(), 4);
     all_refused("probes", &probes);
     all_refused("downloads", &failures);
-    assert!(
-        asked.lock().expect("log").is_empty(),
-        "the internal service was asked: {:?}",
-        asked.lock().expect("log")
-    );
+    never_asked(&asked);
     let files: Vec<_> = std::fs::read_dir(tmp.path())
         .expect("folder")
         .filter_map(Result::ok)
@@ -146,11 +151,7 @@ fn a_name_that_turns_private_is_refused_before_anything_is_sent() {
     engine.shutdown();
     let reason = failure(&events, ids[0]);
     all_refused("download", &[reason]);
-    assert!(
-        asked.lock().expect("log").is_empty(),
-        "the internal service was asked: {:?}",
-        asked.lock().expect("log")
-    );
+    never_asked(&asked);
 }
 
 /// Issue 23, item 2, without a proxy.
@@ -204,11 +205,7 @@ fn a_typed_public_url_cannot_redirect_to_a_private_address() {
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     all_refused("typed image", &[failure(&events, ids[0])]);
-    assert!(
-        asked.lock().expect("log").is_empty(),
-        "the internal service was asked: {:?}",
-        asked.lock().expect("log")
-    );
+    never_asked(&asked);
 }
 
 /// Inside the namespace, the private page itself, typed by the user, is read as ever:
@@ -270,5 +267,5 @@ fn a_restart_keeps_where_a_page_was_read_from() {
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     all_refused("after the restart", &[failure(&events, ids[0])]);
-    assert!(asked.lock().expect("log").is_empty());
+    never_asked(&asked);
 }
