@@ -60,10 +60,19 @@ fn similar_groups(args: &SimilarArgs) -> Result<()> {
     }
     if !args.json {
         eprintln!(
-            "{} group{} of similar images among {} files",
-            groups.len(),
-            if groups.len() == 1 { "" } else { "s" },
-            found.compared
+            "{} of copies among {} files{}{}",
+            crate::find_cmd::plural(groups.len(), "group"),
+            found.compared,
+            match found.unknown {
+                0 => String::new(),
+                n => format!("; {n} too small or too plain to compare"),
+            },
+            match found.loose {
+                0 => String::new(),
+                n => format!(
+                    "; {n} look alike but are not clearly copies of one picture (not listed)"
+                ),
+            },
         );
     }
     Ok(())

@@ -526,8 +526,13 @@ impl PixgrabApp {
                         })
                         .filter(|g| g.len() > 1)
                         .collect();
-                    self.input
-                        .say(format!("{} groups of similar images", groups.len()), false);
+                    self.input.say(
+                        format!(
+                            "{} of similar images",
+                            crate::find_cmd::plural(groups.len(), "group")
+                        ),
+                        false,
+                    );
                     self.similar = Some(similar::SimilarView::new(groups, &self.model));
                 }
                 Err(e) => self.input.say(format!("Similar images: {e}"), true),
