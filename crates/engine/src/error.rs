@@ -79,6 +79,10 @@ pub enum FetchError {
     /// ("cannot save as NAME: file name too long"). Only this item fails.
     #[error("{0}")]
     FileName(String),
+    /// An inline image (a `data:` URL) that cannot be saved: damaged, or not kept since
+    /// Pixgrab was restarted; the text says which ("damaged data: URL: bad base64").
+    #[error("{0}")]
+    Inline(String),
     /// A failure recorded by an earlier run (restored from the library), as it was shown.
     #[error("{0}")]
     Earlier(String),
@@ -109,6 +113,7 @@ impl FetchError {
             | Self::Redirect(_)
             | Self::Disk(_)
             | Self::FileName(_)
+            | Self::Inline(_)
             | Self::Earlier(_) => false,
         }
     }

@@ -15,6 +15,7 @@ pub mod adapt;
 pub mod commands;
 mod events;
 mod find;
+mod inline;
 mod priority;
 mod restore;
 pub(crate) mod scheduler;
@@ -213,6 +214,8 @@ struct Shared {
     find_generation: AtomicUsize,
     /// Whole files a Find fetched, for the downloads that may follow.
     prefetched: Prefetched,
+    /// Inline images (`data:` URLs) waiting to be saved, by short form.
+    inline: inline::Inline,
     /// Wakes or stops the watch thread.
     watch: watch::Signal,
     /// Raised when the engine stops: a gallery-dl listing under way is stopped.
@@ -395,6 +398,7 @@ impl Engine {
             name_template: RwLock::new(Arc::new(config.name_template.clone())),
             find_generation: AtomicUsize::new(0),
             prefetched: Prefetched::default(),
+            inline: inline::Inline::default(),
             watch: watch::Signal::default(),
             stopping: Arc::default(),
             publishing: Mutex::new(()),
@@ -421,7 +425,8 @@ impl Engine {
 impl EngineHandle {
     /// Queues URLs (in order) and returns their ids. A URL already in the library keeps
     /// its item: done, queued and paused ones stay as they are, failed and cancelled ones
-    /// are queued again.
+    /// are queued again. A `data:` URL is decoded now and its item known by a short form
+    /// (`data:image/png;sha256=HEX`): the same image twice is one item.
     pub fn add(&self, urls: impl IntoIterator<Item = Url>) -> Result<Vec<ItemId>, EngineError> {
         self.add_from(urls, None)
     }
@@ -449,6 +454,15 @@ impl EngineHandle {
         if let Some(delay) = self.shared.config.library_delay {
             std::thread::sleep(delay);
         }
+        // Inline images are decoded and kept aside; the library gets their short forms.
+        let max_bytes = self.shared.config.max_bytes;
+        let urls: Vec<Url> = urls
+            .into_iter()
+            .map(|url| match url.scheme() {
+                "data" => self.shared.inline.admit(&url, max_bytes),
+                _ => url,
+            })
+            .collect();
         let added = self.shared.library().add(&urls, page)?;
         let events = &self.shared.events;
         let mut jobs = Vec::new();
@@ -466,6 +480,10 @@ impl EngineHandle {
                     jobs.push(job);
                 }
                 Some(ItemState::Failed | ItemState::Cancelled) => again.push(a.id),
+                // Saved already: an inline image's bytes are not needed again.
+                Some(ItemState::Done | ItemState::Removed) if url.scheme() == "data" => {
+                    self.shared.inline.forget(&url);
+                }
                 Some(_) => {}
             }
         }

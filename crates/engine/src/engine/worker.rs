@@ -17,7 +17,7 @@ use crate::error::{FetchError, ThumbError};
 use crate::imaging::similar;
 use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs::{self, Thumbnail};
-use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
+use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped, Whole};
 
 /// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
 /// (capped), else exponential back-off from `base` with jitter (50-100%).
@@ -84,6 +84,15 @@ fn run_download(
         && let Some(part) = lease.job.part.take()
     {
         lease.job.resume = Resume::reopen(&shared.out, &part).map(Box::new);
+    }
+    // An inline image (a `data:` URL) is saved from the bytes decoded when it was added:
+    // a whole part like a Find's, then the same check and publishing as any download.
+    if lease.job.resume.is_none()
+        && lease.job.url.scheme() == "data"
+        && let Err(stopped) = inline_part(shared, &mut lease.job, limits)
+    {
+        settle_attempt(shared, lease, Err(stopped), None, settled);
+        return;
     }
     if lease.job.resume.is_none()
         && let Some(file) = shared.prefetched.take(&lease.job.url)
@@ -176,8 +185,33 @@ fn run_download(
         },
     );
     lease.job.resume = resume.map(Box::new);
+    if result.is_ok() && url.scheme() == "data" {
+        shared.inline.forget(&url);
+    }
     settle_attempt(shared, lease, result, made, settled);
     drop(publishing);
+}
+
+/// The inline image of `job` (a `data:` URL, decoded when it was added) as a whole part
+/// ready to publish, recorded like any part: the download that follows makes no request.
+/// `Err` when there is nothing to save: the URL gives no image (not one, damaged, too
+/// large), the bytes are not an image, or the image was not kept (Pixgrab restarted).
+fn inline_part(shared: &Shared, job: &mut Job, limits: &FetchLimits) -> Result<(), Stopped> {
+    let image = match shared.inline.get(&job.url) {
+        Some(held) => held.map_err(|e| Stopped::Failed(e.into()))?,
+        None => return Err(FetchError::Inline(super::inline::NOT_KEPT.into()).into()),
+    };
+    let whole = Whole {
+        origin: (*job.url).clone(),
+        stem: image.stem(),
+        content_type: Some(image.media_type.clone()),
+        path_hint: "",
+    };
+    let part = Resume::from_bytes(&shared.out, whole, &image.bytes, limits)?;
+    let record = part.record();
+    shared.record(|lib| lib.set_part(job.id, Some(&record)));
+    job.resume = Some(Box::new(part));
+    Ok(())
 }
 
 /// What an attempt's outcome makes of its item: done (published, reported with the

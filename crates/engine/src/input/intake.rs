@@ -2,18 +2,21 @@
 //!
 //! Accepts any shape: one URL per line, URLs inside prose, CSV cells, HTML
 //! attributes (`src="..."`, with `&amp;` decoded) or Markdown links. The result
-//! keeps the first occurrence of each distinct http/https URL, in order. Every
-//! other token that looks like a URL is reported back with a reason: nothing is
-//! dropped silently.
+//! keeps the first occurrence of each distinct http/https URL, and of each `data:`
+//! image URL (an inline image: checked here without decoding, see
+//! [`crate::input::data_url`]), in order. Every other token that looks like a URL is
+//! reported back with a reason: nothing is dropped silently.
 //!
 //! Invariant: intake never fails; bad input only grows [`Intake::rejected`].
 
 use url::Url;
 
+use crate::input::data_url;
+
 /// The outcome of reading a piece of text.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Intake {
-    /// Distinct http/https URLs, in order of first appearance.
+    /// Distinct http/https URLs and `data:` image URLs, in order of first appearance.
     pub urls: Vec<Url>,
     /// URL-like tokens that cannot be downloaded, with the reason.
     pub rejected: Vec<Rejected>,
@@ -38,7 +41,8 @@ pub const MAX_INPUT_URLS: u64 = 100_000;
 /// A token that looked like a URL but will not be downloaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
-    /// The token as it appeared in the text.
+    /// The token as it appeared in the text (a `data:` URL longer than 60 characters:
+    /// its first 60 and `…`, so a payload never reaches a list or a log line).
     pub text: String,
     /// Why it was not accepted ("unsupported scheme ftp:").
     pub reason: String,
@@ -94,6 +98,12 @@ impl Intake {
             text: raw.to_string(),
             reason,
         };
+        if data_url::is_data_url(&decoded) {
+            if self.count(1) {
+                self.add_data(&decoded, raw);
+            }
+            return;
+        }
         if decoded.len() > MAX_URL_LEN {
             self.rejected
                 .push(reject(format!("longer than {MAX_URL_LEN} characters")));
@@ -119,6 +129,31 @@ impl Intake {
         }
     }
 
+    /// An inline image: kept when its length, form and declared type are an image's
+    /// (decoded only when it is queued); a rejected one is shown shortened.
+    fn add_data(&mut self, decoded: &str, raw: &str) {
+        let checked = data_url::check(decoded).and_then(|()| {
+            Url::parse(decoded).map_err(|_| data_url::DataUrlError::Damaged("malformed URL"))
+        });
+        match checked {
+            Err(e) => self.rejected.push(Rejected {
+                text: data_url::shown(raw),
+                reason: e.to_string(),
+            }),
+            Ok(url) => self.keep(url),
+        }
+    }
+
+    /// Keeps `url` unless it is already kept (the fragment does not count).
+    fn keep(&mut self, mut url: Url) {
+        url.set_fragment(None);
+        if self.seen.insert(url.clone()) {
+            self.urls.push(url);
+        } else {
+            self.duplicates += 1;
+        }
+    }
+
     fn add_one(&mut self, decoded: &str, raw: &str) {
         let reject = |reason: String| Rejected {
             text: raw.to_string(),
@@ -139,14 +174,7 @@ impl Intake {
             Ok(url) if url.host_str().is_none_or(str::is_empty) => {
                 self.rejected.push(reject("no host name".to_string()));
             }
-            Ok(mut url) => {
-                url.set_fragment(None);
-                if self.seen.insert(url.clone()) {
-                    self.urls.push(url);
-                } else {
-                    self.duplicates += 1;
-                }
-            }
+            Ok(url) => self.keep(url),
         }
     }
 }
@@ -416,7 +444,7 @@ mod tests {
     #[test]
     fn everything_else_url_like_is_reported_with_a_reason() {
         let got = parse(
-            "ftp://a.org/x.jpg javascript:alert(1) file:///etc/passwd http:// https://[bad/x.jpg www.a.org/y.jpg data:image/png;base64,AAAA",
+            "ftp://a.org/x.jpg javascript:alert(1) file:///etc/passwd http:// https://[bad/x.jpg www.a.org/y.jpg data:text/html,%3Cp%3E",
         );
         assert!(got.urls.is_empty(), "{:?}", got.urls);
         let reasons: Vec<&str> = got.rejected.iter().map(|r| r.reason.as_str()).collect();
@@ -427,7 +455,35 @@ mod tests {
         assert!(reasons[3].starts_with("malformed URL"), "{}", reasons[3]);
         assert!(reasons[4].starts_with("malformed URL"), "{}", reasons[4]);
         assert!(reasons[5].starts_with("missing http://"), "{}", reasons[5]);
-        assert_eq!(reasons[6], "unsupported scheme data:");
+        assert_eq!(reasons[6], "not an image (got text/html)");
+    }
+
+    #[test]
+    fn data_image_urls_are_kept_once_and_bad_ones_are_shown_short() {
+        let png = "data:image/png;base64,iVBORw0KGgo=";
+        let long_html = format!("data:text/html;base64,{}", "PHA+".repeat(10_000));
+        let got = parse(&format!(
+            "{png}\n<img src=\"{png}\">\n{png}#x, data:image/svg+xml,%3Csvg%2F%3E\n{long_html}\n\
+             data:image/png;base64\n"
+        ));
+        let kept: Vec<&str> = got.urls.iter().map(Url::as_str).collect();
+        assert_eq!(kept, [png, "data:image/svg+xml,%3Csvg%2F%3E"]);
+        assert_eq!(got.duplicates, 2);
+        let rejected: Vec<(usize, &str)> = got
+            .rejected
+            .iter()
+            .map(|r| (r.text.chars().count(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (61, "not an image (got text/html)"),
+                (21, "damaged data: URL: no comma before the data")
+            ]
+        );
+        // Far longer than an http URL may be, and still one item.
+        let big = format!("data:image/gif;base64,{}", "R0lG".repeat(MAX_URL_LEN));
+        assert_eq!(parse(&big).urls.len(), 1);
     }
 
     #[test]

@@ -189,26 +189,56 @@ impl Resume {
     /// ready to publish: the download that follows makes no request. `None` when the
     /// bytes are not an image or the part cannot be written.
     pub fn whole(out: &OutputDir, file: Fetched, limits: &FetchLimits) -> Option<Self> {
-        let Sniffed::Image(format) =
-            sniff::sniff_with_hints(&file.bytes, file.content_type.as_deref(), file.url.path())
-        else {
-            return None;
+        let hint = file.url.path().to_string();
+        let whole = Whole {
+            origin: file.url,
+            stem: file.stem,
+            content_type: file.content_type,
+            path_hint: &hint,
         };
-        let part = out.create_part(&file.stem, format.extension()).ok()?;
+        Self::from_bytes(out, whole, &file.bytes, limits).ok()
+    }
+
+    /// `bytes`, a whole body from somewhere other than a response (a Find's fetch, an
+    /// inline image), as a part ready to publish, checked as a download's first bytes
+    /// are: it must be an image (sniffed) within the size cap. Its failures are a
+    /// download's: not an image, too large, a name or a disk that cannot be written.
+    pub fn from_bytes(
+        out: &OutputDir,
+        whole: Whole<'_>,
+        bytes: &[u8],
+        limits: &FetchLimits,
+    ) -> Result<Self, Stopped> {
+        if bytes.len() as u64 > limits.max_bytes {
+            return Err(FetchError::TooLarge(limits.max_bytes).into());
+        }
+        let said = whole.content_type.as_deref();
+        let format = match sniff::sniff_with_hints(bytes, said, whole.path_hint) {
+            Sniffed::Image(format) => format,
+            Sniffed::NotImage(what) => {
+                let said = said.unwrap_or("no type");
+                return Err(
+                    FetchError::NotAnImage(format!("{what}, declared as {said}"), None).into(),
+                );
+            }
+        };
+        let part = out
+            .create_part(&whole.stem, format.extension())
+            .map_err(disk_error)?;
         let mut state = Self {
             part,
-            stem: file.stem,
+            stem: whole.stem,
             format,
             written: 0,
             hasher: Sha256::new(),
-            total: Some(file.bytes.len() as u64),
+            total: Some(bytes.len() as u64),
             validator: None,
-            content_type: file.content_type,
+            content_type: whole.content_type,
             broken: false,
-            origin: Some(file.url),
+            origin: Some(whole.origin),
         };
-        state.append(&file.bytes, limits).ok()?;
-        Some(state)
+        state.append(bytes, limits)?;
+        Ok(state)
     }
 
     /// Rebuilds the state of a part left by an earlier run: reopens the file and hashes
@@ -253,6 +283,19 @@ pub(crate) fn content_type(response: &Response) -> Option<String> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(100).collect())
+}
+
+/// What [`Resume::from_bytes`] needs besides the bytes.
+#[derive(Debug, Clone)]
+pub struct Whole<'a> {
+    /// Where the bytes came from (the item's final URL).
+    pub origin: Url,
+    /// The file-name stem.
+    pub stem: String,
+    /// The type the bytes were declared as, if any.
+    pub content_type: Option<String>,
+    /// A URL path whose extension may name a format the bytes do not show ("" for none).
+    pub path_hint: &'a str,
 }
 
 /// A whole response body held in memory, with what naming and sniffing it needs.

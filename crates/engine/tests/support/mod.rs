@@ -190,6 +190,27 @@ pub fn corpus_file(rel: &str) -> Vec<u8> {
     .unwrap_or_else(|| panic!("no corpus file {rel}"))
 }
 
+/// Base64 of `bytes` (standard alphabet, padded), as a page or a browser writes a
+/// `data:` URL.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// A real photo (exif-samples' Canon_40D.jpg, an iguana) and three copies of it:
 /// resized to 50 %, recompressed at quality 60, cropped by 5 %; then an unrelated photo
 /// (Nikon_D70.jpg, an anole). Named `iguana.jpg`, `iguana-half.jpg`, `iguana-q60.jpg`,
