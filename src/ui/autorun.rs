@@ -120,7 +120,7 @@ impl FrameStats {
             ui_ms.len(),
             summary(ui_ms),
             summary(cpu_ms),
-            crate::peak_rss_kib().map_or_else(
+            crate::common::peak_rss_kib().map_or_else(
                 || "unknown".to_string(),
                 |kb| format!("{:.0} MiB", kb as f64 / 1024.0)
             ),

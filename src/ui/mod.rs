@@ -529,7 +529,7 @@ impl PixgrabApp {
                     self.input.say(
                         format!(
                             "{} of similar images",
-                            crate::find_cmd::plural(groups.len(), "group")
+                            crate::common::plural(groups.len(), "group")
                         ),
                         false,
                     );

@@ -70,7 +70,7 @@ pub(crate) fn similar_ui(
             }
             ui.label(format!(
                 "{} of near-duplicates (resized, recompressed or lightly cropped copies). Tick what to keep.",
-                crate::find_cmd::plural(view.groups.len(), "group")
+                crate::common::plural(view.groups.len(), "group")
             ));
             egui::ScrollArea::vertical()
                 .max_height(320.0)

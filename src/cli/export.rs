@@ -1,25 +1,12 @@
 //! `pixgrab export`: an output folder's library as CSV or JSON.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use pixgrab_engine::disk::library::{self, Library};
 
-/// Options of `pixgrab export`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct ExportArgs {
-    /// The output folder whose library to export.
-    #[arg(short, long, value_name = "DIR")]
-    out: PathBuf,
-    /// JSON (an array of objects) instead of CSV.
-    #[arg(long)]
-    json: bool,
-    /// Write here instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    to: Option<PathBuf>,
-}
+use super::args::ExportArgs;
 
 /// Runs `pixgrab export`.
 pub(crate) fn run(args: &ExportArgs) -> ExitCode {

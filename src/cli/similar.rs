@@ -3,23 +3,13 @@
 //! Items done before hashes were made get theirs now (and keep them).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, ensure};
 use pixgrab_engine::disk::library::{self, Library};
 use serde_json::json;
 
-/// Options of `pixgrab similar`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct SimilarArgs {
-    /// The output folder whose images to compare.
-    #[arg(short, long, value_name = "DIR")]
-    out: PathBuf,
-    /// One JSON object per group: {"group": N, "files": [paths relative to DIR]}.
-    #[arg(long)]
-    json: bool,
-}
+use super::args::SimilarArgs;
 
 /// Runs `pixgrab similar`.
 pub(crate) fn run(args: &SimilarArgs) -> ExitCode {
@@ -61,7 +51,7 @@ fn similar_groups(args: &SimilarArgs) -> Result<()> {
     if !args.json {
         eprintln!(
             "{} of copies among {} files{}{}",
-            crate::find_cmd::plural(groups.len(), "group"),
+            crate::common::plural(groups.len(), "group"),
             found.compared,
             match found.unknown {
                 0 => String::new(),

@@ -12,19 +12,7 @@ use pixgrab_engine::imaging::sniff::{self, SNIFF_LEN, Sniffed};
 use pixgrab_engine::imaging::thumbs;
 use rayon::prelude::*;
 
-/// Options of `pixgrab thumbs`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct ThumbsArgs {
-    /// Image files, or folders whose files are all used.
-    #[arg(value_name = "FILE_OR_DIR", required = true)]
-    inputs: Vec<PathBuf>,
-    /// Output folder (created if missing).
-    #[arg(short, long, value_name = "DIR")]
-    out: PathBuf,
-    /// Longest side of each thumbnail, in pixels.
-    #[arg(long, value_name = "N", default_value_t = thumbs::DEFAULT_THUMB_SIDE, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    size: u32,
-}
+use super::args::ThumbsArgs;
 
 /// Runs `pixgrab thumbs`; exit 0 when every input made a thumbnail, 1 otherwise, 2 on bad usage.
 pub(crate) fn run(args: &ThumbsArgs) -> ExitCode {
