@@ -2,8 +2,6 @@
 //! module each, over the options in `args`, the request options in `request` and the
 //! page helpers in `pages` that `get` and `find` share.
 
-use std::process::ExitCode;
-
 mod args;
 mod export;
 mod find;
@@ -13,6 +11,8 @@ mod request;
 mod similar;
 mod thumbs;
 mod values;
+
+use std::process::ExitCode;
 
 pub(crate) use args::{Args, Command};
 

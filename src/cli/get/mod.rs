@@ -2,6 +2,9 @@
 //! runs the steps (read the list and the pages, start the engine, add the URLs, follow
 //! and watch); `follow` reports the engine's events, `output` prints them.
 
+mod follow;
+mod output;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -22,9 +25,6 @@ use super::values::{Interval, MinSize};
 use crate::common::plural;
 use follow::Follower;
 use output::Output;
-
-mod follow;
-mod output;
 
 /// Exit status when every item downloaded.
 const EXIT_OK: u8 = 0;
