@@ -24,6 +24,8 @@ pub(super) enum Step {
 /// An autorun in progress.
 pub(super) struct Autorun {
     screenshot: PathBuf,
+    /// See [`super::UiOptions::autorun_sort`]; taken once it is applied.
+    pub(super) sort: Option<String>,
     started: bool,
     idle_frames: u32,
     requested: bool,
@@ -32,10 +34,12 @@ pub(super) struct Autorun {
 }
 
 impl Autorun {
-    /// An autorun that saves its screenshot at `screenshot`.
-    pub(super) fn new(screenshot: PathBuf) -> Self {
+    /// An autorun that saves its screenshot at `screenshot` (and sorts the gallery by
+    /// `sort` once half the items are done).
+    pub(super) fn new(screenshot: PathBuf, sort: Option<String>) -> Self {
         Self {
             screenshot,
+            sort,
             started: false,
             idle_frames: 0,
             requested: false,

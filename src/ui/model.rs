@@ -212,6 +212,11 @@ impl Model {
         let Some(&idx) = self.index.get(&(engine, id)) else {
             return;
         };
+        self.apply_to_item(idx, event, now);
+    }
+
+    /// Applies an event about one item (`idx`) to it.
+    fn apply_to_item(&mut self, idx: usize, event: Event, now: Instant) {
         match event {
             Event::Started { total, .. } => {
                 self.items[idx].total = total;

@@ -237,79 +237,92 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
                 ui.weak(how);
             }
             filters_ui(ui, picker);
-            ui.horizontal(|ui| {
-                if ui.button("Select all").clicked() {
-                    let visible: Vec<bool> =
-                        (0..picker.items.len()).map(|i| picker.visible(i)).collect();
-                    for (item, v) in picker.items.iter_mut().zip(visible) {
-                        if v {
-                            item.selected = true;
-                        }
-                    }
-                }
-                if ui.button("Select none").clicked() {
-                    picker.items.iter_mut().for_each(|i| i.selected = false);
-                }
-                let shown = (0..picker.items.len())
-                    .filter(|&i| picker.visible(i))
-                    .count();
-                ui.weak(format!("{shown} of {} shown", picker.items.len()));
-                let probing = picker.probing();
-                if probing > 0 {
-                    ui.spinner();
-                    ui.weak(format!("reading the sizes of {probing}…"));
-                }
-            });
+            select_bar_ui(ui, picker);
             ui.separator();
-            let chosen = picker.chosen().len();
-            egui::Panel::bottom("picker buttons")
-                .show_separator_line(false)
-                .show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        let queue = ui.add_enabled(
-                            chosen > 0,
-                            egui::Button::new(
-                                egui::RichText::new(format!("Queue {chosen} selected")).strong(),
-                            ),
-                        );
-                        if queue.clicked() {
-                            action = Some(PickerAction::Queue {
-                                urls: picker.chosen(),
-                                page: picker.page.clone(),
-                                watch: None,
-                                shown: Vec::new(),
-                            });
-                        }
-                        let intervals = &super::watches::INTERVALS;
-                        let watch = ui.button("Queue and watch").on_hover_text(
-                            "Queue the selected images, then read this page again every so often \
-                                 and download only images not seen before (kept across restarts)",
-                        );
-                        egui::ComboBox::from_id_salt("watch every")
-                            .selected_text(intervals.get(picker.watch_every).map_or("", |i| i.0))
-                            .show_ui(ui, |ui| {
-                                for (n, (label, _)) in intervals.iter().enumerate() {
-                                    ui.selectable_value(&mut picker.watch_every, n, *label);
-                                }
-                            });
-                        if watch.clicked() {
-                            action = Some(PickerAction::Queue {
-                                urls: picker.chosen(),
-                                page: picker.page.clone(),
-                                watch: intervals.get(picker.watch_every).map(|i| i.1),
-                                shown: picker.items.iter().map(|i| i.url.clone()).collect(),
-                            });
-                        }
-                        if ui.button("Close").clicked() {
-                            action = Some(PickerAction::Close);
-                        }
-                    });
-                });
+            if let Some(a) = buttons_ui(ui, picker) {
+                action = Some(a);
+            }
             list_ui(ui, picker);
         });
     if !open {
         action = Some(PickerAction::Close);
     }
+    action
+}
+
+/// Select all, Select none, how many are shown and how many are still being probed.
+fn select_bar_ui(ui: &mut egui::Ui, picker: &mut PagePicker) {
+    ui.horizontal(|ui| {
+        if ui.button("Select all").clicked() {
+            let visible: Vec<bool> = (0..picker.items.len()).map(|i| picker.visible(i)).collect();
+            for (item, v) in picker.items.iter_mut().zip(visible) {
+                if v {
+                    item.selected = true;
+                }
+            }
+        }
+        if ui.button("Select none").clicked() {
+            picker.items.iter_mut().for_each(|i| i.selected = false);
+        }
+        let shown = (0..picker.items.len())
+            .filter(|&i| picker.visible(i))
+            .count();
+        ui.weak(format!("{shown} of {} shown", picker.items.len()));
+        let probing = picker.probing();
+        if probing > 0 {
+            ui.spinner();
+            ui.weak(format!("reading the sizes of {probing}…"));
+        }
+    });
+}
+
+/// The buttons under the list: Queue, Queue and watch (with its interval), Close.
+fn buttons_ui(ui: &mut egui::Ui, picker: &mut PagePicker) -> Option<PickerAction> {
+    let chosen = picker.chosen().len();
+    let mut action = None;
+    egui::Panel::bottom("picker buttons")
+        .show_separator_line(false)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let queue = ui.add_enabled(
+                    chosen > 0,
+                    egui::Button::new(
+                        egui::RichText::new(format!("Queue {chosen} selected")).strong(),
+                    ),
+                );
+                if queue.clicked() {
+                    action = Some(PickerAction::Queue {
+                        urls: picker.chosen(),
+                        page: picker.page.clone(),
+                        watch: None,
+                        shown: Vec::new(),
+                    });
+                }
+                let intervals = &super::watches::INTERVALS;
+                let watch = ui.button("Queue and watch").on_hover_text(
+                    "Queue the selected images, then read this page again every so often \
+                         and download only images not seen before (kept across restarts)",
+                );
+                egui::ComboBox::from_id_salt("watch every")
+                    .selected_text(intervals.get(picker.watch_every).map_or("", |i| i.0))
+                    .show_ui(ui, |ui| {
+                        for (n, (label, _)) in intervals.iter().enumerate() {
+                            ui.selectable_value(&mut picker.watch_every, n, *label);
+                        }
+                    });
+                if watch.clicked() {
+                    action = Some(PickerAction::Queue {
+                        urls: picker.chosen(),
+                        page: picker.page.clone(),
+                        watch: intervals.get(picker.watch_every).map(|i| i.1),
+                        shown: picker.items.iter().map(|i| i.url.clone()).collect(),
+                    });
+                }
+                if ui.button("Close").clicked() {
+                    action = Some(PickerAction::Close);
+                }
+            });
+        });
     action
 }
 

@@ -167,6 +167,27 @@ fn host_limits_line(limits: &std::collections::BTreeMap<String, usize>) -> Optio
     Some(format!("At once per host: {}{more}", named.join(" · ")))
 }
 
+/// The queue's heading, with its Export buttons.
+pub(crate) fn queue_heading_ui(ui: &mut egui::Ui) -> Option<QueueAction> {
+    let mut queue_action = None;
+    ui.horizontal(|ui| {
+        ui.heading("Queue");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.small_button("Export JSON").clicked() {
+                queue_action = Some(QueueAction::Export { json: true });
+            }
+            if ui
+                .small_button("Export CSV")
+                .on_hover_text("Write this folder's library to a file in the folder")
+                .clicked()
+            {
+                queue_action = Some(QueueAction::Export { json: false });
+            }
+        });
+    });
+    queue_action
+}
+
 /// Buttons over the queue: for the selection if there is one, else for everything.
 pub(crate) fn queue_toolbar_ui(
     ui: &mut egui::Ui,

@@ -2,7 +2,7 @@
 //! per folder in the settings), the list of items shown, and the keyboard cursor and
 //! selection over that list. Pure state; `gallery.rs` draws it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use pixgrab_engine::Stage;
@@ -158,6 +158,8 @@ const CHEAP_REBUILD: usize = 2000;
 #[derive(Default)]
 pub(crate) struct GalleryView {
     pub(crate) settings: ViewSettings,
+    /// The folder whose remembered settings `settings` holds.
+    folder: String,
     /// Item indices shown, in order.
     shown: Vec<usize>,
     /// What `shown` was built from: the settings and the model's gallery version.
@@ -174,6 +176,17 @@ pub(crate) struct GalleryView {
 }
 
 impl GalleryView {
+    /// The gallery's sort and filters are remembered per folder: another folder brings
+    /// its own back from `views`; a change is stored there for this one.
+    pub(crate) fn sync_folder(&mut self, folder: &str, views: &mut BTreeMap<String, ViewSettings>) {
+        if self.folder != folder {
+            self.settings = views.get(folder).cloned().unwrap_or_default();
+            self.folder = folder.to_string();
+        } else if views.get(folder) != Some(&self.settings) {
+            views.insert(folder.to_string(), self.settings.clone());
+        }
+    }
+
     /// Item indices shown, in order.
     pub(crate) fn shown(&self) -> &[usize] {
         &self.shown
