@@ -93,7 +93,7 @@ pub struct HashedFile {
     pub format: Option<String>,
 }
 
-/// What [`Library::add`] found for one URL.
+/// What [`Library::add`](super::Library::add) found for one URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Added {
     /// The item.
