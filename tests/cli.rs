@@ -330,9 +330,8 @@ fn similar_groups_a_photo_s_resized_recompressed_and_cropped_copies() {
     // As if downloaded before hashes were made, or hashed by an older version (here
     // all with one old hash, which would make one group of all): `similar` hashes
     // the files itself, from the format the library recorded.
-    let db = out
-        .join(".pixgrab")
-        .join(pixgrab_engine::disk::library::DB_NAME);
+    // The library's file, as it is on disk (the test edits it behind Pixgrab's back).
+    let db = out.join(".pixgrab").join("library.db");
     rusqlite::Connection::open(&db)
         .and_then(|c| {
             c.execute(
@@ -696,12 +695,8 @@ fn get_watch_keeps_the_page_watched_in_the_folder_s_library() {
         "{said}"
     );
     assert!(out.join("p.jpg").is_file(), "the page's image came first");
-    let lib = pixgrab_engine::disk::library::Library::open(
-        &out.join(pixgrab_engine::disk::store::DATA_DIR),
-        false,
-    )
-    .expect("library");
-    let watches = lib.watches().expect("watches");
+    let folder = pixgrab_engine::Folder::open(&out).expect("library");
+    let watches = folder.watches().expect("watches");
     assert_eq!(watches.len(), 1);
     assert_eq!(watches[0].page.as_str(), page);
     assert_eq!(watches[0].interval_ms, 600_000);

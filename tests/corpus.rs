@@ -9,8 +9,9 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use image::imageops::FilterType;
-use pixgrab_engine::imaging::sniff::{self, Sniffed};
-use pixgrab_engine::imaging::thumbs::{self, Thumbnail};
+use pixgrab_engine::Sniffed;
+use pixgrab_engine::Thumbnail;
+use pixgrab_engine::{SNIFF_LEN, make_thumbnail, sniff, sniff_with_hints};
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,10 +21,10 @@ fn corpus(name: &str) -> PathBuf {
 
 fn thumbnail(path: &Path, side: u32) -> Result<Thumbnail, pixgrab_engine::ThumbError> {
     let bytes = std::fs::read(path).expect("read");
-    let Sniffed::Image(format) = sniff::sniff(&bytes) else {
+    let Sniffed::Image(format) = sniff(&bytes) else {
         panic!("{} is not sniffed as an image", path.display());
     };
-    thumbs::make_thumbnail(path, format, side)
+    make_thumbnail(path, format, side)
 }
 
 #[test]
@@ -347,42 +348,32 @@ fn jpeg_decoder_reftest_files_preview_like_their_references() {
 
 #[test]
 fn heic_heif_and_avif_are_known_by_their_brands() {
-    use pixgrab_engine::imaging::sniff::ImageFormat::{Avif, Heic, Heif};
+    use pixgrab_engine::ImageFormat::{Avif, Heic, Heif};
     assert_eq!(
-        sniff::sniff(&bmff(b"heic", &[b"mif1", b"heic"])),
+        sniff(&bmff(b"heic", &[b"mif1", b"heic"])),
         Sniffed::Image(Heic)
     );
     assert_eq!(
-        sniff::sniff(&bmff(b"mif1", &[b"mif1", b"heic"])),
+        sniff(&bmff(b"mif1", &[b"mif1", b"heic"])),
         Sniffed::Image(Heic)
     );
     assert_eq!(
-        sniff::sniff(&bmff(b"mif1", &[b"mif1", b"avif"])),
+        sniff(&bmff(b"mif1", &[b"mif1", b"avif"])),
         Sniffed::Image(Avif)
     );
+    assert_eq!(sniff(&bmff(b"mif1", &[b"mif1"])), Sniffed::Image(Heif));
+    assert_eq!(sniff(&bmff(b"msf1", &[b"hevc"])), Sniffed::Image(Heic));
+    assert_eq!(sniff(&bmff(b"avis", &[])), Sniffed::Image(Avif));
     assert_eq!(
-        sniff::sniff(&bmff(b"mif1", &[b"mif1"])),
-        Sniffed::Image(Heif)
-    );
-    assert_eq!(
-        sniff::sniff(&bmff(b"msf1", &[b"hevc"])),
-        Sniffed::Image(Heic)
-    );
-    assert_eq!(sniff::sniff(&bmff(b"avis", &[])), Sniffed::Image(Avif));
-    assert_eq!(
-        sniff::sniff(&bmff(b"isom", &[b"mp42"])),
+        sniff(&bmff(b"isom", &[b"mp42"])),
         Sniffed::NotImage("a video")
     );
     // A box size that lies does not read past the head.
     let mut lying = bmff(b"mif1", &[b"avif"]);
     lying[..4].copy_from_slice(&u32::MAX.to_be_bytes());
-    assert_eq!(sniff::sniff(&lying[..40]), Sniffed::Image(Avif));
+    assert_eq!(sniff(&lying[..40]), Sniffed::Image(Avif));
     let short = &bmff(b"mif1", &[b"avif"])[..12];
-    assert_eq!(
-        sniff::sniff(short),
-        Sniffed::Image(Heif),
-        "no room for brands"
-    );
+    assert_eq!(sniff(short), Sniffed::Image(Heif), "no room for brands");
 }
 
 #[test]
@@ -419,12 +410,12 @@ fn manifest() -> Vec<(String, String, String)> {
 fn outcome_of(path: &Path, side: u32) -> (String, Option<Thumbnail>) {
     let bytes = std::fs::read(path).expect("read");
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let head = &bytes[..bytes.len().min(sniff::SNIFF_LEN)];
-    let format = match sniff::sniff_with_hints(head, None, name.as_deref().unwrap_or("")) {
+    let head = &bytes[..bytes.len().min(SNIFF_LEN)];
+    let format = match sniff_with_hints(head, None, name.as_deref().unwrap_or("")) {
         Sniffed::Image(format) => format,
         Sniffed::NotImage(_) => return ("not-image".into(), None),
     };
-    match thumbs::make_thumbnail(path, format, side) {
+    match make_thumbnail(path, format, side) {
         Ok(thumb) => ("preview".into(), Some(thumb)),
         Err(e) if e.is_damage() => ("damaged".into(), None),
         Err(

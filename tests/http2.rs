@@ -37,7 +37,7 @@ fn h2_server(counts: Arc<Counts>, delay: Duration) -> (u16, String, tokio::runti
         .expect("leaf");
     let key_der =
         rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).expect("key");
-    pixgrab_engine::engine::install_tls_provider();
+    pixgrab_engine::install_tls_provider();
     let mut tls = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(vec![leaf.der().clone()], key_der)

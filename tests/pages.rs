@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pixgrab_engine::engine::Want;
-use pixgrab_engine::net::profile::{Cookie, Profile, Profiles};
+use pixgrab_engine::Want;
 use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Cookie, Profile, Profiles};
 use pixgrab_testsite::loopback::{Request, Response, Server};
 use url::Url;
 

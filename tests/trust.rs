@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pixgrab_engine::engine::Want;
-use pixgrab_engine::net::netguard::PrivateRule;
+use pixgrab_engine::PrivateRule;
+use pixgrab_engine::Want;
 use pixgrab_engine::{Config, Engine, Event, ItemId};
 use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
 use support::{config, failure, until_idle, url};
@@ -195,12 +195,12 @@ fn one_input_expands_to_at_most_100000_urls() {
     let six: String = (0..6)
         .map(|n| format!("http://b.test/{n}/[1-10000].jpg\n"))
         .collect();
-    let mut intake = pixgrab_engine::input::intake::Intake::default();
+    let mut intake = pixgrab_engine::Intake::default();
     intake.add_text(&six);
     intake.add_text(&six.replace("b.test", "c.test"));
     assert_eq!(intake.check_limit(), Ok(()));
     assert_eq!(intake.urls.len(), 120_000);
-    let mut intake = pixgrab_engine::input::intake::Intake::default();
+    let mut intake = pixgrab_engine::Intake::default();
     intake.add_text(&format!("{six}{}", six.replace("b.test", "c.test")));
     let refused = intake.check_limit().expect_err("over");
     assert!(refused.contains("over the limit of 100000"), "{refused}");
@@ -320,7 +320,7 @@ fn a_host_profile_follows_a_redirect_to_a_subdomain_but_not_to_a_lookalike() {
     ];
     config.profiles.hosts.insert(
         "example.test".into(),
-        pixgrab_engine::net::profile::Profile {
+        pixgrab_engine::Profile {
             headers: vec![("X-Token".into(), "secret".into())],
             ..Default::default()
         },
@@ -568,7 +568,7 @@ fn tls_server(accepted: Arc<AtomicUsize>, ca_as_server: bool) -> (SocketAddr, St
         (leaf.der().clone(), leaf_key)
     };
     let key_der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key");
-    pixgrab_engine::engine::install_tls_provider();
+    pixgrab_engine::install_tls_provider();
     let server = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(vec![der], key_der)
@@ -679,7 +679,7 @@ fn an_untrusted_certificate_fails_at_once_in_plain_words() {
 #[test]
 fn certificate_errors_read_plainly() {
     use rustls::CertificateError as C;
-    let reason = pixgrab_engine::net::fetch::certificate_reason;
+    let reason = pixgrab_engine::certificate_reason;
     assert_eq!(reason(&C::Expired), "it has expired");
     assert_eq!(
         reason(&C::NotValidForName),

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use pixgrab_engine::disk::template::NameTemplate;
-use pixgrab_engine::imaging::thumbs;
+use pixgrab_engine::DEFAULT_THUMB_SIDE;
+use pixgrab_engine::NameTemplate;
 
 use super::request::RequestArgs;
 use super::values::{Interval, MinSize, Rate};
@@ -71,12 +71,12 @@ pub(crate) struct GetArgs {
     #[arg(short, long, value_name = "DIR", default_value = "pixgrab-downloads")]
     pub(super) out: PathBuf,
     /// Concurrent downloads in all.
-    #[arg(short, long, value_name = "N", default_value_t = pixgrab_engine::engine::DEFAULT_JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_JOBS as i64))]
+    #[arg(short, long, value_name = "N", default_value_t = pixgrab_engine::DEFAULT_JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::MAX_JOBS as i64))]
     pub(super) jobs: u16,
     /// Concurrent downloads per host, fixed. Without it each host's limit adapts: it
     /// starts at 4, grows while the host answers quickly (up to 16, or 48 streams over
     /// HTTP/2) and shrinks at once on 429/503, resets, timeouts or slow answers.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::engine::MAX_PER_HOST as i64))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=pixgrab_engine::MAX_PER_HOST as i64))]
     pub(super) per_host: Option<u16>,
     /// How to name the files: fields {name} {ext} {host} {num} {num:03} {page} {date}
     /// {sha8} {width} {height}; '/' makes subfolders, e.g. "{host}/{num:03}-{name}.{ext}".
@@ -161,7 +161,7 @@ pub(crate) struct ThumbsArgs {
     #[arg(short, long, value_name = "DIR")]
     pub(super) out: PathBuf,
     /// Longest side of each thumbnail, in pixels.
-    #[arg(long, value_name = "N", default_value_t = thumbs::DEFAULT_THUMB_SIDE, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_THUMB_SIDE, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub(super) size: u32,
 }
 

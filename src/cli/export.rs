@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use pixgrab_engine::disk::library::{self, Library};
+use pixgrab_engine::{ExportFormat, Folder};
 
 use super::args::ExportArgs;
 
@@ -20,18 +20,12 @@ pub(crate) fn run(args: &ExportArgs) -> ExitCode {
 }
 
 fn export(args: &ExportArgs) -> Result<()> {
-    anyhow::ensure!(
-        library::exists_in(&args.out),
-        "{} has no Pixgrab library (nothing was downloaded there)",
-        args.out.display()
-    );
-    let data = args.out.join(pixgrab_engine::disk::store::DATA_DIR);
-    let records = Library::open(&data, false)?.all()?;
-    let text = if args.json {
-        library::to_json(&records)
+    let format = if args.json {
+        ExportFormat::Json
     } else {
-        library::to_csv(&records)
+        ExportFormat::Csv
     };
+    let text = Folder::open(&args.out)?.export(format)?;
     match &args.to {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))

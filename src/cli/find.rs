@@ -5,9 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use pixgrab_engine::engine::{PageImages, Probe};
-use pixgrab_engine::input::page::Candidate;
+use pixgrab_engine::Candidate;
 use pixgrab_engine::{Bytes, Config, Engine, EngineHandle};
+use pixgrab_engine::{PageImages, Probe};
 use serde_json::json;
 use url::Url;
 

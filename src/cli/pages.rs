@@ -1,9 +1,9 @@
 //! Reading a page's images, shared by `find` and `get --page`: the line that says what
 //! a page gave, size probes of its images, and the largest variant of each picture.
 
+use pixgrab_engine::Candidate;
 use pixgrab_engine::EngineHandle;
-use pixgrab_engine::engine::{PageImages, Probe, Want};
-use pixgrab_engine::input::page::Candidate;
+use pixgrab_engine::{PageImages, Probe, Want};
 use url::Url;
 
 use super::values::MinSize;
@@ -45,7 +45,7 @@ pub(crate) fn large_pictures(
     min: MinSize,
 ) -> (Vec<Url>, String) {
     let pixels: Vec<_> = probes.iter().map(|p| p.pixels).collect();
-    let largest = pixgrab_engine::input::page::largest_of_each(candidates, &pixels);
+    let largest = pixgrab_engine::largest_of_each(candidates, &pixels);
     let (mut urls, mut smaller, mut unknown) = (Vec::new(), 0, 0);
     for ((candidate, pixels), _) in candidates
         .iter()

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use pixgrab_engine::Config;
-use pixgrab_engine::net::profile::{self, Profile, Profiles};
+use pixgrab_engine::{Profile, Profiles};
+use pixgrab_engine::{parse_cookies_txt, parse_header, split_scope};
 use url::Url;
 
 /// Options that shape every request, shared by `get` and `find`.
@@ -38,7 +39,7 @@ pub(crate) struct RequestArgs {
         value_name = "POLICY",
         default_value = "strict-origin-when-cross-origin"
     )]
-    referer_policy: pixgrab_engine::net::profile::RefererPolicy,
+    referer_policy: pixgrab_engine::RefererPolicy,
     /// The gallery-dl program to ask first for the images of a page it knows (300+
     /// sites); by default `gallery-dl` on PATH when it is there.
     #[arg(long, value_name = "PROGRAM", conflicts_with = "no_gallery_dl")]
@@ -63,9 +64,9 @@ impl RequestArgs {
         config.profiles.referer_policy = self.referer_policy;
         config.proxy = self.proxy.clone();
         if self.allow_private {
-            config.private = pixgrab_engine::net::netguard::PrivateRule::Allow;
+            config.private = pixgrab_engine::PrivateRule::Allow;
         }
-        use pixgrab_engine::input::gallery_dl::{GalleryDl, Setting};
+        use pixgrab_engine::{GalleryDl, GalleryDlSetting as Setting};
         config.gallery_dl = match (&self.gallery_dl, self.no_gallery_dl) {
             (_, true) => Setting::Off,
             (Some(program), false) => {
@@ -94,15 +95,15 @@ pub(crate) fn profiles(
     let mut unscoped = Profile::default();
     let mut scoped: HashMap<String, Profile> = HashMap::new();
     for header in &args.headers {
-        let (host, text) = profile::split_scope(header);
-        let parsed = profile::parse_header(text).map_err(anyhow::Error::msg)?;
+        let (host, text) = split_scope(header);
+        let parsed = parse_header(text).map_err(anyhow::Error::msg)?;
         match host {
             Some(h) => scoped.entry(h).or_default().set_header(parsed),
             None => unscoped.set_header(parsed),
         }
     }
     for referer in &args.referer {
-        let (host, text) = profile::split_scope(referer);
+        let (host, text) = split_scope(referer);
         let url = Url::parse(text.trim()).with_context(|| format!("bad --referer {text:?}"))?;
         match host {
             Some(h) => scoped.entry(h).or_default().referer = Some(url.to_string()),
@@ -124,7 +125,7 @@ pub(crate) fn profiles(
     if let Some(path) = &args.cookies {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read cookies from {}", path.display()))?;
-        let (cookies, bad) = profile::parse_cookies_txt(&text);
+        let (cookies, bad) = parse_cookies_txt(&text);
         if !bad.is_empty() {
             eprintln!(
                 "pixgrab: {}: skipped unreadable lines {bad:?} (want 7 tab-separated fields)",

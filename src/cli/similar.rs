@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Result, ensure};
-use pixgrab_engine::disk::library::{self, Library};
+use anyhow::Result;
+use pixgrab_engine::Folder;
 use serde_json::json;
 
 use super::args::SimilarArgs;
@@ -23,14 +23,7 @@ pub(crate) fn run(args: &SimilarArgs) -> ExitCode {
 }
 
 fn similar_groups(args: &SimilarArgs) -> Result<()> {
-    ensure!(
-        library::exists_in(&args.out),
-        "{} has no Pixgrab library (nothing was downloaded there)",
-        args.out.display()
-    );
-    let data = args.out.join(pixgrab_engine::disk::store::DATA_DIR);
-    let lib = Library::open(&data, false)?;
-    let found = pixgrab_engine::engine::similar_groups(&lib, &args.out)?;
+    let found = Folder::open(&args.out)?.similar_groups()?;
     let groups: Vec<Vec<String>> = found
         .groups
         .into_iter()

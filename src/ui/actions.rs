@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use pixgrab_engine::engine::commands::Command;
+use pixgrab_engine::Command;
 
 use super::PixgrabApp;
 use super::gallery::SelectionOp;
@@ -86,7 +86,7 @@ impl PixgrabApp {
                     });
                     note.push_str(&format!(
                         "; watching it for new ones every {}",
-                        pixgrab_engine::error::Span(interval)
+                        pixgrab_engine::Span(interval)
                     ));
                 }
                 self.input.say(format!("{note}…"), false);

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
-use pixgrab_engine::input::intake;
 
 use super::tasks::TaskResult;
 
@@ -30,10 +29,10 @@ impl Drop for ClipWatch {
 
 /// The image URLs in copied text (links to pages and other files are left out).
 pub(crate) fn image_urls(text: &str) -> Vec<String> {
-    intake::parse(text)
+    pixgrab_engine::read_urls(text)
         .urls
         .into_iter()
-        .filter(|u| pixgrab_engine::input::page::looks_like_image(u.path()))
+        .filter(|u| pixgrab_engine::looks_like_image(u.path()))
         .map(String::from)
         .collect()
 }

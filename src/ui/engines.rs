@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use pixgrab_engine::disk::template::NameTemplate;
-use pixgrab_engine::engine::commands::Command;
-use pixgrab_engine::net::netguard::PrivateRule;
-use pixgrab_engine::net::profile::Profiles;
+use pixgrab_engine::Command;
+use pixgrab_engine::NameTemplate;
+use pixgrab_engine::PrivateRule;
+use pixgrab_engine::Profiles;
 use pixgrab_engine::{Config, EngineHandle, Event, ItemId};
 use url::Url;
 

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crossbeam_channel::Receiver;
-use pixgrab_engine::engine::commands::Command;
+use pixgrab_engine::Command;
 use pixgrab_engine::{EngineHandle, Event};
 use url::Url;
 

@@ -53,7 +53,7 @@ impl Default for Gallery {
             reloading: HashSet::new(),
             frame: 0,
             budget: TEXTURE_BUDGET,
-            thumb_side: pixgrab_engine::imaging::thumbs::DEFAULT_THUMB_SIDE,
+            thumb_side: pixgrab_engine::DEFAULT_THUMB_SIDE,
             // Before the first frame: the first screenfuls.
             near: 0..TEXTURE_BUDGET / 4,
             view: GalleryView::default(),
@@ -127,7 +127,7 @@ impl Gallery {
         ctx: &egui::Context,
         model: &mut Model,
         idx: usize,
-        thumb: pixgrab_engine::imaging::thumbs::Thumbnail,
+        thumb: pixgrab_engine::Thumbnail,
     ) {
         self.reloading.remove(&idx);
         if let Some(item) = model.items.get_mut(idx) {
@@ -529,7 +529,7 @@ pub(crate) fn elide(text: &str, max: usize) -> String {
 }
 
 /// egui's image type from engine pixels.
-pub(crate) fn color_image(thumb: &pixgrab_engine::imaging::thumbs::Thumbnail) -> egui::ColorImage {
+pub(crate) fn color_image(thumb: &pixgrab_engine::Thumbnail) -> egui::ColorImage {
     egui::ColorImage::from_rgba_unmultiplied(
         [thumb.width as usize, thumb.height as usize],
         &thumb.rgba,

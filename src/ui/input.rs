@@ -1,8 +1,9 @@
 //! The input panel: the URL box, list files, output folder, concurrency, Download.
 
-use pixgrab_engine::disk::template::{self, NameTemplate};
-use pixgrab_engine::engine::{MAX_JOBS, MAX_PER_HOST};
-use pixgrab_engine::input::intake::{self, Intake};
+use pixgrab_engine::Intake;
+use pixgrab_engine::NameTemplate;
+use pixgrab_engine::{MAX_JOBS, MAX_PER_HOST};
+use pixgrab_engine::{TEMPLATE_FIELDS, preview, read_urls};
 use url::Url;
 
 use super::settings::Settings;
@@ -86,7 +87,7 @@ impl InputPanel {
             return;
         }
         self.reading = None;
-        self.intake = intake::parse(&self.text);
+        self.intake = read_urls(&self.text);
         self.parsed.clone_from(&self.text);
     }
 
@@ -98,7 +99,7 @@ impl InputPanel {
         std::thread::Builder::new()
             .name("pixgrab-intake".into())
             .spawn(move || {
-                let _ = tx.send(intake::parse(&text));
+                let _ = tx.send(read_urls(&text));
                 if let Some(ctx) = waker {
                     ctx.request_repaint();
                 }
@@ -121,7 +122,7 @@ impl InputPanel {
             self.text.push('\n');
         }
         // A library export: only its `url` column (not the final URLs beside it).
-        match pixgrab_engine::disk::library::import_urls(text) {
+        match pixgrab_engine::import_urls(text) {
             Some(urls) => self.text.push_str(&urls.join("\n")),
             None => self.text.push_str(text),
         }
@@ -319,7 +320,7 @@ fn names_ui(ui: &mut egui::Ui, settings: &mut Settings, urls: &[Url]) {
                 .labelled_by(label.id)
                 .on_hover_text(format!(
                     "Fields: {}\n'/' makes subfolders, e.g. {{host}}/{{num:03}}-{{name}}.{{ext}}",
-                    template::FIELDS
+                    TEMPLATE_FIELDS
                 ));
             });
             if let Ok(parsed) = settings.template() {
@@ -333,7 +334,7 @@ fn names_ui(ui: &mut egui::Ui, settings: &mut Settings, urls: &[Url]) {
                     &urls[..urls.len().min(3)]
                 };
                 for (n, url) in (1u64..).zip(shown) {
-                    ui.weak(template::preview(&parsed, url, n, None));
+                    ui.weak(preview(&parsed, url, n, None));
                 }
             }
         });

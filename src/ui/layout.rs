@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use pixgrab_engine::engine::commands::Command;
+use pixgrab_engine::Command;
 
 use super::gallery::GalleryAction;
 use super::input::{self, InputAction};

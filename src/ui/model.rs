@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pixgrab_engine::disk::library::Watch;
-use pixgrab_engine::imaging::sniff::ImageFormat;
-use pixgrab_engine::imaging::thumbs::Thumbnail;
+use pixgrab_engine::ImageFormat;
+use pixgrab_engine::Thumbnail;
+use pixgrab_engine::Watch;
 use pixgrab_engine::{Event, ItemId, Stage};
 use url::Url;
 
@@ -249,7 +249,7 @@ impl Model {
                 item.speed = 0.0;
                 item.note = Some(format!(
                     "{reason}; attempt {attempt} in {}",
-                    pixgrab_engine::error::Secs(Duration::from_secs(delay.as_secs().max(1)))
+                    pixgrab_engine::Secs(Duration::from_secs(delay.as_secs().max(1)))
                 ));
                 self.set_state(idx, Stage::Queued);
             }

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use egui::TextureHandle;
 use pixgrab_engine::Bytes;
-use pixgrab_engine::engine::{Probe, Want};
-use pixgrab_engine::input::page::{Candidate, largest_of_each};
+use pixgrab_engine::{Candidate, largest_of_each};
+use pixgrab_engine::{Probe, Want};
 use url::Url;
 
 /// Height of one checklist row (a preview and two lines of text).
@@ -133,7 +133,7 @@ impl PagePicker {
     /// What to probe for each item: the smallest variant of a picture is fetched whole
     /// for its preview, the others only for their first bytes.
     pub(crate) fn probes(&self) -> Vec<(Url, Want)> {
-        pixgrab_engine::engine::wants(&self.candidates)
+        pixgrab_engine::wants(&self.candidates)
             .into_iter()
             .zip(&self.items)
             .map(|(want, item)| (item.url.clone(), want))
@@ -162,7 +162,7 @@ impl PagePicker {
     fn rank(&mut self) {
         let mut pending = std::collections::HashSet::new();
         for (i, item) in self.items.iter().enumerate() {
-            if item.probe.is_none() && i < pixgrab_engine::engine::MAX_PROBES {
+            if item.probe.is_none() && i < pixgrab_engine::MAX_PROBES {
                 pending.insert(item.picture);
             }
         }
@@ -216,7 +216,7 @@ impl PagePicker {
     fn probing(&self) -> usize {
         self.items
             .iter()
-            .take(pixgrab_engine::engine::MAX_PROBES)
+            .take(pixgrab_engine::MAX_PROBES)
             .filter(|i| i.probe.is_none())
             .count()
     }

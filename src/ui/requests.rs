@@ -1,7 +1,8 @@
 //! "Request settings": what requests carry, to get past hot-link protection. Edited as
 //! text (remembered between runs) and turned into [`Profiles`] for the engines.
 
-use pixgrab_engine::net::profile::{self, Cookie, Profiles, RefererPolicy};
+use pixgrab_engine::{Cookie, Profiles, RefererPolicy};
+use pixgrab_engine::{parse_header, split_scope};
 
 use super::settings::Settings;
 
@@ -24,11 +25,11 @@ pub(crate) fn profiles(settings: &Settings, cookies: &[Cookie]) -> (Profiles, Ve
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (Some(host), header) = profile::split_scope(line) else {
+        let (Some(host), header) = split_scope(line) else {
             problems.push(format!("line {}: want \"host = Name: value\"", n + 1));
             continue;
         };
-        match profile::parse_header(header) {
+        match parse_header(header) {
             Ok(parsed) => profiles.hosts.entry(host).or_default().set_header(parsed),
             Err(e) => problems.push(format!("line {}: {e}", n + 1)),
         }

@@ -1,8 +1,8 @@
 //! Task results: what the threads of `tasks.rs` (dialogs, list reads, decodes, started
 //! engines, page reads and probes, exports) sent back, put where it shows.
 
+use pixgrab_engine::Cookie;
 use pixgrab_engine::ItemId;
-use pixgrab_engine::net::profile::Cookie;
 
 use super::picker::PagePicker;
 use super::tasks::TaskResult;
@@ -84,7 +84,7 @@ impl PixgrabApp {
     }
 
     /// "Find images" read a page: show its checklist and learn the sizes.
-    fn page_read(&mut self, found: pixgrab_engine::engine::PageImages) {
+    fn page_read(&mut self, found: pixgrab_engine::PageImages) {
         let page = found.page;
         let how = found.via.describe();
         if found.candidates.is_empty() {

@@ -1,9 +1,9 @@
 //! Settings remembered between runs (through eframe's storage).
 
-use pixgrab_engine::disk::template::{NameTemplate, TemplateError};
+use pixgrab_engine::{NameTemplate, TemplateError};
 
 use super::view::ViewSettings;
-use pixgrab_engine::engine::{DEFAULT_JOBS, MAX_JOBS, MAX_PER_HOST};
+use pixgrab_engine::{DEFAULT_JOBS, MAX_JOBS, MAX_PER_HOST};
 use std::path::PathBuf;
 
 /// Key under which settings are stored.
@@ -39,7 +39,7 @@ pub(crate) struct Settings {
     pub(crate) cookies_path: String,
     /// Proxy URL (empty: none).
     pub(crate) proxy: String,
-    /// The Referer policy's standard name (see [`pixgrab_engine::net::profile::RefererPolicy`]).
+    /// The Referer policy's standard name (see [`pixgrab_engine::RefererPolicy`]).
     pub(crate) referer_policy: String,
     /// Let a page's images go to private addresses although the page is not on one.
     pub(crate) allow_private: bool,
@@ -47,7 +47,7 @@ pub(crate) struct Settings {
     pub(crate) use_gallery_dl: bool,
     /// The gallery-dl program (empty: `gallery-dl` on PATH).
     pub(crate) gallery_dl: String,
-    /// The file-name template, as typed (see `pixgrab_engine::disk::template`).
+    /// The file-name template, as typed (see `pixgrab_engine::template`).
     pub(crate) name_template: String,
     /// Each folder's gallery sort, filters and tile size.
     pub(crate) views: std::collections::BTreeMap<String, ViewSettings>,
@@ -101,19 +101,19 @@ impl Settings {
     }
 
     /// The private-address rule the engines should follow.
-    pub(crate) fn private_rule(&self) -> pixgrab_engine::net::netguard::PrivateRule {
+    pub(crate) fn private_rule(&self) -> pixgrab_engine::PrivateRule {
         if self.allow_private {
-            pixgrab_engine::net::netguard::PrivateRule::Allow
+            pixgrab_engine::PrivateRule::Allow
         } else {
-            pixgrab_engine::net::netguard::PrivateRule::Auto
+            pixgrab_engine::PrivateRule::Auto
         }
     }
 }
 
 impl Settings {
     /// Whether and which gallery-dl "Find images" asks first.
-    pub(crate) fn gallery_dl(&self) -> pixgrab_engine::input::gallery_dl::Setting {
-        use pixgrab_engine::input::gallery_dl::Setting;
+    pub(crate) fn gallery_dl(&self) -> pixgrab_engine::GalleryDlSetting {
+        use pixgrab_engine::GalleryDlSetting as Setting;
         let program = self.gallery_dl.trim();
         if !self.use_gallery_dl {
             Setting::Off
@@ -152,9 +152,7 @@ impl Default for Settings {
             proxy: String::new(),
             name_template: NameTemplate::DEFAULT.to_string(),
             views: std::collections::BTreeMap::new(),
-            referer_policy: pixgrab_engine::net::profile::RefererPolicy::default()
-                .name()
-                .to_string(),
+            referer_policy: pixgrab_engine::RefererPolicy::default().name().to_string(),
             allow_private: false,
             use_gallery_dl: true,
             gallery_dl: String::new(),

@@ -3,15 +3,16 @@
 //! Every result comes back on one channel, drained in `App::logic`.
 
 use pixgrab_engine::ItemId;
-use pixgrab_engine::imaging::exif::{self, PhotoInfo};
+use pixgrab_engine::PhotoInfo;
+use pixgrab_engine::{decode_cached, make_thumbnail, photo_info};
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, Sender};
-use pixgrab_engine::engine::{Finder, PageImages, Probe, Want};
-use pixgrab_engine::imaging::sniff::ImageFormat;
-use pixgrab_engine::imaging::thumbs::{self, Thumbnail};
-use pixgrab_engine::net::profile::Cookie;
+use pixgrab_engine::Cookie;
+use pixgrab_engine::ImageFormat;
+use pixgrab_engine::Thumbnail;
 use pixgrab_engine::{Config, Engine, EngineHandle, Event};
+use pixgrab_engine::{Finder, PageImages, Probe, Want};
 use url::Url;
 
 /// Largest URL-list file the window reads (a list of 100,000 URLs is ~10 MB).
@@ -178,7 +179,7 @@ impl Tasks {
     /// big one). With `only_existing`, does nothing unless the folder has a library.
     pub(crate) fn start_engine(&self, folder: String, config: Config, only_existing: bool) {
         self.spawn("pixgrab-ui-open", move || {
-            let known = pixgrab_engine::disk::library::exists_in(&config.out_dir);
+            let known = pixgrab_engine::Folder::has_library(&config.out_dir);
             let result = if only_existing && !known {
                 Ok(None)
             } else {
@@ -222,7 +223,7 @@ impl Tasks {
     pub(crate) fn load_cookies(&self, path: PathBuf) {
         self.spawn("pixgrab-ui-cookies", move || {
             TaskResult::Cookies(
-                read_list(&path).map(|text| pixgrab_engine::net::profile::parse_cookies_txt(&text)),
+                read_list(&path).map(|text| pixgrab_engine::parse_cookies_txt(&text)),
             )
         });
     }
@@ -265,8 +266,8 @@ impl Tasks {
     ) {
         self.spawn("pixgrab-ui-viewer", move || TaskResult::FullImage {
             generation,
-            result: thumbs::make_thumbnail(&path, format, max_side).map_err(|e| e.to_string()),
-            photo: exif::photo_info(&path),
+            result: make_thumbnail(&path, format, max_side).map_err(|e| e.to_string()),
+            photo: photo_info(&path),
         });
     }
 }
@@ -287,9 +288,9 @@ fn read_list(path: &Path) -> Result<String, String> {
 fn reload_thumb(req: &ThumbRequest) -> Result<Thumbnail, String> {
     if let Some(cached) = &req.cached
         && let Ok(bytes) = std::fs::read(cached)
-        && let Ok(thumb) = thumbs::decode_cached(&bytes)
+        && let Ok(thumb) = decode_cached(&bytes)
     {
         return Ok(thumb);
     }
-    thumbs::make_thumbnail(&req.original, req.format, req.side).map_err(|e| e.to_string())
+    make_thumbnail(&req.original, req.format, req.side).map_err(|e| e.to_string())
 }

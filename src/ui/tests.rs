@@ -765,11 +765,8 @@ fn reopening_the_folder_brings_back_queue_and_gallery_without_downloading() {
     }
     let requests = server.stats().requests.load(Ordering::SeqCst);
     // The first window's engine lets go of the library once its workers have exited.
-    let data = tmp.path().join(pixgrab_engine::disk::store::DATA_DIR);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while pixgrab_engine::disk::library::Library::open(&data, false).is_err()
-        && Instant::now() < deadline
-    {
+    while pixgrab_engine::Folder::open(tmp.path()).is_err() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
 

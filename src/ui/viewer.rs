@@ -1,7 +1,7 @@
 //! The viewer: one image fitted to the window, zoom, pan, previous/next.
 
 use egui::{Key, Rect, Sense, TextureHandle, Vec2};
-use pixgrab_engine::imaging::exif::PhotoInfo;
+use pixgrab_engine::PhotoInfo;
 
 use super::model::{ItemView, Model};
 use super::tasks::Tasks;
@@ -77,7 +77,7 @@ impl Viewer {
         &mut self,
         ctx: &egui::Context,
         generation: u64,
-        result: Result<pixgrab_engine::imaging::thumbs::Thumbnail, String>,
+        result: Result<pixgrab_engine::Thumbnail, String>,
         photo: Option<PhotoInfo>,
     ) {
         if generation != self.generation {

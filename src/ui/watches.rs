@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pixgrab_engine::disk::library::Watch;
-use pixgrab_engine::error::Span;
+use pixgrab_engine::Span;
+use pixgrab_engine::Watch;
 use url::Url;
 
 /// The intervals the picker offers for "Queue and watch".
@@ -53,7 +53,7 @@ pub(crate) fn watches_ui(
         return None;
     }
     let mut stop = None;
-    let now = pixgrab_engine::disk::library::unix_now_ms();
+    let now = pixgrab_engine::unix_now_ms();
     egui::CollapsingHeader::new(format!("Watched pages ({})", watches.len()))
         .id_salt("watched pages")
         .default_open(true)

@@ -39,6 +39,41 @@ pub mod fuzzing {
     }
 }
 
-pub use engine::{Config, DoneInfo, Engine, EngineHandle, Event, ItemId};
-pub use error::{Bytes, EngineError, FetchError, ThumbError};
+// The front door: everything a front end needs, by name, at the crate root. The front
+// ends (the window, the command line and their tests) use only these names.
+
+// Running the engine: start it, configure it, command it, read its events.
+pub use engine::commands::Command;
+pub use engine::{
+    Config, DEFAULT_JOBS, DoneInfo, Engine, EngineHandle, Event, ItemId, MAX_JOBS, MAX_PER_HOST,
+    MAX_PROBES, WatchCaps, install_tls_provider,
+};
+pub use error::{Bytes, EngineError, FetchError, LibraryError, Secs, Span, ThumbError};
 pub use item::{ItemState, Stage};
+
+// What goes in: lists of URLs, pages and their images, gallery-dl.
+pub use disk::library::import_urls;
+pub use engine::{Finder, PageImages, Probe, Want, wants};
+pub use input::gallery_dl::{GalleryDl, Setting as GalleryDlSetting};
+pub use input::intake::{Intake, Rejected, parse as read_urls};
+pub use input::page::{Candidate, largest_of_each, largest_urls, looks_like_image};
+
+// How requests are made: per-site profiles and the private-address rule.
+pub use net::fetch::certificate_reason;
+pub use net::netguard::PrivateRule;
+pub use net::profile::{
+    Cookie, Profile, Profiles, RefererPolicy, parse_cookies_txt, parse_header, split_scope,
+};
+
+// Where files go: file-name templates, watched pages.
+pub use disk::library::{Watch, unix_now_ms};
+pub use disk::template::{FIELDS as TEMPLATE_FIELDS, NameTemplate, TemplateError, preview};
+
+// Pictures: thumbnails, formats, a photo's date and camera.
+pub use imaging::exif::{PhotoInfo, photo_info};
+pub use imaging::sniff::{ImageFormat, SNIFF_LEN, Sniffed, sniff, sniff_with_hints};
+pub use imaging::thumbs::{DEFAULT_THUMB_SIDE, Thumbnail, decode_cached, make_thumbnail};
+
+// A folder's saved work without a running engine: export, similar images, thumbnails.
+pub use engine::SimilarGroups;
+pub use engine::folder::{ExportFormat, Folder, FolderError, ThumbnailWriter};

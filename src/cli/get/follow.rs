@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use pixgrab_engine::error::Secs;
+use pixgrab_engine::Secs;
 use pixgrab_engine::{EngineHandle, Event, ItemId};
 use url::Url;
 

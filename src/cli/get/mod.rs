@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use crossbeam_channel::Receiver;
-use pixgrab_engine::error::Span;
-use pixgrab_engine::input::intake::Intake;
+use pixgrab_engine::Intake;
+use pixgrab_engine::Span;
 use pixgrab_engine::{Config, Engine, EngineHandle, Event};
 use url::Url;
 
@@ -245,7 +245,7 @@ fn read_pages(
                         urls
                     }
                     // The largest variant of each picture, judged from the markup.
-                    None => pixgrab_engine::input::page::largest_urls(&candidates),
+                    None => pixgrab_engine::largest_urls(&candidates),
                 };
                 found.push((page.clone(), final_url, urls));
             }
@@ -263,7 +263,7 @@ fn read_intake(args: &GetArgs) -> Result<Intake> {
     for path in &args.inputs {
         let text = read_input(path)?;
         // A library export (`pixgrab export`, or the window's): only its `url` column.
-        match pixgrab_engine::disk::library::import_urls(&text) {
+        match pixgrab_engine::import_urls(&text) {
             Some(urls) => intake.add_text(&urls.join("\n")),
             None => intake.add_text(&text),
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pixgrab_engine::error::Span;
+use pixgrab_engine::Span;
 use pixgrab_engine::{Bytes, Event, ItemId};
 use serde_json::json;
 
@@ -230,8 +230,8 @@ impl Output {
 }
 
 /// A line on a watched page: what its last check found, and when the next comes.
-pub(super) fn watch_line(watch: &pixgrab_engine::disk::library::Watch) -> String {
-    let next = watch.next_in(pixgrab_engine::disk::library::unix_now_ms());
+pub(super) fn watch_line(watch: &pixgrab_engine::Watch) -> String {
+    let next = watch.next_in(pixgrab_engine::unix_now_ms());
     if let Some(reason) = &watch.paused {
         return format!(
             "{}: {} new; {reason}. Run the command again to resume it",

@@ -15,6 +15,7 @@ pub mod adapt;
 pub mod commands;
 mod events;
 mod find;
+pub mod folder;
 mod inline;
 mod priority;
 mod restore;
