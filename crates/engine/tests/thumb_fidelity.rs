@@ -1,6 +1,7 @@
 //! Thumbnails look like what the reference decoders (Pillow, libjpeg) show (issue #23):
 //! a JPEG with a cut-short Adobe segment is whole, a CMYK JPEG keeps its colours, and a
-//! small picture of colour bands keeps its colours through the cache.
+//! small picture of colour bands keeps its colours through the cache, and so does a
+//! large one, while a photo's cache JPEG keeps its colour at half resolution (quicker).
 
 use std::path::{Path, PathBuf};
 
@@ -114,4 +115,76 @@ fn a_small_picture_of_colour_bands_keeps_its_colours_through_the_cache() {
         }
     }
     assert!(worst < 12.0, "a band's mean colour is {worst:.0} off");
+}
+
+/// The luma component's sampling factors (h, v) in a baseline JPEG's frame header.
+fn luma_sampling(jpeg: &[u8]) -> (u8, u8) {
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    let factors = jpeg[sof + 11];
+    (factors >> 4, factors & 0x0F)
+}
+
+/// The widest gap between a vertical band's mean colour in `back` and `colour(band)`.
+fn worst_band(back: &Thumbnail, width: usize, colour: impl Fn(usize) -> [u8; 3]) -> f64 {
+    let mut worst = 0.0f64;
+    let bands = width / 8;
+    for band in 0..bands {
+        let mut sum = [0f64; 3];
+        let mut n = 0.0;
+        for y in 0..back.height as usize {
+            // The inner 6 of each band's 8 columns: its edges are where colours meet.
+            for x in band * 8 + 1..band * 8 + 7 {
+                let p = &back.rgba[(y * width + x) * 4..];
+                for (total, value) in sum.iter_mut().zip(p) {
+                    *total += f64::from(*value);
+                }
+                n += 1.0;
+            }
+        }
+        for (total, want) in sum.iter().zip(colour(band)) {
+            worst = worst.max((total / n - f64::from(want)).abs());
+        }
+    }
+    worst
+}
+
+#[test]
+fn a_large_picture_of_colour_bands_keeps_its_colours_and_a_photo_is_cached_at_4_2_0() {
+    const BANDS: [[u8; 3]; 4] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // 256×192, bands 8 px wide: shown as it is (not shrunk), over the small-picture size.
+    let bands = image::RgbImage::from_fn(256, 192, |x, _| image::Rgb(BANDS[(x as usize / 8) % 4]));
+    let path = tmp.path().join("bands.png");
+    bands.save(&path).expect("write png");
+    let thumb = thumbs::make_thumbnail(&path, ImageFormat::Png, 256).expect("thumbnail");
+    let (ext, cached) = thumbs::encode_for_cache(&thumb).expect("encode");
+    assert_eq!(ext, "jpg");
+    assert_eq!(luma_sampling(&cached), (1, 1), "bands are cached at 4:4:4");
+    let back = thumbs::decode_cached(&cached).expect("decode");
+    assert_eq!((back.width, back.height), (256, 192));
+    let worst = worst_band(&back, 256, |band| BANDS[band % 4]);
+    assert!(worst < 12.0, "a band's mean colour is {worst:.0} off");
+    // A photo-like picture (smooth shades with pixel noise), shrunk: colour at half
+    // resolution, which a photo does not show.
+    let photo = image::RgbImage::from_fn(640, 480, |x, y| {
+        let n = ((x * 7 + y * 13) % 11) as u8;
+        image::Rgb([
+            (x / 3) as u8 + n,
+            60 + (y / 3) as u8,
+            230 - (x / 4) as u8 + n,
+        ])
+    });
+    let path = tmp.path().join("photo.png");
+    photo.save(&path).expect("write png");
+    let thumb = thumbs::make_thumbnail(&path, ImageFormat::Png, 256).expect("thumbnail");
+    let (_, cached) = thumbs::encode_for_cache(&thumb).expect("encode");
+    assert_eq!(luma_sampling(&cached), (2, 2), "a photo is cached at 4:2:0");
+    let back = thumbs::decode_cached(&cached).expect("decode");
+    let reference = image::RgbaImage::from_raw(thumb.width, thumb.height, thumb.rgba.clone())
+        .expect("thumbnail buffer");
+    let error = rmse_rgb(&back, &reference);
+    assert!(error < 3.0, "RMSE {error:.1} through the cache");
 }

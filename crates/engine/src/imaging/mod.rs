@@ -1,6 +1,7 @@
 //! What a body is (sniffing by bytes), whether the image in it is whole, and its
 //! thumbnail, decoded with limits.
 
+pub(crate) mod chroma;
 pub mod exif;
 pub mod header;
 pub(crate) mod jpeg_dc;

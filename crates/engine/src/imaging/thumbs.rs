@@ -19,6 +19,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use crate::error::ThumbError;
+use crate::imaging::chroma;
 use crate::imaging::jpeg_dc::Defect;
 use crate::imaging::jpeg_scaled::{self, Scaled};
 pub use crate::imaging::limits::{MAX_DECODE_BYTES, MAX_SIDE};
@@ -292,10 +293,12 @@ const SMALL_THUMB_SIDE: u32 = 128;
 
 /// Encodes a thumbnail for the on-disk cache: JPEG when opaque, PNG when it has
 /// transparency. Returns the file extension and the bytes. The JPEG keeps every
-/// pixel's colour (4:4:4, no chroma subsampling): small pictures and flat colours
-/// (bands, icons, line art) would otherwise bleed into each other, for about a quarter
-/// more bytes (3.2 KB to 3.9 KB a thumbnail on the test corpus). A small picture, shown
-/// enlarged in the gallery, is kept at a higher quality: a few hundred bytes more.
+/// pixel's colour (4:4:4, no chroma subsampling) when the picture is small or has sharp
+/// colour edges (bands, icons, line art), which would otherwise bleed into each other;
+/// other pictures (photos) keep their colour at half resolution (4:2:0, each colour
+/// sample the mean of its 2×2 pixels, as libjpeg makes it), which loses nothing visible
+/// there and encodes about 40% quicker, on every download's way to being published. A
+/// small picture, shown enlarged in the gallery, is kept at a higher quality.
 pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), ThumbError> {
     let wrong_size = || ThumbError::Corrupt("thumbnail buffer has the wrong size".into());
     let opaque = thumb.rgba.chunks_exact(4).all(|p| p[3] == 255);
@@ -307,13 +310,14 @@ pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), Th
             u16::try_from(thumb.height).map_err(|_| wrong_size())?,
         );
         let mut out = Vec::new();
-        let quality = if thumb.width.max(thumb.height) <= SMALL_THUMB_SIDE {
-            92
+        let small = thumb.width.max(thumb.height) <= SMALL_THUMB_SIDE;
+        let mut encoder = jpeg_encoder::Encoder::new(&mut out, if small { 92 } else { 85 });
+        if small || chroma::has_sharp_colour_edges(&thumb.rgba, thumb.width, thumb.height) {
+            encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
         } else {
-            85
-        };
-        let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
-        encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+            encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+            encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+        }
         encoder
             .encode(&thumb.rgba, w, h, jpeg_encoder::ColorType::Rgba)
             .map_err(|e| ThumbError::Corrupt(e.to_string()))?;
