@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -1042,9 +1042,17 @@ fn the_queue_shows_the_adaptive_per_host_limit() {
             .expect("encode");
         out.into_inner()
     };
+    // After the first four, every answer waits until the limit has been looked at (30 s
+    // at most), so the run is still going when it is drawn however loaded the machine.
+    let looked = Arc::new(AtomicBool::new(false));
+    let gate = looked.clone();
+    let answered = AtomicUsize::new(0);
     let server = Server::start(move |req| {
-        // Slow enough that the run is still going when the limit is drawn.
-        std::thread::sleep(Duration::from_millis(200));
+        let until = Instant::now() + Duration::from_secs(30);
+        let early = answered.fetch_add(1, Ordering::SeqCst) < 4;
+        while !early && !gate.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         // Distinct bytes per path (identical ones would be stored once).
         let mut body = pixels.clone();
         body.extend_from_slice(req.path.as_bytes());
@@ -1070,6 +1078,7 @@ fn the_queue_shows_the_adaptive_per_host_limit() {
         "limits: {:?}",
         harness.state().model.host_limits
     );
+    looked.store(true, Ordering::SeqCst);
 }
 
 /// Fresh thumbnails far below the view are not made into textures: their pixels go,

@@ -97,7 +97,7 @@ fn variants_group_with_their_original_and_nothing_else_does() {
         }
     }
     eprintln!(
-        "{} photos, {} images: variants within {same_bits} bits, colour {same_colour} and likeness {same_like} of each other, different photos at least {other_bits} bits, colour {other_colour} and at most likeness {other_like} apart (thresholds {SAME_PICTURE}, {SAME_COLOUR}, {SAME_SHAPE})",
+        "{} photos, {} images: variants within {same_bits} bits, colour {same_colour} and likeness {same_like} of each other, different photos at least {other_bits} bits, colour {other_colour} apart, likeness at most {other_like} (measured only where bits and colour are close) (thresholds {SAME_PICTURE}, {SAME_COLOUR}, {SAME_SHAPE})",
         photos.len(),
         items.len()
     );

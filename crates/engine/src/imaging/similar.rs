@@ -233,19 +233,23 @@ pub fn is_current(text: &str) -> bool {
 
 /// The signature of a thumbnail; `None` only if its buffer is not the size it says.
 pub fn signature(thumb: &Thumbnail) -> Option<Signature> {
-    let rgba = image::RgbaImage::from_raw(thumb.width, thumb.height, thumb.rgba.clone())?;
+    let rgba = image::ImageBuffer::<image::Rgba<u8>, &[u8]>::from_raw(
+        thumb.width,
+        thumb.height,
+        thumb.rgba.as_slice(),
+    )?;
     if thumb.width.min(thumb.height) < MIN_SIDE {
         return Some(Signature::Unknown);
     }
+    // Each hasher shrinks the picture to a few pixels with Lanczos3; from a 64 px copy
+    // (a fast area average) instead of the 256 px thumbnail that costs a tenth.
+    let small = imageops::thumbnail(&rgba, SMALL.min(rgba.width()), SMALL.min(rgba.height()));
     // Over white, as a viewer shows it: transparent pixels' colours mean nothing.
-    let rgb = RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+    let small = RgbImage::from_fn(small.width(), small.height(), |x, y| {
+        let [r, g, b, a] = small.get_pixel(x, y).0;
         let over = |c: u8| ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255) as u8;
         image::Rgb([over(r), over(g), over(b)])
     });
-    // Each hasher shrinks the picture to a few pixels with Lanczos3; from a 64 px copy
-    // (a fast area average) instead of the 256 px thumbnail that costs a tenth.
-    let small = imageops::thumbnail(&rgb, SMALL.min(rgb.width()), SMALL.min(rgb.height()));
     let shape = brightness(&small);
     if detail(&shape) < MIN_DETAIL {
         return Some(Signature::Unknown);
