@@ -12,7 +12,10 @@ mod probe;
 pub use probe::{MAX_PROBES, PREVIEW_BYTES, PREVIEW_SIDE, PROBE_BYTES, Probe, Want, wants};
 pub(super) use probe::{Prefetched, probe};
 
+use std::sync::Arc;
+
 use super::Shared;
+use super::worker::guarded;
 use crate::error::FetchError;
 use crate::imaging::sniff;
 use crate::input::gallery_dl;
@@ -283,6 +286,41 @@ fn read_html(
         final_url.clone(),
         crate::input::page::extract(&html, &final_url),
     ))
+}
+
+/// Reads pages and probes sizes with an engine's client and request profiles, from any
+/// thread (see [`EngineHandle::finder`]).
+#[derive(Clone)]
+pub struct Finder {
+    pub(super) shared: Arc<Shared>,
+}
+
+impl Finder {
+    /// See [`EngineHandle::find_images`].
+    pub fn find_images(&self, page: &Url) -> Result<PageImages, FetchError> {
+        guarded(|| find_images(&self.shared, page))
+    }
+
+    /// Stops the probes of the last Find (its picker was closed).
+    pub fn cancel_probes(&self) {
+        self.shared.find_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// See [`EngineHandle::probe`].
+    pub fn probe(
+        &self,
+        urls: &[(Url, Want)],
+        page: Option<&Url>,
+        report: &(dyn Fn(usize, &Probe) + Sync),
+    ) -> Vec<Probe> {
+        probe(&self.shared, urls, page, report)
+    }
+}
+
+impl std::fmt::Debug for Finder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finder").finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]
