@@ -6,10 +6,10 @@
 //! buffer); the file's extension comes from the bytes, not from the server; a part
 //! that is not resumed is removed (dropping a [`Resume`] deletes its file).
 
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::blocking::Response;
@@ -19,15 +19,24 @@ use url::Url;
 
 use crate::disk::library::PartRecord;
 use crate::disk::naming;
-use crate::disk::store::{OutputDir, PartFile};
+use crate::disk::store::OutputDir;
 use crate::disk::template::Rendered;
 use crate::error::FetchError;
 use crate::imaging::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
 use crate::net::client::Http;
 use crate::net::headers;
-use crate::net::netguard::{Cause, refusal};
+use crate::net::netguard::Cause;
 use crate::net::pacer::Pacer;
 use crate::net::profile::Profiles;
+
+mod errors;
+mod part;
+
+pub use errors::{certificate_reason, read_failure};
+use errors::{disk_error, http_error, read_error, request_error};
+pub(crate) use errors::{innermost, status_error};
+pub use part::{Fetched, Resume, Whole};
+pub(crate) use part::{content_type, sha256_file};
 
 /// A stop flag value: the user cancelled the item (its part is removed).
 pub const STOP_CANCEL: u8 = 1;
@@ -141,199 +150,6 @@ pub enum Stopped {
 impl From<FetchError> for Stopped {
     fn from(e: FetchError) -> Self {
         Self::Failed(e)
-    }
-}
-
-/// A partial download kept between attempts.
-#[derive(Debug)]
-pub struct Resume {
-    part: PartFile,
-    stem: String,
-    format: ImageFormat,
-    written: u64,
-    hasher: Sha256,
-    total: Option<u64>,
-    /// ETag (preferred) or Last-Modified of the first response.
-    validator: Option<String>,
-    content_type: Option<String>,
-    /// A failed write could not be undone: the file no longer matches the hash, so this
-    /// part must not be continued.
-    broken: bool,
-    /// Where the bytes came from after redirects, when known (a Find's whole file).
-    origin: Option<Url>,
-}
-
-impl Resume {
-    /// Bytes already on disk.
-    pub fn bytes(&self) -> u64 {
-        self.written
-    }
-
-    /// What the library stores to continue this part after a restart.
-    pub fn record(&self) -> PartRecord {
-        PartRecord {
-            name: self.part.name(),
-            stem: self.stem.clone(),
-            total: self.total,
-            validator: self.validator.clone(),
-            content_type: self.content_type.clone(),
-        }
-    }
-
-    /// Leaves the part file on disk (for the next run) instead of removing it.
-    pub fn keep(mut self) {
-        self.part.keep();
-    }
-
-    /// A whole file already in memory (a Find fetched it for its preview) as a part
-    /// ready to publish: the download that follows makes no request. `None` when the
-    /// bytes are not an image or the part cannot be written.
-    pub fn whole(out: &OutputDir, file: Fetched, limits: &FetchLimits) -> Option<Self> {
-        let hint = file.url.path().to_string();
-        let whole = Whole {
-            origin: file.url,
-            stem: file.stem,
-            content_type: file.content_type,
-            path_hint: &hint,
-        };
-        Self::from_bytes(out, whole, &file.bytes, limits).ok()
-    }
-
-    /// `bytes`, a whole body from somewhere other than a response (a Find's fetch, an
-    /// inline image), as a part ready to publish, checked as a download's first bytes
-    /// are: it must be an image (sniffed) within the size cap. Its failures are a
-    /// download's: not an image, too large, a name or a disk that cannot be written.
-    pub fn from_bytes(
-        out: &OutputDir,
-        whole: Whole<'_>,
-        bytes: &[u8],
-        limits: &FetchLimits,
-    ) -> Result<Self, Stopped> {
-        if bytes.len() as u64 > limits.max_bytes {
-            return Err(FetchError::TooLarge(limits.max_bytes).into());
-        }
-        let said = whole.content_type.as_deref();
-        let format = match sniff::sniff_with_hints(bytes, said, whole.path_hint) {
-            Sniffed::Image(format) => format,
-            Sniffed::NotImage(what) => {
-                let said = said.unwrap_or("no type");
-                return Err(
-                    FetchError::NotAnImage(format!("{what}, declared as {said}"), None).into(),
-                );
-            }
-        };
-        let part = out
-            .create_part(&whole.stem, format.extension())
-            .map_err(disk_error)?;
-        let mut state = Self {
-            part,
-            stem: whole.stem,
-            format,
-            written: 0,
-            hasher: Sha256::new(),
-            total: Some(bytes.len() as u64),
-            validator: None,
-            content_type: whole.content_type,
-            broken: false,
-            origin: Some(whole.origin),
-        };
-        state.append(bytes, limits)?;
-        Ok(state)
-    }
-
-    /// Rebuilds the state of a part left by an earlier run: reopens the file and hashes
-    /// what it holds. `None` when the file is gone, unusable, or cannot be continued
-    /// safely (no validator, unknown format); the caller then starts from zero.
-    /// A part that cannot be continued is removed.
-    pub fn reopen(out: &OutputDir, record: &PartRecord) -> Option<Self> {
-        // Opened first, so that returning `None` below drops (and removes) it.
-        let mut part = out.reopen_part(&record.name).ok()?;
-        record.validator.as_ref()?;
-        let name = record.name.strip_suffix(crate::disk::store::PART_SUFFIX)?;
-        let ext = name.rsplit_once('.')?.1;
-        let format = ImageFormat::from_extension(ext)?;
-        let mut hasher = Sha256::new();
-        // Read through the descriptor `reopen_part` checked (no second open by path).
-        let mut reader = io::BufReader::with_capacity(READ_BUF, &part.file);
-        let written = io::copy(&mut reader, &mut HashWriter(&mut hasher)).ok()?;
-        if written == 0 || record.total.is_some_and(|t| written > t) {
-            return None;
-        }
-        part.file.flush().ok()?;
-        Some(Self {
-            part,
-            stem: record.stem.clone(),
-            format,
-            written,
-            hasher,
-            total: record.total,
-            validator: record.validator.clone(),
-            content_type: record.content_type.clone(),
-            broken: false,
-            origin: None,
-        })
-    }
-}
-
-/// What the server said a response's type is (at most 100 characters: it is shown
-/// in reasons and stored).
-pub(crate) fn content_type(response: &Response) -> Option<String> {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(100).collect())
-}
-
-/// What [`Resume::from_bytes`] needs besides the bytes.
-#[derive(Debug, Clone)]
-pub struct Whole<'a> {
-    /// Where the bytes came from (the item's final URL).
-    pub origin: Url,
-    /// The file-name stem.
-    pub stem: String,
-    /// The type the bytes were declared as, if any.
-    pub content_type: Option<String>,
-    /// A URL path whose extension may name a format the bytes do not show ("" for none).
-    pub path_hint: &'a str,
-}
-
-/// A whole response body held in memory, with what naming and sniffing it needs.
-#[derive(Debug, Clone)]
-pub struct Fetched {
-    /// The URL it came from, after redirects.
-    pub url: Url,
-    /// The file-name stem its headers and URL give (as a download would name it).
-    pub stem: String,
-    /// What the server said the type was.
-    pub content_type: Option<String>,
-    /// The body.
-    pub bytes: Vec<u8>,
-}
-
-impl Fetched {
-    /// A body read whole from `response` (whose headers name it).
-    pub fn of(response: &Response, bytes: Vec<u8>) -> Self {
-        Self {
-            url: response.url().clone(),
-            stem: stem_for(response.headers(), response.url()),
-            content_type: content_type(response),
-            bytes,
-        }
-    }
-}
-
-/// Feeds everything written into a hasher.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 
@@ -690,32 +506,6 @@ fn publish(
     })
 }
 
-impl Resume {
-    fn append(&mut self, chunk: &[u8], limits: &FetchLimits) -> Result<(), Stopped> {
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        if self.written + chunk.len() as u64 > limits.max_bytes {
-            return Err(FetchError::TooLarge(limits.max_bytes).into());
-        }
-        if let Err(e) = self.part.file.write_all(chunk) {
-            // Part of the chunk may have landed: cut the file back to what is counted,
-            // so a later attempt continues exactly where the hash and `written` are.
-            let undone = self.part.file.set_len(self.written).is_ok()
-                && self
-                    .part
-                    .file
-                    .seek(io::SeekFrom::Start(self.written))
-                    .is_ok();
-            self.broken = !undone;
-            return Err(disk_error(e));
-        }
-        self.hasher.update(chunk);
-        self.written += chunk.len() as u64;
-        Ok(())
-    }
-}
-
 fn read_head(
     response: &mut Response,
     buf: &mut [u8],
@@ -776,7 +566,7 @@ fn check_stop(stop: &AtomicU8) -> Result<(), Stopped> {
 
 /// The stem for the file: the server's Content-Disposition name if it gave one
 /// (base name only), else the URL's last segment.
-fn stem_for(headers_seen: &HeaderMap, final_url: &Url) -> String {
+pub(super) fn stem_for(headers_seen: &HeaderMap, final_url: &Url) -> String {
     headers_seen
         .get(header::CONTENT_DISPOSITION)
         .and_then(|v| v.to_str().ok())
@@ -788,197 +578,4 @@ fn stem_for(headers_seen: &HeaderMap, final_url: &Url) -> String {
 fn validator(headers_seen: &HeaderMap) -> Option<String> {
     let text = |name| headers_seen.get(name).and_then(|v| v.to_str().ok());
     headers::validator(text(header::ETAG), text(header::LAST_MODIFIED))
-}
-
-/// A download's failure for a non-success `status`: with the server's `Retry-After`,
-/// and for 401/403 a hint of what to try.
-fn http_error(status: StatusCode, headers_seen: &HeaderMap, url: &Url) -> FetchError {
-    let retry_after = headers_seen
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| headers::retry_after(v, SystemTime::now()));
-    let hint = matches!(status.as_u16(), 401 | 403).then(|| protection_hint(url));
-    status_error(status, retry_after, hint)
-}
-
-/// The failure for a non-success `status` (`HTTP 404 Not Found`), with what the server
-/// asked to wait and a hint, if any; a page read or a probe gives neither.
-pub(crate) fn status_error(
-    status: StatusCode,
-    retry_after: Option<std::time::Duration>,
-    hint: Option<String>,
-) -> FetchError {
-    FetchError::Http {
-        code: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("").to_string(),
-        retry_after,
-        hint,
-    }
-}
-
-/// What to try when a site refuses a request or answers with a page instead of an
-/// image: hot-link protection usually wants a Referer, a cookie or a browser's UA.
-fn protection_hint(url: &Url) -> String {
-    format!(
-        "the server refused the request; try a Referer or cookies for {}",
-        url.host_str().unwrap_or("this site")
-    )
-}
-
-fn request_error(e: &reqwest::Error, url: &Url, limits: &FetchLimits) -> FetchError {
-    if let Some(refused) = crate::net::resolve::private_name(e) {
-        return FetchError::Private(refusal(url, refused.ip));
-    }
-    if let Some(problem) = certificate_problem(e) {
-        return FetchError::Certificate(problem);
-    }
-    if e.is_redirect() {
-        return FetchError::Redirect(innermost(e));
-    }
-    if e.is_timeout() {
-        return limits.timed_out();
-    }
-    if e.is_connect() {
-        return FetchError::Connect(innermost(e));
-    }
-    FetchError::Network(innermost(e))
-}
-
-/// Why reading a body into memory (a page, a probe's bytes) failed, in plain words: past
-/// the deadline, stalled, or the connection's own error.
-pub fn read_failure(e: &io::Error, limits: &FetchLimits) -> FetchError {
-    read_error(e, 0, None, limits)
-}
-
-fn read_error(e: &io::Error, got: u64, total: Option<u64>, limits: &FetchLimits) -> FetchError {
-    let timed_out = e.kind() == io::ErrorKind::TimedOut
-        || e.get_ref()
-            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-            .is_some_and(reqwest::Error::is_timeout);
-    if timed_out {
-        return limits.timed_out();
-    }
-    if let Some(expected) = total.filter(|&t| got < t) {
-        // The peer closed early; the announced length tells the user how much is missing.
-        if matches!(e.kind(), io::ErrorKind::UnexpectedEof) || is_incomplete_body(e) {
-            return FetchError::Truncated { got, expected };
-        }
-    }
-    FetchError::Network(innermost(e))
-}
-
-/// The body ended before it was complete, as the HTTP client reports it: a body
-/// error somewhere in the chain of causes (the server closed early, or its chunked
-/// encoding stopped mid-way).
-fn is_incomplete_body(e: &io::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = e
-        .get_ref()
-        .map(|inner| inner as &(dyn std::error::Error + 'static));
-    while let Some(err) = cause {
-        if err
-            .downcast_ref::<reqwest::Error>()
-            .is_some_and(reqwest::Error::is_body)
-        {
-            return true;
-        }
-        if let Some(io) = err.downcast_ref::<io::Error>()
-            && io.kind() == io::ErrorKind::UnexpectedEof
-        {
-            return true;
-        }
-        cause = err.source();
-    }
-    false
-}
-
-/// A write error: about this one file (its name: the item fails), or about the folder
-/// (full, read-only, gone: every download pauses).
-fn disk_error(e: io::Error) -> Stopped {
-    if let Some(named) = crate::disk::store::NameError::of(&e) {
-        return Stopped::Failed(FetchError::FileName(named.to_string()));
-    }
-    let text = innermost(&e);
-    Stopped::Failed(match e.kind() {
-        io::ErrorKind::AlreadyExists | io::ErrorKind::InvalidInput => {
-            FetchError::FileName(format!("could not name the file: {text}"))
-        }
-        _ => FetchError::Disk(text),
-    })
-}
-
-/// The reason, in plain words, when `e` is a failed TLS certificate check.
-fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut current = Some(e);
-    while let Some(err) = current {
-        if let Some(rustls::Error::InvalidCertificate(cert)) = rustls_error(err) {
-            return Some(certificate_reason(cert));
-        }
-        current = err.source();
-    }
-    None
-}
-
-/// `err` as a rustls error, also when it is wrapped in (nested) `io::Error`s, whose
-/// `source()` skips the error they wrap.
-fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-        return Some(tls);
-    }
-    let inner = err.downcast_ref::<io::Error>()?.get_ref()?;
-    let inner: &(dyn std::error::Error + 'static) = inner;
-    rustls_error(inner)
-}
-
-/// A rustls certificate error as a person would say it.
-pub fn certificate_reason(e: &rustls::CertificateError) -> String {
-    use rustls::CertificateError as C;
-    match e {
-        C::UnknownIssuer => {
-            "it is signed by an authority this system does not trust (a self-signed or \
-             corporate certificate? see SSL_CERT_FILE in the README)"
-                .into()
-        }
-        C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
-        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet".into(),
-        C::Revoked => "it has been revoked".into(),
-        C::NotValidForName | C::NotValidForNameContext { .. } => {
-            "it was issued for another host name".into()
-        }
-        C::BadSignature => "its signature is bad".into(),
-        C::BadEncoding => "it is malformed".into(),
-        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-            "it is not meant for a web server".into()
-        }
-        C::Other(other) => {
-            let text = other.to_string();
-            if text.contains("CaUsedAsEndEntity") {
-                "it is a CA certificate used by a server".into()
-            } else {
-                format!("it was rejected ({text})")
-            }
-        }
-        other => format!("it was rejected ({other:?})"),
-    }
-}
-
-/// The most specific message in an error chain ("connection refused", not "error sending request").
-pub(crate) fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = e;
-    while let Some(source) = current.source() {
-        current = source;
-    }
-    let text = current.to_string();
-    // Strip the "(os error 111)" noise users do not need.
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
-}
-
-/// SHA-256 of the file at `path`, lower-case hex (streamed, not read whole).
-pub(crate) fn sha256_file(path: &std::path::Path) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut reader = io::BufReader::with_capacity(READ_BUF, std::fs::File::open(path)?);
-    io::copy(&mut reader, &mut HashWriter(&mut hasher))?;
-    Ok(format!("{:x}", hasher.finalize()))
 }
