@@ -207,6 +207,10 @@ fn isobmff(b: &[u8]) -> HeaderSize {
     }
 }
 
+/// Checked against the image crate on every file of the real-file corpus.
+#[cfg(test)]
+mod corpus;
+
 #[cfg(test)]
 mod tests {
     use super::*;

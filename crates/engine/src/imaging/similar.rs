@@ -522,3 +522,7 @@ fn complete_linkage(
     }
     members
 }
+
+/// Groups of real photos and their variants.
+#[cfg(test)]
+mod tests;

@@ -535,6 +535,14 @@ fn jpeg_without_preview(head: &[u8]) -> Option<ThumbError> {
     None
 }
 
+/// The decode budget charged by what is decoded.
+#[cfg(test)]
+mod decode_limits;
+
+/// Thumbnails against the reference decoders.
+#[cfg(test)]
+mod fidelity;
+
 #[cfg(test)]
 mod tests {
     use super::*;
