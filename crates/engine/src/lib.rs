@@ -1,21 +1,22 @@
 //! Pixgrab's engine: everything between "here is some text with URLs in it" and
 //! "here are verified image files on disk, with thumbnails". No UI code lives here
 //! (nothing in this crate's dependency tree draws a window; CI checks it); the window
-//! and the command line are thin layers over [`engine::Engine`].
+//! and the command line are thin layers over [`Engine`].
 //!
-//! Its parts, bottom up: [`error`] (reasons for people), [`input`] (text and pages to
-//! URLs), [`net`] (one request, politely and safely), [`disk`] (the output folder and
-//! the library), [`imaging`] (what a body is, whether it is whole, its thumbnail), and
-//! [`engine`] (the scheduler and the threads that tie them together). See
-//! `ARCHITECTURE.md` for the map and the invariants.
+//! Its parts, bottom up: `error` (reasons for people), `input` (text and pages to
+//! URLs), `net` (one request, politely and safely), `disk` (the output folder and
+//! the library), `imaging` (what a body is, whether it is whole, its thumbnail), and
+//! `engine` (the scheduler and the threads that tie them together). They are private:
+//! a front end sees only the names re-exported below. See `ARCHITECTURE.md` for the
+//! map and the invariants.
 
-pub mod disk;
-pub mod engine;
-pub mod error;
-pub mod imaging;
-pub mod input;
-pub mod item;
-pub mod net;
+mod disk;
+mod engine;
+mod error;
+mod imaging;
+mod input;
+mod item;
+mod net;
 
 #[cfg(test)]
 mod properties;

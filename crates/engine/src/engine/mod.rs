@@ -11,11 +11,11 @@
 //! thumbnails (from the cache), failed ones with their reasons, queued and paused ones
 //! with their part files, to be continued with `Range`.
 
-pub mod adapt;
-pub mod commands;
+pub(crate) mod adapt;
+pub(crate) mod commands;
 mod events;
 mod find;
-pub mod folder;
+pub(crate) mod folder;
 mod inline;
 mod priority;
 mod restore;
@@ -26,11 +26,10 @@ mod worker;
 
 use events::Events;
 pub use events::{DoneInfo, Event};
-pub use find::{
-    MAX_PROBES, PREVIEW_BYTES, PREVIEW_SIDE, PROBE_BYTES, PageImages, Probe, Via, Want, wants,
-};
+pub use find::{MAX_PROBES, PROBE_BYTES, PageImages, Probe, Via, Want, wants};
 use find::{Prefetched, find_images, probe};
-pub use similar::{SimilarGroups, similar_groups};
+pub use similar::SimilarGroups;
+pub(crate) use similar::similar_groups;
 pub use watch::WatchCaps;
 use worker::{download_worker, guarded, keep_damaged, pause_reason};
 
@@ -57,7 +56,7 @@ use crate::net::profile::Profiles;
 pub use crate::item::ItemId;
 
 /// A function the engine calls after sending events, e.g. `egui::Context::request_repaint`.
-pub type Waker = Arc<dyn Fn() + Send + Sync>;
+pub(crate) type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// How an engine runs.
 #[derive(Clone)]
@@ -144,7 +143,7 @@ pub struct Config {
 }
 
 /// See [`Config::fault_hook`].
-pub type FaultHook = Arc<dyn Fn(&Url) + Send + Sync>;
+pub(crate) type FaultHook = Arc<dyn Fn(&Url) + Send + Sync>;
 
 impl Config {
     /// Sensible defaults for an output folder.

@@ -30,17 +30,17 @@ use crate::net::pacer::Pacer;
 use crate::net::profile::Profiles;
 
 /// A stop flag value: the user cancelled the item (its part is removed).
-pub const STOP_CANCEL: u8 = 1;
+pub(crate) const STOP_CANCEL: u8 = 1;
 
 /// A stop flag value: the item is paused or the engine shuts down (its part is kept).
-pub const STOP_PAUSE: u8 = 2;
+pub(crate) const STOP_PAUSE: u8 = 2;
 
 /// Size of the read buffer. Large reads keep syscalls and progress bookkeeping rare.
 const READ_BUF: usize = 256 * 1024;
 
 /// Limits one download obeys.
 #[derive(Debug, Clone)]
-pub struct FetchLimits {
+pub(crate) struct FetchLimits {
     /// Fail when the body grows beyond this many bytes.
     pub max_bytes: u64,
     /// Fail when no byte arrives for this long.
@@ -54,14 +54,14 @@ pub struct FetchLimits {
 
 /// A time by which a whole request (every redirect, and its body) is over.
 #[derive(Debug, Clone, Copy)]
-pub struct Deadline {
+pub(crate) struct Deadline {
     at: Instant,
     length: Duration,
 }
 
 impl Deadline {
     /// `length` from now.
-    pub fn after(length: Duration) -> Self {
+    pub(crate) fn after(length: Duration) -> Self {
         let now = Instant::now();
         Self {
             at: now.checked_add(length).unwrap_or(now),
@@ -70,14 +70,14 @@ impl Deadline {
     }
 
     /// Time left (zero once passed).
-    pub fn left(&self) -> Duration {
+    pub(crate) fn left(&self) -> Duration {
         self.at.saturating_duration_since(Instant::now())
     }
 }
 
 impl FetchLimits {
     /// These limits, with the whole request to be over within `length` from now.
-    pub fn within(&self, length: Duration) -> Self {
+    pub(crate) fn within(&self, length: Duration) -> Self {
         Self {
             deadline: Some(Deadline::after(length)),
             ..self.clone()
@@ -95,7 +95,7 @@ impl FetchLimits {
 
 /// A finished download.
 #[derive(Debug, Clone)]
-pub struct Downloaded {
+pub(crate) struct Downloaded {
     /// Where the file now lives (inside the output folder).
     pub path: PathBuf,
     /// Bytes written.
@@ -108,12 +108,10 @@ pub struct Downloaded {
     pub sha256: String,
     /// The URL after redirects.
     pub final_url: Url,
-    /// Bytes that an earlier attempt had already fetched (0 if none was resumed).
-    pub resumed_from: u64,
 }
 
 /// What a download reports while it runs.
-pub enum Progress {
+pub(crate) enum Progress {
     /// Response headers arrived; `total` is the full size if known.
     Started {
         /// Announced size of the whole file.
@@ -129,7 +127,7 @@ pub enum Progress {
 
 /// The outcome of [`download`] when it does not succeed.
 #[derive(Debug)]
-pub enum Stopped {
+pub(crate) enum Stopped {
     /// The item's stop flag was raised to [`STOP_CANCEL`].
     Cancelled,
     /// The item's stop flag was raised to [`STOP_PAUSE`]; the part is kept in the resume state.
@@ -146,7 +144,7 @@ impl From<FetchError> for Stopped {
 
 /// A partial download kept between attempts.
 #[derive(Debug)]
-pub struct Resume {
+pub(crate) struct Resume {
     part: PartFile,
     stem: String,
     format: ImageFormat,
@@ -165,12 +163,12 @@ pub struct Resume {
 
 impl Resume {
     /// Bytes already on disk.
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.written
     }
 
     /// What the library stores to continue this part after a restart.
-    pub fn record(&self) -> PartRecord {
+    pub(crate) fn record(&self) -> PartRecord {
         PartRecord {
             name: self.part.name(),
             stem: self.stem.clone(),
@@ -181,14 +179,14 @@ impl Resume {
     }
 
     /// Leaves the part file on disk (for the next run) instead of removing it.
-    pub fn keep(mut self) {
+    pub(crate) fn keep(mut self) {
         self.part.keep();
     }
 
     /// A whole file already in memory (a Find fetched it for its preview) as a part
     /// ready to publish: the download that follows makes no request. `None` when the
     /// bytes are not an image or the part cannot be written.
-    pub fn whole(out: &OutputDir, file: Fetched, limits: &FetchLimits) -> Option<Self> {
+    pub(crate) fn whole(out: &OutputDir, file: Fetched, limits: &FetchLimits) -> Option<Self> {
         let hint = file.url.path().to_string();
         let whole = Whole {
             origin: file.url,
@@ -203,7 +201,7 @@ impl Resume {
     /// inline image), as a part ready to publish, checked as a download's first bytes
     /// are: it must be an image (sniffed) within the size cap. Its failures are a
     /// download's: not an image, too large, a name or a disk that cannot be written.
-    pub fn from_bytes(
+    pub(crate) fn from_bytes(
         out: &OutputDir,
         whole: Whole<'_>,
         bytes: &[u8],
@@ -245,7 +243,7 @@ impl Resume {
     /// what it holds. `None` when the file is gone, unusable, or cannot be continued
     /// safely (no validator, unknown format); the caller then starts from zero.
     /// A part that cannot be continued is removed.
-    pub fn reopen(out: &OutputDir, record: &PartRecord) -> Option<Self> {
+    pub(crate) fn reopen(out: &OutputDir, record: &PartRecord) -> Option<Self> {
         // Opened first, so that returning `None` below drops (and removes) it.
         let mut part = out.reopen_part(&record.name).ok()?;
         record.validator.as_ref()?;
@@ -287,7 +285,7 @@ pub(crate) fn content_type(response: &Response) -> Option<String> {
 
 /// What [`Resume::from_bytes`] needs besides the bytes.
 #[derive(Debug, Clone)]
-pub struct Whole<'a> {
+pub(crate) struct Whole<'a> {
     /// Where the bytes came from (the item's final URL).
     pub origin: Url,
     /// The file-name stem.
@@ -300,7 +298,7 @@ pub struct Whole<'a> {
 
 /// A whole response body held in memory, with what naming and sniffing it needs.
 #[derive(Debug, Clone)]
-pub struct Fetched {
+pub(crate) struct Fetched {
     /// The URL it came from, after redirects.
     pub url: Url,
     /// The file-name stem its headers and URL give (as a download would name it).
@@ -313,7 +311,7 @@ pub struct Fetched {
 
 impl Fetched {
     /// A body read whole from `response` (whose headers name it).
-    pub fn of(response: &Response, bytes: Vec<u8>) -> Self {
+    pub(crate) fn of(response: &Response, bytes: Vec<u8>) -> Self {
         Self {
             url: response.url().clone(),
             stem: stem_for(response.headers(), response.url()),
@@ -341,16 +339,16 @@ impl Write for HashWriter<'_> {
 /// SHA-256 and the stem it would be published under. An `Err` (a damaged image) fails
 /// the attempt and drops the part; `Ok(Some(name))` publishes it under that name (a
 /// file-name template's) instead.
-pub type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str, &str) -> Result<Option<Rendered>, FetchError>
+pub(crate) type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str, &str) -> Result<Option<Rendered>, FetchError>
     + 'a;
 
 /// Most redirects followed for one request.
-pub const MAX_REDIRECTS: usize = 10;
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Who is asking: the request profiles, and the page a link was found on (the default
 /// Referer, and what makes a request page-caused for the private-address rule).
 #[derive(Debug, Clone, Copy)]
-pub struct Asker<'a> {
+pub(crate) struct Asker<'a> {
     /// Headers and cookies by host.
     pub profiles: &'a Profiles,
     /// The page the URL came from, if any (`None`: the user's own request).
@@ -363,7 +361,7 @@ pub struct Asker<'a> {
 /// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
 /// http/https only) so that every hop gets the headers and cookies of *its* host and
 /// nothing set for one host reaches another. `extra` headers (Range) go to every hop.
-pub fn get(
+pub(crate) fn get(
     http: &Http,
     url: &Url,
     asker: Asker<'_>,
@@ -380,7 +378,7 @@ pub fn get(
 /// answer cannot send Pixgrab to a private address). A restricted hop goes through the
 /// client whose lookups refuse private addresses. With [`FetchLimits::deadline`], the
 /// whole request (every hop, and the reading of the body) ends by then.
-pub fn send(
+pub(crate) fn send(
     http: &Http,
     method: reqwest::Method,
     url: &Url,
@@ -443,7 +441,7 @@ pub fn send(
 /// is continued when the server allows; on failure `resume` holds whatever part is
 /// worth continuing (or nothing). `progress` is called after each read.
 #[allow(clippy::too_many_arguments)]
-pub fn download(
+pub(crate) fn download(
     http: &Http,
     url: &Url,
     asker: Asker<'_>,
@@ -457,10 +455,9 @@ pub fn download(
     // A part that is already whole (its publishing failed last time, or a Find fetched
     // it) needs no request.
     if let Some(whole) = resume.take_if(|r| !r.broken && r.total == Some(r.written)) {
-        let from = whole.written;
         let content_type = whole.content_type.clone();
         let final_url = whole.origin.clone().unwrap_or_else(|| url.clone());
-        return publish(out, whole, resume, verify, content_type, final_url, from);
+        return publish(out, whole, resume, verify, content_type, final_url);
     }
     // Only a part with a validator (and intact) can be continued safely.
     if resume
@@ -474,14 +471,13 @@ pub fn download(
     let final_url = response.url().clone();
     let http2 = response.version() == reqwest::Version::HTTP_2;
     let mut buf = vec![0u8; READ_BUF];
-    let (mut state, resumed_from) = match resume.take() {
+    let mut state = match resume.take() {
         Some(r) => {
             progress(Progress::Started {
                 total: r.total,
                 http2,
             });
-            let from = r.written;
-            (r, from)
+            r
         }
         None => {
             let head = Head {
@@ -490,7 +486,7 @@ pub fn download(
                 stop,
                 content_type: content_type.as_deref(),
             };
-            (head.begin_part(&mut response, &mut buf, &mut progress)?, 0)
+            head.begin_part(&mut response, &mut buf, &mut progress)?
         }
     };
     if let Err(e) = stream_rest(
@@ -515,15 +511,7 @@ pub fn download(
         }
         return Err(e.into());
     }
-    publish(
-        out,
-        state,
-        resume,
-        verify,
-        content_type,
-        final_url,
-        resumed_from,
-    )
+    publish(out, state, resume, verify, content_type, final_url)
 }
 
 /// Sends the request (a range request when `resume` holds a part) and checks the
@@ -656,7 +644,6 @@ fn publish(
     verify: &mut Verify<'_>,
     content_type: Option<String>,
     final_url: Url,
-    resumed_from: u64,
 ) -> Result<Downloaded, Stopped> {
     let sha256 = format!("{:x}", state.hasher.clone().finalize());
     // Checked by its bytes before it gets its final name; a damaged part is dropped
@@ -686,7 +673,6 @@ fn publish(
         content_type: first_type.or(content_type),
         sha256,
         final_url,
-        resumed_from,
     })
 }
 
@@ -846,7 +832,7 @@ fn request_error(e: &reqwest::Error, url: &Url, limits: &FetchLimits) -> FetchEr
 
 /// Why reading a body into memory (a page, a probe's bytes) failed, in plain words: past
 /// the deadline, stalled, or the connection's own error.
-pub fn read_failure(e: &io::Error, limits: &FetchLimits) -> FetchError {
+pub(crate) fn read_failure(e: &io::Error, limits: &FetchLimits) -> FetchError {
     read_error(e, 0, None, limits)
 }
 
