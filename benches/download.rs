@@ -228,7 +228,7 @@ fn time(f: impl FnOnce() -> Result<()>) -> Result<f64> {
 /// The baseline: one blocking client, one request at a time, streamed to disk.
 fn sequential(urls: &[String], out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
-    pixgrab_engine::engine::install_tls_provider();
+    pixgrab_engine::install_tls_provider();
     let client = reqwest::blocking::Client::new();
     for (i, url) in urls.iter().enumerate() {
         let mut response = client.get(url).send()?.error_for_status()?;

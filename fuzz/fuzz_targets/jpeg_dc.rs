@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    pixgrab_engine::fuzzing::jpeg_dc(data);
+    pixgrab_engine::fuzz_jpeg_dc(data);
 });

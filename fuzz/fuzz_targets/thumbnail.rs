@@ -7,5 +7,5 @@ static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let dir = DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"));
-    pixgrab_engine::fuzzing::thumbnail(data, dir.path());
+    pixgrab_engine::fuzz_thumbnail(data, dir.path());
 });

@@ -22,7 +22,7 @@ fn median(count: usize) -> Duration {
     let mut times: Vec<Duration> = (0..5)
         .map(|_| {
             let start = Instant::now();
-            let intake = pixgrab_engine::input::intake::parse(&text);
+            let intake = pixgrab_engine::read_urls(&text);
             let took = start.elapsed();
             assert_eq!(intake.urls.len(), count);
             took

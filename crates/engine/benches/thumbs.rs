@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pixgrab_engine::imaging::similar;
-use pixgrab_engine::imaging::sniff::ImageFormat;
-use pixgrab_engine::imaging::thumbs::make_thumbnail;
+use pixgrab_engine::{ImageFormat, bench_hash_thumbnail, make_thumbnail};
 use rayon::prelude::*;
 
 fn main() -> Result<()> {
@@ -97,7 +95,7 @@ fn main() -> Result<()> {
         pool.install(|| {
             files.par_iter().try_for_each(|f| -> Result<()> {
                 let t = make_thumbnail(f, ImageFormat::Jpeg, side)?;
-                similar::hash_thumbnail(&t).context("hash")?;
+                bench_hash_thumbnail(&t).context("hash")?;
                 Ok(())
             })
         })

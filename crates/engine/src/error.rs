@@ -164,7 +164,7 @@ impl FetchError {
 /// A wait shown for people, from seconds to absurd: `90 s`, `5 min`, `3 h`, `12 days`,
 /// `9.5e18 s`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait(pub Duration);
+pub(crate) struct Wait(pub Duration);
 
 impl fmt::Display for Wait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -8,9 +8,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use pixgrab_engine::disk::library::Library;
-use pixgrab_engine::input::intake;
-use pixgrab_engine::{Engine, Event, ItemId};
+use pixgrab_engine::{DATA_DIR, Engine, Event, ItemId, read_urls};
 use support::{base64, config, corpus_file, failure, until_idle};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -58,7 +56,7 @@ fn data_urls_in_a_list_are_saved_like_downloads_and_bad_ones_fail_with_a_reason(
         "inline images\n{png_url}\n{svg_url}\n<img src=\"{png_url}\">\n{html_url}\n\
          data:image/gif;base64,R0lGOD!!hAQABAIAAAAAAAA\ndata:text/html,%3Cb%3Ehi%3C%2Fb%3E\n"
     );
-    let intake = intake::parse(&list);
+    let intake = read_urls(&list);
     let rejected: Vec<(&str, &str)> = intake
         .rejected
         .iter()
@@ -153,11 +151,17 @@ fn an_inline_item_left_by_a_quit_fails_with_a_reason_and_the_list_again_saves_it
         url::Url::parse(&format!("data:image/png;sha256={}", sha256_hex(&png))).expect("short");
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
-    std::fs::create_dir_all(out.join(".pixgrab")).expect("data dir");
-    // What a quit leaves: the item queued under its short form, no payload anywhere.
-    let mut library = Library::open(&out.join(".pixgrab"), false).expect("library");
-    library.add(&[short], None).expect("queued");
-    drop(library);
+    // What a quit leaves: the item queued under its short form, no payload anywhere
+    // (an engine started and stopped makes the library; the row is what adding queues).
+    let (engine, _rx) = Engine::start(config(&out)).expect("start empty");
+    engine.shutdown();
+    let db = rusqlite::Connection::open(out.join(DATA_DIR).join("library.db")).expect("db");
+    db.execute(
+        "INSERT INTO items (url, state, rank, added_at, page) VALUES (?1, 'queued', 1, 0, NULL)",
+        [short.as_str()],
+    )
+    .expect("queued");
+    drop(db);
 
     let (engine, rx) = Engine::start(config(&out)).expect("start");
     let events = until_idle(&rx, LIMIT);

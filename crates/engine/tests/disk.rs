@@ -7,10 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use pixgrab_engine::disk::library::Library;
-use pixgrab_engine::disk::store::DATA_DIR;
-use pixgrab_engine::disk::template::NameTemplate;
-use pixgrab_engine::{Engine, Event, ItemId};
+use pixgrab_engine::{DATA_DIR, Engine, Event, Folder, ItemId, NameTemplate};
 use support::{config, failure, site, until_idle, url};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -74,9 +71,9 @@ fn similar_never_reads_nor_lists_a_file_behind_a_symlinked_folder() {
     .expect("claim");
     drop(db);
 
-    let lib = Library::open(&out.join(DATA_DIR), false).expect("library");
-    let found = pixgrab_engine::engine::similar_groups(&lib, &out).expect("similar");
-    drop(lib);
+    let folder = Folder::open(&out).expect("library");
+    let found = folder.similar_groups().expect("similar");
+    drop(folder);
     assert!(found.groups.is_empty(), "{:?}", found.groups);
     assert_eq!(found.compared, 0, "nothing of the folder is compared");
     assert_eq!(row(&out, ids[0]).1, None, "the outside file was hashed");

@@ -18,10 +18,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use pixgrab_engine::engine::Via;
-use pixgrab_engine::input::gallery_dl::{GalleryDl, GalleryDlError, Setting};
-use pixgrab_engine::input::page::Source;
-use pixgrab_engine::{Config, Engine, Event};
+use pixgrab_engine::{
+    CandidateSource as Source, Config, Engine, Event, GalleryDl, GalleryDlError,
+    GalleryDlSetting as Setting, Via,
+};
 use url::Url;
 
 const HOST: &str = "127.0.0.2";
@@ -462,10 +462,7 @@ fn a_huge_listing_is_cut_at_the_candidate_cap() {
         )
         .expect("listing");
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(
-        listing.media.len(),
-        pixgrab_engine::input::page::MAX_CANDIDATES
-    );
+    assert_eq!(listing.media.len(), pixgrab_engine::MAX_CANDIDATES);
     assert_eq!(listing.media[0].url.as_str(), "https://a.example/0.jpg");
 }
 

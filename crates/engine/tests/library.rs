@@ -359,14 +359,11 @@ fn the_next_engine_restores_the_library_without_downloading_again() {
     assert!(
         records
             .iter()
-            .all(|r| r.state == pixgrab_engine::disk::library::ItemState::Done)
+            .all(|r| r.state == pixgrab_engine::ItemState::Done)
     );
-    let csv = pixgrab_engine::disk::library::to_csv(&records);
+    let csv = pixgrab_engine::to_csv(&records);
     assert_eq!(csv.lines().count(), 6, "a header and five items");
-    assert_eq!(
-        pixgrab_engine::disk::library::import_urls(&csv).map(|u| u.len()),
-        Some(5)
-    );
+    assert_eq!(pixgrab_engine::import_urls(&csv).map(|u| u.len()), Some(5));
 }
 
 #[test]

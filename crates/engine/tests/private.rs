@@ -9,8 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pixgrab_engine::engine::Want;
-use pixgrab_engine::{Engine, Event};
+use pixgrab_engine::{Engine, Event, Want};
 use pixgrab_testsite::loopback::{Link, Response, Server};
 use support::{config, failure, netns, until_idle};
 use url::Url;

@@ -9,8 +9,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pixgrab_engine::Engine;
-use pixgrab_engine::engine::{PROBE_BYTES, Probe, Want};
+use pixgrab_engine::{Engine, PROBE_BYTES, Probe, Want};
 use pixgrab_testsite::loopback::{Response, Server};
 use support::{Photo, big_photo, config, corpus_file, until_idle, url};
 use url::Url;

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use pixgrab_engine::disk::library::Watch;
-use pixgrab_engine::{Engine, EngineHandle, Event};
+use pixgrab_engine::{Engine, EngineHandle, Event, Watch};
 use pixgrab_testsite::loopback::{Response, Server};
 use support::{config, url};
 
@@ -378,7 +377,7 @@ fn a_watch_queues_within_its_caps_and_pauses_when_one_is_hit() {
     let mut config = config(tmp.path());
     config.run_watches = true;
     config.min_watch_interval = Duration::from_millis(50);
-    config.watch_caps = pixgrab_engine::engine::WatchCaps {
+    config.watch_caps = pixgrab_engine::WatchCaps {
         per_check: 10,
         per_watch: 11,
         retries: 3,

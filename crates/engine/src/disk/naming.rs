@@ -11,13 +11,13 @@ use url::Url;
 
 /// The longest name (stem, collision suffix and extension) this module produces.
 /// Leaves room for the `.part` suffix under the 255-byte limit of common filesystems.
-pub const MAX_NAME_BYTES: usize = 200;
+pub(crate) const MAX_NAME_BYTES: usize = 200;
 
 /// Room kept for a collision suffix such as ` (12345)`.
 const SUFFIX_ROOM: usize = 10;
 
 /// The stem used when a URL offers nothing usable.
-pub const FALLBACK_STEM: &str = "image";
+pub(crate) const FALLBACK_STEM: &str = "image";
 
 /// Extensions that are dropped from the URL's last segment before the real one is added.
 const REPLACED_EXTENSIONS: &[&str] = &[
@@ -39,7 +39,7 @@ const WINDOWS_RESERVED: &[&str] = &[
 ///
 /// `https://x/a/Cat%20photo.JPG?s=1` → `Cat photo`. A dynamic script such as
 /// `show.php?id=7` keeps its query so that many such URLs get distinct names.
-pub fn stem_from_url(url: &Url) -> String {
+pub(crate) fn stem_from_url(url: &Url) -> String {
     let segment = url
         .path_segments()
         .and_then(|mut segs| segs.rfind(|s| !s.is_empty()))
@@ -62,13 +62,13 @@ pub fn stem_from_url(url: &Url) -> String {
 
 /// The stem for a file name the server suggested (Content-Disposition, already reduced
 /// to a base name): its image or script extension is dropped, the rest sanitised.
-pub fn stem_from_file_name(name: &str) -> String {
+pub(crate) fn stem_from_file_name(name: &str) -> String {
     let (stem, _) = split_extension(name);
     sanitize_stem(stem)
 }
 
 /// `stem.ext`, with ` (n)` inserted for `n >= 2`: `cat.jpg`, `cat (2).jpg`.
-pub fn numbered(stem: &str, n: u32, ext: &str) -> String {
+pub(crate) fn numbered(stem: &str, n: u32, ext: &str) -> String {
     if n <= 1 {
         format!("{stem}.{ext}")
     } else {
@@ -77,7 +77,7 @@ pub fn numbered(stem: &str, n: u32, ext: &str) -> String {
 }
 
 /// Makes any text a safe stem: see the module invariant.
-pub fn sanitize_stem(raw: &str) -> String {
+pub(crate) fn sanitize_stem(raw: &str) -> String {
     let normalized: String = raw.nfc().collect();
     let mut out = String::with_capacity(normalized.len());
     for c in normalized.chars() {
@@ -152,13 +152,13 @@ fn truncate_to(s: &str, max: usize) -> &str {
 /// True if `path` is one or more `/`-separated components that each pass
 /// [`is_safe_component`]: a file of the output folder or of a subfolder a name template
 /// made (`cat.jpg`, `example.org/007-cat.jpg`), never anything outside.
-pub fn is_safe_relative(path: &str) -> bool {
+pub(crate) fn is_safe_relative(path: &str) -> bool {
     path.split('/').all(is_safe_component)
 }
 
 /// True if `name` is a single plain path component that this module could have made.
 /// The output folder checks every name against this before creating anything.
-pub fn is_safe_component(name: &str) -> bool {
+pub(crate) fn is_safe_component(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && !name.starts_with('.')

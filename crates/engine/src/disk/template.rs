@@ -354,7 +354,7 @@ pub fn preview(
 
 /// What `{page}` says of a page: its last path segment without extension (`gallery` of
 /// `https://example.org/albums/gallery.html`), else its host.
-pub fn page_name(page: &url::Url) -> String {
+pub(crate) fn page_name(page: &url::Url) -> String {
     let last = page
         .path_segments()
         .and_then(|mut s| s.rfind(|seg| !seg.is_empty()))
@@ -375,7 +375,7 @@ pub fn page_name(page: &url::Url) -> String {
 }
 
 /// `YYYY-MM-DD` (UTC) of a time given as seconds since the Unix epoch.
-pub fn date_of(unix_secs: u64) -> String {
+pub(crate) fn date_of(unix_secs: u64) -> String {
     // Howard Hinnant's days-to-civil algorithm.
     let days = i64::try_from(unix_secs / 86_400).unwrap_or(0) + 719_468;
     let era = days.div_euclid(146_097);
@@ -390,7 +390,7 @@ pub fn date_of(unix_secs: u64) -> String {
 }
 
 /// Today's date, `YYYY-MM-DD` (UTC).
-pub fn today() -> String {
+pub(crate) fn today() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

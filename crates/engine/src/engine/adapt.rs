@@ -22,22 +22,22 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Where every host starts.
-pub const START: usize = 4;
+pub(crate) const START: usize = 4;
 /// The most one host gets over HTTP/1.1 (each slot is a connection).
-pub const H1_CAP: usize = 16;
+pub(crate) const H1_CAP: usize = 16;
 /// The most one host gets over HTTP/2 (each slot is a stream on one connection).
-pub const H2_CAP: usize = 48;
+pub(crate) const H2_CAP: usize = 48;
 /// A body announced at most this big confirms a level with its response headers: on
 /// any link worth adapting for it arrives within a few round trips, so waiting for it
 /// would only slow the start (measured: 400 files of 100 KB over a 40 ms link took
 /// 2.05 s growing at completion, 1.9x s growing at the answer).
-pub const SMALL_BODY: u64 = 256 * 1024;
+pub(crate) const SMALL_BODY: u64 = 256 * 1024;
 /// A refusal's ceiling rises by one after this long without another refusal.
 const CEILING_RELAX: Duration = Duration::from_secs(60);
 
 /// What an attempt's end says about the host's load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Congestion {
+pub(crate) enum Congestion {
     /// The host said it is overloaded (429, 503).
     Refused,
     /// The connection broke, timed out or stalled.

@@ -14,7 +14,7 @@ use crate::net::client::{ClientSettings, Http};
 use crate::net::profile::Profiles;
 
 /// A function the engine calls after sending events, e.g. `egui::Context::request_repaint`.
-pub type Waker = Arc<dyn Fn() + Send + Sync>;
+pub(crate) type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// How an engine runs.
 #[derive(Clone)]
@@ -101,7 +101,7 @@ pub struct Config {
 }
 
 /// See [`Config::fault_hook`].
-pub type FaultHook = Arc<dyn Fn(&Url) + Send + Sync>;
+pub(crate) type FaultHook = Arc<dyn Fn(&Url) + Send + Sync>;
 
 impl Config {
     /// Sensible defaults for an output folder.

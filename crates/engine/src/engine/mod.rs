@@ -11,12 +11,12 @@
 //! thumbnails (from the cache), failed ones with their reasons, queued and paused ones
 //! with their part files, to be continued with `Range`.
 
-pub mod adapt;
-pub mod commands;
+pub(crate) mod adapt;
+pub(crate) mod commands;
 mod config;
 mod events;
 mod find;
-pub mod folder;
+pub(crate) mod folder;
 mod inline;
 mod priority;
 mod restore;
@@ -29,11 +29,10 @@ use config::build_client;
 use events::Events;
 pub use events::{DoneInfo, Event};
 pub use find::Finder;
-pub use find::{
-    MAX_PROBES, PREVIEW_BYTES, PREVIEW_SIDE, PROBE_BYTES, PageImages, Probe, Via, Want, wants,
-};
+pub use find::{MAX_PROBES, PROBE_BYTES, PageImages, Probe, Via, Want, wants};
 use find::{Prefetched, find_images, probe};
-pub use similar::{SimilarGroups, similar_groups};
+pub use similar::SimilarGroups;
+pub(crate) use similar::similar_groups;
 pub use watch::WatchCaps;
 use worker::{download_worker, guarded, keep_damaged, pause_reason};
 
@@ -57,9 +56,8 @@ use crate::net::pacer::Pacer;
 use crate::net::profile::Profiles;
 
 pub use crate::item::ItemId;
-pub use config::{
-    Config, DEFAULT_JOBS, FaultHook, MAX_JOBS, MAX_PER_HOST, Waker, install_tls_provider,
-};
+pub(crate) use config::Waker;
+pub use config::{Config, DEFAULT_JOBS, MAX_JOBS, MAX_PER_HOST, install_tls_provider};
 
 struct Shared {
     config: Config,

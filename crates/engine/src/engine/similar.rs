@@ -25,7 +25,7 @@ pub struct SimilarGroups {
 }
 
 /// Groups of near-duplicates among the done files of the folder at `root`.
-pub fn similar_groups(lib: &Library, root: &Path) -> Result<SimilarGroups, LibraryError> {
+pub(crate) fn similar_groups(lib: &Library, root: &Path) -> Result<SimilarGroups, LibraryError> {
     let mut files = lib.hashed_files()?;
     // The library is a file like any other: a name in it that leads through a symlink
     // (or to anything but a plain file of the folder) is neither hashed nor listed.

@@ -46,7 +46,7 @@ pub fn photo_info(path: &Path) -> Option<PhotoInfo> {
 
 /// The small JPEG a camera embeds in a photo's EXIF data (IFD1), found in `head`, the
 /// first bytes of the file; `None` when the photo has none or it lies past `head`.
-pub fn embedded_thumbnail(head: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn embedded_thumbnail(head: &[u8]) -> Option<Vec<u8>> {
     let exif = exif::Reader::new()
         .read_from_container(&mut std::io::Cursor::new(head))
         .ok()?;

@@ -5,7 +5,7 @@
 
 /// What a prefix of a file says about its pixel size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeaderSize {
+pub(crate) enum HeaderSize {
     /// Width and height.
     Known(u32, u32),
     /// The format is one of these, but its size lies past the bytes given.
@@ -15,7 +15,7 @@ pub enum HeaderSize {
 }
 
 /// The pixel size in `head`, the first bytes of an image file.
-pub fn pixel_size(head: &[u8]) -> HeaderSize {
+pub(crate) fn pixel_size(head: &[u8]) -> HeaderSize {
     if head.starts_with(b"\xFF\xD8") {
         jpeg(head)
     } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -206,6 +206,10 @@ fn isobmff(b: &[u8]) -> HeaderSize {
         None => HeaderSize::NeedMore,
     }
 }
+
+/// Checked against the image crate on every file of the real-file corpus.
+#[cfg(test)]
+mod corpus;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //! pipeline all read these.
 
 /// Widest or tallest image Pixgrab will decode.
-pub const MAX_SIDE: u32 = 30_000;
+pub(crate) const MAX_SIDE: u32 = 30_000;
 
 /// Most memory one decode may take (a 100-megapixel RGBA image is 400 MB).
-pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+pub(crate) const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;

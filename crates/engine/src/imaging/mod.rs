@@ -2,13 +2,13 @@
 //! thumbnail, decoded with limits.
 
 pub(crate) mod chroma;
-pub mod exif;
-pub mod header;
+pub(crate) mod exif;
+pub(crate) mod header;
 pub(crate) mod jpeg_dc;
 pub(crate) mod jpeg_scaled;
-pub mod limits;
+pub(crate) mod limits;
 pub(crate) mod reasons;
-pub mod similar;
-pub mod sniff;
-pub mod thumbnail;
-pub mod thumbs;
+pub(crate) mod similar;
+pub(crate) mod sniff;
+pub(crate) mod thumbnail;
+pub(crate) mod thumbs;

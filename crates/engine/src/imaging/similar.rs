@@ -38,15 +38,15 @@ use super::thumbs::Thumbnail;
 
 /// Structures at most this many bits apart (of 192) can be the same picture: between
 /// the measured 50 and 67.
-pub const SAME_PICTURE: u32 = 58;
+pub(crate) const SAME_PICTURE: u32 = 58;
 
 /// Colours at most this far apart (the mean over the 4×4 cells of the distance between
 /// their RGB means, 0-441) can be the same picture.
-pub const SAME_COLOUR: u32 = 34;
+pub(crate) const SAME_COLOUR: u32 = 34;
 
 /// Shapes less alike than this (the correlation of their 16×16 brightness copies, in
 /// thousandths) are different pictures.
-pub const SAME_SHAPE: u32 = 925;
+pub(crate) const SAME_SHAPE: u32 = 925;
 
 /// The side the thumbnail is shrunk to before hashing.
 const SMALL: u32 = 64;
@@ -98,7 +98,7 @@ fn hashers() -> &'static [Hasher; 3] {
 
 /// A picture's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signature {
+pub(crate) enum Signature {
     /// Too small or too plain to compare: never the same picture as anything.
     Unknown,
     /// Comparable.
@@ -107,7 +107,7 @@ pub enum Signature {
 
 /// The parts of a comparable picture's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Known {
+pub(crate) struct Known {
     /// The three brightness hashes, 64 bits each.
     structure: [u64; 3],
     /// Mean R, G, B of each grid cell, row by row.
@@ -118,7 +118,7 @@ pub struct Known {
 
 /// How far apart two comparable signatures are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Difference {
+pub(crate) struct Difference {
     /// Bits that differ between the structures (0-192).
     pub structure: u32,
     /// Mean distance between the cells' colours (0-441).
@@ -130,14 +130,14 @@ pub struct Difference {
 
 impl Difference {
     /// Whether the two are the same picture (a copy of one another).
-    pub fn same_picture(&self) -> bool {
+    pub(crate) fn same_picture(&self) -> bool {
         self.structure <= SAME_PICTURE && self.colour <= SAME_COLOUR && self.likeness >= SAME_SHAPE
     }
 }
 
 impl Known {
     /// How far this is from `other`.
-    pub fn difference(&self, other: &Known) -> Difference {
+    pub(crate) fn difference(&self, other: &Known) -> Difference {
         let structure = self
             .structure
             .iter()
@@ -171,7 +171,7 @@ impl Known {
 
 impl Signature {
     /// Reads a stored signature; `None` for anything else (an older hash included).
-    pub fn parse(text: &str) -> Option<Signature> {
+    pub(crate) fn parse(text: &str) -> Option<Signature> {
         if text == UNKNOWN {
             return Some(Signature::Unknown);
         }
@@ -198,7 +198,7 @@ impl Signature {
     }
 
     /// The text stored in the library.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         match self {
             Signature::Unknown => UNKNOWN.to_string(),
             Signature::Known(known) => {
@@ -218,7 +218,8 @@ impl Signature {
     }
 
     /// The comparable parts, if any.
-    pub fn known(&self) -> Option<&Known> {
+    #[cfg(test)]
+    pub(crate) fn known(&self) -> Option<&Known> {
         match self {
             Signature::Unknown => None,
             Signature::Known(known) => Some(known.as_ref()),
@@ -227,12 +228,12 @@ impl Signature {
 }
 
 /// Whether a stored text is a signature of the current version (else it is made again).
-pub fn is_current(text: &str) -> bool {
+pub(crate) fn is_current(text: &str) -> bool {
     Signature::parse(text).is_some()
 }
 
 /// The signature of a thumbnail; `None` only if its buffer is not the size it says.
-pub fn signature(thumb: &Thumbnail) -> Option<Signature> {
+pub(crate) fn signature(thumb: &Thumbnail) -> Option<Signature> {
     let rgba = image::ImageBuffer::<image::Rgba<u8>, &[u8]>::from_raw(
         thumb.width,
         thumb.height,
@@ -267,12 +268,13 @@ pub fn signature(thumb: &Thumbnail) -> Option<Signature> {
 }
 
 /// The stored text of a thumbnail's signature (see [`signature`]).
-pub fn hash_thumbnail(thumb: &Thumbnail) -> Option<String> {
+pub(crate) fn hash_thumbnail(thumb: &Thumbnail) -> Option<String> {
     signature(thumb).map(|s| s.to_text())
 }
 
 /// How far apart two stored signatures are; `None` if either is unknown or not one.
-pub fn difference(a: &str, b: &str) -> Option<Difference> {
+#[cfg(test)]
+pub(crate) fn difference(a: &str, b: &str) -> Option<Difference> {
     let (a, b) = (Signature::parse(a)?, Signature::parse(b)?);
     Some(a.known()?.difference(b.known()?))
 }
@@ -398,7 +400,7 @@ fn colour_grid(small: &RgbImage) -> [u8; CELLS * CELLS * 3] {
 
 /// Copy sets found among stored signatures.
 #[derive(Debug, Clone)]
-pub struct Grouping<T> {
+pub(crate) struct Grouping<T> {
     /// Groups of two or more copies of one picture, each in input order, groups by
     /// their first item.
     pub groups: Vec<Vec<T>>,
@@ -409,7 +411,7 @@ pub struct Grouping<T> {
 }
 
 /// The copy sets among `items` (see the module's doc).
-pub fn groups<T: Clone>(items: &[(T, String)]) -> Grouping<T> {
+pub(crate) fn groups<T: Clone>(items: &[(T, String)]) -> Grouping<T> {
     let signatures: Vec<Option<Box<Known>>> = items
         .iter()
         .map(|(_, text)| match Signature::parse(text) {
@@ -522,3 +524,7 @@ fn complete_linkage(
     }
     members
 }
+
+/// Groups of real photos and their variants.
+#[cfg(test)]
+mod tests;

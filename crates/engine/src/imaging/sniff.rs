@@ -55,7 +55,7 @@ pub enum ImageFormat {
 
 /// Extensions of images that have no (or no single) magic number, accepted from the
 /// server's type or the URL when the body is not positively something else.
-pub const OTHER_IMAGE_EXTENSIONS: &[&str] = &[
+pub(crate) const OTHER_IMAGE_EXTENSIONS: &[&str] = &[
     "tga", "cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2", "pef", "srw", "xcf", "pcx",
     "jxr", "wdp", "bpg", "icns", "cur", "heics", "avifs", "jfif",
 ];

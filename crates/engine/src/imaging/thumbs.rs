@@ -22,7 +22,7 @@ use crate::error::ThumbError;
 use crate::imaging::chroma;
 use crate::imaging::jpeg_dc::Defect;
 use crate::imaging::jpeg_scaled::{self, Scaled};
-pub use crate::imaging::limits::{MAX_DECODE_BYTES, MAX_SIDE};
+pub(crate) use crate::imaging::limits::{MAX_DECODE_BYTES, MAX_SIDE};
 use crate::imaging::reasons::classify;
 use crate::imaging::sniff::ImageFormat;
 pub use crate::imaging::thumbnail::Thumbnail;
@@ -31,24 +31,24 @@ pub use crate::imaging::thumbnail::Thumbnail;
 pub const DEFAULT_THUMB_SIDE: u32 = 256;
 
 /// Most memory all decodes running at once may take, whatever the number of threads.
-pub const DECODE_BUDGET: u64 = 1024 * 1024 * 1024;
+pub(crate) const DECODE_BUDGET: u64 = 1024 * 1024 * 1024;
 
 /// Memory handed out to decodes; a decode waits until its share fits.
-pub struct Budget {
+pub(crate) struct Budget {
     total: u64,
     used: std::sync::Mutex<u64>,
     freed: std::sync::Condvar,
 }
 
 /// A share of a [`Budget`], given back when dropped.
-pub struct Share<'a> {
+pub(crate) struct Share<'a> {
     budget: &'a Budget,
     bytes: u64,
 }
 
 impl Budget {
     /// A budget of `total` bytes.
-    pub const fn new(total: u64) -> Self {
+    pub(crate) const fn new(total: u64) -> Self {
         Self {
             total,
             used: std::sync::Mutex::new(0),
@@ -57,7 +57,7 @@ impl Budget {
     }
 
     /// Waits until `bytes` (at most the whole budget) fit, and takes them.
-    pub fn take(&self, bytes: u64) -> Share<'_> {
+    pub(crate) fn take(&self, bytes: u64) -> Share<'_> {
         let bytes = bytes.min(self.total);
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
         while *used + bytes > self.total {
@@ -71,14 +71,15 @@ impl Budget {
     }
 
     /// Bytes taken right now.
-    pub fn in_use(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn in_use(&self) -> u64 {
         *self.used.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl Share<'_> {
     /// The bytes this share holds (what its decode may allocate).
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.bytes
     }
 }
@@ -138,7 +139,7 @@ fn header_limits() -> Limits {
 }
 
 /// Reads an image file's pixel size from its header, without decoding it.
-pub fn dimensions(path: &Path, format: ImageFormat) -> Option<(u32, u32)> {
+pub(crate) fn dimensions(path: &Path, format: ImageFormat) -> Option<(u32, u32)> {
     let format = format.decoder()?;
     let file = File::open(path).ok()?;
     let mut reader = ImageReader::with_format(BufReader::new(file), format);
@@ -235,7 +236,7 @@ fn in_memory(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, ThumbError> {
 /// A thumbnail of an image held in memory (a preview fetched whole, or a photo's EXIF
 /// thumbnail), with the same budget, limits and orientation handling as
 /// [`make_thumbnail`].
-pub fn thumbnail_from_bytes(bytes: &[u8], max_side: u32) -> Result<Thumbnail, ThumbError> {
+pub(crate) fn thumbnail_from_bytes(bytes: &[u8], max_side: u32) -> Result<Thumbnail, ThumbError> {
     thumbnail_charged(|| in_memory(bytes), max_side)
 }
 
@@ -299,7 +300,7 @@ const SMALL_THUMB_SIDE: u32 = 128;
 /// sample the mean of its 2×2 pixels, as libjpeg makes it), which loses nothing visible
 /// there and encodes about 40% quicker, on every download's way to being published. A
 /// small picture, shown enlarged in the gallery, is kept at a higher quality.
-pub fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), ThumbError> {
+pub(crate) fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), ThumbError> {
     let wrong_size = || ThumbError::Corrupt("thumbnail buffer has the wrong size".into());
     let opaque = thumb.rgba.chunks_exact(4).all(|p| p[3] == 255);
     if opaque {
@@ -534,6 +535,14 @@ fn jpeg_without_preview(head: &[u8]) -> Option<ThumbError> {
     }
     None
 }
+
+/// The decode budget charged by what is decoded.
+#[cfg(test)]
+mod decode_limits;
+
+/// Thumbnails against the reference decoders.
+#[cfg(test)]
+mod fidelity;
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ use crate::error::{Bytes, FetchError};
 
 /// Longest `data:` URL accepted, in bytes of text, before anything is decoded: 64 MiB
 /// (about 48 MB of image in base64). Far above any inline image a page or a list holds.
-pub const MAX_DATA_URL_LEN: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_DATA_URL_LEN: usize = 64 * 1024 * 1024;
 
 /// Longest media type read (`image/svg+xml` is 13).
 const MAX_MEDIA_TYPE_LEN: usize = 100;
@@ -65,7 +65,7 @@ struct Header<'a> {
 }
 
 /// True when `text` starts with the `data:` scheme (in any case).
-pub fn is_data_url(text: &str) -> bool {
+pub(crate) fn is_data_url(text: &str) -> bool {
     text.as_bytes()
         .get(..5)
         .is_some_and(|s| s.eq_ignore_ascii_case(b"data:"))
@@ -143,13 +143,13 @@ fn image_type(header: &Header<'_>) -> Result<String, DataUrlError> {
 
 /// Checks what can be checked without decoding: the length, the form and that the
 /// declared media type is an image's (for intake, which keeps the URL as it is).
-pub fn check(url: &str) -> Result<(), DataUrlError> {
+pub(crate) fn check(url: &str) -> Result<(), DataUrlError> {
     image_type(&header(url)?).map(drop)
 }
 
 /// An inline image, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     /// The declared media type's essence (`image/png`), as the item's Content-Type.
     pub media_type: String,
     /// The image's bytes.
@@ -160,13 +160,13 @@ pub struct Decoded {
 
 impl Decoded {
     /// The short form the image is known by (see [`short_url`]).
-    pub fn short_url(&self) -> Option<Url> {
+    pub(crate) fn short_url(&self) -> Option<Url> {
         short_url(&self.media_type, &self.sha256)
     }
 
     /// The file-name stem it is saved under: `inline-` and the first 12 hex digits of
     /// its SHA-256 (the naming template may use it as `{name}`).
-    pub fn stem(&self) -> String {
+    pub(crate) fn stem(&self) -> String {
         format!("inline-{}", &self.sha256[..12.min(self.sha256.len())])
     }
 }
@@ -174,7 +174,7 @@ impl Decoded {
 /// Decodes a `data:` URL whose media type is an image's, into at most `max_bytes` bytes.
 /// Nothing is decoded when the URL is longer than [`MAX_DATA_URL_LEN`], or when its
 /// base64 alone says the result would be too large.
-pub fn decode(url: &str, max_bytes: u64) -> Result<Decoded, DataUrlError> {
+pub(crate) fn decode(url: &str, max_bytes: u64) -> Result<Decoded, DataUrlError> {
     let header = header(url)?;
     let media_type = image_type(&header)?;
     let mut raw: Vec<u8> = if header.base64 {
@@ -244,20 +244,20 @@ fn forgiving_base64(mut data: Vec<u8>) -> Option<Vec<u8>> {
 }
 
 /// SHA-256 of `bytes`, lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
 /// The short form an inline image is known by in the library, the list and the events:
 /// `data:MEDIA;sha256=HEX`. It holds no data, so it is never mistaken for the image
 /// (read as a `data:` URL, it has no comma: damaged).
-pub fn short_url(media_type: &str, sha256: &str) -> Option<Url> {
+pub(crate) fn short_url(media_type: &str, sha256: &str) -> Option<Url> {
     Url::parse(&format!("data:{media_type};sha256={sha256}")).ok()
 }
 
 /// The short form for a `data:` URL that gives no image: its declared type if readable,
 /// and the SHA-256 of its text (the same text is the same item).
-pub fn short_url_of_text(url: &str) -> Option<Url> {
+pub(crate) fn short_url_of_text(url: &str) -> Option<Url> {
     let media = header(url)
         .ok()
         .and_then(|h| h.media_type)
@@ -267,7 +267,7 @@ pub fn short_url_of_text(url: &str) -> Option<Url> {
 
 /// A `data:` URL as it is shown (a rejected token): at most [`SHOWN_CHARS`] characters
 /// and an ellipsis, so a megabyte of base64 never reaches a log line or a list.
-pub fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     match text.char_indices().nth(SHOWN_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),

@@ -36,7 +36,7 @@ pub struct Intake {
 /// Most URLs one input (the URL box, one file, the command-line arguments) may hold,
 /// patterns expanded. Far above any real list; a guard against a typo or a hostile file
 /// queueing millions.
-pub const MAX_INPUT_URLS: u64 = 100_000;
+pub(crate) const MAX_INPUT_URLS: u64 = 100_000;
 
 /// A token that looked like a URL but will not be downloaded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! From text to URLs: pasted or opened text, numbered patterns, inline (`data:`) images,
 //! and images found on web pages.
 
-pub mod data_url;
-pub mod gallery_dl;
-pub mod intake;
-pub mod page;
-pub mod ranges;
+pub(crate) mod data_url;
+pub(crate) mod gallery_dl;
+pub(crate) mod intake;
+pub(crate) mod page;
+pub(crate) mod ranges;

@@ -7,11 +7,11 @@
 //! with a clear reason instead of queueing a million URLs.
 
 /// Most URLs one pattern may expand to.
-pub const MAX_EXPANSION: usize = 10_000;
+pub(crate) const MAX_EXPANSION: usize = 10_000;
 
 /// Why a pattern was not expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RangeError {
+pub(crate) enum RangeError {
     /// The product of all patterns is over [`MAX_EXPANSION`] (`u128::MAX`: past counting).
     #[error("expands to {} URLs, over the limit of {MAX_EXPANSION}", count_text(*.0))]
     TooMany(u128),
@@ -36,7 +36,7 @@ enum Part {
 }
 
 /// True when `text` holds something [`expand`] would expand.
-pub fn has_pattern(text: &str) -> bool {
+pub(crate) fn has_pattern(text: &str) -> bool {
     let tail = after_host(text);
     let bracket = tail.find('[').is_some_and(|i| tail[i..].contains(']'));
     let brace = tail.find('{').is_some_and(|i| {
@@ -59,7 +59,7 @@ fn after_host(text: &str) -> &str {
 
 /// Expands every pattern in `text` (in order, the first pattern varying slowest).
 /// Text without a pattern comes back as the only item.
-pub fn expand(text: &str) -> Result<Vec<String>, RangeError> {
+pub(crate) fn expand(text: &str) -> Result<Vec<String>, RangeError> {
     let tail = after_host(text);
     let head = &text[..text.len() - tail.len()];
     let mut parts = vec![Part::Text(head.to_string())];

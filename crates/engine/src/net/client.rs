@@ -14,7 +14,7 @@ use super::resolve::{ClientDns, Resolver};
 
 /// What the clients are built from.
 #[derive(Debug, Clone)]
-pub struct ClientSettings<'a> {
+pub(crate) struct ClientSettings<'a> {
     /// Give up on a connection attempt after this long.
     pub connect_timeout: Duration,
     /// Fail when no byte arrives for this long (each wait: headers, every body read).
@@ -30,7 +30,7 @@ pub struct ClientSettings<'a> {
 }
 
 /// The two HTTP clients and the guard that chooses between them.
-pub struct Http {
+pub(crate) struct Http {
     open: Client,
     public_only: Client,
     /// The private-address rule, and where pages came from.
@@ -47,7 +47,7 @@ impl std::fmt::Debug for Http {
 
 impl Http {
     /// Builds both clients. `Err` is for the user (a bad proxy address, say).
-    pub fn build(settings: &ClientSettings<'_>) -> Result<Self, String> {
+    pub(crate) fn build(settings: &ClientSettings<'_>) -> Result<Self, String> {
         let resolver = Arc::new(Resolver::new(settings.resolve));
         let route = Route::new(settings.proxy);
         let open = client(settings, ClientDns::open(resolver.clone()))?;
@@ -64,7 +64,7 @@ impl Http {
 
     /// The client for a request that may (`restricted == false`) or may not reach
     /// private addresses.
-    pub fn client(&self, restricted: bool) -> &Client {
+    pub(crate) fn client(&self, restricted: bool) -> &Client {
         if restricted {
             &self.public_only
         } else {
@@ -100,7 +100,7 @@ fn client(settings: &ClientSettings<'_>, dns: ClientDns) -> Result<Client, Strin
 
 /// `text` with the password of a `scheme://user:password@host` replaced by `***`, for
 /// messages (a proxy URL carries one often).
-pub fn without_password(text: &str) -> String {
+pub(crate) fn without_password(text: &str) -> String {
     match url::Url::parse(text) {
         Ok(mut url) if url.password().is_some() => {
             let _ = url.set_password(Some("***"));

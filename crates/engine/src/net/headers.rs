@@ -14,7 +14,7 @@ use url::Url;
 /// Dates in the past mean "now"; anything unparsable is `None`. Total: an absurd value
 /// (a date in the year 300000000000, 20 digits of seconds) is either refused or comes
 /// back as the long wait it is, never a panic; the caller decides whether to wait.
-pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit()) {
         // More seconds than u64 holds is "forever": as good as u64::MAX for the caller.
@@ -30,7 +30,8 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only date format
 /// servers are allowed to send (RFC 9110). `None` for anything else, and for dates
 /// a `SystemTime` cannot hold.
-pub fn parse_http_date(value: &str) -> Option<SystemTime> {
+#[cfg(test)]
+pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::from_secs(http_date_secs(value)?))
 }
 
@@ -80,7 +81,7 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
 }
 
 /// `Content-Length`: digits only (no sign, no spaces inside), at most what a u64 holds.
-pub fn content_length(value: &str) -> Option<u64> {
+pub(crate) fn content_length(value: &str) -> Option<u64> {
     let value = value.trim();
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -89,12 +90,12 @@ pub fn content_length(value: &str) -> Option<u64> {
 }
 
 /// Longest validator (`ETag` or `Last-Modified`) Pixgrab keeps and sends back in `If-Range`.
-pub const MAX_VALIDATOR_LEN: usize = 256;
+pub(crate) const MAX_VALIDATOR_LEN: usize = 256;
 
 /// The validator to continue a download with: a strong `ETag` (weak ones cannot be used
 /// with `If-Range`), else `Last-Modified`. Refuses values that are too long or hold
 /// anything but visible ASCII and spaces, since they are echoed back to the server.
-pub fn validator(etag: Option<&str>, last_modified: Option<&str>) -> Option<String> {
+pub(crate) fn validator(etag: Option<&str>, last_modified: Option<&str>) -> Option<String> {
     let usable = |v: &&str| {
         !v.is_empty()
             && v.len() <= MAX_VALIDATOR_LEN
@@ -114,7 +115,7 @@ pub fn validator(etag: Option<&str>, last_modified: Option<&str>) -> Option<Stri
 
 /// Where a redirect's `Location` leads, relative to `base`: only to http and https.
 /// The error reads as a reason for the user.
-pub fn location(base: &Url, value: &str) -> Result<Url, String> {
+pub(crate) fn location(base: &Url, value: &str) -> Result<Url, String> {
     if value.len() > 8192 {
         return Err(format!("a Location of {} bytes", value.len()));
     }
@@ -138,7 +139,7 @@ fn truncate(text: &str, max: usize) -> String {
 /// The file name a `Content-Disposition` header suggests, reduced to its base name
 /// (anything before the last `/` or `\` is dropped). `filename*=UTF-8''...` wins over
 /// `filename=`. The caller still sanitises it: this only extracts.
-pub fn content_disposition_filename(value: &str) -> Option<String> {
+pub(crate) fn content_disposition_filename(value: &str) -> Option<String> {
     let mut plain = None;
     let mut extended = None;
     for param in split_params(value).into_iter().skip(1) {
@@ -220,7 +221,7 @@ fn unquote(value: &str) -> String {
 }
 
 /// `Content-Range: bytes START-END/TOTAL` → (START, TOTAL if known).
-pub fn content_range(value: &str) -> Option<(u64, Option<u64>)> {
+pub(crate) fn content_range(value: &str) -> Option<(u64, Option<u64>)> {
     let rest = value.trim().strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
     let (start, end) = range.split_once('-')?;

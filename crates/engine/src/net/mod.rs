@@ -2,10 +2,10 @@
 //! header parsing, which addresses may be reached, pacing per host, and the headers and
 //! cookies each host gets.
 
-pub mod client;
-pub mod fetch;
-pub mod headers;
-pub mod netguard;
-pub mod pacer;
-pub mod profile;
+pub(crate) mod client;
+pub(crate) mod fetch;
+pub(crate) mod headers;
+pub(crate) mod netguard;
+pub(crate) mod pacer;
+pub(crate) mod profile;
 pub(crate) mod resolve;

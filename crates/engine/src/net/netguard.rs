@@ -60,7 +60,7 @@ impl PrivateRule {
 /// True for addresses that are not on the public internet: loopback, RFC 1918 private,
 /// link-local (169.254/16, fe80::/10), carrier-grade NAT, unspecified, broadcast and
 /// IPv6 unique-local (fc00::/7) and site-local; IPv4-mapped IPv6 by its IPv4 address.
-pub fn is_private(ip: IpAddr) -> bool {
+pub(crate) fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
@@ -103,7 +103,7 @@ pub fn is_private(ip: IpAddr) -> bool {
 /// response's content (a page's images and probes; every redirect, which the previous
 /// hop's server chose), with whether that response came from a private address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// The user asked for it.
     User,
     /// A page or a redirect asked for it.
@@ -117,7 +117,7 @@ pub enum Cause {
 /// decides it: the configured proxy takes every request; else the environment's
 /// (`HTTP_PROXY` for http, `HTTPS_PROXY` for https, `ALL_PROXY`, minus `NO_PROXY`).
 #[derive(Debug)]
-pub struct Route {
+pub(crate) struct Route {
     configured: bool,
     system: hyper_util::client::proxy::matcher::Matcher,
     /// Lower-case host names of every proxy that may be used.
@@ -133,7 +133,7 @@ impl Default for Route {
 impl Route {
     /// The route with `configured` as the proxy for every request (or none), reading the
     /// environment now (as the client does when it is built).
-    pub fn new(configured: Option<&str>) -> Self {
+    pub(crate) fn new(configured: Option<&str>) -> Self {
         let configured = configured.map(str::trim).filter(|p| !p.is_empty());
         let mut hosts = HashSet::new();
         let from_env = ["http_proxy", "https_proxy", "all_proxy"]
@@ -162,7 +162,7 @@ impl Route {
     }
 
     /// True when a request for `url` goes through a proxy.
-    pub fn proxied(&self, url: &Url) -> bool {
+    pub(crate) fn proxied(&self, url: &Url) -> bool {
         if self.configured {
             return true;
         }
@@ -182,7 +182,7 @@ pub(crate) const MAX_PAGES: usize = 100_000;
 
 /// Applies the [`PrivateRule`] to page-caused requests; remembers where pages came from.
 #[derive(Debug)]
-pub struct Guard {
+pub(crate) struct Guard {
     rule: AtomicU8,
     /// Which requests go through a proxy (whose own address is then the peer).
     route: Route,
@@ -201,7 +201,7 @@ impl Default for Guard {
 
 impl Guard {
     /// A guard with `rule`, no proxy and the system's resolver.
-    pub fn new(rule: PrivateRule) -> Self {
+    pub(crate) fn new(rule: PrivateRule) -> Self {
         Self::with(rule, Route::default(), Arc::default())
     }
 
@@ -217,22 +217,17 @@ impl Guard {
     }
 
     /// Changes the rule for requests that start from now on.
-    pub fn set_rule(&self, rule: PrivateRule) {
+    pub(crate) fn set_rule(&self, rule: PrivateRule) {
         self.rule.store(rule.to_u8(), Ordering::Relaxed);
     }
 
     /// The rule in force.
-    pub fn rule(&self) -> PrivateRule {
+    pub(crate) fn rule(&self) -> PrivateRule {
         PrivateRule::from_u8(self.rule.load(Ordering::Relaxed))
     }
 
-    /// Which requests go through a proxy.
-    pub fn route(&self) -> &Route {
-        &self.route
-    }
-
     /// The cause of a request for a URL found on `page` (`None`: the user's own).
-    pub fn cause_of(&self, page: Option<&Url>) -> Cause {
+    pub(crate) fn cause_of(&self, page: Option<&Url>) -> Cause {
         match page {
             None => Cause::User,
             Some(page) => Cause::Page {
@@ -242,7 +237,7 @@ impl Guard {
     }
 
     /// True when a request with `cause` may not reach private addresses.
-    pub fn restricts(&self, cause: Cause) -> bool {
+    pub(crate) fn restricts(&self, cause: Cause) -> bool {
         match (self.rule(), cause) {
             (_, Cause::User) | (PrivateRule::Allow, _) => false,
             (PrivateRule::Deny, _) => true,
@@ -252,7 +247,7 @@ impl Guard {
 
     /// Remembers that `page` was read from a private address (or not): the requests its
     /// content causes are judged by that, never by what its name resolves to later.
-    pub fn learn_page(&self, page: &Url, private: bool) {
+    pub(crate) fn learn_page(&self, page: &Url, private: bool) {
         if let Ok(mut pages) = self.pages.lock() {
             if pages.len() >= MAX_PAGES
                 && let Some(any) = pages.keys().next().cloned()
@@ -267,7 +262,7 @@ impl Guard {
     /// Whether the answer for `url` that came from `peer` counts as from a private
     /// address: by the peer, unless a proxy (whose address the peer is) fetched it;
     /// then only a private literal address or `localhost` counts.
-    pub fn reply_is_private(&self, url: &Url, peer: Option<SocketAddr>) -> bool {
+    pub(crate) fn reply_is_private(&self, url: &Url, peer: Option<SocketAddr>) -> bool {
         match peer {
             Some(addr) if !self.route.proxied(url) => is_private(addr.ip()),
             _ => literal_private(url).is_some(),
@@ -278,7 +273,7 @@ impl Guard {
     /// how it was read, when it was read in this run; else its address when it is a
     /// literal or `localhost`; else its name when *every* address of it is private (a
     /// public site cannot make itself private by adding a private record).
-    pub fn page_is_private(&self, page: &Url) -> bool {
+    pub(crate) fn page_is_private(&self, page: &Url) -> bool {
         if let Some(known) = self
             .pages
             .lock()
@@ -304,7 +299,7 @@ impl Guard {
     /// `localhost`; a name behind a proxy (which resolves it) or a proxy's own name,
     /// when any address of it is private here. Other names are checked by the lookup
     /// of the connection itself (see [`crate::net::resolve`]).
-    pub fn check(&self, restricted: bool, target: &Url) -> Result<(), String> {
+    pub(crate) fn check(&self, restricted: bool, target: &Url) -> Result<(), String> {
         if !restricted {
             return Ok(());
         }
@@ -337,7 +332,7 @@ impl Guard {
 
     /// Like [`Guard::check`], for the address a response really came from (not known
     /// behind a proxy, whose address the peer is).
-    pub fn check_peer(
+    pub(crate) fn check_peer(
         &self,
         restricted: bool,
         target: &Url,
@@ -367,7 +362,7 @@ fn literal_private(url: &Url) -> Option<IpAddr> {
 
 /// The private address `url`'s host is when it is a literal address or `localhost`:
 /// how a page Pixgrab never read itself (one gallery-dl listed) is judged.
-pub fn is_private_literal(url: &Url) -> bool {
+pub(crate) fn is_private_literal(url: &Url) -> bool {
     literal_private(url).is_some()
 }
 

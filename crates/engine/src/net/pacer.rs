@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 /// Paces reads so that all downloads together stay under a rate.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     /// Bytes per second; 0 means unlimited.
     rate: AtomicU64,
     /// When the bytes granted so far will have "passed" at the current rate.
@@ -16,7 +16,7 @@ pub struct Pacer {
 
 impl Pacer {
     /// A pacer at `bytes_per_sec` (0: unlimited).
-    pub fn new(bytes_per_sec: u64) -> Self {
+    pub(crate) fn new(bytes_per_sec: u64) -> Self {
         Self {
             rate: AtomicU64::new(bytes_per_sec),
             next_free: Mutex::new(None),
@@ -24,17 +24,17 @@ impl Pacer {
     }
 
     /// Changes the rate (0: unlimited). Takes effect with the next read.
-    pub fn set_rate(&self, bytes_per_sec: u64) {
+    pub(crate) fn set_rate(&self, bytes_per_sec: u64) {
         self.rate.store(bytes_per_sec, Ordering::Relaxed);
     }
 
     /// The rate in bytes per second, 0 when unlimited.
-    pub fn rate(&self) -> u64 {
+    pub(crate) fn rate(&self) -> u64 {
         self.rate.load(Ordering::Relaxed)
     }
 
     /// How many bytes to read at a time under the limit (about 1/10 s), if limited.
-    pub fn slice(&self) -> Option<usize> {
+    pub(crate) fn slice(&self) -> Option<usize> {
         match self.rate() {
             0 => None,
             r => Some(usize::try_from(r / 10).unwrap_or(usize::MAX)),
@@ -43,7 +43,7 @@ impl Pacer {
 
     /// Accounts for `bytes` just read and sleeps until they fit under the rate. Sleeps
     /// in short steps and returns early when `stop` says so (pause, cancel).
-    pub fn take(&self, bytes: u64, stop: impl Fn() -> bool) {
+    pub(crate) fn take(&self, bytes: u64, stop: impl Fn() -> bool) {
         let rate = self.rate();
         if rate == 0 {
             return;

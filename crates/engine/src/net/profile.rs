@@ -150,7 +150,7 @@ pub struct Cookie {
 }
 
 /// The headers one request gets, in order.
-pub type HeaderList = Vec<(String, String)>;
+pub(crate) type HeaderList = Vec<(String, String)>;
 
 impl Profiles {
     /// The profile for `host`: the most specific host entry (exact, then parent
@@ -238,7 +238,7 @@ impl Cookie {
 
 /// Writes `cookies` as a Netscape `cookies.txt` (what [`parse_cookies_txt`] reads, and
 /// what gallery-dl's `--cookies` takes).
-pub fn write_cookies_txt(cookies: &[Cookie]) -> String {
+pub(crate) fn write_cookies_txt(cookies: &[Cookie]) -> String {
     let flag = |b: bool| if b { "TRUE" } else { "FALSE" };
     let mut text = String::from("# Netscape HTTP Cookie File\n");
     for c in cookies {

@@ -160,7 +160,7 @@ pub fn config(dir: &std::path::Path) -> pixgrab_engine::Config {
     let mut config = pixgrab_engine::Config::new(dir);
     config.retry_base = Duration::from_millis(5);
     // Pages are read as HTML: no gallery-dl start-up (its own tests ask for it).
-    config.gallery_dl = pixgrab_engine::input::gallery_dl::Setting::Off;
+    config.gallery_dl = pixgrab_engine::GalleryDlSetting::Off;
     config
 }
 

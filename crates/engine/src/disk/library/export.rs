@@ -5,7 +5,7 @@ use url::Url;
 use super::records::Record;
 
 /// The columns of an export, in order.
-pub const EXPORT_COLUMNS: [&str; 9] = [
+pub(crate) const EXPORT_COLUMNS: [&str; 9] = [
     "url",
     "final_url",
     "file",
@@ -37,7 +37,7 @@ fn export_row(r: &Record) -> [String; 9] {
 }
 
 /// `url` without a user name or password: exports are shared, credentials are not.
-pub fn without_userinfo(url: &str) -> String {
+pub(crate) fn without_userinfo(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
             let _ = u.set_username("");

@@ -12,7 +12,11 @@ use crate::item::{ItemId, ItemState};
 impl Library {
     /// Adds URLs in order (one transaction). A URL already known keeps its item; a new one
     /// is queued at the back.
-    pub fn add(&mut self, urls: &[Url], page: Option<&Url>) -> Result<Vec<Added>, LibraryError> {
+    pub(crate) fn add(
+        &mut self,
+        urls: &[Url],
+        page: Option<&Url>,
+    ) -> Result<Vec<Added>, LibraryError> {
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(urls.len());
         {
@@ -64,12 +68,16 @@ impl Library {
     }
 
     /// Every item, in queue order (rank, then id).
-    pub fn all(&self) -> Result<Vec<Record>, LibraryError> {
+    pub(crate) fn all(&self) -> Result<Vec<Record>, LibraryError> {
         self.select("ORDER BY rank, id", [])
     }
 
     /// The items with these ids that are in one of `states`, in queue order.
-    pub fn find(&self, ids: &[ItemId], states: &[ItemState]) -> Result<Vec<Record>, LibraryError> {
+    pub(crate) fn find(
+        &self,
+        ids: &[ItemId],
+        states: &[ItemState],
+    ) -> Result<Vec<Record>, LibraryError> {
         let mut found = Vec::new();
         for id in ids {
             found.extend(
@@ -85,7 +93,7 @@ impl Library {
     }
 
     /// The ids of the items in `state`, in queue order.
-    pub fn ids_in_state(&self, state: ItemState) -> Result<Vec<ItemId>, LibraryError> {
+    pub(crate) fn ids_in_state(&self, state: ItemState) -> Result<Vec<ItemId>, LibraryError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id FROM items WHERE state = ?1 ORDER BY rank, id")?;
@@ -147,7 +155,7 @@ impl Library {
 
     /// Every done item with a file of its own (not a duplicate's), in queue order, with
     /// its perceptual hash if it has one.
-    pub fn hashed_files(&self) -> Result<Vec<HashedFile>, LibraryError> {
+    pub(crate) fn hashed_files(&self) -> Result<Vec<HashedFile>, LibraryError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, file, phash, format FROM items
              WHERE state = 'done' AND file IS NOT NULL AND duplicate_of IS NULL
@@ -165,7 +173,7 @@ impl Library {
     }
 
     /// Records an item's perceptual hash.
-    pub fn set_phash(&self, id: ItemId, phash: &str) -> Result<(), LibraryError> {
+    pub(crate) fn set_phash(&self, id: ItemId, phash: &str) -> Result<(), LibraryError> {
         self.conn.execute(
             "UPDATE items SET phash = ?2 WHERE id = ?1",
             params![id.0 as i64, phash],
@@ -175,7 +183,7 @@ impl Library {
 
     /// A done item's file (relative to the folder), and whether another done item
     /// names the same file (identical bytes stored once).
-    pub fn done_file(&self, id: ItemId) -> Result<Option<(String, bool)>, LibraryError> {
+    pub(crate) fn done_file(&self, id: ItemId) -> Result<Option<(String, bool)>, LibraryError> {
         let file: Option<String> = self
             .conn
             .query_row(
@@ -197,7 +205,7 @@ impl Library {
 
     /// Sets an item's state, clearing the error unless it is `Failed` (and forgetting
     /// the part when it is `Cancelled`).
-    pub fn set_state(&self, id: ItemId, state: ItemState) -> Result<(), LibraryError> {
+    pub(crate) fn set_state(&self, id: ItemId, state: ItemState) -> Result<(), LibraryError> {
         self.conn.execute(
             "UPDATE items SET state = ?2,
                 error = CASE WHEN ?2 = 'failed' THEN error ELSE NULL END,
@@ -209,7 +217,11 @@ impl Library {
     }
 
     /// Sets the state of many items in one transaction.
-    pub fn set_states(&mut self, ids: &[ItemId], state: ItemState) -> Result<(), LibraryError> {
+    pub(crate) fn set_states(
+        &mut self,
+        ids: &[ItemId],
+        state: ItemState,
+    ) -> Result<(), LibraryError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -227,7 +239,11 @@ impl Library {
     }
 
     /// Records the part file a download writes to (or forgets it with `None`).
-    pub fn set_part(&self, id: ItemId, part: Option<&PartRecord>) -> Result<(), LibraryError> {
+    pub(crate) fn set_part(
+        &self,
+        id: ItemId,
+        part: Option<&PartRecord>,
+    ) -> Result<(), LibraryError> {
         self.conn.execute(
             "UPDATE items SET part_name = ?2, part_stem = ?3, part_total = ?4,
                 part_validator = ?5, part_content_type = ?6 WHERE id = ?1",
@@ -244,7 +260,7 @@ impl Library {
     }
 
     /// Records a finished download (and forgets its part).
-    pub fn set_done(&self, id: ItemId, done: &DoneRecord<'_>) -> Result<(), LibraryError> {
+    pub(crate) fn set_done(&self, id: ItemId, done: &DoneRecord<'_>) -> Result<(), LibraryError> {
         self.conn.execute(
             "UPDATE items SET state = 'done', final_url = ?2, file = ?3, bytes = ?4,
                 sha256 = ?5, width = ?6, height = ?7, format = ?8, content_type = ?9,
@@ -271,7 +287,7 @@ impl Library {
     }
 
     /// Records a failure with its reason (and forgets the part).
-    pub fn set_failed(&self, id: ItemId, reason: &str) -> Result<(), LibraryError> {
+    pub(crate) fn set_failed(&self, id: ItemId, reason: &str) -> Result<(), LibraryError> {
         self.conn.execute(
             "UPDATE items SET state = 'failed', error = ?2, finished_at = ?3, part_name = NULL,
                 part_stem = NULL, part_total = NULL, part_validator = NULL,
@@ -283,7 +299,7 @@ impl Library {
     }
 
     /// Gives items ranks before every other item, keeping their given order.
-    pub fn move_to_top(&mut self, ids: &[ItemId]) -> Result<Vec<i64>, LibraryError> {
+    pub(crate) fn move_to_top(&mut self, ids: &[ItemId]) -> Result<Vec<i64>, LibraryError> {
         let tx = self.conn.transaction()?;
         let lowest: i64 =
             tx.query_row("SELECT COALESCE(MIN(rank), 0) FROM items", [], |r| r.get(0))?;
@@ -301,7 +317,7 @@ impl Library {
     }
 
     /// A done item other than `except` whose file has this SHA-256: (id, file name).
-    pub fn find_done_by_hash(
+    pub(crate) fn find_done_by_hash(
         &self,
         sha256: &str,
         except: ItemId,

@@ -21,8 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
-pub use crate::error::LibraryError;
-pub use crate::item::ItemState;
+pub(crate) use crate::error::LibraryError;
+pub(crate) use crate::item::ItemState;
 
 mod export;
 mod items;
@@ -34,17 +34,18 @@ mod schema;
 mod tests;
 mod watches;
 
-pub use export::{EXPORT_COLUMNS, import_urls, to_csv, to_json, without_userinfo};
-pub use normal_form::normalise;
-pub use records::{Added, DoneRecord, HashedFile, PartRecord, Record};
+pub use export::{import_urls, to_csv, to_json};
+pub(crate) use normal_form::normalise;
+pub use records::Record;
+pub(crate) use records::{DoneRecord, PartRecord};
 pub use watches::Watch;
 
 /// File name of the database inside `OUT/.pixgrab/`.
-pub const DB_NAME: &str = "library.db";
+pub(crate) const DB_NAME: &str = "library.db";
 
 /// True when `folder` (an output folder) has a Pixgrab library: something was
 /// downloaded there before.
-pub fn exists_in(folder: &std::path::Path) -> bool {
+pub(crate) fn exists_in(folder: &std::path::Path) -> bool {
     folder
         .join(crate::disk::store::DATA_DIR)
         .join(DB_NAME)
@@ -52,7 +53,7 @@ pub fn exists_in(folder: &std::path::Path) -> bool {
 }
 
 /// The open database of one output folder.
-pub struct Library {
+pub(crate) struct Library {
     conn: Connection,
 }
 

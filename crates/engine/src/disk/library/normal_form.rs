@@ -9,7 +9,7 @@ use super::LibraryError;
 /// The form a URL is stored and compared in: parsed (so scheme and host are lower-case,
 /// default ports and dot segments gone) and without its `#fragment`, which never reaches
 /// the server.
-pub fn normalise(url: &Url) -> Url {
+pub(crate) fn normalise(url: &Url) -> Url {
     let mut url = url.clone();
     url.set_fragment(None);
     url

@@ -8,7 +8,7 @@ use super::{Library, LibraryError, unix_now};
 
 impl Library {
     /// Records a page's title (for `{page}` in file-name templates).
-    pub fn set_page_title(&self, page: &Url, title: &str) -> Result<(), LibraryError> {
+    pub(crate) fn set_page_title(&self, page: &Url, title: &str) -> Result<(), LibraryError> {
         self.conn.execute(
             "INSERT INTO pages (url, title) VALUES (?1, ?2)
              ON CONFLICT(url) DO UPDATE SET title = excluded.title",
@@ -18,7 +18,7 @@ impl Library {
     }
 
     /// A page's title, if it was read.
-    pub fn page_title(&self, page: &Url) -> Result<Option<String>, LibraryError> {
+    pub(crate) fn page_title(&self, page: &Url) -> Result<Option<String>, LibraryError> {
         Ok(self
             .conn
             .query_row(
@@ -31,7 +31,7 @@ impl Library {
 
     /// Remembers whether `page` was read from a private address, so that after a restart
     /// its items are judged as when it was read (not by what its name resolves to then).
-    pub fn set_page_origin(&self, page: &Url, private: bool) -> Result<(), LibraryError> {
+    pub(crate) fn set_page_origin(&self, page: &Url, private: bool) -> Result<(), LibraryError> {
         self.conn.execute(
             "INSERT INTO page_origins (url, private, read_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(url) DO UPDATE SET private = excluded.private,
@@ -43,7 +43,7 @@ impl Library {
 
     /// The pages read lately (at most `most`, newest first) and whether each came from
     /// a private address.
-    pub fn page_origins(&self, most: usize) -> Result<Vec<(Url, bool)>, LibraryError> {
+    pub(crate) fn page_origins(&self, most: usize) -> Result<Vec<(Url, bool)>, LibraryError> {
         let mut stmt = self
             .conn
             .prepare("SELECT url, private FROM page_origins ORDER BY read_at DESC LIMIT ?1")?;

@@ -59,7 +59,7 @@ pub struct Record {
 
 /// A finished download, as stored.
 #[derive(Debug, Clone)]
-pub struct DoneRecord<'a> {
+pub(crate) struct DoneRecord<'a> {
     /// Final URL after redirects.
     pub final_url: &'a str,
     /// File name in the output folder.
@@ -82,7 +82,7 @@ pub struct DoneRecord<'a> {
 
 /// A done item's file and perceptual hash, for similar-image groups.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HashedFile {
+pub(crate) struct HashedFile {
     /// The item.
     pub id: ItemId,
     /// Its file, relative to the folder.
@@ -95,7 +95,7 @@ pub struct HashedFile {
 
 /// What [`Library::add`](super::Library::add) found for one URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Added {
+pub(crate) struct Added {
     /// The item.
     pub id: ItemId,
     /// Its state before this call (`None`: it is new).

@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS watches (
 impl Library {
     /// Opens (creating if needed) the library in `data_dir` (`OUT/.pixgrab`). With
     /// `durable`, every commit is flushed to the device (survives power loss).
-    pub fn open(data_dir: &Path, durable: bool) -> Result<Self, LibraryError> {
+    pub(crate) fn open(data_dir: &Path, durable: bool) -> Result<Self, LibraryError> {
         let conn = Connection::open(data_dir.join(DB_NAME))?;
         conn.busy_timeout(Duration::from_millis(200))?;
         // Exclusive: one Pixgrab per folder. The lock is taken by the first write below.

@@ -46,7 +46,7 @@ impl Watch {
 
 impl Library {
     /// Watches `watch.page` (or changes its watch), as `watch` says.
-    pub fn set_watch(&self, watch: &Watch) -> Result<(), LibraryError> {
+    pub(crate) fn set_watch(&self, watch: &Watch) -> Result<(), LibraryError> {
         self.conn.execute(
             "INSERT INTO watches (page, interval_ms, next_check, last_check, last_new, failures,
                  last_error, queued, paused)
@@ -73,7 +73,7 @@ impl Library {
 
     /// Records a check of a watched page: only its outcome and next check (an interval
     /// changed meanwhile stays). False when the page is no longer watched.
-    pub fn record_check(&self, watch: &Watch) -> Result<bool, LibraryError> {
+    pub(crate) fn record_check(&self, watch: &Watch) -> Result<bool, LibraryError> {
         Ok(self.conn.execute(
             "UPDATE watches SET next_check = ?2, last_check = ?3, last_new = ?4, failures = ?5,
                  last_error = ?6, queued = ?7, paused = ?8 WHERE page = ?1",
@@ -91,7 +91,7 @@ impl Library {
     }
 
     /// Stops watching `page`; true if it was watched.
-    pub fn remove_watch(&mut self, page: &Url) -> Result<bool, LibraryError> {
+    pub(crate) fn remove_watch(&mut self, page: &Url) -> Result<bool, LibraryError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM watch_seen WHERE page = ?1", [page.as_str()])?;
         let removed = tx.execute("DELETE FROM watches WHERE page = ?1", [page.as_str()])? > 0;
@@ -101,7 +101,7 @@ impl Library {
 
     /// Remembers that `page` showed `urls` (a watch then never queues them, queued or
     /// not: what the user left out when watching began stays out).
-    pub fn mark_seen(&mut self, page: &Url, urls: &[Url]) -> Result<(), LibraryError> {
+    pub(crate) fn mark_seen(&mut self, page: &Url, urls: &[Url]) -> Result<(), LibraryError> {
         let tx = self.conn.transaction()?;
         {
             let mut insert =
@@ -115,7 +115,7 @@ impl Library {
     }
 
     /// The watch of `page`, if it is watched.
-    pub fn watch_of(&self, page: &Url) -> Result<Option<Watch>, LibraryError> {
+    pub(crate) fn watch_of(&self, page: &Url) -> Result<Option<Watch>, LibraryError> {
         Ok(self
             .watches_where("WHERE page = ?1", [page.as_str()])?
             .into_iter()
@@ -123,7 +123,7 @@ impl Library {
     }
 
     /// Every watched page, soonest check first.
-    pub fn watches(&self) -> Result<Vec<Watch>, LibraryError> {
+    pub(crate) fn watches(&self) -> Result<Vec<Watch>, LibraryError> {
         self.watches_where("", [])
     }
 
@@ -175,7 +175,7 @@ impl Library {
 
     /// Of `urls` found on the watched `page`, those that are new (in order): no item has
     /// them and the page did not show them before.
-    pub fn unseen(&self, page: &Url, urls: &[Url]) -> Result<Vec<Url>, LibraryError> {
+    pub(crate) fn unseen(&self, page: &Url, urls: &[Url]) -> Result<Vec<Url>, LibraryError> {
         let mut item = self
             .conn
             .prepare_cached("SELECT 1 FROM items WHERE url = ?1")?;
@@ -197,7 +197,11 @@ impl Library {
     /// Of `urls`, those whose item failed and was tried again by a watch fewer than
     /// `most` times, in order; each one's count goes up (a watched page still showing
     /// them gets them tried again, a few times). Never what the user cancelled.
-    pub fn failed_among(&mut self, urls: &[Url], most: u32) -> Result<Vec<Url>, LibraryError> {
+    pub(crate) fn failed_among(
+        &mut self,
+        urls: &[Url],
+        most: u32,
+    ) -> Result<Vec<Url>, LibraryError> {
         let tx = self.conn.transaction()?;
         let mut out = Vec::new();
         {
@@ -217,7 +221,7 @@ impl Library {
 
     /// The addresses `page` showed before, without their query strings (an address that
     /// differs from one of these only in its query is the same image, re-signed).
-    pub fn seen_without_query(
+    pub(crate) fn seen_without_query(
         &self,
         page: &Url,
     ) -> Result<std::collections::HashSet<String>, LibraryError> {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::disk::naming;
 
 /// Suffix of in-progress downloads.
-pub const PART_SUFFIX: &str = ".part";
+pub(crate) const PART_SUFFIX: &str = ".part";
 
 /// Name of the folder, inside the output folder, where Pixgrab keeps its own data.
 pub const DATA_DIR: &str = ".pixgrab";
@@ -31,7 +31,7 @@ const MAX_COLLISIONS: u32 = 100_000;
 /// `io::Error` of kind `InvalidInput`.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot save as {name}: {reason}")]
-pub struct NameError {
+pub(crate) struct NameError {
     /// The name as it was to be saved, relative to the folder (shortened if long).
     pub name: String,
     /// What is wrong with it, in plain words ("file name too long").
@@ -55,7 +55,7 @@ impl NameError {
     }
 
     /// The [`NameError`] inside `e`, if there is one.
-    pub fn of(e: &io::Error) -> Option<&Self> {
+    pub(crate) fn of(e: &io::Error) -> Option<&Self> {
         e.get_ref().and_then(|inner| inner.downcast_ref::<Self>())
     }
 }
@@ -111,7 +111,7 @@ fn shown_name(dirs: &[String], stem: &str, ext: &str) -> String {
 
 /// An output folder that exists and is writable.
 #[derive(Debug, Clone)]
-pub struct OutputDir {
+pub(crate) struct OutputDir {
     root: PathBuf,
     /// Flush each file to the device before publishing it (survives power loss, costs
     /// a disk round trip per file).
@@ -120,7 +120,7 @@ pub struct OutputDir {
 
 /// An in-progress download: an open `.part` file that is removed unless committed.
 #[derive(Debug)]
-pub struct PartFile {
+pub(crate) struct PartFile {
     /// The open file, positioned at its start.
     pub file: File,
     path: PathBuf,
@@ -129,7 +129,7 @@ pub struct PartFile {
 
 impl OutputDir {
     /// Creates the folder (and parents) if missing.
-    pub fn open(path: &Path) -> io::Result<Self> {
+    pub(crate) fn open(path: &Path) -> io::Result<Self> {
         fs::create_dir_all(path)?;
         let root = fs::canonicalize(path)?;
         if !root.is_dir() {
@@ -142,25 +142,25 @@ impl OutputDir {
     }
 
     /// Makes [`OutputDir::commit`] flush every file to the device before publishing it.
-    pub fn with_sync(mut self, sync_files: bool) -> Self {
+    pub(crate) fn with_sync(mut self, sync_files: bool) -> Self {
         self.sync_files = sync_files;
         self
     }
 
     /// The folder's canonical path.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// `root/.pixgrab`, created if missing.
-    pub fn data_root(&self) -> io::Result<PathBuf> {
+    pub(crate) fn data_root(&self) -> io::Result<PathBuf> {
         let dir = self.root.join(DATA_DIR);
         fs::create_dir_all(&dir)?;
         Ok(dir)
     }
 
     /// `root/.pixgrab/SUB`, created if missing.
-    pub fn data_dir(&self, sub: &str) -> io::Result<PathBuf> {
+    pub(crate) fn data_dir(&self, sub: &str) -> io::Result<PathBuf> {
         check_component(sub)?;
         let dir = self.root.join(DATA_DIR).join(sub);
         fs::create_dir_all(&dir)?;
@@ -170,7 +170,7 @@ impl OutputDir {
     /// Creates `STEM.EXT.part` (or `STEM (2).EXT.part`, ...) that no other entry uses.
     /// A failure about the name itself comes back as a [`NameError`], as from
     /// [`OutputDir::commit_in`].
-    pub fn create_part(&self, stem: &str, ext: &str) -> io::Result<PartFile> {
+    pub(crate) fn create_part(&self, stem: &str, ext: &str) -> io::Result<PartFile> {
         self.new_part(stem, ext)
             .map_err(|e| NameError::wrap(e, || shown_name(&[], stem, ext)))
     }
@@ -198,7 +198,7 @@ impl OutputDir {
     /// Publishes a finished part as `STEM.EXT`, or the first free `STEM (n).EXT`.
     /// Returns the final path. The part file is gone afterwards.
     /// On failure the part stays as it was (to be kept or dropped by the caller).
-    pub fn commit(&self, part: &mut PartFile, stem: &str, ext: &str) -> io::Result<PathBuf> {
+    pub(crate) fn commit(&self, part: &mut PartFile, stem: &str, ext: &str) -> io::Result<PathBuf> {
         self.commit_in(part, &[], stem, ext)
     }
 
@@ -207,7 +207,7 @@ impl OutputDir {
     /// A failure that is about this name (too long for the file system, refused by it,
     /// a folder in the way) comes back as a [`NameError`] inside the `io::Error`; a
     /// failure of the folder itself (full, read-only) as the OS reported it.
-    pub fn commit_in(
+    pub(crate) fn commit_in(
         &self,
         part: &mut PartFile,
         dirs: &[String],
@@ -274,7 +274,7 @@ impl OutputDir {
 impl OutputDir {
     /// A path inside the folder as the library records it: relative, `/`-separated
     /// (`cat.jpg`, `example.org/cat.jpg`); just the file name for anything else.
-    pub fn relative(&self, path: &Path) -> String {
+    pub(crate) fn relative(&self, path: &Path) -> String {
         match path.strip_prefix(&self.root) {
             Ok(rel) => rel
                 .components()
@@ -290,14 +290,14 @@ impl OutputDir {
 
     /// The path of the published file `rel` (as the library records it), checked as
     /// [`published_file`] checks it.
-    pub fn published(&self, rel: &str) -> io::Result<PathBuf> {
+    pub(crate) fn published(&self, rel: &str) -> io::Result<PathBuf> {
         published_file(&self.root, rel)
     }
 
     /// Moves the published file `rel` (relative, `/`-separated, checked) to the
     /// desktop's trash, or into `to` when given (under a free name there). A name
     /// that leads through a symlink, or to anything but a plain file, is refused.
-    pub fn trash(&self, rel: &str, to: Option<&Path>) -> io::Result<()> {
+    pub(crate) fn trash(&self, rel: &str, to: Option<&Path>) -> io::Result<()> {
         let path = self.published(rel)?;
         match to {
             None => trash::delete(&path).map_err(io::Error::other),
@@ -341,7 +341,12 @@ impl OutputDir {
 
     /// Atomically writes `root/.pixgrab/SUB/NAME` (Pixgrab's own data, such as
     /// thumbnails): a reader sees the old content or the new, never a mix.
-    pub fn write_data_file(&self, sub: &str, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    pub(crate) fn write_data_file(
+        &self,
+        sub: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> io::Result<PathBuf> {
         check_component(name)?;
         let dir = self.data_dir(sub)?;
         let target = dir.join(name);
@@ -368,7 +373,7 @@ impl OutputDir {
 impl OutputDir {
     /// Puts a copy of `file` (a part in this folder) aside as `root/.pixgrab/SUB/NAME`
     /// (or `NAME (n)` when taken): a hard link where the filesystem allows, else a copy.
-    pub fn keep_aside(&self, file: &Path, sub: &str, name: &str) -> io::Result<PathBuf> {
+    pub(crate) fn keep_aside(&self, file: &Path, sub: &str, name: &str) -> io::Result<PathBuf> {
         let dir = self.data_dir(sub)?;
         let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "bin"));
         place_copy(file, &dir, stem, ext)
@@ -377,7 +382,7 @@ impl OutputDir {
     /// Moves `file` (one of Pixgrab's own, e.g. set aside by [`OutputDir::keep_aside`])
     /// into the folder as `STEM.EXT`, or the first free `STEM (n).EXT`; never replacing
     /// anything. Returns the final path.
-    pub fn adopt(&self, file: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
+    pub(crate) fn adopt(&self, file: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
         let target = place_copy(file, &self.root, stem, ext)?;
         let _ = fs::remove_file(file);
         Ok(target)
@@ -385,7 +390,7 @@ impl OutputDir {
 
     /// Writes a complete file as `STEM.EXT` (or `STEM (n).EXT`), through a part file,
     /// so the final name never holds partial content. Returns the final path.
-    pub fn write_new(&self, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    pub(crate) fn write_new(&self, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {
         let mut part = self.create_part(stem, ext)?;
         part.file.write_all(bytes)?;
         self.commit(&mut part, stem, ext)
@@ -394,12 +399,12 @@ impl OutputDir {
 
 impl PartFile {
     /// Where the part file lives.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The part's file name (one path component).
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -407,7 +412,7 @@ impl PartFile {
     }
 
     /// Leaves the file on disk when this handle is dropped (to continue it in a later run).
-    pub fn keep(&mut self) {
+    pub(crate) fn keep(&mut self) {
         self.committed = true;
     }
 }
@@ -416,7 +421,7 @@ impl OutputDir {
     /// Opens an existing part file `root/NAME` (a `.part` left by an earlier run) for
     /// appending, positioned at its end. Refuses unsafe names, symlinks and anything
     /// that is not a regular file.
-    pub fn reopen_part(&self, name: &str) -> io::Result<PartFile> {
+    pub(crate) fn reopen_part(&self, name: &str) -> io::Result<PartFile> {
         check_component(name)?;
         if !name.ends_with(PART_SUFFIX) {
             return Err(io::Error::new(
@@ -444,7 +449,7 @@ impl OutputDir {
 
     /// Removes the published file `root/NAME` (a download found to duplicate an
     /// existing file). Only plain names directly in the folder are accepted.
-    pub fn remove_published(&self, path: &Path) -> io::Result<()> {
+    pub(crate) fn remove_published(&self, path: &Path) -> io::Result<()> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -466,7 +471,7 @@ impl OutputDir {
 /// folder), and the last component a plain file. Each component is looked at without
 /// following links. Errors: `NotFound` when something on the way is missing,
 /// `InvalidInput` (with the reason) when the name is unsafe or leads elsewhere.
-pub fn published_file(root: &Path, rel: &str) -> io::Result<PathBuf> {
+pub(crate) fn published_file(root: &Path, rel: &str) -> io::Result<PathBuf> {
     if !naming::is_safe_relative(rel) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,

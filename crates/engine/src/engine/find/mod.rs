@@ -9,7 +9,7 @@ use url::Url;
 
 mod probe;
 
-pub use probe::{MAX_PROBES, PREVIEW_BYTES, PREVIEW_SIDE, PROBE_BYTES, Probe, Want, wants};
+pub use probe::{MAX_PROBES, PROBE_BYTES, Probe, Want, wants};
 pub(super) use probe::{Prefetched, probe};
 
 use std::sync::Arc;

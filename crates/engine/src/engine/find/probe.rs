@@ -30,13 +30,13 @@ pub const PROBE_BYTES: u64 = 64 * 1024;
 pub(in crate::engine) const DEEP_BYTES: u64 = 512 * 1024;
 
 /// Largest file fetched whole for a preview ([`Want::WholePreview`]).
-pub const PREVIEW_BYTES: u64 = 512 * 1024;
+pub(crate) const PREVIEW_BYTES: u64 = 512 * 1024;
 
 /// Most pixels a picture may have to be decoded for a preview (a 4096 × 4096 one).
 const MAX_PREVIEW_PIXELS: u64 = 4096 * 4096;
 
 /// Longest side of a probe's preview, in pixels.
-pub const PREVIEW_SIDE: u32 = 128;
+pub(crate) const PREVIEW_SIDE: u32 = 128;
 
 /// Most bytes of whole files kept for the downloads after a Find (see
 /// [`Prefetched`]).

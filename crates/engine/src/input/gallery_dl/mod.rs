@@ -40,7 +40,7 @@ mod run;
 mod tests;
 
 /// The most bytes of gallery-dl's standard output we read for one page; more is an error.
-pub const STDOUT_CAP: usize = 64 << 20;
+pub(crate) const STDOUT_CAP: usize = 64 << 20;
 
 /// Whether "Find images" asks gallery-dl first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl Setting {
 }
 
 /// What to tell a user who has no gallery-dl.
-pub const INSTALL_HINT: &str = "with gallery-dl installed (pip install gallery-dl), Pixgrab also reads 300+ sites that need special handling";
+pub(crate) const INSTALL_HINT: &str = "with gallery-dl installed (pip install gallery-dl), Pixgrab also reads 300+ sites that need special handling";
 
 /// A gallery-dl program found on `PATH` or set by the user.
 #[derive(Debug, Clone)]

@@ -32,7 +32,7 @@ mod tests;
 
 pub use attrs::looks_like_image;
 pub use choose::{largest_of_each, largest_urls};
-pub use reader::extract;
+pub(crate) use reader::extract;
 
 /// Where on the page a candidate was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub const MAX_CANDIDATES: usize = 20_000;
 
 /// The page's `<title>`, white space collapsed; `None` when it has none (or only
 /// white space).
-pub fn title(html: &str) -> Option<String> {
+pub(crate) fn title(html: &str) -> Option<String> {
     let mut in_title = false;
     let mut text = String::new();
     for token in Tokenizer::new(html).flatten() {

@@ -14,7 +14,7 @@ use super::srcset::Variant;
 use super::{Candidate, MAX_CANDIDATES, Source};
 
 /// The image candidates of `html`, a page fetched from `page`.
-pub fn extract(html: &str, page: &Url) -> Vec<Candidate> {
+pub(crate) fn extract(html: &str, page: &Url) -> Vec<Candidate> {
     let mut reader = PageReader::new(page);
     let mut tokens = Tokenizer::new(html);
     while let Some(Ok(token)) = tokens.next() {

@@ -68,7 +68,7 @@ pub(super) fn request_error(e: &reqwest::Error, url: &Url, limits: &FetchLimits)
 
 /// Why reading a body into memory (a page, a probe's bytes) failed, in plain words: past
 /// the deadline, stalled, or the connection's own error.
-pub fn read_failure(e: &io::Error, limits: &FetchLimits) -> FetchError {
+pub(crate) fn read_failure(e: &io::Error, limits: &FetchLimits) -> FetchError {
     read_error(e, 0, None, limits)
 }
 

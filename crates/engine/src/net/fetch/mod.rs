@@ -32,24 +32,25 @@ use crate::net::profile::Profiles;
 mod errors;
 mod part;
 
-pub use errors::{certificate_reason, read_failure};
+pub use errors::certificate_reason;
+pub(crate) use errors::read_failure;
 use errors::{disk_error, http_error, read_error, request_error};
 pub(crate) use errors::{innermost, status_error};
-pub use part::{Fetched, Resume, Whole};
+pub(crate) use part::{Fetched, Resume, Whole};
 pub(crate) use part::{content_type, sha256_file};
 
 /// A stop flag value: the user cancelled the item (its part is removed).
-pub const STOP_CANCEL: u8 = 1;
+pub(crate) const STOP_CANCEL: u8 = 1;
 
 /// A stop flag value: the item is paused or the engine shuts down (its part is kept).
-pub const STOP_PAUSE: u8 = 2;
+pub(crate) const STOP_PAUSE: u8 = 2;
 
 /// Size of the read buffer. Large reads keep syscalls and progress bookkeeping rare.
 const READ_BUF: usize = 256 * 1024;
 
 /// Limits one download obeys.
 #[derive(Debug, Clone)]
-pub struct FetchLimits {
+pub(crate) struct FetchLimits {
     /// Fail when the body grows beyond this many bytes.
     pub max_bytes: u64,
     /// Fail when no byte arrives for this long.
@@ -63,14 +64,14 @@ pub struct FetchLimits {
 
 /// A time by which a whole request (every redirect, and its body) is over.
 #[derive(Debug, Clone, Copy)]
-pub struct Deadline {
+pub(crate) struct Deadline {
     at: Instant,
     length: Duration,
 }
 
 impl Deadline {
     /// `length` from now.
-    pub fn after(length: Duration) -> Self {
+    pub(crate) fn after(length: Duration) -> Self {
         let now = Instant::now();
         Self {
             at: now.checked_add(length).unwrap_or(now),
@@ -79,14 +80,14 @@ impl Deadline {
     }
 
     /// Time left (zero once passed).
-    pub fn left(&self) -> Duration {
+    pub(crate) fn left(&self) -> Duration {
         self.at.saturating_duration_since(Instant::now())
     }
 }
 
 impl FetchLimits {
     /// These limits, with the whole request to be over within `length` from now.
-    pub fn within(&self, length: Duration) -> Self {
+    pub(crate) fn within(&self, length: Duration) -> Self {
         Self {
             deadline: Some(Deadline::after(length)),
             ..self.clone()
@@ -104,7 +105,7 @@ impl FetchLimits {
 
 /// A finished download.
 #[derive(Debug, Clone)]
-pub struct Downloaded {
+pub(crate) struct Downloaded {
     /// Where the file now lives (inside the output folder).
     pub path: PathBuf,
     /// Bytes written.
@@ -117,12 +118,10 @@ pub struct Downloaded {
     pub sha256: String,
     /// The URL after redirects.
     pub final_url: Url,
-    /// Bytes that an earlier attempt had already fetched (0 if none was resumed).
-    pub resumed_from: u64,
 }
 
 /// What a download reports while it runs.
-pub enum Progress {
+pub(crate) enum Progress {
     /// Response headers arrived; `total` is the full size if known.
     Started {
         /// Announced size of the whole file.
@@ -138,7 +137,7 @@ pub enum Progress {
 
 /// The outcome of [`download`] when it does not succeed.
 #[derive(Debug)]
-pub enum Stopped {
+pub(crate) enum Stopped {
     /// The item's stop flag was raised to [`STOP_CANCEL`].
     Cancelled,
     /// The item's stop flag was raised to [`STOP_PAUSE`]; the part is kept in the resume state.
@@ -157,16 +156,16 @@ impl From<FetchError> for Stopped {
 /// SHA-256 and the stem it would be published under. An `Err` (a damaged image) fails
 /// the attempt and drops the part; `Ok(Some(name))` publishes it under that name (a
 /// file-name template's) instead.
-pub type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str, &str) -> Result<Option<Rendered>, FetchError>
+pub(crate) type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str, &str) -> Result<Option<Rendered>, FetchError>
     + 'a;
 
 /// Most redirects followed for one request.
-pub const MAX_REDIRECTS: usize = 10;
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Who is asking: the request profiles, and the page a link was found on (the default
 /// Referer, and what makes a request page-caused for the private-address rule).
 #[derive(Debug, Clone, Copy)]
-pub struct Asker<'a> {
+pub(crate) struct Asker<'a> {
     /// Headers and cookies by host.
     pub profiles: &'a Profiles,
     /// The page the URL came from, if any (`None`: the user's own request).
@@ -179,7 +178,7 @@ pub struct Asker<'a> {
 /// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
 /// http/https only) so that every hop gets the headers and cookies of *its* host and
 /// nothing set for one host reaches another. `extra` headers (Range) go to every hop.
-pub fn get(
+pub(crate) fn get(
     http: &Http,
     url: &Url,
     asker: Asker<'_>,
@@ -196,7 +195,7 @@ pub fn get(
 /// answer cannot send Pixgrab to a private address). A restricted hop goes through the
 /// client whose lookups refuse private addresses. With [`FetchLimits::deadline`], the
 /// whole request (every hop, and the reading of the body) ends by then.
-pub fn send(
+pub(crate) fn send(
     http: &Http,
     method: reqwest::Method,
     url: &Url,
@@ -259,7 +258,7 @@ pub fn send(
 /// is continued when the server allows; on failure `resume` holds whatever part is
 /// worth continuing (or nothing). `progress` is called after each read.
 #[allow(clippy::too_many_arguments)]
-pub fn download(
+pub(crate) fn download(
     http: &Http,
     url: &Url,
     asker: Asker<'_>,
@@ -273,10 +272,9 @@ pub fn download(
     // A part that is already whole (its publishing failed last time, or a Find fetched
     // it) needs no request.
     if let Some(whole) = resume.take_if(|r| !r.broken && r.total == Some(r.written)) {
-        let from = whole.written;
         let content_type = whole.content_type.clone();
         let final_url = whole.origin.clone().unwrap_or_else(|| url.clone());
-        return publish(out, whole, resume, verify, content_type, final_url, from);
+        return publish(out, whole, resume, verify, content_type, final_url);
     }
     // Only a part with a validator (and intact) can be continued safely.
     if resume
@@ -290,14 +288,13 @@ pub fn download(
     let final_url = response.url().clone();
     let http2 = response.version() == reqwest::Version::HTTP_2;
     let mut buf = vec![0u8; READ_BUF];
-    let (mut state, resumed_from) = match resume.take() {
+    let mut state = match resume.take() {
         Some(r) => {
             progress(Progress::Started {
                 total: r.total,
                 http2,
             });
-            let from = r.written;
-            (r, from)
+            r
         }
         None => {
             let head = Head {
@@ -306,7 +303,7 @@ pub fn download(
                 stop,
                 content_type: content_type.as_deref(),
             };
-            (head.begin_part(&mut response, &mut buf, &mut progress)?, 0)
+            head.begin_part(&mut response, &mut buf, &mut progress)?
         }
     };
     if let Err(e) = stream_rest(
@@ -331,15 +328,7 @@ pub fn download(
         }
         return Err(e.into());
     }
-    publish(
-        out,
-        state,
-        resume,
-        verify,
-        content_type,
-        final_url,
-        resumed_from,
-    )
+    publish(out, state, resume, verify, content_type, final_url)
 }
 
 /// Sends the request (a range request when `resume` holds a part) and checks the
@@ -472,7 +461,6 @@ fn publish(
     verify: &mut Verify<'_>,
     content_type: Option<String>,
     final_url: Url,
-    resumed_from: u64,
 ) -> Result<Downloaded, Stopped> {
     let sha256 = format!("{:x}", state.hasher.clone().finalize());
     // Checked by its bytes before it gets its final name; a damaged part is dropped
@@ -502,7 +490,6 @@ fn publish(
         content_type: first_type.or(content_type),
         sha256,
         final_url,
-        resumed_from,
     })
 }
 

@@ -18,7 +18,7 @@ use super::{FetchLimits, READ_BUF, Stopped, stem_for};
 
 /// A partial download kept between attempts.
 #[derive(Debug)]
-pub struct Resume {
+pub(crate) struct Resume {
     pub(super) part: PartFile,
     pub(super) stem: String,
     pub(super) format: ImageFormat,
@@ -37,12 +37,12 @@ pub struct Resume {
 
 impl Resume {
     /// Bytes already on disk.
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.written
     }
 
     /// What the library stores to continue this part after a restart.
-    pub fn record(&self) -> PartRecord {
+    pub(crate) fn record(&self) -> PartRecord {
         PartRecord {
             name: self.part.name(),
             stem: self.stem.clone(),
@@ -53,14 +53,14 @@ impl Resume {
     }
 
     /// Leaves the part file on disk (for the next run) instead of removing it.
-    pub fn keep(mut self) {
+    pub(crate) fn keep(mut self) {
         self.part.keep();
     }
 
     /// A whole file already in memory (a Find fetched it for its preview) as a part
     /// ready to publish: the download that follows makes no request. `None` when the
     /// bytes are not an image or the part cannot be written.
-    pub fn whole(out: &OutputDir, file: Fetched, limits: &FetchLimits) -> Option<Self> {
+    pub(crate) fn whole(out: &OutputDir, file: Fetched, limits: &FetchLimits) -> Option<Self> {
         let hint = file.url.path().to_string();
         let whole = Whole {
             origin: file.url,
@@ -75,7 +75,7 @@ impl Resume {
     /// inline image), as a part ready to publish, checked as a download's first bytes
     /// are: it must be an image (sniffed) within the size cap. Its failures are a
     /// download's: not an image, too large, a name or a disk that cannot be written.
-    pub fn from_bytes(
+    pub(crate) fn from_bytes(
         out: &OutputDir,
         whole: Whole<'_>,
         bytes: &[u8],
@@ -117,7 +117,7 @@ impl Resume {
     /// what it holds. `None` when the file is gone, unusable, or cannot be continued
     /// safely (no validator, unknown format); the caller then starts from zero.
     /// A part that cannot be continued is removed.
-    pub fn reopen(out: &OutputDir, record: &PartRecord) -> Option<Self> {
+    pub(crate) fn reopen(out: &OutputDir, record: &PartRecord) -> Option<Self> {
         // Opened first, so that returning `None` below drops (and removes) it.
         let mut part = out.reopen_part(&record.name).ok()?;
         record.validator.as_ref()?;
@@ -159,7 +159,7 @@ pub(crate) fn content_type(response: &Response) -> Option<String> {
 
 /// What [`Resume::from_bytes`] needs besides the bytes.
 #[derive(Debug, Clone)]
-pub struct Whole<'a> {
+pub(crate) struct Whole<'a> {
     /// Where the bytes came from (the item's final URL).
     pub origin: Url,
     /// The file-name stem.
@@ -172,7 +172,7 @@ pub struct Whole<'a> {
 
 /// A whole response body held in memory, with what naming and sniffing it needs.
 #[derive(Debug, Clone)]
-pub struct Fetched {
+pub(crate) struct Fetched {
     /// The URL it came from, after redirects.
     pub url: Url,
     /// The file-name stem its headers and URL give (as a download would name it).
@@ -185,7 +185,7 @@ pub struct Fetched {
 
 impl Fetched {
     /// A body read whole from `response` (whose headers name it).
-    pub fn of(response: &Response, bytes: Vec<u8>) -> Self {
+    pub(crate) fn of(response: &Response, bytes: Vec<u8>) -> Self {
         Self {
             url: response.url().clone(),
             stem: stem_for(response.headers(), response.url()),

@@ -6,10 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::imaging::similar::{self, SAME_COLOUR, SAME_PICTURE, SAME_SHAPE};
+use crate::imaging::sniff::{Sniffed, sniff};
+use crate::imaging::thumbs;
 use image::ImageEncoder;
-use pixgrab_engine::imaging::similar::{self, SAME_COLOUR, SAME_PICTURE, SAME_SHAPE};
-use pixgrab_engine::imaging::sniff::{Sniffed, sniff};
-use pixgrab_engine::imaging::thumbs;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")

@@ -4,10 +4,10 @@
 
 use std::path::{Component, Path};
 
+use crate::disk::naming::{self, MAX_NAME_BYTES};
+use crate::input::intake;
+use crate::net::headers::content_disposition_filename;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use pixgrab_engine::disk::naming::{self, MAX_NAME_BYTES};
-use pixgrab_engine::input::intake;
-use pixgrab_engine::net::headers::content_disposition_filename;
 use proptest::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
@@ -99,7 +99,7 @@ proptest! {
         let got = intake::parse(&text);
         for (i, url) in got.urls.iter().enumerate() {
             if url.scheme() == "data" {
-                prop_assert!(pixgrab_engine::input::data_url::check(url.as_str()).is_ok(), "{url}");
+                prop_assert!(crate::input::data_url::check(url.as_str()).is_ok(), "{url}");
             } else {
                 prop_assert!(matches!(url.scheme(), "http" | "https"));
                 prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()));
@@ -127,7 +127,7 @@ proptest! {
 mod headers_are_total {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-    use pixgrab_engine::net::headers;
+    use crate::net::headers;
     use proptest::prelude::*;
     use url::Url;
 

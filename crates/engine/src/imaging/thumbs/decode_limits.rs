@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use pixgrab_engine::imaging::sniff::ImageFormat;
-use pixgrab_engine::imaging::thumbs;
+use crate::imaging::sniff::ImageFormat;
+use crate::imaging::thumbs;
 
 /// LZW codes packed least significant bit first, as GIF stores them.
 #[derive(Default)]

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use pixgrab_engine::imaging::header::{HeaderSize, pixel_size};
-use pixgrab_engine::imaging::sniff::{Sniffed, sniff};
-use pixgrab_engine::imaging::thumbs;
+use super::{HeaderSize, pixel_size};
+use crate::imaging::sniff::{Sniffed, sniff};
+use crate::imaging::thumbs;
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("corpus").flatten() {

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pixgrab_engine::imaging::sniff::ImageFormat;
-use pixgrab_engine::imaging::thumbs::{self, Thumbnail};
+use crate::imaging::sniff::ImageFormat;
+use crate::imaging::thumbs::{self, Thumbnail};
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
