@@ -16,7 +16,11 @@ use std::sync::{Arc, Mutex};
 
 use url::Url;
 
+use super::Shared;
+use super::scheduler::Job;
+use crate::error::FetchError;
 use crate::input::data_url::{self, DataUrlError, Decoded};
+use crate::net::fetch::{FetchLimits, Resume, Stopped, Whole};
 
 /// An inline image, or why a `data:` URL gives none.
 pub(super) type Held = Result<Arc<Decoded>, DataUrlError>;
@@ -61,3 +65,29 @@ impl Inline {
 /// Why an inline item has nothing to save after a restart.
 pub(super) const NOT_KEPT: &str = "the image inside this data: URL is kept only while Pixgrab \
     runs, and Pixgrab was restarted before it was saved; add the list again";
+
+/// The inline image of `job` (a `data:` URL, decoded when it was added) as a whole part
+/// ready to publish, recorded like any part: the download that follows makes no request.
+/// `Err` when there is nothing to save: the URL gives no image (not one, damaged, too
+/// large), the bytes are not an image, or the image was not kept (Pixgrab restarted).
+pub(super) fn inline_part(
+    shared: &Shared,
+    job: &mut Job,
+    limits: &FetchLimits,
+) -> Result<(), Stopped> {
+    let image = match shared.inline.get(&job.url) {
+        Some(held) => held.map_err(|e| Stopped::Failed(e.into()))?,
+        None => return Err(FetchError::Inline(NOT_KEPT.into()).into()),
+    };
+    let whole = Whole {
+        origin: (*job.url).clone(),
+        stem: image.stem(),
+        content_type: Some(image.media_type.clone()),
+        path_hint: "",
+    };
+    let part = Resume::from_bytes(&shared.out, whole, &image.bytes, limits)?;
+    let record = part.record();
+    shared.record(|lib| lib.set_part(job.id, Some(&record)));
+    job.resume = Some(Box::new(part));
+    Ok(())
+}

@@ -157,30 +157,8 @@ impl Engine {
                 source,
             })?
             .with_sync(config.sync_files);
-        // reqwest's blocking client runs its connections on a thread of its own, which
-        // takes the priority of the thread that builds the client.
-        let http = std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("pixgrab-client".into())
-                .spawn_scoped(scope, || {
-                    priority::enter(config.background_priority);
-                    build_client(&config)
-                })
-                .map_err(EngineError::Threads)?
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })?;
-        let thumb_threads = match config.thumb_threads {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        };
-        let background = config.background_priority;
-        let thumbs = rayon::ThreadPoolBuilder::new()
-            .num_threads(thumb_threads)
-            .thread_name(|i| format!("pixgrab-thumb-{i}"))
-            .start_handler(move |_| priority::enter(background))
-            .build()
-            .map_err(|e| EngineError::Threads(std::io::Error::other(e.to_string())))?;
+        let http = client_on_its_thread(&config)?;
+        let thumbs = thumb_pool(&config)?;
         // A thumbnail cache that cannot be created only costs speed.
         let thumb_cache = out.data_dir("thumbs").ok();
         let data_root = out.data_root().map_err(|source| EngineError::OutputDir {
@@ -237,6 +215,37 @@ impl Engine {
         }
         Ok((handle, rx))
     }
+}
+
+/// The HTTP clients, built on a thread of their own: reqwest's blocking client runs its
+/// connections on a thread that takes the priority of the thread that builds it.
+fn client_on_its_thread(config: &Config) -> Result<Http, EngineError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("pixgrab-client".into())
+            .spawn_scoped(scope, || {
+                priority::enter(config.background_priority);
+                build_client(config)
+            })
+            .map_err(EngineError::Threads)?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The thumbnail pool: one thread per core unless the config says how many.
+fn thumb_pool(config: &Config) -> Result<rayon::ThreadPool, EngineError> {
+    let thumb_threads = match config.thumb_threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let background = config.background_priority;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(thumb_threads)
+        .thread_name(|i| format!("pixgrab-thumb-{i}"))
+        .start_handler(move |_| priority::enter(background))
+        .build()
+        .map_err(|e| EngineError::Threads(std::io::Error::other(e.to_string())))
 }
 
 impl EngineHandle {

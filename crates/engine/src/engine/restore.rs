@@ -39,7 +39,8 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
             id,
             url: url.clone(),
         });
-        match record.state {
+        let state = record.state;
+        match state {
             ItemState::Queued | ItemState::Paused => {
                 let mut job = Job::from_record(&record, url);
                 // Parts are reopened (and re-hashed) by the worker that continues them.
@@ -56,50 +57,7 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
                     held.push(job);
                 }
             }
-            ItemState::Done => {
-                let (Some(file), Some(sha256)) = (record.file, record.sha256) else {
-                    continue;
-                };
-                // The library is a file on disk like any other: a name in it that is not
-                // one plain file name of this folder is never read, thumbnailed or opened.
-                // A missing file is reported as before (its thumbnail says so); one
-                // reached through a symlink is not.
-                let path = shared.out.published(&file);
-                let elsewhere = path
-                    .as_ref()
-                    .is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound);
-                if elsewhere {
-                    events.send(Event::Failed {
-                        id,
-                        reason: FetchError::Earlier(format!(
-                            "the library names a file outside the folder ({:?}); ignored",
-                            file.chars().take(80).collect::<String>()
-                        )),
-                    });
-                    continue;
-                }
-                let format = record
-                    .format
-                    .as_deref()
-                    .and_then(ImageFormat::from_extension)
-                    .unwrap_or(ImageFormat::Jpeg);
-                let info = DoneInfo {
-                    path: path.unwrap_or_else(|_| shared.out.root().join(file)),
-                    bytes: record.bytes.unwrap_or(0),
-                    format,
-                    content_type: record.content_type,
-                    dimensions: record.dimensions,
-                    sha256,
-                    final_url: record
-                        .final_url
-                        .and_then(|u| Url::parse(&u).ok())
-                        .unwrap_or_else(|| (*url).clone()),
-                    duplicate_of: record.duplicate_of,
-                    restored: true,
-                };
-                events.enter(1);
-                report_done(shared, id, info, None);
-            }
+            ItemState::Done => restore_done(shared, id, &url, record),
             ItemState::Failed => events.send(Event::Failed {
                 id,
                 reason: FetchError::Earlier(record.error.unwrap_or_default()),
@@ -110,4 +68,52 @@ pub(super) fn restore(shared: &Arc<Shared>, records: Vec<Record>) {
     }
     shared.scheduler.push_held(held);
     shared.scheduler.push(queued);
+}
+
+/// A done item from the library: its event and thumbnail, unless its file is named
+/// outside the folder (then it fails with why).
+fn restore_done(shared: &Arc<Shared>, id: crate::item::ItemId, url: &Url, record: Record) {
+    let events = &shared.events;
+    let (Some(file), Some(sha256)) = (record.file, record.sha256) else {
+        return;
+    };
+    // The library is a file on disk like any other: a name in it that is not
+    // one plain file name of this folder is never read, thumbnailed or opened.
+    // A missing file is reported as before (its thumbnail says so); one
+    // reached through a symlink is not.
+    let path = shared.out.published(&file);
+    let elsewhere = path
+        .as_ref()
+        .is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound);
+    if elsewhere {
+        events.send(Event::Failed {
+            id,
+            reason: FetchError::Earlier(format!(
+                "the library names a file outside the folder ({:?}); ignored",
+                file.chars().take(80).collect::<String>()
+            )),
+        });
+        return;
+    }
+    let format = record
+        .format
+        .as_deref()
+        .and_then(ImageFormat::from_extension)
+        .unwrap_or(ImageFormat::Jpeg);
+    let info = DoneInfo {
+        path: path.unwrap_or_else(|_| shared.out.root().join(file)),
+        bytes: record.bytes.unwrap_or(0),
+        format,
+        content_type: record.content_type,
+        dimensions: record.dimensions,
+        sha256,
+        final_url: record
+            .final_url
+            .and_then(|u| Url::parse(&u).ok())
+            .unwrap_or_else(|| url.clone()),
+        duplicate_of: record.duplicate_of,
+        restored: true,
+    };
+    events.enter(1);
+    report_done(shared, id, info, None);
 }

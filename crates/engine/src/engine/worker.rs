@@ -2,6 +2,7 @@
 //! and settle the attempt (done, retry later, failed, paused, cancelled), committing
 //! each change to the library before its event.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use super::adapt::Congestion;
-use super::scheduler::{Job, Lease, Returned};
+use super::scheduler::{Attempt, Job, Lease, Returned};
 use super::{Config, DoneInfo, Event, ItemId, Shared};
 use crate::disk::library::{DoneRecord, ItemState};
 use crate::disk::template::{self, NameFields, Rendered};
@@ -17,7 +18,7 @@ use crate::error::{FetchError, ThumbError};
 use crate::imaging::similar;
 use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs::{self, Thumbnail};
-use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped, Whole};
+use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
 
 /// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
 /// (capped), else exponential back-off from `base` with jitter (50-100%).
@@ -76,34 +77,11 @@ fn run_download(
     settled: &std::cell::Cell<bool>,
 ) {
     let id = lease.job.id;
-    let events = &shared.events;
     let total = std::cell::Cell::new(None);
-    let mut last_progress = Instant::now();
     lease.job.attempts += 1;
-    if lease.job.resume.is_none()
-        && let Some(part) = lease.job.part.take()
-    {
-        lease.job.resume = Resume::reopen(&shared.out, &part).map(Box::new);
-    }
-    // An inline image (a `data:` URL) is saved from the bytes decoded when it was added:
-    // a whole part like a Find's, then the same check and publishing as any download.
-    if lease.job.resume.is_none()
-        && lease.job.url.scheme() == "data"
-        && let Err(stopped) = inline_part(shared, &mut lease.job, limits)
-    {
+    if let Err(stopped) = starting_part(shared, &mut lease.job, limits) {
         settle_attempt(shared, lease, Err(stopped), None, settled);
         return;
-    }
-    if lease.job.resume.is_none()
-        && let Some(file) = shared.prefetched.take(&lease.job.url)
-    {
-        // A Find fetched it whole for its preview: published without a request (and
-        // its part recorded, like any part, in case publishing has to wait).
-        lease.job.resume = Resume::whole(&shared.out, file, limits).map(Box::new);
-        if let Some(part) = &lease.job.resume {
-            let record = part.record();
-            shared.record(|lib| lib.set_part(id, Some(&record)));
-        }
     }
     if let Some(hook) = &shared.config.fault_hook {
         hook(&lease.job.url);
@@ -161,28 +139,7 @@ fn run_download(
         &stop,
         &mut resume,
         &mut verify,
-        |p| match p {
-            Progress::Started { total: t, http2 } => {
-                total.set(t);
-                events.send(Event::Started { id, total: t });
-                let waited = attempt.started().elapsed();
-                ttfb.set(Some(waited));
-                shared
-                    .scheduler
-                    .answered(&attempt, waited, http2, t, report_limit);
-            }
-            Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
-            Progress::Bytes(bytes) => {
-                if last_progress.elapsed() >= shared.config.progress_interval {
-                    last_progress = Instant::now();
-                    events.send(Event::Progress {
-                        id,
-                        bytes,
-                        total: total.get(),
-                    });
-                }
-            }
-        },
+        progress_reporter(shared, id, &attempt, &total, &ttfb),
     );
     lease.job.resume = resume.map(Box::new);
     if result.is_ok() && url.scheme() == "data" {
@@ -192,25 +149,65 @@ fn run_download(
     drop(publishing);
 }
 
-/// The inline image of `job` (a `data:` URL, decoded when it was added) as a whole part
-/// ready to publish, recorded like any part: the download that follows makes no request.
-/// `Err` when there is nothing to save: the URL gives no image (not one, damaged, too
-/// large), the bytes are not an image, or the image was not kept (Pixgrab restarted).
-fn inline_part(shared: &Shared, job: &mut Job, limits: &FetchLimits) -> Result<(), Stopped> {
-    let image = match shared.inline.get(&job.url) {
-        Some(held) => held.map_err(|e| Stopped::Failed(e.into()))?,
-        None => return Err(FetchError::Inline(super::inline::NOT_KEPT.into()).into()),
-    };
-    let whole = Whole {
-        origin: (*job.url).clone(),
-        stem: image.stem(),
-        content_type: Some(image.media_type.clone()),
-        path_hint: "",
-    };
-    let part = Resume::from_bytes(&shared.out, whole, &image.bytes, limits)?;
-    let record = part.record();
-    shared.record(|lib| lib.set_part(job.id, Some(&record)));
-    job.resume = Some(Box::new(part));
+/// What a download's progress does: the response's size and HTTP version to the
+/// scheduler (an adaptive limit's input) and the front end, its part to the library,
+/// its bytes to the front end at most every `progress_interval`.
+fn progress_reporter<'a>(
+    shared: &'a Shared,
+    id: ItemId,
+    attempt: &'a Attempt,
+    total: &'a Cell<Option<u64>>,
+    ttfb: &'a Cell<Option<Duration>>,
+) -> impl FnMut(Progress) + 'a {
+    let events = &shared.events;
+    let report_limit = move |host: &str, limit: usize| send_host_limit(shared, host, limit);
+    let mut last_progress = Instant::now();
+    move |p| match p {
+        Progress::Started { total: t, http2 } => {
+            total.set(t);
+            events.send(Event::Started { id, total: t });
+            let waited = attempt.started().elapsed();
+            ttfb.set(Some(waited));
+            shared
+                .scheduler
+                .answered(attempt, waited, http2, t, report_limit);
+        }
+        Progress::Part(part) => shared.record(|lib| lib.set_part(id, Some(&part))),
+        Progress::Bytes(bytes) => {
+            if last_progress.elapsed() >= shared.config.progress_interval {
+                last_progress = Instant::now();
+                events.send(Event::Progress {
+                    id,
+                    bytes,
+                    total: total.get(),
+                });
+            }
+        }
+    }
+}
+
+/// What this attempt starts from: the part an earlier attempt left, an inline image's
+/// bytes (a `data:` URL, saved with the same check and publishing as any download) or a
+/// Find's whole fetch (published without a request, its part recorded like any part in
+/// case publishing has to wait). `Err` when an inline image has nothing to save.
+fn starting_part(shared: &Shared, job: &mut Job, limits: &FetchLimits) -> Result<(), Stopped> {
+    if job.resume.is_none()
+        && let Some(part) = job.part.take()
+    {
+        job.resume = Resume::reopen(&shared.out, &part).map(Box::new);
+    }
+    if job.resume.is_none() && job.url.scheme() == "data" {
+        super::inline::inline_part(shared, job, limits)?;
+    }
+    if job.resume.is_none()
+        && let Some(file) = shared.prefetched.take(&job.url)
+    {
+        job.resume = Resume::whole(&shared.out, file, limits).map(Box::new);
+        if let Some(part) = &job.resume {
+            let record = part.record();
+            shared.record(|lib| lib.set_part(job.id, Some(&record)));
+        }
+    }
     Ok(())
 }
 
