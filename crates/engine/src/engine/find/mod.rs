@@ -208,8 +208,6 @@ fn read_html(
     page: &Url,
     watched: bool,
 ) -> Result<(Url, Vec<Candidate>), FetchError> {
-    use std::io::Read;
-
     let profiles = shared.profiles();
     let asker = fetch::Asker {
         profiles: &profiles,
@@ -236,24 +234,7 @@ fn read_html(
         shared.record(|lib| lib.set_page_origin(url, private));
     }
     let meta = fetch::Fetched::of(&response, Vec::new());
-    let mut body = Vec::new();
-    let mut response = response.take(MAX_PAGE_BYTES + 1);
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        // A stopping engine stops reading (a watch check must not outlive it).
-        if shared.stopping.load(Ordering::Acquire) {
-            return Err(FetchError::Network("stopped".into()));
-        }
-        match response.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(fetch::read_failure(&e, &limits)),
-        }
-    }
-    if body.len() as u64 > MAX_PAGE_BYTES {
-        return Err(FetchError::TooLarge(MAX_PAGE_BYTES));
-    }
+    let body = read_page_body(shared, response, &limits)?;
     if let sniff::Sniffed::Image(_) = sniff::sniff(&body) {
         // The "page" is an image itself: it is its only image, and the download that
         // may follow takes the bytes already here.
@@ -286,6 +267,35 @@ fn read_html(
         final_url.clone(),
         crate::input::page::extract(&html, &final_url),
     ))
+}
+
+/// A page's body, at most [`MAX_PAGE_BYTES`]; reading stops when the engine stops (a
+/// watch check must not outlive it).
+fn read_page_body(
+    shared: &Shared,
+    response: reqwest::blocking::Response,
+    limits: &fetch::FetchLimits,
+) -> Result<Vec<u8>, FetchError> {
+    use std::io::Read;
+
+    let mut body = Vec::new();
+    let mut response = response.take(MAX_PAGE_BYTES + 1);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        if shared.stopping.load(Ordering::Acquire) {
+            return Err(FetchError::Network("stopped".into()));
+        }
+        match response.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fetch::read_failure(&e, limits)),
+        }
+    }
+    if body.len() as u64 > MAX_PAGE_BYTES {
+        return Err(FetchError::TooLarge(MAX_PAGE_BYTES));
+    }
+    Ok(body)
 }
 
 /// Reads pages and probes sizes with an engine's client and request profiles, from any

@@ -270,28 +270,8 @@ fn first_bytes(
     let mut response =
         fetch::get(&shared.http, url, asker, &range, limits).map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-            .map(str::to_string)
-    };
     // The whole file's size, and whether the body starts at its first byte.
-    let (from_start, total) = match status {
-        206 => match header(reqwest::header::CONTENT_RANGE)
-            .and_then(|v| crate::net::headers::content_range(&v))
-        {
-            Some((start, total)) => (start == 0, total),
-            None => (false, None),
-        },
-        200 => (
-            true,
-            header(reqwest::header::CONTENT_LENGTH)
-                .and_then(|v| crate::net::headers::content_length(&v)),
-        ),
-        _ => return Err(fetch::status_error(response.status(), None, None).to_string()),
-    };
+    let (from_start, total) = start_and_total(&response)?;
     if !from_start {
         return Err("the server sent a range that does not start at 0".into());
     }
@@ -339,6 +319,32 @@ fn first_bytes(
         whole,
         cut,
         meta,
+    })
+}
+
+/// Whether an answer's body starts at the file's first byte, and the whole file's size
+/// (from `Content-Range` for a 206, `Content-Length` for a 200); other statuses fail.
+fn start_and_total(response: &reqwest::blocking::Response) -> Result<(bool, Option<u64>), String> {
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    Ok(match response.status().as_u16() {
+        206 => match header(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| crate::net::headers::content_range(&v))
+        {
+            Some((start, total)) => (start == 0, total),
+            None => (false, None),
+        },
+        200 => (
+            true,
+            header(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| crate::net::headers::content_length(&v)),
+        ),
+        _ => return Err(fetch::status_error(response.status(), None, None).to_string()),
     })
 }
 
