@@ -124,7 +124,9 @@ pub(crate) struct Difference {
     /// Mean distance between the cells' colours (0-441).
     pub colour: u32,
     /// How alike the shapes are: their brightness copies' correlation in thousandths
-    /// (1000 the same up to brightness and contrast, 0 unrelated or opposite).
+    /// (1000 the same up to brightness and contrast, 0 unrelated or opposite). Measured
+    /// only when the structure and colour are already close enough (the costly test);
+    /// 0 otherwise.
     pub likeness: u32,
 }
 
