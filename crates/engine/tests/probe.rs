@@ -427,3 +427,54 @@ fn a_page_read_and_a_probe_end_within_their_deadlines_whatever_the_server_does()
         Some("too slow: not over after 2 s")
     );
 }
+
+/// Issue #24: the per-host limit is one thing. Downloads and the probes of a Find that
+/// run at the same time on one host share its limit, so the host never sees more
+/// requests at once than the limit, whoever makes them.
+#[test]
+fn downloads_and_probes_of_one_host_share_its_one_limit() {
+    use pixgrab_engine::{Command, Event};
+    // Every answer takes a while, so that downloads and probes overlap.
+    let server = Server::start(|req| {
+        std::thread::sleep(Duration::from_millis(300));
+        let seed = req.path.bytes().map(u32::from).sum::<u32>() as u8;
+        Response::ok("image/png", support::png(40, 30, seed))
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(tmp.path());
+    cfg.jobs = 8;
+    cfg.per_host = Some(2);
+    let (engine, rx) = Engine::start(cfg).expect("start");
+    let downloads: Vec<Url> = (0..6)
+        .map(|n| url(&server, &format!("/d/{n}.png")))
+        .collect();
+    let probes: Vec<(Url, Want)> = (0..6)
+        .map(|n| (url(&server, &format!("/p/{n}.png")), Want::Size))
+        .collect();
+    engine.send(Command::Add {
+        urls: downloads,
+        page: None,
+    });
+    let finder = engine.finder();
+    let probed = std::thread::spawn(move || finder.probe(&probes, None, &|_, _| {}));
+    let events = until_idle(&rx, Duration::from_secs(60));
+    let probed = probed.join().expect("the probes end");
+    let done = events
+        .iter()
+        .filter(|e| matches!(e, Event::Done { .. }))
+        .count();
+    assert_eq!(done, 6, "every download is done: {events:?}");
+    assert!(
+        probed.iter().all(|p| p.pixels == Some((40, 30))),
+        "every probe read its size: {probed:?}"
+    );
+    let most = server
+        .stats()
+        .max_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        most <= 2,
+        "the host saw {most} requests at once; its limit is 2 (downloads and probes together)"
+    );
+}

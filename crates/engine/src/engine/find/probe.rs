@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::super::scheduler::host_key;
-use super::super::{Shared, adapt};
+use super::super::Shared;
+use super::super::scheduler::{ProbeSlot, Scheduler, host_key};
 use crate::error::FetchError;
 use crate::imaging::header::{HeaderSize, pixel_size};
 use crate::imaging::sniff::{self, ImageFormat};
@@ -123,15 +123,11 @@ pub(in crate::engine) fn probe(
     };
     let count = urls.len().min(MAX_PROBES);
     let plain: Vec<Url> = urls.iter().map(|(u, _)| u.clone()).collect();
-    let work = ProbeQueue::new(
-        &plain,
-        count,
-        shared.config.per_host.unwrap_or(adapt::START),
-    );
+    let work = ProbeQueue::new(&plain, count, &shared.scheduler);
     let results = Mutex::new(vec![Probe::default(); urls.len()]);
     let stale = || shared.find_generation.load(Ordering::Acquire) != generation;
     let prober = || {
-        while let Some((i, host)) = work.take(&stale) {
+        while let Some((i, slot)) = work.take(&stale) {
             let (url, want) = &urls[i];
             // A panicking probe is one unknown size, not a lost Find.
             // Each probe (both its requests) ends within its deadline.
@@ -143,7 +139,7 @@ pub(in crate::engine) fn probe(
                 error: Some("the probe failed".into()),
                 ..Probe::default()
             });
-            work.release(&host);
+            work.release(slot);
             report(i, &result);
             if let Ok(mut results) = results.lock() {
                 results[i] = result;
@@ -440,68 +436,55 @@ impl Prefetched {
     }
 }
 
-/// The probes' shared to-do list: each prober takes the first URL whose host has fewer
-/// than `per_host` probes running, so one host never gets more than the downloads would.
+/// The probes' shared to-do list: each prober takes the first URL whose host has a
+/// free slot in the scheduler (downloads and probes share a host's one limit).
 struct ProbeQueue<'a> {
     urls: &'a [Url],
-    per_host: usize,
-    work: Mutex<Work>,
+    scheduler: &'a Scheduler,
+    pending: Mutex<VecDeque<usize>>,
     freed: Condvar,
 }
 
-struct Work {
-    pending: VecDeque<usize>,
-    active: HashMap<String, usize>,
-}
-
 impl<'a> ProbeQueue<'a> {
-    /// The first `count` of `urls`, at most `per_host` at once per host.
-    fn new(urls: &'a [Url], count: usize, per_host: usize) -> Self {
+    /// The first `count` of `urls`, under the host limits of `scheduler`.
+    fn new(urls: &'a [Url], count: usize, scheduler: &'a Scheduler) -> Self {
         Self {
             urls,
-            per_host: per_host.max(1),
-            work: Mutex::new(Work {
-                pending: (0..count).collect(),
-                active: HashMap::new(),
-            }),
+            scheduler,
+            pending: Mutex::new((0..count).collect()),
             freed: Condvar::new(),
         }
     }
 
-    /// The next URL to probe (its index and host key), waiting while every pending
-    /// host is at its limit; `None` when all are taken or `stale` says stop.
-    fn take(&self, stale: &impl Fn() -> bool) -> Option<(usize, String)> {
-        let mut w = self.work.lock().unwrap_or_else(|p| p.into_inner());
+    /// The next URL to probe (its index) with the slot it holds, waiting while every
+    /// pending host is at its limit; `None` when all are taken or `stale` says stop.
+    /// A slot freed by a download is seen within 100 ms.
+    fn take(&self, stale: &impl Fn() -> bool) -> Option<(usize, ProbeSlot<'a>)> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if stale() || w.pending.is_empty() {
+            if stale() || pending.is_empty() {
                 return None;
             }
-            let pick = w.pending.iter().position(|&i| {
-                let host = host_key(&self.urls[i]);
-                w.active.get(&host).copied().unwrap_or(0) < self.per_host
+            let pick = pending.iter().enumerate().find_map(|(pos, &i)| {
+                let slot = self.scheduler.try_probe(&host_key(&self.urls[i]))?;
+                Some((pos, slot))
             });
-            if let Some(pos) = pick
-                && let Some(i) = w.pending.remove(pos)
+            if let Some((pos, slot)) = pick
+                && let Some(i) = pending.remove(pos)
             {
-                let host = host_key(&self.urls[i]);
-                *w.active.entry(host.clone()).or_default() += 1;
-                return Some((i, host));
+                return Some((i, slot));
             }
-            w = self
+            pending = self
                 .freed
-                .wait_timeout(w, Duration::from_millis(100))
+                .wait_timeout(pending, Duration::from_millis(100))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
     }
 
-    /// A probe of `host` ended.
-    fn release(&self, host: &str) {
-        let mut w = self.work.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = w.active.get_mut(host) {
-            *n = n.saturating_sub(1);
-        }
-        drop(w);
+    /// A probe ended: its slot is freed, and waiting probers look again.
+    fn release(&self, slot: ProbeSlot<'_>) {
+        drop(slot);
         self.freed.notify_all();
     }
 }

@@ -6,7 +6,8 @@
 //! Per-host limits are fixed (`per_host` given) or adaptive ([`super::adapt`]): each host's
 //! limit moves with how it answers, and a change is returned to the caller to report.
 //!
-//! Invariants: at most the host's limit leases are out for one host and at most `jobs` in all
+//! Invariants: at most the host's limit requests run on one host, downloads (leases)
+//! and a Find's probes ([`ProbeSlot`]) counted together, and at most `jobs` leases in all
 //! (after a limit is lowered, running items finish and no new ones start until the
 //! count is below it); no two requests to one host start less than `min_interval`
 //! apart; no item of a host in cool-down starts before the cool-down ends; a held item
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 mod host_queue;
 mod job;
+mod shared_slots;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +33,7 @@ use crate::net::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 
 use host_queue::HostQueue;
 pub(crate) use job::{Job, host_key};
+pub(crate) use shared_slots::ProbeSlot;
 
 struct State {
     hosts: HashMap<String, HostQueue>,
@@ -40,6 +43,8 @@ struct State {
     held: HashMap<ItemId, Job>,
     /// Leases out in all.
     active: usize,
+    /// Probes running per host (they share the host's limit with its downloads).
+    probing: HashMap<String, usize>,
     jobs: usize,
     /// The user's fixed per-host limit; `None`: adaptive, per host in `adaptive`.
     per_host: Option<usize>,
@@ -207,6 +212,7 @@ impl Scheduler {
                 running: HashMap::new(),
                 held: HashMap::new(),
                 active: 0,
+                probing: HashMap::new(),
                 jobs: jobs.max(1),
                 per_host: per_host.map(|n| n.max(1)),
                 adaptive: HashMap::new(),
@@ -274,7 +280,7 @@ impl Scheduler {
             let mut best: Option<((i64, ItemId), String)> = None;
             if !state.on_hold && state.active < state.jobs {
                 for (host, h) in &state.hosts {
-                    if h.active >= state.host_limit(host) {
+                    if state.host_busy(host) >= state.host_limit(host) {
                         continue;
                     }
                     match h.ready(now, state.min_interval) {
