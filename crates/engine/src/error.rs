@@ -205,62 +205,6 @@ fn reason_suffix(reason: &str) -> String {
     }
 }
 
-/// Why no thumbnail could be made for a downloaded file. The file itself is kept.
-/// Every `Display` is a plain reason ("no preview: 12-bit JPEG", "damaged: PNG checksum
-/// error in image data"), never a decoder's internal wording.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ThumbError {
-    /// The file ends before the image data does.
-    #[error("damaged: the file ends before the image does")]
-    Truncated,
-    /// The declared dimensions or memory need exceed the decode limits.
-    #[error("too large to preview: {0}")]
-    TooLarge(String),
-    /// The format is recognised but no decoder is compiled in (e.g. SVG, AVIF).
-    #[error("no preview for {0} files")]
-    Unsupported(&'static str),
-    /// The format is decodable in general, but not this variant of it (a 12-bit or
-    /// arithmetic-coded JPEG).
-    #[error("no preview: {0}")]
-    NoPreview(String),
-    /// The decoder rejected the data.
-    #[error("damaged: {0}")]
-    Corrupt(String),
-    /// The image is damaged (cut, or corrupt data), but part of it could be read.
-    #[error("damaged: {reason}")]
-    DamagedPreview {
-        /// What is wrong, in plain words.
-        reason: String,
-        /// What could be read (grey where data is missing), at thumbnail size.
-        preview: std::sync::Arc<crate::imaging::thumbnail::Thumbnail>,
-    },
-    /// Reading the file failed.
-    #[error("could not read file: {0}")]
-    Io(String),
-    /// A bug in Pixgrab: the thumbnail job panicked.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl ThumbError {
-    /// The image itself is damaged (cut or corrupt), as opposed to having no preview
-    /// for another reason: a download ending like this fails.
-    pub fn is_damage(&self) -> bool {
-        matches!(
-            self,
-            Self::Truncated | Self::Corrupt(_) | Self::DamagedPreview { .. }
-        )
-    }
-
-    /// What could be read of a damaged image, if anything.
-    pub fn preview(&self) -> Option<&std::sync::Arc<crate::imaging::thumbnail::Thumbnail>> {
-        match self {
-            Self::DamagedPreview { preview, .. } => Some(preview),
-            _ => None,
-        }
-    }
-}
-
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

@@ -66,7 +66,8 @@ pub use engine::{
     Config, DEFAULT_JOBS, DoneInfo, Engine, EngineHandle, Event, ItemId, MAX_JOBS, MAX_PER_HOST,
     MAX_PROBES, WatchCaps, install_tls_provider,
 };
-pub use error::{Bytes, EngineError, FetchError, LibraryError, Secs, Span, ThumbError};
+pub use error::{Bytes, EngineError, FetchError, LibraryError, Secs, Span};
+pub use imaging::reasons::ThumbError;
 pub use item::{ItemState, Stage};
 
 // What goes in: lists of URLs, pages and their images, gallery-dl.

@@ -1,6 +1,10 @@
 //! The engine's modules import each other without circles, and only `engine/` ties the
 //! layers together: `input/`, `net/`, `disk/`, `imaging/`, `error` and `item` never
-//! import it. Read from the source, so a new import that breaks this fails here.
+//! import it. The layers themselves (a folder, or a top file) stand in one order, so a
+//! type one layer names never comes from a layer that names one of its own (a loop the
+//! module graph alone does not see). A download goes one way: `net/` fetches into a
+//! part and hands it up; publishing is the engine's. Read from the source, so a new
+//! import that breaks this fails here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -120,5 +124,72 @@ fn lower_layers_never_import_the_engine() {
         }
         let upward: Vec<&String> = deps.iter().filter(|d| d.starts_with("engine")).collect();
         assert!(upward.is_empty(), "{module} imports {upward:?}");
+    }
+}
+
+/// The layers from the bottom up: each may use those before it, never one after it.
+const LAYERS: [&str; 7] = ["item", "imaging", "error", "input", "disk", "net", "engine"];
+
+/// The layer a module belongs to: its folder, or its file at the top.
+fn layer(module: &str) -> &str {
+    module.split('/').next().unwrap_or(module)
+}
+
+#[test]
+fn the_layers_stand_in_one_order_with_no_loop_between_them() {
+    let mut seen = BTreeSet::new();
+    for (module, deps) in graph() {
+        let from = layer(&module);
+        // The crate root re-exports; `properties` is a test module.
+        if from == "lib" || from == "properties" {
+            continue;
+        }
+        let at = LAYERS
+            .iter()
+            .position(|l| *l == from)
+            .unwrap_or_else(|| panic!("{module} is in no layer of {LAYERS:?}"));
+        for dep in deps {
+            let to = layer(&dep);
+            if to == from {
+                continue;
+            }
+            let below = LAYERS[..at].contains(&to);
+            assert!(
+                below,
+                "{module} (layer {from}) uses {dep} (layer {to}), which is not below it: \
+                 the layers from the bottom are {LAYERS:?}"
+            );
+            seen.insert((from.to_string(), to.to_string()));
+        }
+    }
+    // The check saw the edges it is about (the test reads real imports).
+    assert!(seen.contains(&("net".into(), "disk".into())), "{seen:?}");
+    assert!(seen.contains(&("error".into(), "imaging".into())), "{seen:?}");
+}
+
+/// A download goes one way: `net/` streams the body into a part and hands the whole
+/// part up; checking, naming and publishing it under its final name are the engine's,
+/// done through `disk/`. No code below the engine publishes a file or names one by the
+/// user's template, and no download takes a callback from above.
+#[test]
+fn net_hands_a_part_up_and_never_publishes_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src.join("net"), &mut files);
+    sources(&src.join("input"), &mut files);
+    sources(&src.join("imaging"), &mut files);
+    assert!(files.len() > 10, "{} files read", files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let code = text.split("#[cfg(test)]").next().unwrap_or(&text);
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for publishing in [".commit(", ".commit_in(", "disk::template", "dyn FnMut"] {
+                assert!(
+                    !line.contains(publishing),
+                    "{} has `{publishing}` (publishing is the engine's): {line}",
+                    file.display()
+                );
+            }
+        }
     }
 }

@@ -10,7 +10,8 @@ use crossbeam_channel::Sender;
 use url::Url;
 
 use super::Waker;
-use crate::error::{FetchError, ThumbError};
+use crate::error::FetchError;
+use crate::imaging::reasons::ThumbError;
 use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs::Thumbnail;
 use crate::item::ItemId;

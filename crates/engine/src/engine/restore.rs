@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use url::Url;
 
+use super::publish::report_done;
 use super::scheduler::Job;
-use super::worker::report_done;
 use super::{DoneInfo, Event, Shared};
 use crate::disk::library::{ItemState, Record};
 use crate::error::FetchError;

@@ -3,22 +3,19 @@
 //! each change to the library before its event.
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use url::Url;
-
 use super::adapt::Congestion;
 use super::scheduler::{Attempt, Job, Lease, Returned};
-use super::{Config, DoneInfo, Event, ItemId, Shared};
-use crate::disk::library::{DoneRecord, ItemState};
-use crate::disk::template::{self, NameFields, Rendered};
-use crate::error::{FetchError, ThumbError};
-use crate::imaging::similar;
-use crate::imaging::sniff::ImageFormat;
-use crate::imaging::thumbs::{self, Thumbnail};
-use crate::net::fetch::{self, Downloaded, FetchLimits, Progress, Resume, Stopped};
+use super::{Config, Event, ItemId, Shared};
+use crate::disk::library::ItemState;
+use crate::error::FetchError;
+use crate::net::fetch::{self, FetchLimits, Progress, Resume, Stopped};
+
+use super::publish::{
+    Downloaded, Item, Made, finish_download, publish, templated_name, verify_on_pool,
+};
 
 /// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
 /// (capped), else exponential back-off from `base` with jitter (50-100%).
@@ -61,7 +58,7 @@ pub(super) fn guarded<T>(job: impl FnOnce() -> Result<T, FetchError>) -> Result<
 }
 
 /// The text of a panic's payload.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_string())
@@ -101,46 +98,45 @@ fn run_download(
     };
     // The second damaged copy in a row is kept aside (the user may want it anyway).
     let keep_if_damaged = lease.job.damaged;
+    let mut resume = lease.job.resume.take().map(|r| *r);
+    let sink = fetch::Sink {
+        out: &shared.out,
+        limits,
+        stop: &stop,
+    };
+    let fetched = fetch::download(
+        &shared.http,
+        &url,
+        asker,
+        sink,
+        &mut resume,
+        progress_reporter(shared, id, &attempt, &total, &ttfb),
+    );
     // The thumbnail the check made on the way, handed to `Done`'s report as it is.
     let mut made: Option<Made> = None;
-    let mut resume = lease.job.resume.take().map(|r| *r);
-    let lease_ref = &mut lease;
     // Held from the moment a checked file is published until it is recorded as done:
     // two items with the same bytes (a URL and a redirect to it) then publish and record
     // in one order, and the second finds the first's file (see `finish_download`).
     let mut publishing: Option<std::sync::MutexGuard<'_, ()>> = None;
-    let mut verify = |part: &Path, format: ImageFormat, hash: &str, stem: &str| {
+    let result = fetched.and_then(|complete| {
         // The file is complete: checking it needs no connection, so its slots go to
         // the next download meanwhile (holding them cost 16% on small files).
-        lease_ref.free_slots();
+        lease.free_slots();
         if let Some(waited) = ttfb.get() {
             shared
                 .scheduler
                 .completed(&attempt, waited, total.get(), report_limit);
         }
-        made = Some(verify_on_pool(
-            shared,
+        let item = Item {
             id,
-            part,
-            format,
-            hash,
-            keep_if_damaged,
-        )?);
-        let name = templated_name(shared, id, &url, page.as_deref(), part, format, hash, stem);
+            url: &url,
+            page: page.as_deref(),
+        };
+        made = Some(verify_on_pool(shared, id, &complete, keep_if_damaged)?);
+        let name = templated_name(shared, item, &complete);
         publishing = Some(shared.publishing.lock().unwrap_or_else(|p| p.into_inner()));
-        Ok(name)
-    };
-    let result = fetch::download(
-        &shared.http,
-        &url,
-        asker,
-        &shared.out,
-        limits,
-        &stop,
-        &mut resume,
-        &mut verify,
-        progress_reporter(shared, id, &attempt, &total, &ttfb),
-    );
+        publish(&shared.out, complete, name.as_ref(), &mut resume)
+    });
     lease.job.resume = resume.map(Box::new);
     if result.is_ok() && url.scheme() == "data" {
         shared.inline.forget(&url);
@@ -382,299 +378,4 @@ fn settle_returned(shared: &Shared, id: ItemId, returned: Returned) {
             }
         }
     }
-}
-
-/// Checks a complete part by decoding it on the thumbnail pool (the thumbnail made on
-/// the way is cached, so publishing costs no second decode) and waits for the verdict.
-/// Damaged (cut or corrupt) is an `Err`; with `keep`, the bytes are first put aside in
-/// `OUT/.pixgrab/damaged/ID-NAME` for "Keep anyway". Any other reason for no preview
-/// (an unsupported format, too large) is not damage: the file is published.
-fn verify_on_pool(
-    shared: &Arc<Shared>,
-    id: ItemId,
-    part: &Path,
-    format: ImageFormat,
-    hash: &str,
-    keep: bool,
-) -> Result<Made, FetchError> {
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let (pool_shared, path, hash_owned) = (shared.clone(), part.to_path_buf(), hash.to_string());
-    shared.thumbs.spawn_fifo(move || {
-        let _ = tx.send(guarded_thumbnail(&pool_shared, &path, format, &hash_owned));
-    });
-    let made = rx
-        .recv()
-        .unwrap_or_else(|_| Err(ThumbError::Internal("the thumbnail pool stopped".into())));
-    match made {
-        Err(e) if e.is_damage() => {
-            if keep {
-                let name = part
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let name = name
-                    .strip_suffix(crate::disk::store::PART_SUFFIX)
-                    .unwrap_or(&name);
-                // A copy that cannot be kept costs the user the choice, not the run.
-                let _ = shared
-                    .out
-                    .keep_aside(part, "damaged", &format!("{}-{name}", id.0));
-            }
-            Err(FetchError::Damaged {
-                reason: e.to_string(),
-                preview: e.preview().cloned(),
-            })
-        }
-        other => Ok(other),
-    }
-}
-
-/// The name the user's file-name template gives a checked part; `None` with the
-/// default template (the stem stays as chosen).
-#[allow(clippy::too_many_arguments)]
-fn templated_name(
-    shared: &Shared,
-    id: ItemId,
-    url: &Url,
-    page: Option<&Url>,
-    part: &Path,
-    format: ImageFormat,
-    hash: &str,
-    stem: &str,
-) -> Option<Rendered> {
-    let template = shared.name_template();
-    if template.is_default() {
-        return None;
-    }
-    let dimensions = thumbs::dimensions(part, format);
-    // The page's title if it was read, else its last path segment.
-    let page = page
-        .map(|p| {
-            shared
-                .library()
-                .page_title(p)
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| template::page_name(p))
-        })
-        .unwrap_or_default();
-    let date = template::today();
-    Some(template.render(&NameFields {
-        name: stem,
-        ext: format.extension(),
-        host: url.host_str().unwrap_or_default(),
-        num: id.0,
-        page: &page,
-        date: &date,
-        sha256: hash,
-        width: dimensions.map(|d| d.0),
-        height: dimensions.map(|d| d.1),
-        preview: false,
-    }))
-}
-
-/// See [`EngineHandle::keeper`].
-pub(super) fn keep_damaged(shared: &Arc<Shared>, id: ItemId) -> Result<PathBuf, String> {
-    let record = shared
-        .library()
-        .find(&[id], &[ItemState::Failed])
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .next()
-        .ok_or("this item has not failed")?;
-    let dir = shared.out.data_dir("damaged").map_err(|e| e.to_string())?;
-    let prefix = format!("{}-", id.0);
-    let kept = std::fs::read_dir(&dir)
-        .map_err(|e| e.to_string())?
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(&prefix) && crate::disk::naming::is_safe_component(n))
-        .min()
-        .ok_or("no damaged copy of this item was kept")?;
-    let name = &kept[prefix.len()..];
-    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "bin"));
-    let format = ImageFormat::from_extension(ext).unwrap_or(ImageFormat::Jpeg);
-    let from = dir.join(&kept);
-    let sha256 = fetch::sha256_file(&from).map_err(|e| e.to_string())?;
-    let path = shared
-        .out
-        .adopt(&from, stem, ext)
-        .map_err(|e| format!("could not keep it: {e}"))?;
-    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
-    let file = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let url = Url::parse(&record.url).map_err(|e| e.to_string())?;
-    let final_url = record
-        .final_url
-        .as_deref()
-        .and_then(|u| Url::parse(u).ok())
-        .unwrap_or(url);
-    let why = record.error.clone().unwrap_or_default();
-    let why = why.strip_prefix("damaged: ").unwrap_or(&why).to_string();
-    shared
-        .library()
-        .set_done(
-            id,
-            &DoneRecord {
-                final_url: final_url.as_str(),
-                file: &file,
-                bytes,
-                sha256: &sha256,
-                dimensions: None,
-                format: format.extension(),
-                content_type: record.content_type.as_deref(),
-                duplicate_of: None,
-                phash: None,
-            },
-        )
-        .map_err(|e| e.to_string())?;
-    let info = DoneInfo {
-        path: path.clone(),
-        bytes,
-        format,
-        content_type: record.content_type,
-        dimensions: None,
-        sha256,
-        final_url,
-        duplicate_of: None,
-        restored: false,
-    };
-    shared.events.enter(1);
-    shared.events.send(Event::Requeued { id });
-    report_done(shared, id, info, Some(Err(ThumbError::Corrupt(why))));
-    Ok(path)
-}
-
-/// What the check before publishing made: the thumbnail (and its cache file), or why
-/// there is none (for a reason other than damage).
-type Made = Result<(Thumbnail, Option<PathBuf>), ThumbError>;
-
-/// Records a finished download (recognising a duplicate of a file already in the
-/// library), reports it and hands it to the thumbnail pool.
-fn finish_download(shared: &Arc<Shared>, id: ItemId, done: Downloaded, made: Option<Made>) {
-    let dimensions = thumbs::dimensions(&done.path, done.format);
-    // Made with the thumbnail, for similar-image groups.
-    let phash = made
-        .as_ref()
-        .and_then(|m| m.as_ref().ok())
-        .and_then(|(thumb, _)| similar::hash_thumbnail(thumb));
-    let mut info = DoneInfo {
-        path: done.path,
-        bytes: done.bytes,
-        format: done.format,
-        content_type: done.content_type,
-        dimensions,
-        sha256: done.sha256,
-        final_url: done.final_url,
-        duplicate_of: None,
-        restored: false,
-    };
-    shared.record(|lib| {
-        // Look up and record under one lock, so two identical files finishing at the
-        // same moment cannot both be stored.
-        // Only ever drop the new file when another file on disk holds the same bytes
-        // right now: the library's record may name a file the user deleted or edited,
-        // or the very path the new file was just published under.
-        // A recorded name that leads through a symlink is never hashed (nor adopted).
-        if let Some((other, file)) = lib.find_done_by_hash(&info.sha256, id)?
-            && let Ok(existing) = shared.out.published(&file)
-        {
-            let same_bytes = existing != info.path
-                && fetch::sha256_file(&existing).is_ok_and(|h| h == info.sha256);
-            if same_bytes && shared.out.remove_published(&info.path).is_ok() {
-                info.path = existing;
-                info.duplicate_of = Some(other);
-            }
-        }
-        let file = shared.out.relative(&info.path);
-        lib.set_done(
-            id,
-            &DoneRecord {
-                final_url: info.final_url.as_str(),
-                file: &file,
-                bytes: info.bytes,
-                sha256: &info.sha256,
-                dimensions: info.dimensions,
-                format: info.format.extension(),
-                content_type: info.content_type.as_deref(),
-                duplicate_of: info.duplicate_of,
-                phash: phash.as_deref(),
-            },
-        )
-    });
-    report_done(shared, id, info, made);
-}
-
-/// Sends `Done` and queues the thumbnail (made, or loaded from the cache).
-pub(super) fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo, made: Option<Made>) {
-    let path = info.path.clone();
-    let format = info.format;
-    let hash = info.sha256.clone();
-    shared.events.send(Event::Done {
-        id,
-        info: Box::new(info),
-    });
-    let thumbnail_event = move |made: Made| match made {
-        Ok((thumb, cached)) => Event::Thumbnail {
-            id,
-            thumb: Arc::new(thumb),
-            cached,
-        },
-        Err(reason) => Event::ThumbnailFailed { id, reason },
-    };
-    // Made already by the check before publishing: no second decode.
-    if let Some(made) = made {
-        shared.events.settle(thumbnail_event(made));
-        return;
-    }
-    let pool_shared = shared.clone();
-    shared.thumbs.spawn_fifo(move || {
-        let made = guarded_thumbnail(&pool_shared, &path, format, &hash);
-        pool_shared.events.settle(thumbnail_event(made));
-    });
-}
-
-/// [`thumbnail`] on the pool: a panic in a decoder must not abort the process (rayon's
-/// default for a spawned job) nor leave the item unsettled: it is a failed thumbnail.
-fn guarded_thumbnail(shared: &Shared, path: &Path, format: ImageFormat, hash: &str) -> Made {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        thumbnail(shared, path, format, hash)
-    }))
-    .unwrap_or_else(|panic| Err(ThumbError::Internal(panic_text(panic.as_ref()))))
-}
-
-/// Loads the thumbnail from the cache, or makes it and caches it. Also returns the
-/// cache file, from which a front end can reload the pixels after dropping them.
-pub(super) fn thumbnail(
-    shared: &Shared,
-    path: &Path,
-    format: ImageFormat,
-    hash: &str,
-) -> Result<(Thumbnail, Option<PathBuf>), ThumbError> {
-    let side = shared.config.thumb_side;
-    let cache_stem = format!("{hash}-{side}");
-    if let Some(dir) = &shared.thumb_cache {
-        for ext in ["jpg", "png"] {
-            let cached = dir.join(format!("{cache_stem}.{ext}"));
-            if let Ok(bytes) = std::fs::read(&cached)
-                && let Ok(thumb) = thumbs::decode_cached(&bytes)
-            {
-                return Ok((thumb, Some(cached)));
-            }
-        }
-    }
-    let thumb = thumbs::make_thumbnail(path, format, side)?;
-    let mut cached = None;
-    if shared.thumb_cache.is_some()
-        && let Ok((ext, bytes)) = thumbs::encode_for_cache(&thumb)
-    {
-        // A cache write that fails costs a decode next time, nothing more.
-        cached = shared
-            .out
-            .write_data_file("thumbs", &format!("{cache_stem}.{ext}"), &bytes)
-            .ok();
-    }
-    Ok((thumb, cached))
 }

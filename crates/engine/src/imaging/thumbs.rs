@@ -18,11 +18,11 @@ use std::sync::Arc;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
-use crate::error::ThumbError;
 use crate::imaging::chroma;
 use crate::imaging::jpeg_dc::Defect;
 use crate::imaging::jpeg_scaled::{self, Scaled};
 pub(crate) use crate::imaging::limits::{MAX_DECODE_BYTES, MAX_SIDE};
+use crate::imaging::reasons::ThumbError;
 use crate::imaging::reasons::classify;
 use crate::imaging::sniff::ImageFormat;
 pub use crate::imaging::thumbnail::Thumbnail;

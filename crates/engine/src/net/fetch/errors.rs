@@ -120,7 +120,7 @@ pub(super) fn is_incomplete_body(e: &io::Error) -> bool {
 
 /// A write error: about this one file (its name: the item fails), or about the folder
 /// (full, read-only, gone: every download pauses).
-pub(super) fn disk_error(e: io::Error) -> Stopped {
+pub(crate) fn disk_error(e: io::Error) -> Stopped {
     if let Some(named) = crate::disk::store::NameError::of(&e) {
         return Stopped::Failed(FetchError::FileName(named.to_string()));
     }

@@ -1,13 +1,14 @@
-//! Moving bytes: one HTTP GET streamed into a `.part` file in the output folder,
-//! checked, then published under its final name. A failed attempt can leave its part
-//! behind in a [`Resume`] so the next attempt continues with `Range` + `If-Range`.
+//! Moving bytes: one HTTP GET streamed into a `.part` file in the output folder, handed
+//! up whole as a [`Complete`] part. What becomes of it (checked, named, published,
+//! recorded) is the engine's decision, never this module's: nothing here calls up. A
+//! failed attempt can leave its part behind in a [`Resume`] so the next attempt
+//! continues with `Range` + `If-Range`.
 //!
 //! Invariants: the body is never held in memory whole (it streams through a fixed
 //! buffer); the file's extension comes from the bytes, not from the server; a part
 //! that is not resumed is removed (dropping a [`Resume`] deletes its file).
 
 use std::io::{self, Read};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
@@ -20,9 +21,8 @@ use url::Url;
 use crate::disk::library::PartRecord;
 use crate::disk::naming;
 use crate::disk::store::OutputDir;
-use crate::disk::template::Rendered;
 use crate::error::FetchError;
-use crate::imaging::sniff::{self, ImageFormat, SNIFF_LEN, Sniffed};
+use crate::imaging::sniff::{self, SNIFF_LEN, Sniffed};
 use crate::net::client::Http;
 use crate::net::headers;
 use crate::net::netguard::Cause;
@@ -33,11 +33,12 @@ mod errors;
 mod part;
 
 pub use errors::certificate_reason;
+pub(crate) use errors::disk_error;
 pub(crate) use errors::read_failure;
-use errors::{disk_error, http_error, read_error, request_error};
+use errors::{http_error, read_error, request_error};
 pub(crate) use errors::{innermost, status_error};
-pub(crate) use part::{Fetched, Resume, Whole};
-pub(crate) use part::{content_type, sha256_file};
+pub(crate) use part::content_type;
+pub(crate) use part::{Complete, Fetched, Resume, Whole};
 
 /// A stop flag value: the user cancelled the item (its part is removed).
 pub(crate) const STOP_CANCEL: u8 = 1;
@@ -103,23 +104,6 @@ impl FetchLimits {
     }
 }
 
-/// A finished download.
-#[derive(Debug, Clone)]
-pub(crate) struct Downloaded {
-    /// Where the file now lives (inside the output folder).
-    pub path: PathBuf,
-    /// Bytes written.
-    pub bytes: u64,
-    /// The format judged from the bytes.
-    pub format: ImageFormat,
-    /// What the server said the type was, if anything.
-    pub content_type: Option<String>,
-    /// SHA-256 of the file, lower-case hex.
-    pub sha256: String,
-    /// The URL after redirects.
-    pub final_url: Url,
-}
-
 /// What a download reports while it runs.
 pub(crate) enum Progress {
     /// Response headers arrived; `total` is the full size if known.
@@ -151,13 +135,6 @@ impl From<FetchError> for Stopped {
         Self::Failed(e)
     }
 }
-
-/// The check a complete part passes before it is published: its path, its format, its
-/// SHA-256 and the stem it would be published under. An `Err` (a damaged image) fails
-/// the attempt and drops the part; `Ok(Some(name))` publishes it under that name (a
-/// file-name template's) instead.
-pub(crate) type Verify<'a> = dyn FnMut(&std::path::Path, ImageFormat, &str, &str) -> Result<Option<Rendered>, FetchError>
-    + 'a;
 
 /// Most redirects followed for one request.
 pub(crate) const MAX_REDIRECTS: usize = 10;
@@ -254,27 +231,25 @@ pub(crate) fn send(
     )))
 }
 
-/// Downloads `url` into `out`. If `resume` holds a part from an earlier attempt it
-/// is continued when the server allows; on failure `resume` holds whatever part is
-/// worth continuing (or nothing). `progress` is called after each read.
-#[allow(clippy::too_many_arguments)]
+/// Downloads `url` into a part file in `out` and hands it up whole, neither checked
+/// nor published. If `resume` holds a part from an earlier attempt it is continued
+/// when the server allows; on failure `resume` holds whatever part is worth continuing
+/// (or nothing). `progress` is called after each read.
 pub(crate) fn download(
     http: &Http,
     url: &Url,
     asker: Asker<'_>,
-    out: &OutputDir,
-    limits: &FetchLimits,
-    stop: &AtomicU8,
+    sink: Sink<'_>,
     resume: &mut Option<Resume>,
-    verify: &mut Verify<'_>,
     mut progress: impl FnMut(Progress),
-) -> Result<Downloaded, Stopped> {
+) -> Result<Complete, Stopped> {
+    let Sink { limits, stop, .. } = sink;
     // A part that is already whole (its publishing failed last time, or a Find fetched
     // it) needs no request.
     if let Some(whole) = resume.take_if(|r| !r.broken && r.total == Some(r.written)) {
         let content_type = whole.content_type.clone();
         let final_url = whole.origin.clone().unwrap_or_else(|| url.clone());
-        return publish(out, whole, resume, verify, content_type, final_url);
+        return Ok(Complete::new(whole, content_type, final_url));
     }
     // Only a part with a validator (and intact) can be continued safely.
     if resume
@@ -298,9 +273,7 @@ pub(crate) fn download(
         }
         None => {
             let head = Head {
-                out,
-                limits,
-                stop,
+                sink,
                 content_type: content_type.as_deref(),
             };
             head.begin_part(&mut response, &mut buf, &mut progress)?
@@ -328,7 +301,7 @@ pub(crate) fn download(
         }
         return Err(e.into());
     }
-    publish(out, state, resume, verify, content_type, final_url)
+    Ok(Complete::new(state, content_type, final_url))
 }
 
 /// Sends the request (a range request when `resume` holds a part) and checks the
@@ -384,11 +357,20 @@ fn request(
     Ok(response)
 }
 
+/// Where a download's bytes go, the limits they obey, and the flag that stops them.
+#[derive(Clone, Copy)]
+pub(crate) struct Sink<'a> {
+    /// The output folder its part file is made in.
+    pub out: &'a OutputDir,
+    /// Size, stall and bandwidth limits.
+    pub limits: &'a FetchLimits,
+    /// The item's stop flag ([`STOP_CANCEL`], [`STOP_PAUSE`]).
+    pub stop: &'a AtomicU8,
+}
+
 /// What starting a new part needs besides the response.
 struct Head<'a> {
-    out: &'a OutputDir,
-    limits: &'a FetchLimits,
-    stop: &'a AtomicU8,
+    sink: Sink<'a>,
     /// The Content-Type as sent (cut to 100 characters).
     content_type: Option<&'a str>,
 }
@@ -402,14 +384,14 @@ impl Head<'_> {
         buf: &mut [u8],
         progress: &mut impl FnMut(Progress),
     ) -> Result<Resume, Stopped> {
-        let limits = self.limits;
+        let Sink { out, limits, stop } = self.sink;
         let total = response.content_length();
         if total.is_some_and(|t| t > limits.max_bytes) {
             return Err(FetchError::TooLarge(limits.max_bytes).into());
         }
         let http2 = response.version() == reqwest::Version::HTTP_2;
         progress(Progress::Started { total, http2 });
-        let got = read_head(response, buf, self.stop, total, limits)?;
+        let got = read_head(response, buf, stop, total, limits)?;
         let final_url = response.url();
         let format = match sniff::sniff_with_hints(&buf[..got], self.content_type, final_url.path())
         {
@@ -428,8 +410,7 @@ impl Head<'_> {
             }
         };
         let stem = stem_for(response.headers(), final_url);
-        let part = self
-            .out
+        let part = out
             .create_part(&stem, format.extension())
             .map_err(disk_error)?;
         let mut state = Resume {
@@ -449,48 +430,6 @@ impl Head<'_> {
         progress(Progress::Bytes(state.written));
         Ok(state)
     }
-}
-
-/// Publishes a whole part under its final name. If that fails the part is kept in
-/// `resume` (every byte is there; the next attempt only publishes it).
-#[allow(clippy::too_many_arguments)]
-fn publish(
-    out: &OutputDir,
-    mut state: Resume,
-    resume: &mut Option<Resume>,
-    verify: &mut Verify<'_>,
-    content_type: Option<String>,
-    final_url: Url,
-) -> Result<Downloaded, Stopped> {
-    let sha256 = format!("{:x}", state.hasher.clone().finalize());
-    // Checked by its bytes before it gets its final name; a damaged part is dropped
-    // (the check keeps a copy when it wants one).
-    let placed = verify(state.part.path(), state.format, &sha256, &state.stem)?;
-    let committed = match &placed {
-        Some(name) => out.commit_in(&mut state.part, &name.dirs, &name.stem, &name.ext),
-        None => out.commit(&mut state.part, &state.stem, state.format.extension()),
-    };
-    let path = match committed {
-        Ok(path) => path,
-        Err(e) => {
-            *resume = Some(state);
-            return Err(disk_error(e));
-        }
-    };
-    let Resume {
-        format,
-        written,
-        content_type: first_type,
-        ..
-    } = state;
-    Ok(Downloaded {
-        path,
-        bytes: written,
-        format,
-        content_type: first_type.or(content_type),
-        sha256,
-        final_url,
-    })
 }
 
 fn read_head(

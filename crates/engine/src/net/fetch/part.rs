@@ -15,6 +15,63 @@ use crate::imaging::sniff::{self, ImageFormat, Sniffed};
 
 use super::errors::disk_error;
 use super::{FetchLimits, READ_BUF, Stopped, stem_for};
+use crate::disk::hash::HashWriter;
+
+/// A body whole in its part file, handed up by [`super::download`]: not yet checked,
+/// named or published (the engine decides). Dropping it removes the part;
+/// [`Complete::into_part`] gives the part back to be kept for the next attempt.
+#[derive(Debug)]
+pub(crate) struct Complete {
+    part: Resume,
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256: String,
+    /// What the server said the type was, if anything.
+    pub content_type: Option<String>,
+    /// The URL after redirects.
+    pub final_url: Url,
+}
+
+impl Complete {
+    pub(super) fn new(part: Resume, content_type: Option<String>, final_url: Url) -> Self {
+        Self {
+            sha256: format!("{:x}", part.hasher.clone().finalize()),
+            content_type: part.content_type.clone().or(content_type),
+            final_url,
+            part,
+        }
+    }
+
+    /// The part file's path (inside the output folder).
+    pub(crate) fn path(&self) -> &std::path::Path {
+        self.part.part.path()
+    }
+
+    /// The format judged from the first bytes.
+    pub(crate) fn format(&self) -> ImageFormat {
+        self.part.format
+    }
+
+    /// The file-name stem its headers or URL gave.
+    pub(crate) fn stem(&self) -> &str {
+        &self.part.stem
+    }
+
+    /// Bytes in the file.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.part.written
+    }
+
+    /// The part file, for the output folder to publish.
+    pub(crate) fn file(&mut self) -> &mut PartFile {
+        &mut self.part.part
+    }
+
+    /// The part, to be kept for the next attempt (its publishing failed: every byte is
+    /// there, the next attempt only publishes it).
+    pub(crate) fn into_part(self) -> Resume {
+        self.part
+    }
+}
 
 /// A partial download kept between attempts.
 #[derive(Debug)]
@@ -195,20 +252,6 @@ impl Fetched {
     }
 }
 
-/// Feeds everything written into a hasher.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Resume {
     pub(super) fn append(&mut self, chunk: &[u8], limits: &FetchLimits) -> Result<(), Stopped> {
         if chunk.is_empty() {
@@ -233,12 +276,4 @@ impl Resume {
         self.written += chunk.len() as u64;
         Ok(())
     }
-}
-
-/// SHA-256 of the file at `path`, lower-case hex (streamed, not read whole).
-pub(crate) fn sha256_file(path: &std::path::Path) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut reader = io::BufReader::with_capacity(READ_BUF, std::fs::File::open(path)?);
-    io::copy(&mut reader, &mut HashWriter(&mut hasher))?;
-    Ok(format!("{:x}", hasher.finalize()))
 }
