@@ -164,7 +164,10 @@ fn the_layers_stand_in_one_order_with_no_loop_between_them() {
     }
     // The check saw the edges it is about (the test reads real imports).
     assert!(seen.contains(&("net".into(), "disk".into())), "{seen:?}");
-    assert!(seen.contains(&("error".into(), "imaging".into())), "{seen:?}");
+    assert!(
+        seen.contains(&("error".into(), "imaging".into())),
+        "{seen:?}"
+    );
 }
 
 /// A download goes one way: `net/` streams the body into a part and hands the whole
