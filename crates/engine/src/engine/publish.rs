@@ -24,23 +24,6 @@ use crate::imaging::sniff::ImageFormat;
 use crate::imaging::thumbs::{self, Thumbnail};
 use crate::net::fetch::{self, Complete, Resume, Stopped};
 
-/// A finished download: published, not yet recorded.
-#[derive(Debug, Clone)]
-pub(super) struct Downloaded {
-    /// Where the file now lives (inside the output folder).
-    pub path: PathBuf,
-    /// Bytes written.
-    pub bytes: u64,
-    /// The format judged from the bytes.
-    pub format: ImageFormat,
-    /// What the server said the type was, if anything.
-    pub content_type: Option<String>,
-    /// SHA-256 of the file, lower-case hex.
-    pub sha256: String,
-    /// The URL after redirects.
-    pub final_url: Url,
-}
-
 /// The item a complete part belongs to, as a file-name template sees it.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Item<'a> {
@@ -53,27 +36,31 @@ pub(super) struct Item<'a> {
 }
 
 /// Publishes a checked part under `name` (a template's) or under its own stem, through
-/// the output folder. If that fails the part goes back into `resume`: every byte is
-/// there, and the next attempt only publishes it.
+/// the output folder, and says what was done (its pixel size and whether it is a
+/// duplicate are learnt when it is recorded). If that fails the part goes back into
+/// `resume`: every byte is there, and the next attempt only publishes it.
 pub(super) fn publish(
     out: &OutputDir,
     mut complete: Complete,
     name: Option<&Rendered>,
     resume: &mut Option<Resume>,
-) -> Result<Downloaded, Stopped> {
+) -> Result<DoneInfo, Stopped> {
     let (stem, format) = (complete.stem().to_string(), complete.format());
     let committed = match name {
         Some(name) => out.commit_in(complete.file(), &name.dirs, &name.stem, &name.ext),
         None => out.commit(complete.file(), &stem, format.extension()),
     };
     match committed {
-        Ok(path) => Ok(Downloaded {
+        Ok(path) => Ok(DoneInfo {
             path,
             bytes: complete.bytes(),
             format,
             sha256: complete.sha256,
             content_type: complete.content_type,
             final_url: complete.final_url,
+            dimensions: None,
+            duplicate_of: None,
+            restored: false,
         }),
         Err(e) => {
             *resume = Some(complete.into_part());
@@ -250,26 +237,15 @@ pub(super) type Made = Result<(Thumbnail, Option<PathBuf>), ThumbError>;
 pub(super) fn finish_download(
     shared: &Arc<Shared>,
     id: ItemId,
-    done: Downloaded,
+    mut info: DoneInfo,
     made: Option<Made>,
 ) {
-    let dimensions = thumbs::dimensions(&done.path, done.format);
+    info.dimensions = thumbs::dimensions(&info.path, info.format);
     // Made with the thumbnail, for similar-image groups.
     let phash = made
         .as_ref()
         .and_then(|m| m.as_ref().ok())
         .and_then(|(thumb, _)| similar::hash_thumbnail(thumb));
-    let mut info = DoneInfo {
-        path: done.path,
-        bytes: done.bytes,
-        format: done.format,
-        content_type: done.content_type,
-        dimensions,
-        sha256: done.sha256,
-        final_url: done.final_url,
-        duplicate_of: None,
-        restored: false,
-    };
     shared.record(|lib| {
         // Look up and record under one lock, so two identical files finishing at the
         // same moment cannot both be stored.

@@ -8,14 +8,12 @@ use std::time::{Duration, Instant};
 
 use super::adapt::Congestion;
 use super::scheduler::{Attempt, Job, Lease, Returned};
-use super::{Config, Event, ItemId, Shared};
+use super::{Config, DoneInfo, Event, ItemId, Shared};
 use crate::disk::library::ItemState;
 use crate::error::FetchError;
 use crate::net::fetch::{self, FetchLimits, Progress, Resume, Stopped};
 
-use super::publish::{
-    Downloaded, Item, Made, finish_download, publish, templated_name, verify_on_pool,
-};
+use super::publish::{Item, Made, finish_download, publish, templated_name, verify_on_pool};
 
 /// The wait before attempt number `attempt + 1`: the server's `Retry-After` if given
 /// (capped), else exponential back-off from `base` with jitter (50-100%).
@@ -213,7 +211,7 @@ fn starting_part(shared: &Shared, job: &mut Job, limits: &FetchLimits) -> Result
 fn settle_attempt(
     shared: &Arc<Shared>,
     mut lease: Lease<'_>,
-    result: Result<Downloaded, Stopped>,
+    result: Result<DoneInfo, Stopped>,
     mut made: Option<Made>,
     settled: &std::cell::Cell<bool>,
 ) {
