@@ -7,6 +7,7 @@ use clap::Parser;
 
 mod cli;
 mod common;
+mod ipc;
 mod ui;
 
 fn main() -> ExitCode {

@@ -1,0 +1,331 @@
+//! The window's endpoint as a Unix socket: where it lives, claiming it, serving it, and
+//! handing a message to whoever holds it.
+
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::frame::{self, MAX_MESSAGE};
+use super::{Handover, IpcError, Reply};
+
+/// The socket's file name inside its folder.
+const SOCKET: &str = "window.sock";
+
+/// How long one side waits for the other's bytes.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Where the window's socket lives: `$XDG_RUNTIME_DIR/pixgrab/window.sock`, else
+/// `$TMPDIR/pixgrab-UID/window.sock`. `PIXGRAB_IPC_DIR` overrides the folder (tests).
+pub(crate) fn socket_path() -> PathBuf {
+    socket_dir().join(SOCKET)
+}
+
+fn socket_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PIXGRAB_IPC_DIR") {
+        return PathBuf::from(dir);
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(runtime) => PathBuf::from(runtime).join("pixgrab"),
+        None => std::env::temp_dir().join(format!("pixgrab-{}", my_uid())),
+    }
+}
+
+fn my_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// Makes the socket's folder (mode 0700) or checks that the one there is a real
+/// folder of this user that nobody else may enter.
+fn safe_dir(dir: &Path) -> Result<(), IpcError> {
+    match std::fs::DirBuilder::new()
+        .recursive(false)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let meta = std::fs::symlink_metadata(dir)?;
+    if !meta.is_dir() || meta.uid() != my_uid() || meta.mode() & 0o077 != 0 {
+        return Err(IpcError::Unsafe(format!(
+            "{} is not a private folder of this user (mode {:o}, owner {})",
+            dir.display(),
+            meta.mode() & 0o7777,
+            meta.uid()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the process at the other end of `stream` runs as this user.
+fn same_user(stream: &UnixStream) -> bool {
+    rustix::net::sockopt::socket_peercred(stream).is_ok_and(|cred| cred.uid.as_raw() == my_uid())
+}
+
+/// The window's hold on the socket; the file is removed when it is dropped.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl Endpoint {
+    /// Claims the socket for this window. `Ok(None)` when another window holds it
+    /// (it answers on it); a socket nobody answers on is a crashed window's, replaced.
+    pub(crate) fn claim() -> Result<Option<Self>, IpcError> {
+        Self::claim_at(&socket_path())
+    }
+
+    /// [`Endpoint::claim`] at `path`.
+    pub(crate) fn claim_at(path: &Path) -> Result<Option<Self>, IpcError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        safe_dir(dir)?;
+        for _ in 0..3 {
+            match UnixListener::bind(path) {
+                Ok(listener) => {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+                    return Ok(Some(Self {
+                        listener,
+                        path: path.to_path_buf(),
+                    }));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                    if UnixStream::connect(path).is_ok() {
+                        return Ok(None);
+                    }
+                    // Nobody answers: a window that died left it behind.
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(IpcError::Unsafe(format!(
+            "could not claim {} (another window keeps starting?)",
+            path.display()
+        )))
+    }
+
+    /// Serves the socket on its own thread: each message from this user is checked by
+    /// `take` (which answers whether it was taken) and answered; anything else is
+    /// dropped unread.
+    pub(crate) fn serve(
+        self,
+        take: impl Fn(Handover) -> Reply + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("pixgrab-ipc".into())
+            .spawn(move || {
+                for stream in self.listener.incoming() {
+                    let Ok(mut stream) = stream else { continue };
+                    if !same_user(&stream) {
+                        continue;
+                    }
+                    let _ = stream.set_read_timeout(Some(PATIENCE));
+                    let _ = stream.set_write_timeout(Some(PATIENCE));
+                    let reply = match frame::read_json::<Handover>(&mut stream, MAX_MESSAGE) {
+                        Ok(Some(handover)) => take(handover),
+                        Ok(None) => continue,
+                        Err(e) => Reply::refused(e.to_string()),
+                    };
+                    let _ = frame::write_json(&mut stream, &reply, frame::MAX_REPLY);
+                }
+                drop(self);
+            })
+    }
+
+    /// Where the socket is.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Hands `message` to the window holding the socket and returns its answer.
+/// [`IpcError::NoWindow`] when none does.
+pub(crate) fn hand_over(message: &Handover) -> Result<Reply, IpcError> {
+    hand_over_at(&socket_path(), message)
+}
+
+/// [`hand_over`] through the socket at `path`.
+pub(crate) fn hand_over_at(path: &Path, message: &Handover) -> Result<Reply, IpcError> {
+    let mut stream = match UnixStream::connect(path) {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Err(IpcError::NoWindow);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !same_user(&stream) {
+        return Err(IpcError::Unsafe(format!(
+            "{} belongs to another user",
+            path.display()
+        )));
+    }
+    stream.set_read_timeout(Some(PATIENCE))?;
+    stream.set_write_timeout(Some(PATIENCE))?;
+    frame::write_json(&mut stream, message, MAX_MESSAGE)?;
+    let reply: Reply = frame::read_json(&mut stream, frame::MAX_REPLY)?.ok_or_else(|| {
+        IpcError::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the window closed without an answer",
+        ))
+    })?;
+    match reply.error {
+        Some(why) if !reply.ok => Err(IpcError::Refused(why)),
+        _ => Ok(reply),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_reaches_the_window_and_its_answer_comes_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ipc").join(SOCKET);
+        let endpoint = Endpoint::claim_at(&path).expect("claim").expect("free");
+        let mode = std::fs::metadata(&path).expect("socket").mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let dir_mode = std::fs::metadata(path.parent().expect("dir"))
+            .expect("dir")
+            .mode()
+            & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        // A second window finds the first.
+        assert!(Endpoint::claim_at(&path).expect("claim").is_none());
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let _thread = endpoint
+            .serve(move |h: Handover| {
+                let _ = tx.send(h.clone());
+                if h.urls.is_empty() {
+                    Reply::refused("nothing in it")
+                } else {
+                    Reply::taken()
+                }
+            })
+            .expect("serve");
+        let message = Handover {
+            urls: vec!["https://a.test/1.jpg".into()],
+            direct: true,
+            ..Handover::default()
+        };
+        assert_eq!(
+            hand_over_at(&path, &message).expect("taken"),
+            Reply::taken()
+        );
+        assert_eq!(rx.recv_timeout(PATIENCE).expect("got"), message);
+        let refused = hand_over_at(&path, &Handover::default()).expect_err("refused");
+        assert!(refused.to_string().contains("nothing in it"), "{refused}");
+    }
+
+    #[test]
+    fn a_dead_window_s_socket_is_replaced_and_no_window_is_said_plainly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ipc").join(SOCKET);
+        safe_dir(path.parent().expect("dir")).expect("dir");
+        // A crashed window leaves its file; nobody answers on it.
+        drop(UnixListener::bind(&path).expect("bind"));
+        assert!(path.exists());
+        assert!(matches!(
+            hand_over_at(&path, &Handover::default()),
+            Err(IpcError::NoWindow)
+        ));
+        let second = Endpoint::claim_at(&path).expect("claim");
+        assert!(second.is_some(), "the stale socket is replaced");
+    }
+
+    #[test]
+    fn a_folder_others_may_enter_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).expect("mkdir");
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let err = Endpoint::claim_at(&open.join(SOCKET)).expect_err("unsafe");
+        assert!(err.to_string().contains("not a private folder"), "{err}");
+    }
+
+    /// As root: a process of another user that reaches the socket (its folder opened up
+    /// on purpose) is dropped unread and hands nothing over.
+    #[test]
+    fn another_user_is_refused_even_with_the_socket_open_to_all() {
+        if my_uid() != 0 {
+            eprintln!("skipped: needs root to act as another user");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ipc").join(SOCKET);
+        let endpoint = Endpoint::claim_at(&path).expect("claim").expect("free");
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let _thread = endpoint
+            .serve(move |h: Handover| {
+                let _ = tx.send(h);
+                Reply::taken()
+            })
+            .expect("serve");
+        for open in [dir.path(), path.parent().expect("dir"), path.as_path()] {
+            std::fs::set_permissions(open, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        }
+        // nobody (65534) connects and sends a well-formed handover.
+        let script = r#"
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+body = json.dumps({"urls": ["https://evil.test/x.jpg"], "direct": True}).encode()
+s.settimeout(5)
+try:
+    s.sendall(struct.pack("=I", len(body)) + body)
+    got = s.recv(4)
+except (ConnectionResetError, BrokenPipeError):
+    got = b""
+print("answer" if got else "closed")
+"#;
+        let out = std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+            ])
+            .arg(script)
+            .arg(&path)
+            .output()
+            .expect("setpriv and python3");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.trim() == "closed",
+            "another user got: {said} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            rx.recv_timeout(Duration::from_millis(500)).is_err(),
+            "nothing was handed over"
+        );
+        // This user still gets through.
+        let mine = Handover {
+            urls: vec!["https://a.test/1.jpg".into()],
+            ..Handover::default()
+        };
+        assert_eq!(hand_over_at(&path, &mine).expect("taken"), Reply::taken());
+    }
+}
