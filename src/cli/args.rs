@@ -13,7 +13,12 @@ use super::values::{Interval, MinSize, Rate};
 
 /// Download many images at once and watch their thumbnails arrive.
 #[derive(Debug, Parser)]
-#[command(name = "pixgrab", version, about)]
+#[command(
+    name = "pixgrab",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub(crate) struct Args {
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
@@ -26,6 +31,17 @@ pub(crate) struct Args {
     /// Output folder for this session (default: the one chosen last time).
     #[arg(short, long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+    /// Image URLs to add (any text containing URLs): to the window already running if
+    /// there is one, else to a new window's URL box.
+    #[arg(value_name = "URL")]
+    pub(crate) urls: Vec<String>,
+    /// A page whose images to pick from (as "Find images" does); repeatable. Goes to
+    /// the window already running if there is one.
+    #[arg(long = "page", value_name = "URL")]
+    pub(crate) pages: Vec<String>,
+    /// Queue the URLs at once instead of leaving them in the URL box to check first.
+    #[arg(long, requires = "urls")]
+    pub(crate) queue: bool,
     /// Press Download at once; when all items finish, save a screenshot to FILE and exit.
     #[arg(long, value_name = "FILE", hide = true)]
     pub(crate) autorun_screenshot: Option<PathBuf>,
@@ -56,6 +72,20 @@ pub(crate) enum Command {
     /// Groups of near-duplicate images (resized, recompressed, lightly cropped) in an
     /// output folder.
     Similar(SimilarArgs),
+    /// Write the manifests that let the Pixgrab browser extension talk to this
+    /// pixgrab (Chromium, Chrome, Brave, Edge, Firefox), in your configuration.
+    InstallBrowserHost(InstallHostArgs),
+    /// Speak the browsers' native-messaging protocol on stdin/stdout (the browser
+    /// starts this itself; see `install-browser-host`).
+    NativeHost,
+}
+
+/// Options of `pixgrab install-browser-host`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InstallHostArgs {
+    /// Remove the manifests instead.
+    #[arg(long)]
+    pub(super) uninstall: bool,
 }
 
 /// Options of `pixgrab get`.

@@ -1,4 +1,5 @@
-//! The command line's subcommands (`get`, `find`, `thumbs`, `export`, `similar`): one
+//! The command line's subcommands (`get`, `find`, `thumbs`, `export`, `similar`, and
+//! the browser host's `install-browser-host`, `native-host` in `crate::browser`): one
 //! module each, over the options in `args`, the request options in `request` and the
 //! page helpers in `pages` that `get` and `find` share.
 
@@ -24,5 +25,44 @@ pub(crate) fn run(command: Command) -> ExitCode {
         Command::Export(args) => export::run(&args),
         Command::Similar(args) => similar::run(&args),
         Command::Find(args) => find::run(&args),
+        Command::InstallBrowserHost(args) => install_host(args.uninstall),
+        Command::NativeHost => native_host(),
+    }
+}
+
+/// `pixgrab install-browser-host`: says where each manifest went.
+fn install_host(uninstall: bool) -> ExitCode {
+    match crate::browser::install::run(uninstall) {
+        Ok(done) if done.is_empty() => {
+            println!("No browser host manifests were installed.");
+            ExitCode::SUCCESS
+        }
+        Ok(done) => {
+            for line in &done {
+                println!("{line}");
+            }
+            if !uninstall {
+                println!(
+                    "Now load the extension (extension/ in Pixgrab's sources) in your browser; see extension/README.md."
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pixgrab: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `pixgrab native-host`, also what runs when a browser starts pixgrab as its host.
+pub(crate) fn native_host() -> ExitCode {
+    match crate::browser::host::run_stdio() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // stderr goes to the browser's log; stdout is the protocol's.
+            eprintln!("pixgrab native-host: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

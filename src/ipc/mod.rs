@@ -14,13 +14,15 @@
 //! by a crashed window is replaced, a live one never.
 
 pub(crate) mod frame;
+mod inbox;
 mod message;
 #[cfg(unix)]
 mod unix;
 
-pub(crate) use message::{Handover, HandoverCookie, Reply};
+pub(crate) use inbox::{Inbox, inbox};
+pub(crate) use message::{Checked, Handover, HandoverCookie, Reply};
 #[cfg(unix)]
-pub(crate) use unix::{Endpoint, hand_over, socket_path};
+pub(crate) use unix::{Endpoint, hand_over};
 
 /// Why a handover to the running window did not happen.
 #[derive(Debug, thiserror::Error)]

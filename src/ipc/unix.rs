@@ -141,11 +141,6 @@ impl Endpoint {
                 drop(self);
             })
     }
-
-    /// Where the socket is.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Drop for Endpoint {

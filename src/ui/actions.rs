@@ -44,6 +44,11 @@ impl PixgrabApp {
             }
         };
         self.input.say(format!("Reading {page}…"), false);
+        self.find_images_on(ctx, page);
+    }
+
+    /// Reads `page` with the folder's engine (opening it first if needed) for the picker.
+    pub(super) fn find_images_on(&mut self, ctx: &egui::Context, page: url::Url) {
         match self.current_engine().and_then(|n| self.engines.handle(n)) {
             Some(handle) => self.tasks.find_images(handle.finder(), page),
             None => {

@@ -123,9 +123,12 @@ impl PixgrabApp {
                 } else {
                     self.input.notice = None;
                 }
+                self.replay_handovers(ctx);
             }
             // Only a look at a folder without a library, but URLs came meanwhile: open it.
-            Ok(None) if !pending.is_empty() => self.open_library(ctx, pending, false),
+            Ok(None) if !pending.is_empty() || !self.handed_waiting.is_empty() => {
+                self.open_library(ctx, pending, false);
+            }
             Ok(None) => {}
             Err(e) => {
                 self.error = Some(e);

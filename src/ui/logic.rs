@@ -18,6 +18,7 @@ impl PixgrabApp {
         for result in self.tasks.drain() {
             self.handle_task(ctx, result);
         }
+        self.take_handovers(ctx);
         self.input.refresh();
         if self.input.download_when_read && !self.input.is_reading() {
             self.input.download_when_read = false;

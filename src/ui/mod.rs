@@ -13,6 +13,7 @@ mod clipwatch;
 mod engines;
 mod folders;
 mod gallery;
+mod handover;
 mod input;
 mod layout;
 mod logic;
@@ -60,6 +61,9 @@ pub(crate) struct UiOptions {
     /// During an autorun, once half the items are done: sort by this (`name`, `size`,
     /// `pixels`, `host`) and show only downloaded items.
     pub(crate) autorun_sort: Option<String>,
+    /// URLs handed to this window (by the command line, the browser, a second
+    /// `pixgrab`), checked, waiting for the next frame.
+    pub(crate) inbox: Option<crate::ipc::Inbox>,
 }
 
 /// The app state.
@@ -96,6 +100,10 @@ pub(crate) struct PixgrabApp {
     _demo: Option<DemoSite>,
     autorun: Option<Autorun>,
     stats: FrameStats,
+    /// What other programs hand to this window (`crate::ipc`), and those handovers
+    /// that wait for the folder's engine to open.
+    inbox: Option<crate::ipc::Inbox>,
+    handed_waiting: Vec<crate::ipc::Checked>,
 }
 
 impl PixgrabApp {
@@ -129,6 +137,10 @@ impl PixgrabApp {
                 false,
             );
         }
+        if let Some(inbox) = &options.inbox {
+            let waker = ctx.clone();
+            inbox.set_waker(move || waker.request_repaint());
+        }
         let autorun = options
             .autorun_screenshot
             .map(|screenshot| Autorun::new(screenshot, options.autorun_sort.clone()));
@@ -156,6 +168,8 @@ impl PixgrabApp {
             _demo: demo,
             autorun,
             stats: FrameStats::default(),
+            inbox: options.inbox,
+            handed_waiting: Vec::new(),
         };
         // Reopen the last library (if the folder has one): its queue and gallery come back.
         if app.autorun.is_none() {

@@ -46,17 +46,38 @@ pub(crate) struct Requests {
     pub(crate) cookies: Vec<Cookie>,
     /// Lines of the per-site headers that could not be read.
     pub(crate) problems: Vec<String>,
+    /// Changes to `cookies` so far (the engines are told of each).
+    cookie_revision: u64,
     /// The settings last turned into profiles.
-    applied: Option<(String, String, usize, String, bool)>,
+    applied: Option<(String, String, u64, String, bool)>,
 }
 
 impl Requests {
+    /// Replaces the cookies (a cookies file was read).
+    pub(crate) fn set_cookies(&mut self, cookies: Vec<Cookie>) {
+        self.cookies = cookies;
+        self.cookie_revision += 1;
+    }
+
+    /// Adds `cookies` (the browser's), each replacing one of the same domain, path and
+    /// name.
+    pub(crate) fn merge_cookies(&mut self, cookies: Vec<Cookie>) {
+        for cookie in cookies {
+            let same = |c: &Cookie| {
+                c.domain == cookie.domain && c.path == cookie.path && c.name == cookie.name
+            };
+            self.cookies.retain(|c| !same(c));
+            self.cookies.push(cookie);
+        }
+        self.cookie_revision += 1;
+    }
+
     /// The request profiles of `settings`, when they changed since the last call.
     pub(crate) fn changed(&mut self, settings: &Settings) -> Option<Profiles> {
         let signature = (
             settings.user_agent.clone(),
             settings.site_headers.clone(),
-            self.cookies.len(),
+            self.cookie_revision,
             settings.referer_policy.clone(),
             settings.allow_private,
         );

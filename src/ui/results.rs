@@ -84,7 +84,7 @@ impl PixgrabApp {
     }
 
     /// "Find images" read a page: show its checklist and learn the sizes.
-    fn page_read(&mut self, found: pixgrab_engine::PageImages) {
+    pub(super) fn page_read(&mut self, found: pixgrab_engine::PageImages) {
         let page = found.page;
         let how = found.via.describe();
         if found.candidates.is_empty() {
@@ -140,7 +140,7 @@ impl PixgrabApp {
             note.push_str(&format!(" Skipped unreadable lines {bad:?}."));
         }
         self.input.say(note, !bad.is_empty());
-        self.requests.cookies = cookies;
+        self.requests.set_cookies(cookies);
     }
 
     /// The clipboard watch saw image URLs: into the box.

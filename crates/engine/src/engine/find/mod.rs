@@ -56,6 +56,9 @@ pub enum Via {
         /// know the site.
         note: Option<String>,
     },
+    /// The browser extension, from the page as the browser rendered it (pages built by
+    /// script, behind a login, scrolled).
+    Browser,
 }
 
 impl Via {
@@ -79,6 +82,7 @@ impl Via {
                 Some(text)
             }
             Self::Html { note } => note.clone(),
+            Self::Browser => Some("sent from the browser".into()),
         }
     }
 }

@@ -54,6 +54,8 @@ pub enum Source {
     Style,
     /// Listed by gallery-dl, which knows the site (see [`crate::input::gallery_dl`]).
     GalleryDl,
+    /// Found by the browser extension in the page as the browser rendered it.
+    Browser,
 }
 
 impl Source {
@@ -68,6 +70,7 @@ impl Source {
             Self::JsonLd => "json-ld",
             Self::Style => "style",
             Self::GalleryDl => "gallery-dl",
+            Self::Browser => "browser",
         }
     }
 }

@@ -1,0 +1,122 @@
+//! What other programs hand to this window: the browser's host (the images of the
+//! page the user is on, with that page's cookies), a second `pixgrab URL…` or
+//! `pixgrab --page URL`. Checked already by the socket's thread (`crate::ipc`), each
+//! handover is carried out on the next frame as the user's own action would be: into
+//! the picker with sizes and previews (as "Find images" does), straight into the
+//! folder's queue, or into the URL box.
+
+use pixgrab_engine::{Candidate, CandidateSource, Command, PageImages, Via};
+use url::Url;
+
+use super::PixgrabApp;
+use crate::ipc::Checked;
+
+impl PixgrabApp {
+    /// Carries out what was handed over since the last frame.
+    pub(super) fn take_handovers(&mut self, ctx: &egui::Context) {
+        let Some(inbox) = &self.inbox else {
+            return;
+        };
+        for handover in inbox.take() {
+            self.handover(ctx, handover);
+        }
+    }
+
+    /// Carries out the handovers that waited for the folder's engine to open.
+    pub(super) fn replay_handovers(&mut self, ctx: &egui::Context) {
+        for handover in std::mem::take(&mut self.handed_waiting) {
+            self.handover(ctx, handover);
+        }
+    }
+
+    /// Carries out one handover.
+    fn handover(&mut self, ctx: &egui::Context, handover: Checked) {
+        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+        if !handover.cookies.is_empty() {
+            // Each cookie goes only to the hosts of its own domain (the request profiles
+            // scope them), like those of a cookies file.
+            self.requests.merge_cookies(handover.cookies.clone());
+        }
+        if let Some(page) = handover.pages.first() {
+            self.input.page_url = page.to_string();
+            self.input.say(format!("Reading {page}…"), false);
+            self.find_images_on(ctx, page.clone());
+        }
+        if handover.urls.is_empty() {
+            return;
+        }
+        let from_browser = handover.page.is_some();
+        if (handover.direct || from_browser) && self.current_engine().is_none() {
+            // Its items need the folder's engine (for the picker's sizes too): open it,
+            // and carry this out once it is open.
+            self.handed_waiting.push(handover);
+            self.open_library(ctx, Vec::new(), false);
+            return;
+        }
+        let skipped = match handover.skipped {
+            0 => String::new(),
+            n => format!(" ({n} addresses that are not image URLs left out)"),
+        };
+        match (handover.direct, handover.page) {
+            (true, page) => {
+                let count = handover.urls.len();
+                if let Some(handle) = self.current_engine().and_then(|n| self.engines.handle(n)) {
+                    handle.send(Command::Add {
+                        urls: handover.urls,
+                        page: page.clone(),
+                    });
+                }
+                let from = page.map_or_else(String::new, |p| format!(" from {p}"));
+                self.input
+                    .say(format!("Queueing {count} images{from}{skipped}…"), false);
+            }
+            (false, Some(page)) => {
+                let found = browser_page(page, handover.urls);
+                self.page_read(found);
+                if let Some(title) = handover.title {
+                    self.input.say(
+                        format!(
+                            "{} images sent from the browser: {title}{skipped}",
+                            self.picker_len()
+                        ),
+                        false,
+                    );
+                }
+            }
+            (false, None) => {
+                let text: Vec<&str> = handover.urls.iter().map(Url::as_str).collect();
+                let added = self.input.append_counting(&text.join("\n"));
+                self.input.say(
+                    format!("{added} URLs handed over; press Download to fetch them{skipped}."),
+                    false,
+                );
+            }
+        }
+    }
+
+    /// How many images the open picker lists.
+    fn picker_len(&self) -> usize {
+        self.picker.as_ref().map_or(0, |p| p.items.len())
+    }
+}
+
+/// The images a browser page showed, as a page read would list them: each its own
+/// picture, in page order.
+fn browser_page(page: Url, urls: Vec<Url>) -> PageImages {
+    let candidates = urls
+        .into_iter()
+        .enumerate()
+        .map(|(picture, url)| Candidate {
+            url,
+            source: CandidateSource::Browser,
+            picture,
+            declared_width: None,
+            smaller_variant: false,
+        })
+        .collect();
+    PageImages {
+        page,
+        candidates,
+        via: Via::Browser,
+    }
+}
