@@ -136,7 +136,9 @@ fn every_real_image_is_kept_and_the_pure_rust_formats_preview() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(support::config(tmp.path())).expect("start");
     let ids = engine
-        .add(files.iter().map(|(p, _, _)| support::url(&server, p)))
+        .run(pixgrab_engine::Command::add(
+            files.iter().map(|(p, _, _)| support::url(&server, p)),
+        ))
         .expect("add");
     let events = support::until_idle(&rx, std::time::Duration::from_secs(60));
     engine.shutdown();

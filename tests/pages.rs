@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pixgrab_engine::Want;
-use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Command, Config, Engine, Event, ItemId};
 use pixgrab_engine::{Cookie, Profile, Profiles};
 use pixgrab_testsite::loopback::{Request, Response, Server};
 use url::Url;
@@ -141,7 +141,7 @@ fn a_gallery_page_yields_its_full_size_images_and_they_download_with_the_page_as
     let t = test_site();
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let found = engine.find_images(&t.page()).expect("page");
+    let found = engine.finder().find_images(&t.page()).expect("page");
     let (final_url, candidates) = (found.page, found.candidates);
     assert_eq!(final_url, t.page());
     // The srcset's smaller entry is listed too, marked as a smaller variant of its
@@ -169,7 +169,7 @@ fn a_gallery_page_yields_its_full_size_images_and_they_download_with_the_page_as
             t.other_url("/elsewhere.png"),
         ]
     );
-    let probes = engine.probe(
+    let probes = engine.finder().probe(
         &candidates
             .iter()
             .map(|c| (c.url.clone(), Want::Size))
@@ -185,7 +185,10 @@ fn a_gallery_page_yields_its_full_size_images_and_they_download_with_the_page_as
     );
 
     let ids = engine
-        .add_from(candidates.iter().map(|c| c.url.clone()), Some(&final_url))
+        .run(Command::add_from(
+            candidates.iter().map(|c| c.url.clone()),
+            &final_url,
+        ))
         .expect("add");
     let events = support::until_idle(&rx, Duration::from_secs(30));
     let results = outcomes(&events);
@@ -212,7 +215,7 @@ fn a_403_suggests_a_referer_and_a_cookie_gets_past_it_only_on_its_own_host() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let protected = Url::parse(&t.site.url("/protected/7.png")).expect("url");
-    let ids = engine.add([protected.clone()]).expect("add");
+    let ids = engine.run(Command::add([protected.clone()])).expect("add");
     let events = support::until_idle(&rx, Duration::from_secs(30));
     assert_eq!(
         outcomes(&events)[&ids[0]],
@@ -240,9 +243,9 @@ fn a_403_suggests_a_referer_and_a_cookie_gets_past_it_only_on_its_own_host() {
         },
     );
     engine.set_profiles(profiles);
-    engine.retry(&ids).expect("retry");
+    engine.run(Command::Retry(ids.clone())).expect("retry");
     let hop = Url::parse(&t.site.url("/hop")).expect("url");
-    let more = engine.add([hop]).expect("add");
+    let more = engine.run(Command::add([hop])).expect("add");
     let events = support::until_idle(&rx, Duration::from_secs(30));
     let results = outcomes(&events);
     assert!(results[&ids[0]].is_ok(), "the cookie got past: {results:?}");

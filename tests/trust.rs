@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use pixgrab_engine::PrivateRule;
 use pixgrab_engine::Want;
-use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Command as EngineCommand, Config, Engine, Event, ItemId};
 use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
 use support::{config, failure, until_idle, url};
 use url::Url;
@@ -78,7 +78,10 @@ fn a_retry_after_in_the_year_300000000000_fails_the_item_at_once() {
     config.jobs = 1;
     let (engine, rx) = Engine::start(config).expect("start");
     let ids = engine
-        .add([url(&server, "/a.png"), url(&server, "/b.png")])
+        .run(EngineCommand::add([
+            url(&server, "/a.png"),
+            url(&server, "/b.png"),
+        ]))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
@@ -131,11 +134,11 @@ fn a_panic_in_a_job_fails_that_item_and_the_run_finishes() {
     }));
     let (engine, rx) = Engine::start(config).expect("start");
     let ids = engine
-        .add([
+        .run(EngineCommand::add([
             url(&server, "/img/0.png"),
             url(&server, "/img/1.png"),
             url(&server, "/img/2.png"),
-        ])
+        ]))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
@@ -328,10 +331,10 @@ fn a_host_profile_follows_a_redirect_to_a_subdomain_but_not_to_a_lookalike() {
     let hop_port = hop.addr().port();
     let (engine, rx) = Engine::start(config).expect("start");
     let ids = engine
-        .add([
+        .run(EngineCommand::add([
             Url::parse(&format!("http://example.test:{hop_port}/to-sub")).expect("url"),
             Url::parse(&format!("http://example.test:{hop_port}/to-evil")).expect("url"),
-        ])
+        ]))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
@@ -360,12 +363,15 @@ fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
     config.private = PrivateRule::Deny;
     let (engine, rx) = Engine::start(config).expect("start");
     let page = url(&site, "/page.html");
-    let found = engine.find_images(&page).expect("the typed page is read");
+    let found = engine
+        .finder()
+        .find_images(&page)
+        .expect("the typed page is read");
     let (final_url, candidates) = (found.page, found.candidates);
     let urls: Vec<Url> = candidates.into_iter().map(|c| c.url).collect();
     assert_eq!(urls.len(), 3);
     let wanted: Vec<(Url, Want)> = urls.iter().map(|u| (u.clone(), Want::Preview)).collect();
-    let probes = engine.probe(&wanted, Some(&final_url), &|_, _| {});
+    let probes = engine.finder().probe(&wanted, Some(&final_url), &|_, _| {});
     assert!(
         probes.iter().all(|p| p.pixels.is_none()
             && p.bytes.is_none()
@@ -375,7 +381,7 @@ fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
         "no probe went out: {probes:?}"
     );
     let ids = engine
-        .add_from(urls.clone(), Some(&final_url))
+        .run(EngineCommand::add_from(urls.clone(), &final_url))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     for id in &ids {
@@ -396,13 +402,17 @@ fn a_page_cannot_make_pixgrab_request_private_addresses_it_is_not_on() {
         "only the typed page was requested"
     );
     // Typed by the user, the same URL is the user's own request and goes through.
-    let typed = engine.add([urls[0].clone()]).expect("add");
+    let typed = engine
+        .run(EngineCommand::add([urls[0].clone()]))
+        .expect("add");
     assert_eq!(typed, ids[..1]);
     let events = until_idle(&rx, LIMIT);
     assert!(done(&events, ids[0]).is_some(), "{events:#?}");
     // Allowed by the user: an item from the page goes through too.
     engine.set_private_rule(PrivateRule::Allow);
-    engine.retry(&ids[1..2]).expect("retry");
+    engine
+        .run(EngineCommand::Retry(ids[1..2].to_vec()))
+        .expect("retry");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     assert!(done(&events, ids[1]).is_some());
@@ -416,11 +426,15 @@ fn a_duplicate_of_a_deleted_file_is_kept() {
     let server = Server::start(move |_| Response::ok("image/png", cat.clone())).expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let first = engine.add([url(&server, "/a/cat.png")]).expect("add");
+    let first = engine
+        .run(EngineCommand::add([url(&server, "/a/cat.png")]))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     let path = done(&events, first[0]).expect("done").path;
     std::fs::remove_file(&path).expect("the user deletes it");
-    let second = engine.add([url(&server, "/b/cat.png")]).expect("add");
+    let second = engine
+        .run(EngineCommand::add([url(&server, "/b/cat.png")]))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     let info = done(&events, second[0]).expect("done");
@@ -434,11 +448,15 @@ fn a_duplicate_of_a_deleted_file_is_kept() {
     // A file that is there but was changed since is no duplicate either.
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let first = engine.add([url(&server, "/a/cat.png")]).expect("add");
+    let first = engine
+        .run(EngineCommand::add([url(&server, "/a/cat.png")]))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     let path = done(&events, first[0]).expect("done").path;
     std::fs::write(&path, b"edited by the user").expect("edit");
-    let second = engine.add([url(&server, "/b/cat.png")]).expect("add");
+    let second = engine
+        .run(EngineCommand::add([url(&server, "/b/cat.png")]))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     let info = done(&events, second[0]).expect("done");
@@ -460,7 +478,9 @@ fn a_server_that_never_answers_costs_two_stalled_attempts() {
     let mut config = config(tmp.path());
     config.stall_timeout = Duration::from_millis(300);
     let (engine, rx) = Engine::start(config).expect("start");
-    let ids = engine.add([url(&server, "/never.png")]).expect("add");
+    let ids = engine
+        .run(EngineCommand::add([url(&server, "/never.png")]))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     assert_eq!(failure(&events, ids[0]).as_deref(), Some("stalled 0.3 s"));
@@ -533,7 +553,7 @@ fn compressed_images_are_decoded_and_a_bomb_stops_at_the_cap() {
         "/bomb.png",
     ];
     let ids = engine
-        .add(paths.iter().map(|p| url(&server, p)))
+        .run(EngineCommand::add(paths.iter().map(|p| url(&server, p))))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
@@ -658,7 +678,11 @@ fn an_untrusted_certificate_fails_at_once_in_plain_words() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let ids = engine
-        .add([Url::parse(&format!("https://localhost:{}/a.png", addr.port())).expect("url")])
+        .run(EngineCommand::add([Url::parse(&format!(
+            "https://localhost:{}/a.png",
+            addr.port()
+        ))
+        .expect("url")]))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
@@ -823,10 +847,10 @@ fn a_tampered_library_cannot_point_outside_the_folder_and_exports_carry_no_passw
         .replace("http://", "http://user:pa55@");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     engine
-        .add([
+        .run(EngineCommand::add([
             url(&server, "/img/0.png"),
             Url::parse(&secret_url).expect("url"),
-        ])
+        ]))
         .expect("add");
     until_idle(&rx, LIMIT);
     let csv = std::fs::read_to_string((engine.exporter(false))().expect("export")).expect("csv");

@@ -45,7 +45,7 @@ fn find(args: &FindArgs) -> Result<bool> {
     let (engine, _events) = Engine::start(config)?;
     let mut all_read = true;
     for page in &pages {
-        match engine.find_images(page) {
+        match engine.finder().find_images(page) {
             Ok(found) => {
                 if !args.json {
                     eprintln!("{}", found_line(page, &found));

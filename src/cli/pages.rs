@@ -34,7 +34,7 @@ pub(crate) fn probe_all(
         .iter()
         .map(|c| (c.url.clone(), Want::Size))
         .collect();
-    engine.probe(&urls, Some(page), report)
+    engine.finder().probe(&urls, Some(page), report)
 }
 
 /// The largest variant of each picture, when it is at least `min`, and a line saying

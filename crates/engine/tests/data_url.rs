@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use pixgrab_engine::{DATA_DIR, Engine, Event, ItemId, read_urls};
+use pixgrab_engine::{Command, DATA_DIR, Engine, Event, ItemId, read_urls};
 use support::{base64, config, corpus_file, failure, until_idle};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -76,7 +76,7 @@ fn data_urls_in_a_list_are_saved_like_downloads_and_bad_ones_fail_with_a_reason(
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     let (engine, rx) = Engine::start(config(&out)).expect("start");
-    let ids = engine.add(urls).expect("add");
+    let ids = engine.run(Command::add(urls)).expect("add");
     let events = until_idle(&rx, LIMIT);
 
     let png_sha = sha256_hex(&png);
@@ -175,7 +175,7 @@ fn an_inline_item_left_by_a_quit_fails_with_a_reason_and_the_list_again_saves_it
     let reason = failure(&events, first).expect("fails");
     assert!(reason.contains("add the list again"), "{reason}");
 
-    let ids = engine.add([full]).expect("add again");
+    let ids = engine.run(Command::add([full])).expect("add again");
     assert_eq!(ids, [first], "the same image is the same item");
     until_idle(&rx, LIMIT);
     let name = format!("inline-{}.png", &sha256_hex(&png)[..12]);

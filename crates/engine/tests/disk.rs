@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use pixgrab_engine::{DATA_DIR, Engine, Event, Folder, ItemId, NameTemplate};
+use pixgrab_engine::{Command, DATA_DIR, Engine, Event, Folder, ItemId, NameTemplate};
 use support::{config, failure, site, until_idle, url};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -32,7 +32,7 @@ fn plant_symlinked_subfolder(out: &Path, outside: &Path, paths: &[&str]) -> Vec<
     let (engine, rx) = Engine::start(config(out)).expect("start");
     engine.set_name_template(NameTemplate::parse("sub/{name}.{ext}").expect("template"));
     let ids = engine
-        .add(paths.iter().map(|p| url(&server, p)))
+        .run(Command::add(paths.iter().map(|p| url(&server, p))))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
@@ -93,7 +93,7 @@ fn trash_never_moves_a_file_behind_a_symlinked_folder() {
     let mut cfg = config(&out);
     cfg.trash_dir = Some(trash.clone());
     let (engine, rx) = Engine::start(cfg).expect("start again");
-    let refused = engine.trash(&ids);
+    let refused = engine.run(Command::Trash(ids.clone()));
     engine.shutdown();
     // Restoring sends its events before `start` returns (no Idle: nothing to do).
     let restored: Vec<Event> = rx.try_iter().collect();
@@ -143,7 +143,7 @@ fn a_name_too_long_for_the_file_system_fails_its_item_and_the_run_goes_on() {
     let (engine, rx) = Engine::start(cfg).expect("start");
     let mut list = vec![url(&server, &long)];
     list.extend((1..=4).map(|n| url(&server, &format!("/img/{n}.png"))));
-    let ids = engine.add(list).expect("add");
+    let ids = engine.run(Command::add(list)).expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     let reason = failure(&events, ids[0]).unwrap_or_default();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Command, Config, Engine, Event, ItemId};
 use pixgrab_testsite::loopback::{Behaviour, Response, Server};
 use support::{site, until_idle};
 use url::Url;
@@ -69,7 +69,9 @@ fn images_land_under_their_names_with_exact_bytes_and_thumbnails() {
         "/photo.jpg",
         "/go",
     ];
-    let ids = engine.add(urls(&server, &paths)).expect("add");
+    let ids = engine
+        .run(Command::add(urls(&server, &paths)))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
 
     let on_disk = files(engine.out_dir());
@@ -148,7 +150,9 @@ fn every_failure_has_a_reason_and_leaves_no_file() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let paths = ["/missing.jpg", "/boom.jpg", "/short.jpg", "/login.jpg"];
-    let ids = engine.add(urls(&server, &paths)).expect("add");
+    let ids = engine
+        .run(Command::add(urls(&server, &paths)))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     let failed = failures(&events);
     assert_eq!(failed[&ids[0]], "HTTP 404 Not Found");
@@ -187,7 +191,7 @@ fn a_stalled_transfer_fails_but_a_slow_moving_one_finishes() {
     let (engine, rx) = Engine::start(config).expect("start");
     // slow.png sends a piece every 150 ms: slower than nothing, faster than the watchdog.
     let ids = engine
-        .add(urls(&server, &["/stall.png", "/slow.png"]))
+        .run(Command::add(urls(&server, &["/stall.png", "/slow.png"])))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     let failed = failures(&events);
@@ -210,9 +214,13 @@ fn existing_files_are_never_overwritten() {
     let mut config = config(tmp.path());
     config.sync_files = true; // the --fsync path publishes the same way
     let (engine, rx) = Engine::start(config).expect("start");
-    engine.add(urls(&server, &["/a/cat.png"])).expect("add");
+    engine
+        .run(Command::add(urls(&server, &["/a/cat.png"])))
+        .expect("add");
     until_idle(&rx, LIMIT);
-    engine.add(urls(&server, &["/b/cat.png"])).expect("add");
+    engine
+        .run(Command::add(urls(&server, &["/b/cat.png"])))
+        .expect("add");
     until_idle(&rx, LIMIT);
     let on_disk = files(engine.out_dir());
     assert_eq!(on_disk["cat.png"], b"mine");
@@ -238,7 +246,7 @@ fn per_host_limit_caps_parallel_requests() {
     let (engine, rx) = Engine::start(config).expect("start");
     let list: Vec<String> = (0..8).map(|i| format!("/p{i}.png")).collect();
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.add(urls(&server, &refs)).expect("add");
+    engine.run(Command::add(urls(&server, &refs))).expect("add");
     let events = until_idle(&rx, LIMIT);
     assert!(failures(&events).is_empty());
     assert_eq!(server.stats().max_in_flight.load(Ordering::SeqCst), 2);
@@ -253,7 +261,7 @@ fn cancelling_stops_queued_and_running_items_and_keeps_nothing() {
     config.jobs = 1;
     let (engine, rx) = Engine::start(config).expect("start");
     let ids = engine
-        .add(urls(&server, &["/hang.png", "/img/7.png"]))
+        .run(Command::add(urls(&server, &["/hang.png", "/img/7.png"])))
         .expect("add");
     // Wait until the first one is running, then cancel both.
     loop {
@@ -262,8 +270,8 @@ fn cancelling_stops_queued_and_running_items_and_keeps_nothing() {
             _ => {}
         }
     }
-    engine.cancel(ids[1]);
-    engine.cancel(ids[0]);
+    engine.run(Command::Cancel(vec![ids[1]])).expect("cancel");
+    engine.run(Command::Cancel(vec![ids[0]])).expect("cancel");
     let events = until_idle(&rx, LIMIT);
     let cancelled: Vec<ItemId> = events
         .iter()
@@ -323,7 +331,7 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
     let (engine, rx) = Engine::start(config).expect("start");
     let list: Vec<String> = (0..80).map(|i| format!("/p{i}.png")).collect();
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.add(urls(&server, &refs)).expect("add");
+    engine.run(Command::add(urls(&server, &refs))).expect("add");
     let events = until_idle(&rx, LIMIT);
     assert!(failures(&events).is_empty(), "{:?}", failures(&events));
     assert_eq!(files(engine.out_dir()).len(), 80);
@@ -367,7 +375,7 @@ fn the_adaptive_limit_grows_on_a_quick_host_up_to_the_cap() {
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let list: Vec<String> = (0..300).map(|i| format!("/p{i}.png")).collect();
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.add(urls(&server, &refs)).expect("add");
+    engine.run(Command::add(urls(&server, &refs))).expect("add");
     let events = until_idle(&rx, LIMIT);
     assert!(failures(&events).is_empty());
     assert_eq!(files(engine.out_dir()).len(), 300);
@@ -389,9 +397,11 @@ fn a_trashed_item_is_gone_and_never_fetched_again() {
     cfg.trash_dir = Some(trash.clone());
     let (engine, rx) = Engine::start(cfg.clone()).expect("start");
     let list = urls(&server, &["/img/1.png", "/img/2.png"]);
-    let ids = engine.add(list.clone()).expect("add");
+    let ids = engine.run(Command::add(list.clone())).expect("add");
     until_idle(&rx, LIMIT);
-    engine.trash(&ids[..1]).expect("trash");
+    engine
+        .run(Command::Trash(ids[..1].to_vec()))
+        .expect("trash");
     let removed: Vec<Event> = rx.try_iter().collect();
     assert!(
         removed
@@ -403,7 +413,9 @@ fn a_trashed_item_is_gone_and_never_fetched_again() {
     assert!(trash.join("1.png").is_file(), "the file is in the trash");
     assert!(out.join("2.png").is_file());
     // Trashing it again, or an item that is not done, does nothing.
-    engine.trash(&ids[..1]).expect("again");
+    engine
+        .run(Command::Trash(ids[..1].to_vec()))
+        .expect("again");
     engine.shutdown();
 
     let requests = server.stats().requests.load(Ordering::SeqCst);
@@ -417,7 +429,7 @@ fn a_trashed_item_is_gone_and_never_fetched_again() {
         })
         .collect();
     assert_eq!(queued, [ids[1]], "the removed item does not come back");
-    let again = engine.add(list).expect("add again");
+    let again = engine.run(Command::add(list)).expect("add again");
     assert_eq!(again, ids);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Command, Config, Engine, Event, ItemId};
 use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
 use support::{config, failure, until_idle, url};
 use url::Url;
@@ -43,7 +43,7 @@ impl Log {
 /// Runs the engine on `urls` and returns the events and the output folder.
 fn run(config: Config, urls: Vec<Url>) -> (Vec<Event>, Vec<ItemId>, PathBuf) {
     let (engine, rx) = Engine::start(config).expect("start");
-    let ids = engine.add(urls).expect("add");
+    let ids = engine.run(Command::add(urls)).expect("add");
     let events = until_idle(&rx, LIMIT);
     let out = engine.out_dir().to_path_buf();
     engine.shutdown();
@@ -574,7 +574,9 @@ fn an_unwritable_folder_pauses_every_item_and_resume_finishes_them() {
     // The folder disappears under us (unmounted drive, deleted by the user...).
     fs::remove_dir_all(&out_dir).expect("remove");
     let ids = engine
-        .add((0..3).map(|n| url(&server, &format!("/{n}.png"))))
+        .run(Command::add(
+            (0..3).map(|n| url(&server, &format!("/{n}.png"))),
+        ))
         .expect("add");
     let mut paused = None;
     let deadline = Instant::now() + LIMIT;
@@ -598,7 +600,7 @@ fn an_unwritable_folder_pauses_every_item_and_resume_finishes_them() {
             .all(|e| !matches!(e, Event::Failed { .. } | Event::Done { .. }))
     );
     fs::create_dir_all(&out_dir).expect("recreate");
-    engine.resume_all();
+    engine.run(Command::ResumeAll).expect("resume all");
     let events = until_idle(&rx, LIMIT);
     let done = events
         .iter()

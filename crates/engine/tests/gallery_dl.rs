@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use pixgrab_engine::{
-    CandidateSource as Source, Config, Engine, Event, GalleryDl, GalleryDlError,
+    CandidateSource as Source, Command, Config, Engine, Event, GalleryDl, GalleryDlError,
     GalleryDlSetting as Setting, Via,
 };
 use url::Url;
@@ -492,6 +492,7 @@ fn find_images_asks_gallery_dl_first_and_the_engine_downloads_what_it_lists() {
     };
     let (tmp, engine, events) = start_engine(Setting::Auto, true);
     let found = engine
+        .finder()
         .find_images(&page("/gdl/index.html"))
         .expect("the page is listed");
     assert_eq!(
@@ -522,10 +523,10 @@ fn find_images_asks_gallery_dl_first_and_the_engine_downloads_what_it_lists() {
     );
     // Pixgrab's own engine downloads them, with the page as Referer.
     engine
-        .add_from(
+        .run(Command::add_from(
             found.candidates.iter().map(|c| c.url.clone()),
-            Some(&found.page),
-        )
+            &found.page,
+        ))
         .expect("add");
     let mut done = 0;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -568,7 +569,7 @@ fn a_page_gallery_dl_does_not_know_is_read_as_html() {
     let site = two_image_page();
     let (_tmp, engine, _events) = start_engine(Setting::Auto, false);
     let page = Url::parse(&site.url("/page.html")).expect("url");
-    let found = engine.find_images(&page).expect("read as HTML");
+    let found = engine.finder().find_images(&page).expect("read as HTML");
     assert_eq!(found.via, Via::Html { note: None });
     assert_eq!(found.candidates.len(), 2);
     engine.shutdown();
@@ -581,7 +582,7 @@ fn without_gallery_dl_pages_are_read_as_html_with_a_hint() {
     // A program that is not there: said, and the page is still read.
     let missing = PathBuf::from("/nonexistent/gallery-dl");
     let (_tmp, engine, _events) = start_engine(Setting::Program(missing), false);
-    let found = engine.find_images(&page).expect("read as HTML");
+    let found = engine.finder().find_images(&page).expect("read as HTML");
     assert_eq!(found.candidates.len(), 2);
     let Via::Html { note: Some(note) } = &found.via else {
         panic!("{:?}", found.via);
@@ -590,7 +591,7 @@ fn without_gallery_dl_pages_are_read_as_html_with_a_hint() {
     engine.shutdown();
     // Switched off: nothing to say.
     let (_tmp, engine, _events) = start_engine(Setting::Off, false);
-    let found = engine.find_images(&page).expect("read as HTML");
+    let found = engine.finder().find_images(&page).expect("read as HTML");
     assert_eq!(
         (found.via, found.candidates.len()),
         (Via::Html { note: None }, 2)

@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pixgrab_engine::{Config, Engine, Event};
+use pixgrab_engine::{Command, Config, Engine, Event};
 use pixgrab_testsite::loopback::{Response, Server};
 use support::until_idle;
 use url::Url;
@@ -104,11 +104,11 @@ fn damaged_images_fail_after_one_more_try_and_their_bytes_are_set_aside() {
     config.retry_base = Duration::from_millis(5);
     let (engine, rx) = Engine::start(config).expect("start");
     let ids = engine
-        .add(
+        .run(Command::add(
             corpus
                 .iter()
                 .map(|(p, _)| Url::parse(&server.url(p)).expect("url")),
-        )
+        ))
         .expect("add");
     let events = until_idle(&rx, Duration::from_secs(60));
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use pixgrab_engine::{Config, Engine, Event, ItemId};
+use pixgrab_engine::{Command, Config, Engine, Event, ItemId};
 use pixgrab_testsite::loopback::{Behaviour, Request, Response, Server};
 use url::Url;
 
@@ -139,12 +139,14 @@ fn pausing_keeps_the_part_and_resuming_continues_it_with_range() {
     let site = site();
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let ids = engine.add([site.url("/big.png")]).expect("add");
+    let ids = engine
+        .run(Command::add([site.url("/big.png")]))
+        .expect("add");
     wait_for(&rx, |e| match e {
         Event::Progress { bytes, .. } if *bytes > 0 => Some(()),
         _ => None,
     });
-    engine.pause(&ids);
+    engine.run(Command::Pause(ids.clone())).expect("pause");
     let kept = wait_for(&rx, |e| match e {
         Event::ItemPaused { bytes, .. } => Some(*bytes),
         _ => None,
@@ -159,7 +161,7 @@ fn pausing_keeps_the_part_and_resuming_continues_it_with_range() {
     assert_eq!(on_disk, kept);
 
     site.slow.store(false, Ordering::SeqCst);
-    engine.resume(&ids);
+    engine.run(Command::Resume(ids.clone())).expect("resume");
     let events = support::until_idle(&rx, Duration::from_secs(30));
     assert!(matches!(events.first(), Some(Event::Requeued { .. })));
     let requests = site.log.requests("/big.png");
@@ -185,12 +187,14 @@ fn a_waiting_item_can_be_paused_moved_to_the_top_and_cancelled() {
     let (engine, rx) = Engine::start(cfg).expect("start");
     // One worker: /big.png holds it while the rest wait.
     let ids = engine
-        .add(["/big.png", "/img/0.png", "/img/1.png", "/img/2.png"].map(|p| site.url(p)))
+        .run(Command::add(
+            ["/big.png", "/img/0.png", "/img/1.png", "/img/2.png"].map(|p| site.url(p)),
+        ))
         .expect("add");
     wait_for(&rx, |e| matches!(e, Event::Started { .. }).then_some(()));
-    engine.pause(&[ids[1]]);
-    engine.move_to_top(&[ids[3]]).expect("top");
-    engine.cancel(ids[2]);
+    engine.run(Command::Pause(vec![ids[1]])).expect("pause");
+    engine.run(Command::MoveToTop(vec![ids[3]])).expect("top");
+    engine.run(Command::Cancel(vec![ids[2]])).expect("cancel");
     site.slow.store(false, Ordering::SeqCst);
     let events = support::until_idle(&rx, Duration::from_secs(30));
     let done_order: Vec<ItemId> = events
@@ -219,7 +223,7 @@ fn a_waiting_item_can_be_paused_moved_to_the_top_and_cancelled() {
             .any(|e| matches!(e, Event::ItemPaused { id, bytes: 0 } if *id == ids[1]))
     );
 
-    engine.resume(&[ids[1]]);
+    engine.run(Command::Resume(vec![ids[1]])).expect("resume");
     let events = support::until_idle(&rx, Duration::from_secs(30));
     assert!(
         events
@@ -247,7 +251,9 @@ fn raising_the_limits_while_running_lets_more_downloads_run_at_once() {
     cfg.per_host = Some(1);
     let (engine, rx) = Engine::start(cfg).expect("start");
     engine
-        .add((0..6).map(|n| Url::parse(&server.url(&format!("/{n}.png"))).expect("url")))
+        .run(Command::add((0..6).map(|n| {
+            Url::parse(&server.url(&format!("/{n}.png"))).expect("url")
+        })))
         .expect("add");
     let wait_in_flight = |n: usize| {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -282,7 +288,7 @@ fn the_next_engine_restores_the_library_without_downloading_again() {
     .map(|p| site.url(p));
     let first_ids = {
         let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-        let ids = engine.add(urls.clone()).expect("add");
+        let ids = engine.run(Command::add(urls.clone())).expect("add");
         let events = support::until_idle(&rx, Duration::from_secs(30));
         let dup = events.iter().find_map(|e| match e {
             Event::Done { id, info } if info.duplicate_of.is_some() => Some((*id, info.clone())),
@@ -339,7 +345,7 @@ fn the_next_engine_restores_the_library_without_downloading_again() {
     support::until_idle(&rx, Duration::from_secs(30));
     // Adding the same URLs again: done ones stay done, the failed one is tried again.
     site.fixed.store(true, Ordering::SeqCst);
-    let again = engine.add(urls).expect("add");
+    let again = engine.run(Command::add(urls)).expect("add");
     assert_eq!(again, first_ids, "a URL is one item across runs");
     support::until_idle(&rx, Duration::from_secs(30));
     let log = site.log.0.lock().expect("log");
@@ -385,7 +391,9 @@ fn a_bandwidth_limit_holds_the_overall_rate() {
     cfg.bandwidth = rate;
     let (engine, rx) = Engine::start(cfg).expect("start");
     let start = Instant::now();
-    engine.add([site.url("/big.png")]).expect("add");
+    engine
+        .run(Command::add([site.url("/big.png")]))
+        .expect("add");
     support::until_idle(&rx, Duration::from_secs(60));
     let elapsed = start.elapsed().as_secs_f64();
     // A lower bound only (the machine may be slower, never faster than the limit).

@@ -8,7 +8,7 @@ mod support;
 use std::fs;
 use std::time::Duration;
 
-use pixgrab_engine::{Config, Engine, Event};
+use pixgrab_engine::{Command, Config, Engine, Event};
 use url::Url;
 
 /// Every thread of this process: (name, nice value), from /proc.
@@ -42,7 +42,7 @@ fn the_engine_s_threads_run_below_the_window_s() {
     config.background_priority = true;
     let (engine, rx) = Engine::start(config).expect("start");
     let url = Url::parse(&server.url("/img/0.png")).expect("url");
-    engine.add(vec![url]).expect("add");
+    engine.run(Command::add(vec![url])).expect("add");
     let events = support::until_idle(&rx, Duration::from_secs(60));
     assert!(
         events.iter().any(|e| matches!(e, Event::Done { .. })),

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pixgrab_engine::{Engine, Event, Want};
+use pixgrab_engine::{Command, Engine, Event, Want};
 use pixgrab_testsite::loopback::{Link, Response, Server};
 use support::{config, failure, netns, until_idle};
 use url::Url;
@@ -56,11 +56,15 @@ fn find_probe_and_queue(
     rx: &crossbeam_channel::Receiver<Event>,
     page: &Url,
 ) -> (Vec<Option<String>>, Vec<Option<String>>) {
-    let found = engine.find_images(page).expect("the page is read");
+    let found = engine.finder().find_images(page).expect("the page is read");
     let urls: Vec<Url> = found.candidates.iter().map(|c| c.url.clone()).collect();
     let wanted: Vec<(Url, Want)> = urls.iter().map(|u| (u.clone(), Want::Preview)).collect();
-    let probes = engine.probe(&wanted, Some(&found.page), &|_, _| {});
-    let ids = engine.add_from(urls, Some(&found.page)).expect("add");
+    let probes = engine
+        .finder()
+        .probe(&wanted, Some(&found.page), &|_, _| {});
+    let ids = engine
+        .run(Command::add_from(urls, &found.page))
+        .expect("add");
     let events = until_idle(rx, LIMIT);
     let failures = ids.iter().map(|id| failure(&events, *id)).collect();
     (failures, probes.into_iter().map(|p| p.error).collect())
@@ -132,12 +136,15 @@ fn a_name_that_turns_private_is_refused_before_anything_is_sent() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let found = engine
+        .finder()
         .find_images(&parse("http://site.test/page.html"))
         .expect("the page is read");
     let urls: Vec<Url> = found.candidates.iter().map(|c| c.url.clone()).collect();
     let wanted: Vec<(Url, Want)> = urls.iter().map(|u| (u.clone(), Want::Size)).collect();
     // Public now (nothing listens there: the probe fails to connect).
-    let probes = engine.probe(&wanted, Some(&found.page), &|_, _| {});
+    let probes = engine
+        .finder()
+        .probe(&wanted, Some(&found.page), &|_, _| {});
     assert!(probes[0].error.is_some(), "{probes:?}");
     // The attacker's DNS answers differently from now on.
     std::fs::write(
@@ -145,7 +152,9 @@ fn a_name_that_turns_private_is_refused_before_anything_is_sent() {
         "127.0.0.1 localhost\n203.0.113.7 site.test\n127.0.0.1 img.test\n",
     )
     .expect("rewrite hosts");
-    let ids = engine.add_from(urls, Some(&found.page)).expect("add");
+    let ids = engine
+        .run(Command::add_from(urls, &found.page))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     let reason = failure(&events, ids[0]);
@@ -195,11 +204,11 @@ fn a_typed_public_url_cannot_redirect_to_a_private_address() {
     let _site = public_site(String::new(), format!("http://127.0.0.1:{port}/page.html"));
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let read = engine.find_images(&parse("http://site.test/go"));
+    let read = engine.finder().find_images(&parse("http://site.test/go"));
     let refused = read.expect_err("the private page is not read").to_string();
     assert!(refused.starts_with("refused: "), "{refused}");
     let ids = engine
-        .add([parse("http://site.test/hop.png")])
+        .run(Command::add([parse("http://site.test/hop.png")]))
         .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
@@ -252,6 +261,7 @@ fn a_restart_keeps_where_a_page_was_read_from() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, _rx) = Engine::start(config(tmp.path())).expect("start");
     let found = engine
+        .finder()
         .find_images(&parse("http://site.test/page.html"))
         .expect("the page is read");
     engine.shutdown();
@@ -262,7 +272,9 @@ fn a_restart_keeps_where_a_page_was_read_from() {
     .expect("rewrite hosts");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("restart");
     let urls: Vec<Url> = found.candidates.iter().map(|c| c.url.clone()).collect();
-    let ids = engine.add_from(urls, Some(&found.page)).expect("add");
+    let ids = engine
+        .run(Command::add_from(urls, &found.page))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     engine.shutdown();
     all_refused("after the restart", &[failure(&events, ids[0])]);

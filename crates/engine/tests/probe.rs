@@ -9,7 +9,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pixgrab_engine::{Engine, PROBE_BYTES, Probe, Want};
+use pixgrab_engine::{Command, Engine, PROBE_BYTES, Probe, Want};
 use pixgrab_testsite::loopback::{Response, Server};
 use support::{Photo, big_photo, config, corpus_file, until_idle, url};
 use url::Url;
@@ -77,7 +77,7 @@ fn probe_all(server: &Server, paths: &[&str], want: Want) -> Vec<Probe> {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, _rx) = Engine::start(config(tmp.path())).expect("start");
     let urls: Vec<(Url, Want)> = paths.iter().map(|p| (url(server, p), want)).collect();
-    let probes = engine.probe(&urls, None, &|_, _| {});
+    let probes = engine.finder().probe(&urls, None, &|_, _| {});
     engine.shutdown();
     probes
 }
@@ -142,7 +142,9 @@ fn a_small_file_fetched_whole_for_its_preview_is_not_fetched_again_when_queued()
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let small = url(&server, "/small.png");
-    let probes = engine.probe(&[(small.clone(), Want::Preview)], None, &|_, _| {});
+    let probes = engine
+        .finder()
+        .probe(&[(small.clone(), Want::Preview)], None, &|_, _| {});
     let preview = probes[0]
         .preview
         .as_ref()
@@ -153,7 +155,7 @@ fn a_small_file_fetched_whole_for_its_preview_is_not_fetched_again_when_queued()
         .requests
         .load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(requests, 1);
-    engine.add([small]).expect("add");
+    engine.run(Command::add([small])).expect("add");
     let events = until_idle(&rx, Duration::from_secs(30));
     assert!(
         events
@@ -214,12 +216,14 @@ fn a_cut_body_is_never_taken_for_the_whole_file() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let cut_url = url(&server, "/cut.png");
-    let probes = engine.probe(&[(cut_url.clone(), Want::Preview)], None, &|_, _| {});
+    let probes = engine
+        .finder()
+        .probe(&[(cut_url.clone(), Want::Preview)], None, &|_, _| {});
     assert_eq!(probes[0].pixels, Some((90, 60)), "the header came");
     assert!(probes[0].preview.is_none(), "no preview of half a file");
     // Queued, it is fetched for real (and whole), not published from the cut probe.
     cut.store(false, std::sync::atomic::Ordering::SeqCst);
-    engine.add([cut_url]).expect("add");
+    engine.run(Command::add([cut_url])).expect("add");
     until_idle(&rx, Duration::from_secs(30));
     assert_eq!(
         std::fs::read(tmp.path().join("cut.png")).expect("downloaded"),
@@ -282,12 +286,13 @@ fn an_image_given_as_a_page_is_its_own_only_image_and_is_not_fetched_twice() {
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let photo = url(&server, "/photo.png");
     let found = engine
+        .finder()
         .find_images(&photo)
         .expect("an image is a page of one");
     let urls: Vec<&url::Url> = found.candidates.iter().map(|c| &c.url).collect();
     assert_eq!(urls, [&photo]);
     engine
-        .add_from([photo.clone()], Some(&found.page))
+        .run(Command::add_from([photo.clone()], &found.page))
         .expect("add");
     until_idle(&rx, Duration::from_secs(30));
     assert_eq!(
@@ -350,14 +355,16 @@ fn a_probe_s_second_range_asks_the_final_url_and_is_never_spliced_into_a_file() 
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
     let moved = url(&server, "/moved.jpg");
-    let probes = engine.probe(&[(moved.clone(), Want::Preview)], None, &|_, _| {});
+    let probes = engine
+        .finder()
+        .probe(&[(moved.clone(), Want::Preview)], None, &|_, _| {});
     assert_eq!(probes[0].pixels, Some((16, 16)), "{:?}", probes[0].error);
     let asked = later_ranges.lock().expect("log").clone();
     assert!(
         !asked.is_empty() && asked.iter().all(|r| r.starts_with("/deep.jpg ")),
         "the second range asks the final URL: {asked:?}"
     );
-    engine.add([moved]).expect("add");
+    engine.run(Command::add([moved])).expect("add");
     until_idle(&rx, Duration::from_secs(30));
     engine.shutdown();
     let saved: Vec<String> = std::fs::read_dir(tmp.path())

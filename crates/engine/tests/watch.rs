@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use pixgrab_engine::{Engine, EngineHandle, Event, Watch};
+use pixgrab_engine::{Command, Engine, EngineHandle, Event, Watch};
 use pixgrab_testsite::loopback::{Response, Server};
 use support::{config, url};
 
@@ -135,7 +135,7 @@ fn a_page_that_gains_two_images_gets_exactly_those_two_downloaded() {
     let (engine, rx) = start(tmp.path());
     // What the picker's "Queue and watch" does: read the page, queue what the user
     // ticked (not left-out.png), then watch it, telling what the page showed.
-    let found = engine.find_images(&site.page()).expect("page");
+    let found = engine.finder().find_images(&site.page()).expect("page");
     let shown: Vec<url::Url> = found
         .candidates
         .iter()
@@ -148,14 +148,20 @@ fn a_page_that_gains_two_images_gets_exactly_those_two_downloaded() {
         .filter(|u| !u.path().ends_with("left-out.png"))
         .cloned()
         .collect();
-    engine.add_from(first, Some(&found.page)).expect("add");
+    engine
+        .run(Command::add_from(first, &found.page))
+        .expect("add");
     let mut done = 0;
     until(&rx, "the first three", |e| {
         done += usize::from(matches!(e, Event::Done { .. }));
         done == 3
     });
     engine
-        .watch(&site.page(), Duration::from_millis(200), &shown)
+        .run(Command::watch(
+            &site.page(),
+            Duration::from_millis(200),
+            &shown,
+        ))
         .expect("watch");
     // A check that finds nothing new.
     let events = until(&rx, "a first check", |e| checked(e).is_some());
@@ -207,7 +213,9 @@ fn a_watch_survives_a_restart_backs_off_while_the_page_fails_and_stops_when_aske
     let interval = Duration::from_millis(300);
     {
         let (engine, rx) = start(tmp.path());
-        engine.watch(&site.page(), interval, &[]).expect("watch");
+        engine
+            .run(Command::watch(&site.page(), interval, &[]))
+            .expect("watch");
         until(&rx, "the watch", |e| matches!(e, Event::Watched(_)));
         engine.shutdown();
     }
@@ -243,7 +251,7 @@ fn a_watch_survives_a_restart_backs_off_while_the_page_fails_and_stops_when_aske
         );
     }
     // Stopped: no further check reads the page.
-    engine.unwatch(&site.page()).expect("unwatch");
+    engine.run(Command::Unwatch(site.page())).expect("unwatch");
     until(&rx, "the unwatch", |e| matches!(e, Event::Unwatched { .. }));
     let reads = site.requests("/thread.html");
     std::thread::sleep(Duration::from_millis(1500));
@@ -261,10 +269,10 @@ fn an_image_that_failed_and_is_still_on_the_page_is_tried_again() {
         .push("/img/late.png".to_string());
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = start(tmp.path());
-    let found = engine.find_images(&site.page()).expect("page");
+    let found = engine.finder().find_images(&site.page()).expect("page");
     let urls: Vec<url::Url> = found.candidates.iter().map(|c| c.url.clone()).collect();
     engine
-        .add_from(urls.clone(), Some(&found.page))
+        .run(Command::add_from(urls.clone(), &found.page))
         .expect("add");
     let mut settled = 0;
     until(&rx, "the first round", |e| {
@@ -273,7 +281,11 @@ fn an_image_that_failed_and_is_still_on_the_page_is_tried_again() {
     });
     assert_eq!(site.requests("/img/a.png"), 1);
     engine
-        .watch(&site.page(), Duration::from_millis(200), &urls)
+        .run(Command::watch(
+            &site.page(),
+            Duration::from_millis(200),
+            &urls,
+        ))
         .expect("watch");
     // It is put up; the next check tries it again.
     site.missing.lock().expect("missing").clear();
@@ -327,10 +339,10 @@ fn a_page_that_re_signs_its_images_pauses_its_watch_instead_of_growing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = start(tmp.path());
     let page = url(&server, "/thread.html");
-    let found = engine.find_images(&page).expect("page");
+    let found = engine.finder().find_images(&page).expect("page");
     let shown: Vec<url::Url> = found.candidates.iter().map(|c| c.url.clone()).collect();
     engine
-        .add_from(shown.clone(), Some(&found.page))
+        .run(Command::add_from(shown.clone(), &found.page))
         .expect("add");
     let mut done = 0;
     until(&rx, "the first 30", |e| {
@@ -338,7 +350,7 @@ fn a_page_that_re_signs_its_images_pauses_its_watch_instead_of_growing() {
         done == 30
     });
     engine
-        .watch(&page, Duration::from_millis(100), &shown)
+        .run(Command::watch(&page, Duration::from_millis(100), &shown))
         .expect("watch");
     let events = until(&rx, "a paused watch", |e| {
         checked(e).is_some_and(|w| w.paused.is_some())
@@ -386,7 +398,7 @@ fn a_watch_queues_within_its_caps_and_pauses_when_one_is_hit() {
     let page = site.page();
     let a = url(&site.server, "/img/a.png");
     engine
-        .watch(&page, Duration::from_millis(100), &[a])
+        .run(Command::watch(&page, Duration::from_millis(100), &[a]))
         .expect("watch");
     let gain = |from: usize, count: usize| {
         site.images
@@ -419,7 +431,7 @@ fn a_watch_queues_within_its_caps_and_pauses_when_one_is_hit() {
     );
     // Resumed: the two that waited come, then twelve more hit the watch's own cap.
     engine
-        .watch(&page, Duration::from_millis(100), &[])
+        .run(Command::watch(&page, Duration::from_millis(100), &[]))
         .expect("resume");
     until(&rx, "the two that waited", |e| {
         count_done(e);
@@ -468,16 +480,22 @@ fn a_watch_never_requeues_what_was_cancelled_and_retries_failures_a_few_times() 
     let (engine, rx) = Engine::start(config).expect("engine");
     let gone = url(&site.server, "/img/gone.png");
     let stop = url(&site.server, "/img/slow-stop.png");
-    let ids = engine.add([gone.clone()]).expect("add");
+    let ids = engine.run(Command::add([gone.clone()])).expect("add");
     until_settled(&rx, 1);
     // The user queues stop.png paused and cancels it.
-    let stopped = engine.add([stop.clone()]).expect("add");
+    let stopped = engine.run(Command::add([stop.clone()])).expect("add");
     until(&rx, "its download under way", |e| {
         matches!(e, Event::Started { .. })
     });
-    engine.cancel(stopped[0]);
     engine
-        .watch(&site.page(), Duration::from_millis(60), &[gone, stop])
+        .run(Command::Cancel(vec![stopped[0]]))
+        .expect("cancel");
+    engine
+        .run(Command::watch(
+            &site.page(),
+            Duration::from_millis(60),
+            &[gone, stop],
+        ))
         .expect("watch");
     let mut checks = 0;
     until(&rx, "eight checks", |e| {
@@ -519,12 +537,16 @@ fn a_slow_watched_page_does_not_hold_up_the_others() {
     let (engine, rx) = Engine::start(config).expect("engine");
     let slow_page = url(&slow, "/slow.html");
     engine
-        .watch(&slow_page, Duration::from_millis(50), &[])
+        .run(Command::watch(&slow_page, Duration::from_millis(50), &[]))
         .expect("watch slow");
     std::thread::sleep(Duration::from_millis(300));
     let a = url(&site.server, "/img/a.png");
     engine
-        .watch(&site.page(), Duration::from_millis(100), &[a])
+        .run(Command::watch(
+            &site.page(),
+            Duration::from_millis(100),
+            &[a],
+        ))
         .expect("watch site");
     site.images.lock().expect("images").push("new.png".into());
     let events = until(&rx, "new.png, or the slow page's check", |e| {
@@ -561,7 +583,7 @@ fn a_watch_stored_in_another_form_of_its_address_is_checked_and_removable() {
         checked(e).is_some_and(|w| w.page == site.page())
     });
     assert!(site.requests("/thread.html") >= 1);
-    engine.unwatch(&site.page()).expect("unwatch");
+    engine.run(Command::Unwatch(site.page())).expect("unwatch");
     until(&rx, "the unwatch", |e| matches!(e, Event::Unwatched { .. }));
     engine.shutdown();
     let (engine, rx) = start(tmp.path());

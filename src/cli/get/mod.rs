@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use crossbeam_channel::Receiver;
 use pixgrab_engine::Intake;
 use pixgrab_engine::Span;
-use pixgrab_engine::{Config, Engine, EngineHandle, Event};
+use pixgrab_engine::{Command, Config, Engine, EngineHandle, Event};
 use url::Url;
 
 use super::args::GetArgs;
@@ -139,7 +139,7 @@ fn add_all(
     while !typed.is_empty() {
         let batch: Vec<Url> = (0..ADD_BATCH).map_while(|_| typed.pop()).collect();
         typed.shrink_to_fit();
-        engine.add(batch)?;
+        engine.run(Command::add(batch))?;
         paused = run.drain(events);
         if paused {
             break;
@@ -149,7 +149,7 @@ fn add_all(
         if paused {
             break;
         }
-        engine.add_from(urls, Some(&page))?;
+        engine.run(Command::add_from(urls, &page))?;
         paused = run.drain(events);
     }
     Ok(paused)
@@ -166,7 +166,7 @@ fn watch_pages(
 ) -> Result<()> {
     for page in pages {
         let seen = seen.get(page).map_or(&[][..], Vec::as_slice);
-        engine.watch(page, every, seen)?;
+        engine.run(Command::watch(page, every, seen))?;
     }
     run.out.note(&format!(
         "first round: {} done, {} failed; watching {} every {}; Ctrl+C stops",
@@ -232,7 +232,7 @@ fn read_pages(
 ) -> Vec<(Url, Url, Vec<Url>)> {
     let mut found: Vec<(Url, Url, Vec<Url>)> = Vec::new();
     for page in pages {
-        match engine.find_images(page) {
+        match engine.finder().find_images(page) {
             Ok(found_on_page) => {
                 out.note(&found_line(page, &found_on_page));
                 let (final_url, candidates) = (found_on_page.page, found_on_page.candidates);

@@ -1,8 +1,9 @@
-//! Commands carried out on the engine's own thread, so the caller never waits on the
-//! library, the disk or a lock: the window's UI thread sends them and reads what came
-//! of them as events ([`Event::Added`], [`Event::CommandFailed`], and each item's own
-//! events). The same operations stay available as blocking calls on
-//! [`EngineHandle`] for the command line and tests.
+//! The one way to command an engine: a [`Command`], carried out either on the engine's
+//! own thread with [`EngineHandle::send`], so the caller never waits on the library,
+//! the disk or a lock (the window's UI thread sends them and reads what came of them
+//! as events: [`Event::Added`], [`Event::CommandFailed`], and each item's own events),
+//! or on the caller's thread with [`EngineHandle::run`], which returns what came of it
+//! (the command line and tests).
 
 use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -11,50 +12,93 @@ use crossbeam_channel::Sender;
 use url::Url;
 
 use super::{EngineHandle, Event, priority};
+use crate::error::EngineError;
 use crate::item::ItemId;
 
-/// A change asked of a running engine (see [`EngineHandle::send`]).
+/// A change asked of a running engine, carried out by [`EngineHandle::send`] (on the
+/// engine's thread) or [`EngineHandle::run`] (on the caller's).
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Queue URLs, found on `page` if given (it becomes their Referer).
+    /// Queues URLs (in order). A URL already in the library keeps its item: done,
+    /// queued and paused ones stay as they are, failed and cancelled ones are queued
+    /// again. A `data:` URL is decoded now and its item known by a short form
+    /// (`data:image/png;sha256=HEX`): the same image twice is one item.
+    /// [`EngineHandle::run`] returns the items' ids, in the URLs' order;
+    /// [`EngineHandle::send`] reports [`Event::Added`].
     Add {
         /// The URLs, in order.
         urls: Vec<Url>,
-        /// The page they were found on.
+        /// The page they were found on: it is remembered with each item and sent as its
+        /// Referer (unless a request profile sets one).
         page: Option<Url>,
     },
-    /// Queue failed or cancelled items again.
+    /// Queues failed or cancelled items again (from scratch).
     Retry(Vec<ItemId>),
-    /// Queue every failed item again.
+    /// Queues every failed item again.
     RetryFailed,
-    /// Pause items (their parts are kept).
+    /// Pauses items: waiting ones at once, running ones within a read (their parts are
+    /// kept). Done, failed and unknown ids are ignored.
     Pause(Vec<ItemId>),
-    /// Pause everything.
+    /// Pauses every waiting and running item.
     PauseAll,
-    /// Resume paused items.
+    /// Queues paused items again; their parts continue with `Range`.
     Resume(Vec<ItemId>),
-    /// Resume everything, and lift a hold after a disk error.
+    /// Resumes every paused item and lifts a hold after a disk error (see
+    /// [`Event::Paused`]).
     ResumeAll,
-    /// Move items to the front of the queue, in this order.
+    /// Moves items to the front of the queue, in this order.
     MoveToTop(Vec<ItemId>),
-    /// Cancel items.
+    /// Cancels items, queued, paused or running. Unknown or finished ids are ignored.
     Cancel(Vec<ItemId>),
-    /// Cancel everything.
+    /// Cancels every queued, paused and running item.
     CancelAll,
-    /// Move done items' files to the trash; the items become removed (never fetched
-    /// again).
+    /// Moves done items' files to the trash and marks the items removed (never fetched
+    /// again). Items not done are left alone. A file another done item shares stays.
+    /// Each removed item is reported as [`Event::Removed`]; the first file that cannot
+    /// be trashed stops the rest with the reason.
     Trash(Vec<ItemId>),
-    /// Watch a page: read it again every `interval`, queueing what is new.
+    /// Watches a page: every `interval` (at least
+    /// [`Config::min_watch_interval`](super::Config::min_watch_interval)) it is read
+    /// again and the images it shows for the first time are queued. The first check
+    /// comes one interval from now. Kept in the library; reported as [`Event::Watched`].
     Watch {
         /// The page.
         page: Url,
         /// How often.
         interval: std::time::Duration,
-        /// The images the page shows now (never queued by the watch).
+        /// The images the caller found on the page now: never queued by the watch
+        /// (queued or left out, that was the user's choice).
         seen: Vec<Url>,
     },
-    /// Stop watching a page.
+    /// Stops watching a page.
     Unwatch(Url),
+}
+
+impl Command {
+    /// [`Command::Add`] of URLs found on no page.
+    pub fn add(urls: impl IntoIterator<Item = Url>) -> Self {
+        Self::Add {
+            urls: urls.into_iter().collect(),
+            page: None,
+        }
+    }
+
+    /// [`Command::Add`] of URLs found on `page`.
+    pub fn add_from(urls: impl IntoIterator<Item = Url>, page: &Url) -> Self {
+        Self::Add {
+            urls: urls.into_iter().collect(),
+            page: Some(page.clone()),
+        }
+    }
+
+    /// [`Command::Watch`] of `page`, which shows `seen` now.
+    pub fn watch(page: &Url, interval: std::time::Duration, seen: &[Url]) -> Self {
+        Self::Watch {
+            page: page.clone(),
+            interval,
+            seen: seen.to_vec(),
+        }
+    }
 }
 
 /// The command channel and its thread, started on first use.
@@ -123,61 +167,73 @@ impl EngineHandle {
         let _ = tx.send(Some(command));
     }
 
-    /// Carries out one command with the blocking calls, turning errors into events.
-    fn carry_out(&self, command: Command) {
-        let failed = |reason: String, urls: Vec<Url>| {
-            self.shared
-                .events
-                .send(Event::CommandFailed { reason, urls });
-        };
+    /// Carries out a command on the caller's thread and returns once it is done
+    /// (blocking: the command line and tests; the window uses [`EngineHandle::send`]).
+    /// Returns the items it queued: for [`Command::Add`] each URL's item, in order
+    /// (whether new or already known); for [`Command::Retry`],
+    /// [`Command::RetryFailed`], [`Command::Resume`] and [`Command::ResumeAll`] the
+    /// items that went back to the queue; for the others nothing. Errors are returned,
+    /// not reported as events; the events of the items themselves come as always.
+    pub fn run(&self, command: Command) -> Result<Vec<ItemId>, EngineError> {
+        self.apply(command).map(|(ids, _)| ids)
+    }
+
+    /// [`EngineHandle::run`], also saying how many of the items are new (only an
+    /// [`Command::Add`] makes new items).
+    fn apply(&self, command: Command) -> Result<(Vec<ItemId>, usize), EngineError> {
+        let none = Ok((Vec::new(), 0));
+        let queued = |ids: Vec<ItemId>| Ok((ids, 0));
         match command {
-            Command::Add { urls, page } => {
-                let asked = urls.len();
-                match self.add_counting(urls.clone(), page.as_ref()) {
-                    Ok((_, new)) => self.shared.events.send(Event::Added { asked, new }),
-                    Err(e) => failed(e.to_string(), urls),
-                }
+            Command::Add { urls, page } => self.add_counting(urls, page.as_ref()),
+            Command::Retry(ids) => queued(self.requeue(&ids)?),
+            Command::RetryFailed => queued(self.retry_failed()?),
+            Command::Pause(ids) => {
+                self.pause(&ids);
+                none
             }
-            Command::Retry(ids) => {
-                if let Err(e) = self.retry(&ids) {
-                    failed(e.to_string(), Vec::new());
-                }
+            Command::PauseAll => {
+                self.pause_all();
+                none
             }
-            Command::RetryFailed => {
-                if let Err(e) = self.retry_failed() {
-                    failed(e.to_string(), Vec::new());
-                }
+            Command::Resume(ids) => queued(self.resume(&ids)),
+            Command::ResumeAll => queued(self.resume_all()),
+            Command::MoveToTop(ids) => self.move_to_top(&ids).and(none),
+            Command::Cancel(ids) => {
+                ids.iter().for_each(|id| self.cancel(*id));
+                none
             }
-            Command::Pause(ids) => self.pause(&ids),
-            Command::PauseAll => self.pause_all(),
-            Command::Resume(ids) => self.resume(&ids),
-            Command::ResumeAll => self.resume_all(),
-            Command::MoveToTop(ids) => {
-                if let Err(e) = self.move_to_top(&ids) {
-                    failed(e.to_string(), Vec::new());
-                }
+            Command::CancelAll => {
+                self.cancel_all();
+                none
             }
-            Command::Cancel(ids) => ids.iter().for_each(|id| self.cancel(*id)),
-            Command::CancelAll => self.cancel_all(),
-            Command::Trash(ids) => {
-                if let Err(e) = self.trash(&ids) {
-                    failed(e.to_string(), Vec::new());
-                }
-            }
+            Command::Trash(ids) => self.trash(&ids).and(none),
             Command::Watch {
                 page,
                 interval,
                 seen,
-            } => {
-                if let Err(e) = self.watch(&page, interval, &seen) {
-                    failed(e.to_string(), Vec::new());
+            } => self.watch(&page, interval, &seen).and(none),
+            Command::Unwatch(page) => self.unwatch(&page).and(none),
+        }
+    }
+
+    /// Carries out one command as [`EngineHandle::run`] does, turning what came of it
+    /// into events: an [`Command::Add`] is answered with [`Event::Added`], any command
+    /// that fails with [`Event::CommandFailed`] (naming an Add's URLs).
+    fn carry_out(&self, command: Command) {
+        let (asked, urls) = match &command {
+            Command::Add { urls, .. } => (Some(urls.len()), urls.clone()),
+            _ => (None, Vec::new()),
+        };
+        match self.apply(command) {
+            Ok((_, new)) => {
+                if let Some(asked) = asked {
+                    self.shared.events.send(Event::Added { asked, new });
                 }
             }
-            Command::Unwatch(page) => {
-                if let Err(e) = self.unwatch(&page) {
-                    failed(e.to_string(), Vec::new());
-                }
-            }
+            Err(e) => self.shared.events.send(Event::CommandFailed {
+                reason: e.to_string(),
+                urls,
+            }),
         }
     }
 }

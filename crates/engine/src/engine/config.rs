@@ -78,8 +78,8 @@ pub struct Config {
     pub page_deadline: Duration,
     /// Longest a size probe may take in all (20 s).
     pub probe_deadline: Duration,
-    /// Whether watched pages (see [`EngineHandle::watch`]) are checked while the engine
-    /// runs (the window: yes; the CLI: with `--watch`).
+    /// Whether watched pages (see [`Command::Watch`](super::commands::Command::Watch)) are
+    /// checked while the engine runs (the window: yes; the CLI: with `--watch`).
     pub run_watches: bool,
     /// The shortest interval a watch may have (a minute; tests use less).
     pub min_watch_interval: Duration,

@@ -127,7 +127,8 @@ pub enum Event {
         /// What went wrong this time.
         reason: FetchError,
     },
-    /// No new download starts until [`EngineHandle::resume_all`] (after a disk error).
+    /// No new download starts until
+    /// [`Command::ResumeAll`](super::commands::Command::ResumeAll) (after a disk error).
     Paused {
         /// Why.
         reason: String,
@@ -153,9 +154,10 @@ pub enum Event {
         /// Downloads at once.
         limit: usize,
     },
-    /// A done item's file went to the trash ([`commands::Command::Trash`]); the item is
-    /// removed by the user and never fetched again. `kept_file`: other items point to
-    /// the same file (identical bytes), so the file itself stayed.
+    /// A done item's file went to the trash
+    /// ([`Command::Trash`](super::commands::Command::Trash)); the item is removed by the
+    /// user and never fetched again. `kept_file`: other items point to the same file
+    /// (identical bytes), so the file itself stayed.
     Removed {
         /// The item.
         id: ItemId,
@@ -163,14 +165,15 @@ pub enum Event {
         kept_file: bool,
     },
     /// Items moved to the front of the queue, in this order (after
-    /// [`commands::Command::MoveToTop`]); a front end's list follows the engine's order.
+    /// [`Command::MoveToTop`](super::commands::Command::MoveToTop)); a front end's list
+    /// follows the engine's order.
     MovedToTop {
         /// The items, first first.
         ids: Vec<ItemId>,
     },
-    /// A [`commands::Command::Add`] was carried out: of `asked` URLs, `new` became new
-    /// items; the others were in the library already (failed and cancelled ones were
-    /// queued again).
+    /// A [`Command::Add`](super::commands::Command::Add) was carried out: of `asked`
+    /// URLs, `new` became new items; the others were in the library already (failed and
+    /// cancelled ones were queued again).
     Added {
         /// URLs in the command.
         asked: usize,

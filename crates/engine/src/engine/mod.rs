@@ -1,10 +1,11 @@
 //! The engine: queue URLs, download them on I/O worker threads, make thumbnails on
 //! a CPU pool, and report everything as [`Event`]s on a channel.
 //!
-//! Data flows one way: [`EngineHandle::add`] → library → scheduler → download worker
-//! (fetch → verify → store) → library → thumbnail pool → event channel. Nothing in the
-//! engine ever waits for the receiver of events (the channel is unbounded and only a
-//! wake-up callback is called), so a slow UI can never stall a download.
+//! Data flows one way: [`Command::Add`](commands::Command::Add) → library → scheduler
+//! → download worker (fetch → verify → store) → library → thumbnail pool → event
+//! channel. Nothing in the engine ever waits for the receiver of events (the channel
+//! is unbounded and only a wake-up callback is called), so a slow UI can never stall a
+//! download.
 //!
 //! Every state change is committed to the folder's [`Library`] before it is reported,
 //! and an engine starts by restoring the library: done items come back with their
@@ -30,13 +31,13 @@ use config::build_client;
 use events::Events;
 pub use events::{DoneInfo, Event};
 pub use find::Finder;
+use find::Prefetched;
 pub use find::{MAX_PROBES, PROBE_BYTES, PageImages, Probe, Via, Want, wants};
-use find::{Prefetched, find_images, probe};
 use publish::keep_damaged;
 pub use similar::SimilarGroups;
 pub(crate) use similar::similar_groups;
 pub use watch::WatchCaps;
-use worker::{download_worker, guarded, pause_reason};
+use worker::{download_worker, pause_reason};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,7 +52,7 @@ use crate::disk::library::{ItemState, Library, LibraryError, Record};
 use crate::disk::store::OutputDir;
 use crate::disk::template::NameTemplate;
 use crate::engine::scheduler::{Job, Paused, Scheduler};
-use crate::error::{EngineError, FetchError};
+use crate::error::EngineError;
 use crate::net::client::Http;
 use crate::net::fetch::FetchLimits;
 use crate::net::pacer::Pacer;
@@ -251,26 +252,8 @@ fn thumb_pool(config: &Config) -> Result<rayon::ThreadPool, EngineError> {
 }
 
 impl EngineHandle {
-    /// Queues URLs (in order) and returns their ids. A URL already in the library keeps
-    /// its item: done, queued and paused ones stay as they are, failed and cancelled ones
-    /// are queued again. A `data:` URL is decoded now and its item known by a short form
-    /// (`data:image/png;sha256=HEX`): the same image twice is one item.
-    pub fn add(&self, urls: impl IntoIterator<Item = Url>) -> Result<Vec<ItemId>, EngineError> {
-        self.add_from(urls, None)
-    }
-
-    /// Like [`EngineHandle::add`], for URLs found on `page`: it is remembered with each
-    /// item and sent as its Referer (unless a request profile sets one).
-    pub fn add_from(
-        &self,
-        urls: impl IntoIterator<Item = Url>,
-        page: Option<&Url>,
-    ) -> Result<Vec<ItemId>, EngineError> {
-        self.add_counting(urls.into_iter().collect(), page)
-            .map(|(ids, _)| ids)
-    }
-
-    /// [`EngineHandle::add_from`], also saying how many items are new.
+    /// Carries out [`Command::Add`](commands::Command::Add): returns the URLs' ids (in
+    /// order) and how many items are new.
     fn add_counting(
         &self,
         urls: Vec<Url>,
@@ -324,7 +307,7 @@ impl EngineHandle {
         }
         let new_jobs = jobs.len();
         self.shared.scheduler.push(jobs);
-        let queued_nothing = new_jobs + self.requeue(&again)? == 0;
+        let queued_nothing = new_jobs + self.requeue(&again)?.len() == 0;
         // Nothing queued (everything was done already) and nothing else running: say so,
         // or a caller waiting for `Idle` would wait forever. When something was queued,
         // its own settling sends `Idle` (checking the count here instead would race with
@@ -337,15 +320,11 @@ impl EngineHandle {
         Ok((added.iter().map(|a| a.id).collect(), new_jobs))
     }
 
-    /// Queues failed or cancelled items again (from scratch).
-    pub fn retry(&self, ids: &[ItemId]) -> Result<(), EngineError> {
-        self.requeue(ids).map(|_| ())
-    }
-
-    /// [`EngineHandle::retry`], saying how many items went back to the queue.
-    fn requeue(&self, ids: &[ItemId]) -> Result<usize, EngineError> {
+    /// Carries out [`Command::Retry`](commands::Command::Retry): returns the items that
+    /// went back to the queue.
+    fn requeue(&self, ids: &[ItemId]) -> Result<Vec<ItemId>, EngineError> {
         if ids.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let records = self
             .shared
@@ -360,15 +339,15 @@ impl EngineHandle {
         let ids: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();
         self.shared.library().set_states(&ids, ItemState::Queued)?;
         self.requeued(&ids);
-        let count = jobs.len();
         self.shared.scheduler.push(jobs);
-        Ok(count)
+        Ok(ids)
     }
 
-    /// Queues every failed item again.
-    pub fn retry_failed(&self) -> Result<(), EngineError> {
+    /// Carries out [`Command::RetryFailed`](commands::Command::RetryFailed): returns the
+    /// items queued again.
+    fn retry_failed(&self) -> Result<Vec<ItemId>, EngineError> {
         let failed = self.shared.library().ids_in_state(ItemState::Failed)?;
-        self.retry(&failed)
+        self.requeue(&failed)
     }
 
     fn requeued(&self, ids: &[ItemId]) {
@@ -379,9 +358,8 @@ impl EngineHandle {
         }
     }
 
-    /// Pauses items: waiting ones at once, running ones within a read (their parts are
-    /// kept). Done, failed and unknown ids are ignored.
-    pub fn pause(&self, ids: &[ItemId]) {
+    /// Carries out [`Command::Pause`](commands::Command::Pause).
+    fn pause(&self, ids: &[ItemId]) {
         let mut held = Vec::new();
         for &id in ids {
             if let Paused::Held(id, bytes) = self.shared.scheduler.pause(id) {
@@ -396,14 +374,15 @@ impl EngineHandle {
         }
     }
 
-    /// Pauses every waiting and running item.
-    pub fn pause_all(&self) {
+    /// Carries out [`Command::PauseAll`](commands::Command::PauseAll).
+    fn pause_all(&self) {
         let ids = self.shared.scheduler.active_ids();
         self.pause(&ids);
     }
 
-    /// Queues paused items again; their parts continue with `Range`.
-    pub fn resume(&self, ids: &[ItemId]) {
+    /// Carries out [`Command::Resume`](commands::Command::Resume): returns the items queued
+    /// again.
+    fn resume(&self, ids: &[ItemId]) -> Vec<ItemId> {
         let jobs = self.shared.scheduler.take_held(ids);
         let resumed: Vec<ItemId> = jobs.iter().map(|j| j.id).collect();
         self.shared
@@ -411,17 +390,19 @@ impl EngineHandle {
         // Reported before a worker can pick them up, so `Requeued` precedes `Started`.
         self.requeued(&resumed);
         self.shared.scheduler.push(jobs);
+        resumed
     }
 
-    /// Resumes every paused item and lifts a hold after a disk error (see [`Event::Paused`]).
-    pub fn resume_all(&self) {
+    /// Carries out [`Command::ResumeAll`](commands::Command::ResumeAll): returns the items
+    /// queued again.
+    fn resume_all(&self) -> Vec<ItemId> {
         self.shared.scheduler.release_hold();
         let held = self.shared.scheduler.held_ids();
-        self.resume(&held);
+        self.resume(&held)
     }
 
-    /// Moves items to the front of the queue, in the given order.
-    pub fn move_to_top(&self, ids: &[ItemId]) -> Result<(), EngineError> {
+    /// Carries out [`Command::MoveToTop`](commands::Command::MoveToTop).
+    fn move_to_top(&self, ids: &[ItemId]) -> Result<(), EngineError> {
         let ranks = self.shared.library().move_to_top(ids)?;
         let pairs: Vec<(ItemId, i64)> = ids.iter().copied().zip(ranks).collect();
         self.shared.scheduler.rerank(&pairs);
@@ -444,11 +425,8 @@ impl EngineHandle {
         self.shared.scheduler.set_min_interval(interval);
     }
 
-    /// Moves done items' files to the trash and marks the items removed (blocking; the
-    /// window sends [`commands::Command::Trash`]). Items not done are left alone. A file another
-    /// done item shares stays. Each removed item is reported as [`Event::Removed`]; the
-    /// first file that cannot be trashed stops the rest with the reason.
-    pub fn trash(&self, ids: &[ItemId]) -> Result<(), EngineError> {
+    /// Carries out [`Command::Trash`](commands::Command::Trash).
+    fn trash(&self, ids: &[ItemId]) -> Result<(), EngineError> {
         for &id in ids {
             let Some((file, shared)) = self.shared.library().done_file(id)? else {
                 continue;
@@ -486,29 +464,9 @@ impl EngineHandle {
         }
     }
 
-    /// The images of a web page, with the page's final URL (after redirects): listed by
-    /// gallery-dl when it knows the site (see [`Config::gallery_dl`]), else read from
-    /// the page's HTML (see [`crate::input::page`]). Blocks: call it off the UI thread.
-    pub fn find_images(&self, page: &Url) -> Result<PageImages, FetchError> {
-        guarded(|| find_images(&self.shared, page))
-    }
-
-    /// What the first bytes of each of `urls` say: pixel size, type, bytes and, when
-    /// wanted, a preview (see [`Want`]). A few run at once, under the per-host limit
-    /// and the private-address rule; `report` hears each result as it comes. A file
-    /// fetched whole is not fetched again when it is queued. Blocks: call it off the
-    /// UI thread.
-    pub fn probe(
-        &self,
-        urls: &[(Url, Want)],
-        page: Option<&Url>,
-        report: &(dyn Fn(usize, &Probe) + Sync),
-    ) -> Vec<Probe> {
-        probe(&self.shared, urls, page, report)
-    }
-
-    /// A handle for [`EngineHandle::find_images`] and [`EngineHandle::probe`] that
-    /// can move to another thread.
+    /// Reads web pages and probes image sizes with this engine's client, request
+    /// profiles and per-host limit ([`Finder::find_images`], [`Finder::probe`]): a
+    /// handle that can move to another thread.
     pub fn finder(&self) -> Finder {
         Finder {
             shared: self.shared.clone(),
@@ -594,15 +552,15 @@ impl EngineHandle {
         Ok(())
     }
 
-    /// Cancels one item, queued, paused or running. Unknown or finished ids are ignored.
-    pub fn cancel(&self, id: ItemId) {
+    /// Cancels one item, for [`Command::Cancel`](commands::Command::Cancel).
+    fn cancel(&self, id: ItemId) {
         if let Some((job, held)) = self.shared.scheduler.cancel(id) {
             self.cancelled(job, held);
         }
     }
 
-    /// Cancels every queued, paused and running item.
-    pub fn cancel_all(&self) {
+    /// Carries out [`Command::CancelAll`](commands::Command::CancelAll).
+    fn cancel_all(&self) {
         for (job, held) in self.shared.scheduler.cancel_all() {
             self.cancelled(job, held);
         }

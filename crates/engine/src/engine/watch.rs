@@ -123,13 +123,8 @@ fn next_check(now: i64, interval: Duration, failures: u32) -> i64 {
 }
 
 impl EngineHandle {
-    /// Watches `page`: every `interval` (at least
-    /// [`Config::min_watch_interval`](super::Config::min_watch_interval)) it is read again
-    /// and the images it shows for the first time are queued. `seen` are the images the
-    /// caller found on it now: never queued by the watch (queued or left out, that was
-    /// the user's choice). The first check comes one interval from now. Kept in the
-    /// library.
-    pub fn watch(
+    /// Carries out [`Command::Watch`](super::commands::Command::Watch).
+    pub(super) fn watch(
         &self,
         page: &Url,
         interval: Duration,
@@ -165,8 +160,8 @@ impl EngineHandle {
         Ok(watch)
     }
 
-    /// Stops watching `page`.
-    pub fn unwatch(&self, page: &Url) -> Result<(), EngineError> {
+    /// Carries out [`Command::Unwatch`](super::commands::Command::Unwatch).
+    pub(super) fn unwatch(&self, page: &Url) -> Result<(), EngineError> {
         if self.shared.library().remove_watch(page)? {
             self.shared
                 .events
@@ -446,7 +441,10 @@ fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
             }
             let count = plan.new.len();
             engine
-                .add_from(plan.new.into_iter().chain(plan.again), Some(&found.page))
+                .add_counting(
+                    plan.new.into_iter().chain(plan.again).collect(),
+                    Some(&found.page),
+                )
                 .map_err(|e| crate::error::FetchError::Disk(e.to_string()))?;
             shared
                 .library()

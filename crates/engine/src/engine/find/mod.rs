@@ -303,14 +303,17 @@ fn read_page_body(
 }
 
 /// Reads pages and probes sizes with an engine's client and request profiles, from any
-/// thread (see [`EngineHandle::finder`]).
+/// thread (see [`EngineHandle::finder`](super::EngineHandle::finder)).
 #[derive(Clone)]
 pub struct Finder {
     pub(super) shared: Arc<Shared>,
 }
 
 impl Finder {
-    /// See [`EngineHandle::find_images`].
+    /// The images of a web page, with the page's final URL (after redirects): listed by
+    /// gallery-dl when it knows the site (see
+    /// [`Config::gallery_dl`](super::Config::gallery_dl)), else read from the page's HTML
+    /// (see [`crate::input::page`]). Blocks: call it off the UI thread.
     pub fn find_images(&self, page: &Url) -> Result<PageImages, FetchError> {
         guarded(|| find_images(&self.shared, page))
     }
@@ -320,7 +323,11 @@ impl Finder {
         self.shared.find_generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// See [`EngineHandle::probe`].
+    /// What the first bytes of each of `urls` say: pixel size, type, bytes and, when
+    /// wanted, a preview (see [`Want`]). A few run at once, under the per-host limit
+    /// and the private-address rule; `report` hears each result as it comes. A file
+    /// fetched whole is not fetched again when it is queued. Blocks: call it off the
+    /// UI thread.
     pub fn probe(
         &self,
         urls: &[(Url, Want)],
