@@ -16,6 +16,7 @@ function pixgrabCollect(options) {
   const MAX_URL = opt.MAX_URL_BYTES || 8192;
   const MAX_DATA = opt.MAX_DATA_BYTES || 2097152;
   const DATA_BUDGET = opt.MAX_FRAME_DATA_BYTES || 16777216;
+  const FRAME_BUDGET = opt.MAX_FRAME_BYTES || 33554432;
   const MAX_STYLED = opt.MAX_STYLED_ELEMENTS || 20000;
   const MAX_ELEMENTS = opt.MAX_ELEMENTS || 500000;
   const HTML_NS = "http://www.w3.org/1999/xhtml";
@@ -39,6 +40,7 @@ function pixgrabCollect(options) {
   const seen = new Set();
   const urls = [];
   let dataBytes = 0;
+  let bytes = 0;
   let truncated = false;
 
   function add(raw) {
@@ -55,11 +57,12 @@ function pixgrabCollect(options) {
       if (!DATA_IMAGE.test(s)) return;
       const d = s.replace(/[\t\n\r]/g, ""); // the URL parser drops these too
       if (d.length > MAX_DATA || seen.has(d)) return;
-      if (dataBytes + d.length > DATA_BUDGET) {
+      if (dataBytes + d.length > DATA_BUDGET || bytes + d.length > FRAME_BUDGET) {
         truncated = true;
         return;
       }
       dataBytes += d.length;
+      bytes += d.length;
       seen.add(d);
       urls.push(d);
       return;
@@ -75,6 +78,11 @@ function pixgrabCollect(options) {
     u.hash = ""; // never sent to a server; keeps duplicates out
     const href = u.href;
     if (href.length > MAX_URL || seen.has(href)) return;
+    if (bytes + href.length > FRAME_BUDGET) {
+      truncated = true;
+      return;
+    }
+    bytes += href.length;
     seen.add(href);
     urls.push(href);
   }

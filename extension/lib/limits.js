@@ -13,7 +13,9 @@ const PIXGRAB = Object.freeze({
   // The browser → host limit is 64 MiB; the urls together stay under this so that title,
   // cookies and JSON punctuation always fit.
   MAX_URLS_TOTAL_BYTES: 56 * 1024 * 1024,
-  // Per frame, data: URLs together (a page can hold any number of them).
+  // Per frame: all URLs together, and data: URLs among them (a page can hold any number of
+  // them; this bounds what one frame hands back to the background).
+  MAX_FRAME_BYTES: 32 * 1024 * 1024,
   MAX_FRAME_DATA_BYTES: 16 * 1024 * 1024,
   MAX_STYLED_ELEMENTS: 20000, // elements whose computed style is read, per frame
   MAX_ELEMENTS: 500000, // elements looked at, per frame
