@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn an_oversized_frame_is_skipped_whole_and_the_next_one_reads() {
-        let mut bytes = framed(&vec![b'x'; 100]);
+        let mut bytes = framed(&[b'x'; 100]);
         bytes.extend(framed(b"{}"));
         let mut reader = bytes.as_slice();
         let err = read_frame(&mut reader, 10).expect_err("too large");
