@@ -107,6 +107,8 @@ fn ctrl_enter_in_the_real_window_starts_the_download() {
         .arg(&out)
         .env("XDG_CONFIG_HOME", tmp.path())
         .env("XDG_DATA_HOME", tmp.path())
+        // Its own window socket: a Pixgrab already running elsewhere is not this test's.
+        .env("PIXGRAB_IPC_DIR", tmp.path().join("ipc"))
         .spawn()
         .expect("start pixgrab");
     let pid = child.id().to_string();

@@ -1,0 +1,351 @@
+//! From the browser to Pixgrab (issue #25), with the real parts: Debian's Chromium,
+//! headless, with the unpacked extension (`extension/`) loaded; `pixgrab
+//! install-browser-host` writing the host manifest Chromium reads; the real `pixgrab`
+//! window under Xvfb holding the window socket; a page served on 127.0.0.1 whose images
+//! come by script after load, lazily on scroll (infinite scroll), inside an iframe and
+//! behind a cookie. The test presses the toolbar button's function over the DevTools
+//! protocol (`pixgrabSend(tabId, {direct: true})`) and checks that every image lands in
+//! the window's folder byte for byte, the cookie-protected one included.
+//!
+//! Without Chromium or a display it is skipped, unless `PIXGRAB_REQUIRE_BROWSER=1`
+//! (`scripts/test` installs Chromium and sets it).
+
+#[path = "../crates/engine/tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pixgrab_testsite::loopback::{Request, Response, Server};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const EXTENSION_ID: &str = "gniejcgbaaehdobcnkendmbabbehnedp";
+
+/// Kills a child process when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// True when the test can run here; false (skip) only when nothing requires it.
+fn can_run() -> bool {
+    let required = std::env::var_os("PIXGRAB_REQUIRE_BROWSER").is_some();
+    let has_display = std::env::var_os("DISPLAY").is_some();
+    let has_chromium = Path::new(CHROMIUM).exists();
+    if has_display && has_chromium {
+        return true;
+    }
+    assert!(
+        !required,
+        "PIXGRAB_REQUIRE_BROWSER is set but chromium ({has_chromium}) or a display ({has_display}) is missing"
+    );
+    eprintln!("skipped: needs {CHROMIUM} and a display (scripts/test provides both)");
+    false
+}
+
+/// The images of the test page, by path.
+fn images() -> HashMap<&'static str, Arc<[u8]>> {
+    [
+        "/img/static.png",
+        "/img/script-1.png",
+        "/img/script-2.png",
+        "/img/more-1.png",
+        "/img/more-2.png",
+        "/img/frame.png",
+        "/private/secret.png",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, path)| {
+        (
+            *path,
+            Arc::from(support::png(48 + n as u32, 32, n as u8 + 1)),
+        )
+    })
+    .collect()
+}
+
+const INDEX: &str = r#"<!doctype html>
+<html><head><title>Script-built gallery</title></head><body>
+<h1>Gallery</h1>
+<img src="/img/static.png">
+<div id="gallery"></div>
+<iframe src="/frame.html" width="200" height="120"></iframe>
+<div style="height: 2500px"></div>
+<div id="end"></div>
+<script>
+document.cookie = "sid=s3cret; path=/";
+const add = (src) => { const i = new Image(); i.src = src; document.getElementById("gallery").append(i); };
+// Built by script once the page has loaded.
+addEventListener("load", () => setTimeout(() => {
+  add("/img/script-1.png"); add("/img/script-2.png"); add("/private/secret.png");
+}, 50));
+// Infinite scroll: more images only once the end of the page is seen.
+let more = 0;
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting) && more < 2) {
+    more += 1;
+    const i = new Image(); i.src = "/img/more-" + more + ".png";
+    document.getElementById("end").before(i);
+    document.getElementById("end").before(Object.assign(document.createElement("div"), {style: "height: 1500px"}));
+  }
+}).observe(document.getElementById("end"));
+</script>
+</body></html>"#;
+
+const FRAME: &str = r#"<!doctype html><html><body><script>
+const i = new Image(); i.src = "/img/frame.png"; document.body.append(i);
+</script></body></html>"#;
+
+fn serve_site() -> Server {
+    let images = images();
+    Server::start(move |req: &Request| match req.path.as_str() {
+        "/" => Response::ok("text/html", INDEX.as_bytes().to_vec()),
+        "/frame.html" => Response::ok("text/html", FRAME.as_bytes().to_vec()),
+        "/favicon.ico" => Response::status(404),
+        "/private/secret.png" => {
+            let cookie = req.header("cookie").unwrap_or_default();
+            if cookie.split(';').any(|c| c.trim() == "sid=s3cret") {
+                Response::ok("image/png", images["/private/secret.png"].clone())
+            } else {
+                Response::status(403)
+            }
+        }
+        path => match images.get(path) {
+            Some(body) => Response::ok("image/png", body.clone()),
+            None => Response::status(404),
+        },
+    })
+    .expect("server")
+}
+
+/// Waits until `ready` says yes, or panics saying `what` after `limit`.
+fn wait_for<T>(what: &str, limit: Duration, mut ready: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every file's bytes under `dir` (not Pixgrab's own `.pixgrab/`).
+fn files_in(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_file() && !name.ends_with(".part") {
+            if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// One DevTools-protocol call on `ws`, returning its `result`.
+fn cdp<S: std::io::Read + std::io::Write>(
+    ws: &mut tungstenite::WebSocket<S>,
+    id: u64,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let call = serde_json::json!({"id": id, "method": method, "params": params});
+    ws.send(tungstenite::Message::text(call.to_string()))
+        .expect("send to chromium");
+    loop {
+        let message = ws.read().expect("read from chromium");
+        let Ok(text) = message.to_text() else {
+            continue;
+        };
+        let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        if value["id"] == id {
+            assert!(value.get("error").is_none(), "{method}: {value}");
+            return value["result"].clone();
+        }
+    }
+}
+
+/// The DevTools targets Chromium lists.
+fn targets(port: u16) -> Vec<serde_json::Value> {
+    pixgrab_engine::install_tls_provider();
+    reqwest::blocking::get(format!("http://127.0.0.1:{port}/json/list"))
+        .and_then(|r| r.bytes())
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_extension_hands_a_script_built_gallery_to_the_running_window() {
+    if !can_run() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    let config = home.join(".config");
+    let ipc = tmp.path().join("ipc");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&config).expect("config");
+    let pixgrab = env!("CARGO_BIN_EXE_pixgrab");
+    let site = serve_site();
+    let page = site.url("/");
+
+    // What a reading of the page's HTML alone finds (Pixgrab's own "Find images").
+    let static_read = Command::new(pixgrab)
+        .args(["find", "--json"])
+        .arg(&page)
+        .env("HOME", &home)
+        .output()
+        .expect("pixgrab find");
+    let static_count = String::from_utf8_lossy(&static_read.stdout).lines().count();
+
+    // The user's set-up: the host manifests, then the window.
+    let installed = Command::new(pixgrab)
+        .arg("install-browser-host")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &config)
+        .output()
+        .expect("install-browser-host");
+    assert!(installed.status.success(), "{installed:?}");
+    let manifest = config.join("chromium/NativeMessagingHosts/io.github.pixgrab.json");
+    assert!(
+        manifest.is_file(),
+        "{}",
+        String::from_utf8_lossy(&installed.stdout)
+    );
+    let _window = Killed(
+        Command::new(pixgrab)
+            .arg("-o")
+            .arg(&out)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("PIXGRAB_IPC_DIR", &ipc)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the window"),
+    );
+    wait_for("the window's socket", Duration::from_secs(60), || {
+        ipc.join("window.sock").exists().then_some(())
+    });
+
+    // The browser, with the extension, on the page.
+    let extension = Path::new(env!("CARGO_MANIFEST_DIR")).join("extension");
+    let profile = config.join("chromium");
+    let _chromium = Killed(
+        Command::new(CHROMIUM)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--load-extension={}", extension.display()))
+            .arg(format!(
+                "--disable-extensions-except={}",
+                extension.display()
+            ))
+            .arg(&page)
+            .env("HOME", &home)
+            // The host Chromium starts inherits this: it finds the test's window.
+            .env("PIXGRAB_IPC_DIR", &ipc)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromium"),
+    );
+    let port: u16 = wait_for("chromium's DevTools port", Duration::from_secs(30), || {
+        std::fs::read_to_string(profile.join("DevToolsActivePort"))
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
+    });
+    let worker = wait_for(
+        "the extension's service worker",
+        Duration::from_secs(30),
+        || {
+            targets(port).into_iter().find(|t| {
+                t["type"] == "service_worker"
+                    && t["url"].as_str().is_some_and(|u| {
+                        u.starts_with(&format!("chrome-extension://{EXTENSION_ID}/"))
+                    })
+            })
+        },
+    );
+    let ws_url = worker["webSocketDebuggerUrl"]
+        .as_str()
+        .expect("ws url")
+        .to_string();
+    let (mut ws, _) = tungstenite::connect(ws_url).expect("connect to the worker");
+
+    // The toolbar button's function, as the popup calls it, once the page has loaded.
+    let press = format!(
+        r#"(async () => {{
+            let tab;
+            for (let i = 0; i < 100; i++) {{
+                [tab] = await chrome.tabs.query({{url: "{page}*"}});
+                if (tab && tab.status === "complete") break;
+                await new Promise((r) => setTimeout(r, 100));
+            }}
+            await new Promise((r) => setTimeout(r, 500));
+            return await globalThis.pixgrabSend(tab.id, {{direct: true, scroll: true}});
+        }})()"#
+    );
+    let pressed = Instant::now();
+    let result = cdp(
+        &mut ws,
+        1,
+        "Runtime.evaluate",
+        serde_json::json!({"expression": press, "awaitPromise": true, "returnByValue": true}),
+    );
+    let reply = result["result"]["value"].clone();
+    assert_eq!(reply["ok"], true, "the host's answer: {reply}");
+    let found = reply["urls"].as_u64().unwrap_or(0) as usize;
+
+    // Every image arrives in the window's folder, byte for byte.
+    let wanted = images();
+    let arrived = wait_for(
+        "the files in the window's folder",
+        Duration::from_secs(90),
+        || {
+            let files = files_in(&out);
+            let all = wanted
+                .values()
+                .all(|body| files.iter().any(|(_, bytes)| bytes.as_slice() == &body[..]));
+            all.then_some(files)
+        },
+    );
+    let thumbs = out.join(".pixgrab").join("thumbs");
+    let first_thumbnail = wait_for("a thumbnail", Duration::from_secs(30), || {
+        std::fs::read_dir(&thumbs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|_| pressed.elapsed())
+    });
+    eprintln!(
+        "extension found {found} images, a static read of the page {static_count}; \
+         {} files arrived; button to first thumbnail file ≤ {:.2} s",
+        arrived.len(),
+        first_thumbnail.as_secs_f64()
+    );
+    assert!(
+        found >= wanted.len() && found > static_count,
+        "the extension found {found}, the static read {static_count}, the page has {}",
+        wanted.len()
+    );
+}
