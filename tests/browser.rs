@@ -144,10 +144,11 @@ fn files_in(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if path.is_file() && !name.ends_with(".part") {
-            if let Ok(bytes) = std::fs::read(&path) {
-                out.push((path, bytes));
-            }
+        if path.is_file()
+            && !name.ends_with(".part")
+            && let Ok(bytes) = std::fs::read(&path)
+        {
+            out.push((path, bytes));
         }
     }
     out
