@@ -19,6 +19,8 @@ mod message;
 #[cfg(unix)]
 mod unix;
 
+#[cfg(test)]
+pub(crate) use inbox::Postman;
 pub(crate) use inbox::{Inbox, inbox};
 pub(crate) use message::{Checked, Handover, HandoverCookie, Reply};
 #[cfg(unix)]

@@ -14,6 +14,8 @@ mod engines;
 mod folders;
 mod gallery;
 mod handover;
+#[cfg(test)]
+mod handover_tests;
 mod input;
 mod layout;
 mod logic;
