@@ -16,9 +16,6 @@ use pixgrab_testsite::loopback::{Response, Server};
 use super::{PixgrabApp, UiOptions};
 use crate::ipc::{Handover, HandoverCookie, Postman, inbox};
 
-#[path = "../../crates/engine/tests/support/mod.rs"]
-mod support;
-
 /// Four images; `/private.png` only with the cookie `sid=k`. Each request's Referer
 /// is kept.
 fn site(referers: Arc<Mutex<Vec<(String, String)>>>) -> Server {
@@ -42,7 +39,10 @@ fn site(referers: Arc<Mutex<Vec<(String, String)>>>) -> Server {
             }
             _ => return Response::status(404),
         };
-        Response::ok("image/png", support::png(30 + n * 10, 20 + n, n as u8))
+        Response::ok(
+            "image/png",
+            super::tests::support::png(30 + n * 10, 20 + n, n as u8),
+        )
     })
     .expect("server")
 }

@@ -13,7 +13,7 @@ use pixgrab_testsite::loopback::{Response, Server};
 use super::{PixgrabApp, UiOptions};
 
 #[path = "../../crates/engine/tests/support/mod.rs"]
-mod support;
+pub(super) mod support;
 use pixgrab_engine::Stage;
 
 const URL_BOX: &str = "URLs (paste any text: lines, HTML, CSV)";
