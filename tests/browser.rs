@@ -76,6 +76,7 @@ const INDEX: &str = r#"<!doctype html>
 <html><head><title>Script-built gallery</title></head><body>
 <h1>Gallery</h1>
 <img src="/img/static.png">
+<img src="OTHER_SITE/img/bank.png">
 <div id="gallery"></div>
 <iframe src="/frame.html" width="200" height="120"></iframe>
 <div style="height: 2500px"></div>
@@ -104,10 +105,35 @@ const FRAME: &str = r#"<!doctype html><html><body><script>
 const i = new Image(); i.src = "/img/frame.png"; document.body.append(i);
 </script></body></html>"#;
 
-fn serve_site() -> Server {
+/// A page of one site naming another site's image: the Cookie headers that image's
+/// requests carried.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+fn serve_site(bank: Seen) -> Server {
     let images = images();
     Server::start(move |req: &Request| match req.path.as_str() {
-        "/" => Response::ok("text/html", INDEX.as_bytes().to_vec()),
+        // Another site's image (localhost, not 127.0.0.1): its Lax cookie must stay in
+        // the browser, as the browser itself keeps it from a cross-site image request.
+        "/img/bank.png" => {
+            if let Ok(mut seen) = bank.lock() {
+                seen.push(req.header("cookie").unwrap_or_default().to_string());
+            }
+            Response::ok("image/png", support::png(20, 20, 99))
+        }
+        "/" => Response::ok(
+            "text/html",
+            INDEX
+                .replace(
+                    "OTHER_SITE",
+                    &format!(
+                        "http://localhost:{}",
+                        req.header("host")
+                            .and_then(|h| h.rsplit(':').next())
+                            .unwrap_or("80")
+                    ),
+                )
+                .into_bytes(),
+        ),
         "/frame.html" => Response::ok("text/html", FRAME.as_bytes().to_vec()),
         "/favicon.ico" => Response::status(404),
         "/private/secret.png" => {
@@ -199,8 +225,10 @@ fn the_extension_hands_a_script_built_gallery_to_the_running_window() {
     let out = tmp.path().join("out");
     std::fs::create_dir_all(&config).expect("config");
     let pixgrab = env!("CARGO_BIN_EXE_pixgrab");
-    let site = serve_site();
+    let bank: Seen = Seen::default();
+    let site = serve_site(bank.clone());
     let page = site.url("/");
+    let other_site = format!("http://localhost:{}", site.addr().port());
 
     // What a reading of the page's HTML alone finds (Pixgrab's own "Find images").
     let static_read = Command::new(pixgrab)
@@ -294,6 +322,34 @@ fn the_extension_hands_a_script_built_gallery_to_the_running_window() {
         .to_string();
     let (mut ws, _) = tungstenite::connect(ws_url).expect("connect to the worker");
 
+    // The worker's extension APIs are there once its script has run.
+    let mut call = 10;
+    wait_for(
+        "the worker's extension APIs",
+        Duration::from_secs(20),
+        || {
+            call += 1;
+            let ready = cdp(
+                &mut ws,
+                call,
+                "Runtime.evaluate",
+                serde_json::json!({"expression": "typeof chrome !== 'undefined' && !!chrome.cookies && typeof pixgrabSend === 'function'", "returnByValue": true}),
+            );
+            (ready["result"]["value"] == true).then_some(())
+        },
+    );
+    // The other site's session cookie, SameSite=Lax, as a logged-in bank would set it.
+    let set_cookie = format!(
+        r#"chrome.cookies.set({{url: "{other_site}/", name: "bank", value: "session", sameSite: "lax"}}).then((c) => !!c)"#
+    );
+    let set = cdp(
+        &mut ws,
+        0,
+        "Runtime.evaluate",
+        serde_json::json!({"expression": set_cookie, "awaitPromise": true, "returnByValue": true}),
+    );
+    assert_eq!(set["result"]["value"], true, "{set}");
+
     // The toolbar button's function, as the popup calls it, once the page has loaded.
     let press = format!(
         r#"(async () => {{
@@ -338,6 +394,16 @@ fn the_extension_hands_a_script_built_gallery_to_the_running_window() {
             .and_then(|mut d| d.next())
             .map(|_| pressed.elapsed())
     });
+    // Pixgrab fetched the other site's image, without that site's Lax cookie.
+    let bank_requests = bank.lock().map(|s| s.clone()).unwrap_or_default();
+    assert!(
+        !bank_requests.is_empty(),
+        "the other site's image was fetched"
+    );
+    assert!(
+        bank_requests.iter().all(|c| !c.contains("bank=session")),
+        "another site's Lax cookie left the browser: {bank_requests:?}"
+    );
     eprintln!(
         "extension found {found} images, a static read of the page {static_count}; \
          {} files arrived; button to first thumbnail file ≤ {:.2} s",

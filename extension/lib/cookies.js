@@ -1,6 +1,11 @@
 // The cookies that go with a send: only those of the hosts involved (the page's and the URLs'),
 // read from the tab's own cookie store (a private window or a Firefox container keeps its own),
 // mapped to the contract's cookie objects. Pixgrab scopes each cookie to its host again.
+//
+// Only what the browser itself would send with the page's own image requests: a cookie of the
+// page's site (its domain covers the page's host), or one marked SameSite=None. A hostile page
+// that names another site's URLs therefore gets none of that site's Lax or Strict cookies (a
+// logged-in bank's session cookie stays in the browser).
 "use strict";
 
 // The store the tab's requests use.
@@ -58,11 +63,27 @@ function pixgrabOrigins(page, urls) {
   return origins;
 }
 
+// Whether the browser would send cookie `c` with a request the page at `pageHost` makes: the
+// cookie belongs to the page's site, or it is SameSite=None.
+function pixgrabSameSiteAllows(c, pageHost) {
+  if (c.sameSite === "no_restriction") return true;
+  const domain = String(c.domain).replace(/^\./, "").toLowerCase();
+  const host = String(pageHost || "").toLowerCase();
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
 async function pixgrabCookiesFor(tab, page, urls) {
   const storeId = await pixgrabCookieStore(tab);
   const store = storeId === undefined ? {} : { storeId };
+  let pageHost = "";
+  try {
+    pageHost = new URL(page).hostname;
+  } catch (_) {
+    /* no page: only SameSite=None cookies */
+  }
   const found = new Map();
   const keep = (c) => {
+    if (!pixgrabSameSiteAllows(c, pageHost)) return;
     const key = `${c.name}\u0000${c.domain}\u0000${c.path}`;
     if (!found.has(key)) found.set(key, pixgrabCookieObject(c));
   };
