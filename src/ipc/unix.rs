@@ -13,8 +13,31 @@ use super::{Handover, IpcError, Reply};
 /// The socket's file name inside its folder.
 const SOCKET: &str = "window.sock";
 
-/// How long one side waits for the other's bytes.
+/// How long one side waits for the other's whole message (a sender that trickles a
+/// byte at a time is cut off then; the sender writes its message at once).
 const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Reads from a socket until a fixed time, whatever pace the bytes come at.
+struct Until<'a> {
+    stream: &'a UnixStream,
+    until: std::time::Instant,
+}
+
+impl io::Read for Until<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self
+            .until
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the message took more than {} s", PATIENCE.as_secs()),
+            ));
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        io::Read::read(&mut self.stream, buf)
+    }
+}
 
 /// Where the window's socket lives: `$XDG_RUNTIME_DIR/pixgrab/window.sock`, else
 /// `$TMPDIR/pixgrab-UID/window.sock`. `PIXGRAB_IPC_DIR` overrides the folder (tests).
@@ -129,9 +152,12 @@ impl Endpoint {
                     if !same_user(&stream) {
                         continue;
                     }
-                    let _ = stream.set_read_timeout(Some(PATIENCE));
                     let _ = stream.set_write_timeout(Some(PATIENCE));
-                    let reply = match frame::read_json::<Handover>(&mut stream, MAX_MESSAGE) {
+                    let mut reader = Until {
+                        stream: &stream,
+                        until: std::time::Instant::now() + PATIENCE,
+                    };
+                    let reply = match frame::read_json::<Handover>(&mut reader, MAX_MESSAGE) {
                         Ok(Some(handover)) => take(handover),
                         Ok(None) => continue,
                         Err(e) => Reply::refused(e.to_string()),
@@ -175,8 +201,9 @@ pub(crate) fn hand_over_at(path: &Path, message: &Handover) -> Result<Reply, Ipc
             path.display()
         )));
     }
-    stream.set_read_timeout(Some(PATIENCE))?;
-    stream.set_write_timeout(Some(PATIENCE))?;
+    // The window serves one sender at a time, each within PATIENCE: wait for a few.
+    stream.set_read_timeout(Some(PATIENCE * 3))?;
+    stream.set_write_timeout(Some(PATIENCE * 3))?;
     frame::write_json(&mut stream, message, MAX_MESSAGE)?;
     let reply: Reply = frame::read_json(&mut stream, frame::MAX_REPLY)?.ok_or_else(|| {
         IpcError::Io(io::Error::new(
@@ -322,5 +349,42 @@ print("answer" if got else "closed")
             ..Handover::default()
         };
         assert_eq!(hand_over_at(&path, &mine).expect("taken"), Reply::taken());
+    }
+
+    /// A sender that trickles its message (a byte every few seconds) is cut off after
+    /// [`PATIENCE`] and does not hold up the next one for longer.
+    #[test]
+    fn a_trickling_sender_is_cut_off_and_the_next_is_served() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ipc").join(SOCKET);
+        let endpoint = Endpoint::claim_at(&path).expect("claim").expect("free");
+        let _thread = endpoint.serve(|_| Reply::taken()).expect("serve");
+        let mut slow = UnixStream::connect(&path).expect("connect");
+        let started = std::time::Instant::now();
+        let trickle = std::thread::spawn(move || {
+            // Says a 1000-byte message is coming, then sends a byte every 2 s.
+            let _ = io::Write::write_all(&mut slow, &1000u32.to_ne_bytes());
+            for _ in 0..20 {
+                if io::Write::write_all(&mut slow, b" ").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        });
+        let message = Handover {
+            urls: vec!["https://a.test/1.jpg".into()],
+            ..Handover::default()
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            hand_over_at(&path, &message).expect("served"),
+            Reply::taken()
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited < PATIENCE + Duration::from_secs(5),
+            "the next sender waited {waited:?}"
+        );
+        drop(trickle);
     }
 }
