@@ -123,14 +123,19 @@ fn answer(
         direct: message.direct,
         pages: Vec::new(),
     };
-    // Checked here as the window will check it, to say what is wrong to the extension.
+    // Checked here as the window will check it again, to say what is wrong to the
+    // extension; only the URLs that passed go on.
+    let mut handover = handover;
     let count = match handover.clone().check() {
         Ok(checked) if checked.urls.is_empty() => {
             return refusal(
                 "no images to send (none of the addresses is an http, https or data:image URL)",
             );
         }
-        Ok(checked) => checked.urls.len(),
+        Ok(checked) => {
+            handover.urls = checked.urls.iter().map(|u| u.to_string()).collect();
+            checked.urls.len()
+        }
         Err(why) => return refusal(&why),
     };
     match deliver(handover) {
