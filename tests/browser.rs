@@ -416,3 +416,83 @@ fn the_extension_hands_a_script_built_gallery_to_the_running_window() {
         wanted.len()
     );
 }
+
+/// Ends every process whose environment holds `PIXGRAB_IPC_DIR=dir` (the window a
+/// host started for this test: it runs detached, in its own process group).
+fn end_windows_of(dir: &Path) {
+    let wanted = format!("PIXGRAB_IPC_DIR={}", dir.display());
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes()) {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+/// With no window running, the host starts one (detached from the browser) and hands
+/// it the images: they land in the new window's folder.
+#[test]
+fn with_no_window_running_the_host_starts_one_that_takes_the_images() {
+    if std::env::var_os("DISPLAY").is_none() {
+        assert!(
+            std::env::var_os("PIXGRAB_REQUIRE_DISPLAY").is_none(),
+            "PIXGRAB_REQUIRE_DISPLAY is set but there is no display"
+        );
+        eprintln!("skipped: no display");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    let ipc = tmp.path().join("ipc");
+    std::fs::create_dir_all(&home).expect("home");
+    let site = Server::start(|req: &Request| match req.path.as_str() {
+        "/a.png" => Response::ok("image/png", support::png(40, 30, 1)),
+        "/b.png" => Response::ok("image/png", support::png(41, 30, 2)),
+        _ => Response::status(404),
+    })
+    .expect("server");
+    let message = serde_json::json!({
+        "version": 1, "kind": "send", "page": site.url("/page"),
+        "urls": [site.url("/a.png"), site.url("/b.png")], "direct": true
+    })
+    .to_string();
+    let mut input = (message.len() as u32).to_ne_bytes().to_vec();
+    input.extend(message.as_bytes());
+    let mut host = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+        .arg(format!("chrome-extension://{EXTENSION_ID}/"))
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("PIXGRAB_IPC_DIR", &ipc)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the host");
+    {
+        use std::io::Write;
+        let mut stdin = host.stdin.take().expect("stdin");
+        stdin.write_all(&input).expect("write the message");
+    }
+    let out = host.wait_with_output().expect("the host answers");
+    // Whatever happens next, the window it started ends with the test.
+    struct Ends<'a>(&'a Path);
+    impl Drop for Ends<'_> {
+        fn drop(&mut self) {
+            end_windows_of(self.0);
+        }
+    }
+    let _ends = Ends(&ipc);
+    let answer: serde_json::Value =
+        serde_json::from_slice(out.stdout.get(4..).unwrap_or_default()).expect("one answer");
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["window"], "started", "{answer}");
+    let folder = home.join("pixgrab-downloads");
+    wait_for(
+        "the images in the new window's folder",
+        Duration::from_secs(60),
+        || (folder.join("a.png").is_file() && folder.join("b.png").is_file()).then_some(()),
+    );
+}
