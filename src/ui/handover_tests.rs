@@ -136,6 +136,10 @@ fn a_browser_page_opens_the_picker_and_a_direct_one_queues_with_its_referer() {
             .is_some(),
         "the note names the page's title"
     );
+    // Esc closes the picker.
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(harness.state().picker.is_none(), "Esc closes the picker");
     // Direct: queued at once, each request with the page as its Referer.
     let reply = postman.post(Handover {
         urls: vec![server.url("/c.png")],

@@ -244,7 +244,9 @@ pub(crate) fn picker_ui(ctx: &egui::Context, picker: &mut PagePicker) -> Option<
             }
             list_ui(ui, picker);
         });
-    if !open {
+    // Esc closes it, as it closes any dialog.
+    let escape = || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+    if !open || (action.is_none() && escape()) {
         action = Some(PickerAction::Close);
     }
     action
