@@ -78,14 +78,17 @@ impl PixgrabApp {
         if let Some(action) = watches::watches_ui(ui, &self.model.watches) {
             self.watch_action(action);
         }
-        if let Some(RequestAction::LoadCookies) = requests::requests_ui(
+        match requests::requests_ui(
             ui,
             &mut self.settings,
             &self.requests.cookies,
             &self.requests.problems,
         ) {
-            self.tasks
-                .load_cookies(PathBuf::from(self.settings.cookies_path.trim()));
+            Some(RequestAction::LoadCookies) => self
+                .tasks
+                .load_cookies(PathBuf::from(self.settings.cookies_path.trim())),
+            Some(RequestAction::BrowserHost(uninstall)) => self.tasks.browser_host(uninstall),
+            None => {}
         }
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);

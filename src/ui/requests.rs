@@ -95,6 +95,8 @@ impl Requests {
 pub(crate) enum RequestAction {
     /// Read the cookies file named in the settings.
     LoadCookies,
+    /// Write (or, with `true`, remove) the browser host manifests.
+    BrowserHost(bool),
 }
 
 /// Draws the request settings (collapsed by default).
@@ -131,6 +133,9 @@ pub(crate) fn requests_ui(
             }
             action = cookies_ui(ui, settings, cookies);
             connection_ui(ui, settings);
+            if let Some(a) = browser_ui(ui) {
+                action = Some(a);
+            }
             ui.weak("Headers and cookies apply at once; a proxy applies to folders opened after.");
         });
     action
@@ -172,6 +177,25 @@ fn cookies_ui(
             domains.len()
         ));
     }
+    action
+}
+
+/// The browser extension's host: what `pixgrab install-browser-host` does, as buttons.
+fn browser_ui(ui: &mut egui::Ui) -> Option<RequestAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.label("Browser extension:");
+        if ui
+            .button("Install browser host")
+            .on_hover_text("Lets the Pixgrab extension in Chromium, Chrome, Brave, Edge and Firefox hand pages to this window")
+            .clicked()
+        {
+            action = Some(RequestAction::BrowserHost(false));
+        }
+        if ui.button("Remove").clicked() {
+            action = Some(RequestAction::BrowserHost(true));
+        }
+    });
     action
 }
 

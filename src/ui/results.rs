@@ -80,6 +80,13 @@ impl PixgrabApp {
             TaskResult::Cookies(Ok((cookies, bad))) => self.cookies_loaded(cookies, &bad),
             TaskResult::Cookies(Err(e)) => self.input.say(e, true),
             TaskResult::Clipboard(urls) => self.clipboard_read(&urls),
+            TaskResult::BrowserHost(Ok(done)) if done.is_empty() => {
+                self.input.say("No browser host was installed.", false);
+            }
+            TaskResult::BrowserHost(Ok(done)) => self
+                .input
+                .say(format!("Browser host: {}", done.join("; ")), false),
+            TaskResult::BrowserHost(Err(e)) => self.input.say(e, true),
         }
     }
 

@@ -67,6 +67,9 @@ pub(crate) enum TaskResult {
     Cookies(Result<(Vec<Cookie>, Vec<usize>), String>),
     /// Image URLs just copied to the clipboard (clipboard watch).
     Clipboard(Vec<String>),
+    /// The browser host manifests were written or removed (a line per browser), or why
+    /// not.
+    BrowserHost(Result<Vec<String>, String>),
 }
 
 /// A thumbnail to reload: from the cache file, else from the original.
@@ -224,6 +227,15 @@ impl Tasks {
         self.spawn("pixgrab-ui-cookies", move || {
             TaskResult::Cookies(
                 read_list(&path).map(|text| pixgrab_engine::parse_cookies_txt(&text)),
+            )
+        });
+    }
+
+    /// Writes (or removes) the browser host manifests.
+    pub(crate) fn browser_host(&self, uninstall: bool) {
+        self.spawn("pixgrab-ui-browser-host", move || {
+            TaskResult::BrowserHost(
+                crate::browser::install::run(uninstall).map_err(|e| format!("{e:#}")),
             )
         });
     }
