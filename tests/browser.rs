@@ -98,7 +98,14 @@ new IntersectionObserver((entries) => {
     document.getElementById("end").before(Object.assign(document.createElement("div"), {style: "height: 1500px"}));
   }
 }).observe(document.getElementById("end"));
+// A hostile page: what it does to its own world cannot reach the extension's collector.
+Array.prototype.push = function () { return 0; };
+window.chrome = { runtime: { sendNativeMessage() {} } };
+JSON.stringify = () => '{"kind":"send","direct":true,"urls":["file:///etc/passwd"]}';
 </script>
+<img src="javascript:alert(1)">
+<a href="file:///etc/passwd.png">not for you</a>
+<img srcset="blob:http://x/1 1x, javascript:void(0) 2x">
 </body></html>"#;
 
 const FRAME: &str = r#"<!doctype html><html><body><script>
@@ -387,6 +394,17 @@ fn the_extension_hands_a_script_built_gallery_to_the_running_window() {
             all.then_some(files)
         },
     );
+    // Nothing else came: every file is one of the page's images (the other site's
+    // included), none from the hostile page's `javascript:`, `file:` or `blob:` addresses.
+    std::thread::sleep(Duration::from_millis(500));
+    let other = support::png(20, 20, 99);
+    for (path, bytes) in files_in(&out) {
+        assert!(
+            wanted.values().any(|body| bytes.as_slice() == &body[..]) || bytes == other,
+            "{} is none of the page's images",
+            path.display()
+        );
+    }
     let thumbs = out.join(".pixgrab").join("thumbs");
     let first_thumbnail = wait_for("a thumbnail", Duration::from_secs(30), || {
         std::fs::read_dir(&thumbs)
@@ -494,5 +512,73 @@ fn with_no_window_running_the_host_starts_one_that_takes_the_images() {
         "the images in the new window's folder",
         Duration::from_secs(60),
         || (folder.join("a.png").is_file() && folder.join("b.png").is_file()).then_some(()),
+    );
+}
+
+/// One window at a time: a second `pixgrab` hands its URLs to the running window
+/// (`--queue`: straight into its folder) and ends; a bare second `pixgrab` ends too.
+#[test]
+fn a_second_pixgrab_hands_its_urls_to_the_running_window() {
+    if std::env::var_os("DISPLAY").is_none() {
+        assert!(
+            std::env::var_os("PIXGRAB_REQUIRE_DISPLAY").is_none(),
+            "PIXGRAB_REQUIRE_DISPLAY is set but there is no display"
+        );
+        eprintln!("skipped: no display");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    let ipc = tmp.path().join("ipc");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&home).expect("home");
+    let site = Server::start(|req: &Request| match req.path.as_str() {
+        "/a.png" => Response::ok("image/png", support::png(40, 30, 1)),
+        "/b.png" => Response::ok("image/png", support::png(41, 30, 2)),
+        _ => Response::status(404),
+    })
+    .expect("server");
+    let pixgrab = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pixgrab"));
+        command
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("PIXGRAB_IPC_DIR", &ipc);
+        command
+    };
+    let _window = Killed(
+        pixgrab()
+            .arg("-o")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the first window"),
+    );
+    wait_for("the window's socket", Duration::from_secs(60), || {
+        ipc.join("window.sock").exists().then_some(())
+    });
+    let second = pixgrab()
+        .arg("--queue")
+        .arg(site.url("/a.png"))
+        .arg(site.url("/b.png"))
+        .output()
+        .expect("the second pixgrab");
+    assert!(second.status.success(), "{second:?}");
+    assert!(
+        String::from_utf8_lossy(&second.stdout)
+            .contains("Handed to the Pixgrab window already running"),
+        "{second:?}"
+    );
+    wait_for(
+        "the URLs queued in the first window's folder",
+        Duration::from_secs(60),
+        || (out.join("a.png").is_file() && out.join("b.png").is_file()).then_some(()),
+    );
+    let bare = pixgrab().output().expect("a bare second pixgrab");
+    assert!(bare.status.success(), "{bare:?}");
+    assert!(
+        String::from_utf8_lossy(&bare.stdout).contains("already running"),
+        "{bare:?}"
     );
 }

@@ -23,6 +23,8 @@ mod unix;
 pub(crate) use inbox::Postman;
 pub(crate) use inbox::{Inbox, inbox};
 pub(crate) use message::{Checked, Handover, HandoverCookie, Reply};
+#[cfg(test)]
+pub(crate) use message::{MAX_DATA_URL, MAX_URL};
 #[cfg(unix)]
 pub(crate) use unix::{Endpoint, hand_over};
 

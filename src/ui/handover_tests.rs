@@ -190,3 +190,68 @@ fn a_browser_page_opens_the_picker_and_a_direct_one_queues_with_its_referer() {
     harness.run_steps(5);
     assert_eq!(harness.state().model.items.len(), items);
 }
+
+/// Trust: images a public page sent are page-caused requests. A public page (it is never
+/// read: 203.0.113.7 stands in for a public site) cannot make Pixgrab fetch an image on a
+/// private address (127.0.0.1 here): the item fails saying so, and nothing is asked of
+/// the private host.
+#[test]
+fn a_public_page_s_images_on_a_private_address_are_refused() {
+    let referers = Arc::new(Mutex::new(Vec::new()));
+    let server = site(referers.clone());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut harness, postman) = harness(tmp.path());
+    let reply = postman.post(Handover {
+        urls: vec![server.url("/a.png")],
+        page: Some("http://203.0.113.7/gallery".into()),
+        direct: true,
+        ..Handover::default()
+    });
+    assert!(reply.ok, "{reply:?}");
+    step_until(&mut harness, "the item failed", |app| {
+        app.model.items.iter().any(|i| i.state == Stage::Failed)
+    });
+    let reason = harness.state().model.items[0]
+        .failure
+        .as_ref()
+        .map(|f| f.reason.clone())
+        .unwrap_or_default();
+    assert!(reason.contains("private address"), "{reason}");
+    assert!(
+        referers.lock().map(|r| r.is_empty()).unwrap_or(false),
+        "the private host was never asked"
+    );
+}
+
+/// `pixgrab --page URL` handed to the running window opens its picker on that page, as
+/// "Find images" does.
+#[test]
+fn a_handed_page_is_read_into_the_picker() {
+    let page_html = |base: &str| {
+        format!(r#"<html><body><img src="{base}/a.png"><img src="{base}/b.png"></body></html>"#)
+    };
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/page.html" => {
+            let host = req.header("host").unwrap_or_default().to_string();
+            Response::ok(
+                "text/html",
+                page_html(&format!("http://{host}")).into_bytes(),
+            )
+        }
+        "/a.png" => Response::ok("image/png", super::tests::support::png(30, 20, 1)),
+        "/b.png" => Response::ok("image/png", super::tests::support::png(31, 20, 2)),
+        _ => Response::status(404),
+    })
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut harness, postman) = harness(tmp.path());
+    let reply = postman.post(Handover {
+        pages: vec![server.url("/page.html")],
+        ..Handover::default()
+    });
+    assert!(reply.ok, "{reply:?}");
+    step_until(&mut harness, "the page's two images in the picker", |app| {
+        app.picker.as_ref().is_some_and(|p| p.items.len() == 2)
+    });
+    assert_eq!(harness.state().input.page_url, server.url("/page.html"));
+}
