@@ -28,8 +28,28 @@ fn main() -> ExitCode {
 /// pages to the window already running.
 fn window(args: cli::Args) -> ExitCode {
     let autorun = args.autorun_screenshot.is_some();
+    let mut urls = match argument_urls(args.urls) {
+        Ok(urls) => urls,
+        Err(e) => {
+            eprintln!("pixgrab: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.from_clipboard {
+        match clipboard_urls() {
+            Ok(found) if found.is_empty() => {
+                eprintln!("pixgrab: the clipboard holds no image URL");
+                return ExitCode::FAILURE;
+            }
+            Ok(found) => urls.extend(found),
+            Err(e) => {
+                eprintln!("pixgrab: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let handover = ipc::Handover {
-        urls: args.urls,
+        urls,
         pages: args.pages,
         direct: args.queue,
         ..ipc::Handover::default()
@@ -103,4 +123,44 @@ fn one_window(handover: ipc::Handover) -> Result<Option<ipc::Inbox>, ExitCode> {
         return Err(ExitCode::FAILURE);
     }
     Ok(Some(inbox))
+}
+
+/// The URLs in the clipboard's text (`--from-clipboard`), as the URL box would read them.
+fn clipboard_urls() -> Result<Vec<String>, String> {
+    let text = arboard::Clipboard::new()
+        .and_then(|mut c| c.get_text())
+        .map_err(|e| format!("could not read the clipboard: {e}"))?;
+    Ok(pixgrab_engine::read_urls(&text)
+        .urls
+        .iter()
+        .map(ToString::to_string)
+        .collect())
+}
+
+/// The window's arguments as URLs: a URL as it is; a file (a path, or the `file://` URL a
+/// file manager passes) read for the URLs it holds, as "Open URL list" does.
+fn argument_urls(args: Vec<String>) -> Result<Vec<String>, String> {
+    /// The most of one file read (a list of URLs, not a photo).
+    const MAX_LIST: u64 = 64 << 20;
+    let mut urls = Vec::new();
+    for arg in args {
+        let path = match url::Url::parse(&arg) {
+            Ok(u) if u.scheme() == "file" => u.to_file_path().ok(),
+            Ok(_) => None,
+            Err(_) => Some(std::path::PathBuf::from(&arg)),
+        };
+        match path {
+            Some(path) if path.is_file() => {
+                use std::io::Read;
+                let mut text = String::new();
+                std::fs::File::open(&path)
+                    .and_then(|f| f.take(MAX_LIST).read_to_string(&mut text))
+                    .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+                let found = pixgrab_engine::read_urls(&text);
+                urls.extend(found.urls.iter().map(ToString::to_string));
+            }
+            _ => urls.push(arg),
+        }
+    }
+    Ok(urls)
 }

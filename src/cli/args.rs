@@ -39,8 +39,11 @@ pub(crate) struct Args {
     /// the window already running if there is one.
     #[arg(long = "page", value_name = "URL")]
     pub(crate) pages: Vec<String>,
+    /// Add the image URLs on the clipboard, as if given here.
+    #[arg(long)]
+    pub(crate) from_clipboard: bool,
     /// Queue the URLs at once instead of leaving them in the URL box to check first.
-    #[arg(long, requires = "urls")]
+    #[arg(long)]
     pub(crate) queue: bool,
     /// Press Download at once; when all items finish, save a screenshot to FILE and exit.
     #[arg(long, value_name = "FILE", hide = true)]
@@ -78,6 +81,13 @@ pub(crate) enum Command {
     /// Speak the browsers' native-messaging protocol on stdin/stdout (the browser
     /// starts this itself; see `install-browser-host`).
     NativeHost,
+    /// Write the man pages and shell completions (bash, zsh, fish) into DIR (for
+    /// packagers; `assets/generated/` holds the current ones).
+    #[command(hide = true)]
+    GenerateAssets {
+        /// The folder to write into (made if missing).
+        dir: PathBuf,
+    },
 }
 
 /// Options of `pixgrab install-browser-host`.

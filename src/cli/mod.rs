@@ -4,6 +4,7 @@
 //! page helpers in `pages` that `get` and `find` share.
 
 mod args;
+mod assets;
 mod export;
 mod find;
 mod get;
@@ -27,6 +28,16 @@ pub(crate) fn run(command: Command) -> ExitCode {
         Command::Find(args) => find::run(&args),
         Command::InstallBrowserHost(args) => install_host(args.uninstall),
         Command::NativeHost => native_host(),
+        Command::GenerateAssets { dir } => match assets::generate(&dir) {
+            Ok(written) => {
+                println!("wrote {written} files into {}", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("pixgrab: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
