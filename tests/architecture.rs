@@ -139,7 +139,7 @@ fn every_path_constant_and_test_the_doc_names_exists() {
             && ident.contains('_');
         // A constant, or an environment variable the code reads (`NO_PROXY`).
         if constant
-            && !code.contains(&format!("const {ident}"))
+            && !code.contains(&format!("const {ident}:"))
             && !code.contains(&format!("\"{ident}\""))
         {
             wrong.push(format!("constant `{word}`"));
@@ -181,7 +181,7 @@ fn the_doc_names_defaults_and_limits_by_their_constant() {
     // (a sentence the doc would copy the number into, the number as the code has it)
     let value = |name: &str| -> String {
         let at = code
-            .find(&format!("const {name}"))
+            .find(&format!("const {name}:"))
             .unwrap_or_else(|| panic!("const {name} is gone"));
         let line = code[at..].lines().next().unwrap_or("");
         line.split('=')

@@ -567,8 +567,22 @@ fn a_second_pixgrab_hands_its_urls_to_the_running_window() {
     assert!(second.status.success(), "{second:?}");
     assert!(
         String::from_utf8_lossy(&second.stdout)
-            .contains("Handed to the Pixgrab window already running"),
+            .contains("Handed 2 URLs to the Pixgrab window already running"),
         "{second:?}"
+    );
+    // Text without a URL, or an option only a new window takes, is refused plainly.
+    let nothing = pixgrab().arg("no url here").output().expect("pixgrab TEXT");
+    assert!(!nothing.status.success(), "{nothing:?}");
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("no http, https or data:image URL"));
+    let other_folder = pixgrab()
+        .arg("-o")
+        .arg(tmp.path().join("other"))
+        .output()
+        .expect("-o");
+    assert!(!other_folder.status.success(), "{other_folder:?}");
+    assert!(
+        String::from_utf8_lossy(&other_folder.stderr).contains("close the running one first"),
+        "{other_folder:?}"
     );
     wait_for(
         "the URLs queued in the first window's folder",

@@ -157,3 +157,36 @@ fn the_real_host_answers_every_message_and_hands_good_ones_to_the_window() {
     assert_eq!(answers.len(), 1);
     assert_eq!(answers[0]["kind"], "pong");
 }
+
+/// A window the host starts but that cannot claim the socket (its folder is open to
+/// others here) ends at once, and the host says why: no 30 s wait, no window nobody
+/// can reach.
+#[test]
+fn a_window_that_cannot_be_reached_is_said_at_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ipc = tmp.path().join("ipc");
+    std::fs::create_dir_all(&ipc).expect("ipc dir");
+    std::fs::set_permissions(&ipc, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let send = json!({
+        "version": 1, "kind": "send", "page": "https://shop.test/",
+        "urls": ["https://img.shop.test/1.jpg"], "direct": true
+    });
+    let started = std::time::Instant::now();
+    let answers = host(
+        &["chrome-extension://gniejcgbaaehdobcnkendmbabbehnedp/"],
+        &ipc,
+        framed(send.to_string().as_bytes()),
+    );
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0]["ok"], false);
+    let error = answers[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("could not start") && error.contains("not a private folder"),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

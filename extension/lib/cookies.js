@@ -2,10 +2,10 @@
 // read from the tab's own cookie store (a private window or a Firefox container keeps its own),
 // mapped to the contract's cookie objects. Pixgrab scopes each cookie to its host again.
 //
-// Only what the browser itself would send with the page's own image requests: a cookie of the
-// page's site (its domain covers the page's host), or one marked SameSite=None. A hostile page
-// that names another site's URLs therefore gets none of that site's Lax or Strict cookies (a
-// logged-in bank's session cookie stays in the browser).
+// Only the cookies of the page's own site (those whose domain covers the page's host): a page
+// that names another site's images gets none of that site's cookies, whatever their SameSite
+// (a browser that blocks third-party cookies would not send them either), and partitioned
+// cookies, kept per top-level site, are left out.
 "use strict";
 
 // The store the tab's requests use.
@@ -63,10 +63,10 @@ function pixgrabOrigins(page, urls) {
   return origins;
 }
 
-// Whether the browser would send cookie `c` with a request the page at `pageHost` makes: the
-// cookie belongs to the page's site, or it is SameSite=None.
+// Whether cookie `c` belongs to the site of the page at `pageHost` (its domain covers the
+// host), and is not a partitioned one.
 function pixgrabSameSiteAllows(c, pageHost) {
-  if (c.sameSite === "no_restriction") return true;
+  if (c.partitionKey) return false;
   const domain = String(c.domain).replace(/^\./, "").toLowerCase();
   const host = String(pageHost || "").toLowerCase();
   return host === domain || host.endsWith(`.${domain}`);
@@ -79,7 +79,7 @@ async function pixgrabCookiesFor(tab, page, urls) {
   try {
     pageHost = new URL(page).hostname;
   } catch (_) {
-    /* no page: only SameSite=None cookies */
+    /* no page: no cookies */
   }
   const found = new Map();
   const keep = (c) => {

@@ -1,4 +1,5 @@
-// The limits of the native-messaging contract (/work/notes/native-protocol.md, issue #25) and of
+// The limits of the native-messaging contract (see README.md, "The message"; Pixgrab checks the
+// same limits in src/ipc/message.rs, and a test keeps the two equal) and of
 // the collector. One place, so that the collector (which gets them as an argument) and the
 // validation before sending cannot disagree.
 "use strict";

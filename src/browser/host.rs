@@ -88,8 +88,13 @@ pub(crate) fn serve(
             Ok(Some(body)) => answer(&body, deliver),
             // The length said too much: its bytes were skipped, the next message reads.
             Err(e @ FrameError::TooLarge { .. }) => refusal(&e.to_string()),
-            // The stream ended inside a message: nothing more will come.
-            Err(FrameError::Cut(_)) => return Ok(()),
+            // The stream ended inside a message: say so (the browser may still read it),
+            // and end: nothing more will come.
+            Err(e @ FrameError::Cut(_)) => {
+                eprintln!("pixgrab native-host: {e}");
+                let _ = frame::write_json(output, &refusal(&e.to_string()), MAX_REPLY);
+                return Ok(());
+            }
             Err(e) => return Err(io::Error::other(e.to_string())),
         };
         frame::write_json(output, &answer, MAX_REPLY)
@@ -163,12 +168,22 @@ fn to_window(handover: Handover) -> Result<Reached, String> {
         Err(IpcError::NoWindow) => {}
         Err(e) => return Err(e.to_string()),
     }
-    start_window().map_err(|e| format!("could not start Pixgrab: {e}"))?;
+    let (mut window, log) = start_window().map_err(|e| format!("could not start Pixgrab: {e}"))?;
     let since = Instant::now();
     loop {
         match crate::ipc::hand_over(&handover) {
             Ok(_) => return Ok(Reached::Started),
             Err(IpcError::NoWindow) if since.elapsed() < WINDOW_START => {
+                // A window that ended at once says why on its stderr.
+                if let Ok(Some(status)) = window.try_wait() {
+                    let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+                    let why = said
+                        .lines()
+                        .rev()
+                        .find(|l| l.starts_with("pixgrab:"))
+                        .map_or_else(|| format!("it ended ({status})"), str::to_string);
+                    return Err(format!("Pixgrab's window could not start: {why}"));
+                }
                 std::thread::sleep(Duration::from_millis(200));
             }
             Err(IpcError::NoWindow) => {
@@ -183,18 +198,22 @@ fn to_window(handover: Handover) -> Result<Reached, String> {
 }
 
 /// Starts a window of this same binary, detached from the browser: its own process
-/// group (a browser that ends its host does not end the window), no inherited stdio
-/// (stdout is the browser's pipe).
-fn start_window() -> io::Result<()> {
+/// group (a browser that ends its host does not end the window), no inherited stdin or
+/// stdout (stdout is the browser's pipe); its stderr goes to a file the host reads if
+/// the window ends at once. Told that the host started it, a window that cannot claim
+/// the socket ends instead of opening where nobody can reach it.
+fn start_window() -> io::Result<(std::process::Child, tempfile::NamedTempFile)> {
     let exe = std::env::current_exe()?;
+    let log = tempfile::NamedTempFile::new()?;
     let mut command = std::process::Command::new(exe);
     command
+        .env(crate::launch::STARTED_BY_HOST, "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(log.reopen()?);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    command.spawn().map(drop)
+    Ok((command.spawn()?, log))
 }
 
 #[cfg(test)]

@@ -75,7 +75,25 @@ pub(crate) fn run(uninstall: bool) -> anyhow::Result<Vec<String>> {
     if uninstall {
         remove(&targets)
     } else {
-        install(&targets, &exe)
+        install(&present(targets), &exe)
+    }
+}
+
+/// The browsers that have been run here (their configuration folder exists); when none
+/// has, Chromium's and Firefox's (the ones a Debian machine installs).
+pub(crate) fn present(targets: Vec<Target>) -> Vec<Target> {
+    let found: Vec<Target> = targets
+        .iter()
+        .filter(|t| t.dir.parent().is_some_and(Path::is_dir))
+        .cloned()
+        .collect();
+    if found.is_empty() {
+        targets
+            .into_iter()
+            .filter(|t| matches!(t.browser, "Chromium" | "Firefox"))
+            .collect()
+    } else {
+        found
     }
 }
 
@@ -165,5 +183,18 @@ mod tests {
         assert_eq!(remove(&targets).expect("remove").len(), 5);
         assert!(other.is_file());
         assert!(remove(&targets).expect("again").is_empty());
+    }
+
+    #[test]
+    fn only_browsers_that_were_run_get_a_manifest_else_chromium_and_firefox() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let config = home.path().join(".config");
+        let names = |t: Vec<Target>| t.iter().map(|t| t.browser).collect::<Vec<_>>();
+        assert_eq!(
+            names(present(targets(home.path(), &config))),
+            ["Chromium", "Firefox"]
+        );
+        std::fs::create_dir_all(config.join("BraveSoftware/Brave-Browser")).expect("brave");
+        assert_eq!(names(present(targets(home.path(), &config))), ["Brave"]);
     }
 }

@@ -46,13 +46,14 @@ impl Postman {
     pub(crate) fn post(&self, handover: Handover) -> Reply {
         match handover.check() {
             Ok(checked) => {
+                let count = checked.urls.len() + checked.pages.len();
                 if self.tx.send(checked).is_err() {
                     return Reply::refused("the window is closing");
                 }
                 if let Some(wake) = self.waker.get() {
                     wake();
                 }
-                Reply::taken()
+                Reply::taken_count(count)
             }
             Err(why) => Reply::refused(why),
         }

@@ -76,6 +76,9 @@ pub(crate) struct Reply {
     /// Why not, when it was not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// How many URLs and pages were taken, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<usize>,
 }
 
 impl Reply {
@@ -84,6 +87,15 @@ impl Reply {
         Self {
             ok: true,
             error: None,
+            taken: None,
+        }
+    }
+
+    /// Taken: `count` URLs and pages.
+    pub(crate) fn taken_count(count: usize) -> Self {
+        Self {
+            taken: Some(count),
+            ..Self::taken()
         }
     }
 
@@ -92,6 +104,7 @@ impl Reply {
         Self {
             ok: false,
             error: Some(why.into()),
+            taken: None,
         }
     }
 }

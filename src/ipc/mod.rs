@@ -26,7 +26,7 @@ pub(crate) use message::{Checked, Handover, HandoverCookie, Reply};
 #[cfg(test)]
 pub(crate) use message::{MAX_DATA_URL, MAX_URL};
 #[cfg(unix)]
-pub(crate) use unix::{Endpoint, hand_over};
+pub(crate) use unix::{Claim, Endpoint, hand_over};
 
 /// Why a handover to the running window did not happen.
 #[derive(Debug, thiserror::Error)]

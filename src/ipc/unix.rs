@@ -2,7 +2,7 @@
 //! handing a message to whoever holds it.
 
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -94,11 +94,30 @@ fn same_user(stream: &UnixStream) -> bool {
     rustix::net::sockopt::socket_peercred(stream).is_ok_and(|cred| cred.uid.as_raw() == my_uid())
 }
 
-/// The window's hold on the socket; the file is removed when it is dropped.
+/// The window's hold on the socket, until it is served.
 #[derive(Debug)]
 pub(crate) struct Endpoint {
     listener: UnixListener,
+    claim: Claim,
+}
+
+/// The socket file this window made: removed when dropped (the window closes), and
+/// only if it is still the one it made (another window's is never removed).
+#[derive(Debug)]
+pub(crate) struct Claim {
     path: PathBuf,
+    /// Device and inode of the socket file as made.
+    made: (u64, u64),
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let same =
+            std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.made);
+        if same {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Endpoint {
@@ -108,17 +127,30 @@ impl Endpoint {
         Self::claim_at(&socket_path())
     }
 
-    /// [`Endpoint::claim`] at `path`.
+    /// [`Endpoint::claim`] at `path`. Two windows starting at once take turns (a lock
+    /// file beside the socket), so only one of them replaces a stale socket and binds.
     pub(crate) fn claim_at(path: &Path) -> Result<Option<Self>, IpcError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         safe_dir(dir)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(dir.join("window.lock"))?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(io::Error::from)?;
         for _ in 0..3 {
             match UnixListener::bind(path) {
                 Ok(listener) => {
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+                    let meta = std::fs::symlink_metadata(path)?;
                     return Ok(Some(Self {
                         listener,
-                        path: path.to_path_buf(),
+                        claim: Claim {
+                            path: path.to_path_buf(),
+                            made: (meta.dev(), meta.ino()),
+                        },
                     }));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
@@ -139,16 +171,22 @@ impl Endpoint {
 
     /// Serves the socket on its own thread: each message from this user is checked by
     /// `take` (which answers whether it was taken) and answered; anything else is
-    /// dropped unread.
+    /// dropped unread. Keep the returned [`Claim`] while the window is open: dropping it
+    /// removes the socket file.
     pub(crate) fn serve(
         self,
         take: impl Fn(Handover) -> Reply + Send + 'static,
-    ) -> io::Result<std::thread::JoinHandle<()>> {
+    ) -> io::Result<Claim> {
+        let Self { listener, claim } = self;
         std::thread::Builder::new()
             .name("pixgrab-ipc".into())
             .spawn(move || {
-                for stream in self.listener.incoming() {
-                    let Ok(mut stream) = stream else { continue };
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else {
+                        // Out of descriptors, say: wait rather than spin.
+                        std::thread::sleep(Duration::from_millis(100));
+                        continue;
+                    };
                     if !same_user(&stream) {
                         continue;
                     }
@@ -164,14 +202,8 @@ impl Endpoint {
                     };
                     let _ = frame::write_json(&mut stream, &reply, frame::MAX_REPLY);
                 }
-                drop(self);
-            })
-    }
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+            })?;
+        Ok(claim)
     }
 }
 
@@ -236,7 +268,7 @@ mod tests {
         // A second window finds the first.
         assert!(Endpoint::claim_at(&path).expect("claim").is_none());
         let (tx, rx) = crossbeam_channel::unbounded();
-        let _thread = endpoint
+        let _claim = endpoint
             .serve(move |h: Handover| {
                 let _ = tx.send(h.clone());
                 if h.urls.is_empty() {
@@ -298,7 +330,7 @@ mod tests {
         let path = dir.path().join("ipc").join(SOCKET);
         let endpoint = Endpoint::claim_at(&path).expect("claim").expect("free");
         let (tx, rx) = crossbeam_channel::unbounded();
-        let _thread = endpoint
+        let _claim = endpoint
             .serve(move |h: Handover| {
                 let _ = tx.send(h);
                 Reply::taken()
@@ -358,7 +390,7 @@ print("answer" if got else "closed")
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("ipc").join(SOCKET);
         let endpoint = Endpoint::claim_at(&path).expect("claim").expect("free");
-        let _thread = endpoint.serve(|_| Reply::taken()).expect("serve");
+        let _claim = endpoint.serve(|_| Reply::taken()).expect("serve");
         let mut slow = UnixStream::connect(&path).expect("connect");
         let started = std::time::Instant::now();
         let trickle = std::thread::spawn(move || {
@@ -386,5 +418,26 @@ print("answer" if got else "closed")
             "the next sender waited {waited:?}"
         );
         drop(trickle);
+    }
+
+    /// The socket file goes with the window that made it, never with another's: a
+    /// window that closes after a newer one replaced its (stale-looking) socket leaves
+    /// the newer one's alone.
+    #[test]
+    fn a_closing_window_removes_only_its_own_socket() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ipc").join(SOCKET);
+        let first = Endpoint::claim_at(&path).expect("claim").expect("free");
+        let claim = first.serve(|_| Reply::taken()).expect("serve");
+        drop(claim);
+        assert!(!path.exists(), "the window's socket went with it");
+        // A newer window's socket at the same path outlives an older claim.
+        let older = Endpoint::claim_at(&path).expect("claim").expect("free");
+        std::fs::remove_file(&path).expect("as if replaced");
+        let newer = Endpoint::claim_at(&path).expect("claim").expect("free");
+        drop(older);
+        assert!(path.exists(), "the newer window's socket stays");
+        drop(newer);
+        assert!(!path.exists());
     }
 }

@@ -81,7 +81,7 @@ impl PixgrabApp {
         if !self.engines.begin_opening(&folder, urls) {
             return;
         }
-        let profiles = requests::profiles(&self.settings, &self.requests.cookies).0;
+        let profiles = requests::profiles(&self.settings, &self.requests.all_cookies()).0;
         #[allow(unused_mut)] // set in tests only
         let mut config = engines::config_for(&folder, &self.settings, profiles, ctx.clone());
         #[cfg(test)]

@@ -9,6 +9,7 @@ use pixgrab_engine::{Candidate, CandidateSource, Command, PageImages, Via};
 use url::Url;
 
 use super::PixgrabApp;
+use crate::common::plural;
 use crate::ipc::Checked;
 
 impl PixgrabApp {
@@ -19,6 +20,11 @@ impl PixgrabApp {
         };
         for handover in inbox.take() {
             self.handover(ctx, handover);
+        }
+        // A page sent while the picker was open opens once it is closed.
+        if self.picker.is_none() && !self.handed_after_picker.is_empty() {
+            let next = self.handed_after_picker.remove(0);
+            self.handover(ctx, next);
         }
     }
 
@@ -39,14 +45,36 @@ impl PixgrabApp {
         }
         if let Some(page) = handover.pages.first() {
             self.input.page_url = page.to_string();
-            self.input.say(format!("Reading {page}…"), false);
+            let more = match handover.pages.len() - 1 {
+                0 => String::new(),
+                n => format!(
+                    " ({} more given: the picker shows one page at a time, so read {} with Find images next)",
+                    plural(n, "page"),
+                    if n == 1 { "it" } else { "them" }
+                ),
+            };
+            self.input.say(format!("Reading {page}…{more}"), false);
             self.find_images_on(ctx, page.clone());
         }
         if handover.urls.is_empty() {
             return;
         }
         let from_browser = handover.page.is_some();
+        if from_browser && !handover.direct && self.picker.is_some() {
+            // Never replace the picker the user is working in.
+            self.input.say(
+                "Another page was sent from the browser: it opens when you close this picker.",
+                false,
+            );
+            self.handed_after_picker.push(handover);
+            return;
+        }
         if (handover.direct || from_browser) && self.current_engine().is_none() {
+            if self.settings.out_dir.trim().is_empty() {
+                self.error =
+                    Some("Choose an output folder first: the images sent were not queued.".into());
+                return;
+            }
             // Its items need the folder's engine (for the picker's sizes too): open it,
             // and carry this out once it is open.
             self.handed_waiting.push(handover);
@@ -55,8 +83,16 @@ impl PixgrabApp {
         }
         let skipped = match handover.skipped {
             0 => String::new(),
-            n => format!(" ({n} addresses that are not image URLs left out)"),
+            n => format!(" ({n} left out: not image URLs)"),
         };
+        // The browser read the page, not Pixgrab: its images may reach a private address
+        // only when the page's own address is private.
+        if let (Some(page), Some(handle)) = (
+            &handover.page,
+            self.current_engine().and_then(|n| self.engines.handle(n)),
+        ) {
+            handle.page_seen_elsewhere(page);
+        }
         match (handover.direct, handover.page) {
             (true, page) => {
                 let count = handover.urls.len();
@@ -67,17 +103,22 @@ impl PixgrabApp {
                     });
                 }
                 let from = page.map_or_else(String::new, |p| format!(" from {p}"));
-                self.input
-                    .say(format!("Queueing {count} images{from}{skipped}…"), false);
+                self.input.say(
+                    format!("Queueing {}{from}{skipped}…", plural(count, "image")),
+                    false,
+                );
             }
             (false, Some(page)) => {
                 let found = browser_page(page, handover.urls);
                 self.page_read(found);
+                if let Some(picker) = &mut self.picker {
+                    picker.watchable = false;
+                }
                 if let Some(title) = handover.title {
                     self.input.say(
                         format!(
-                            "{} images sent from the browser: {title}{skipped}",
-                            self.picker_len()
+                            "{} sent from the browser: {title}{skipped}",
+                            plural(self.picker_len(), "image")
                         ),
                         false,
                     );
@@ -87,7 +128,10 @@ impl PixgrabApp {
                 let text: Vec<&str> = handover.urls.iter().map(Url::as_str).collect();
                 let added = self.input.append_counting(&text.join("\n"));
                 self.input.say(
-                    format!("{added} URLs handed over; press Download to fetch them{skipped}."),
+                    format!(
+                        "{} handed over; press Download to fetch them{skipped}.",
+                        plural(added, "URL")
+                    ),
                     false,
                 );
             }

@@ -106,6 +106,8 @@ pub(crate) struct PixgrabApp {
     /// that wait for the folder's engine to open.
     inbox: Option<crate::ipc::Inbox>,
     handed_waiting: Vec<crate::ipc::Checked>,
+    /// Pages sent from the browser while the picker was open: each opens after it.
+    handed_after_picker: Vec<crate::ipc::Checked>,
 }
 
 impl PixgrabApp {
@@ -172,6 +174,7 @@ impl PixgrabApp {
             stats: FrameStats::default(),
             inbox: options.inbox,
             handed_waiting: Vec::new(),
+            handed_after_picker: Vec::new(),
         };
         // Reopen the last library (if the folder has one): its queue and gallery come back.
         if app.autorun.is_none() {

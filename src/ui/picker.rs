@@ -70,6 +70,9 @@ pub(crate) struct PagePicker {
     largest: Vec<bool>,
     /// The "Queue and watch" interval (an index into [`super::watches::INTERVALS`]).
     watch_every: usize,
+    /// Whether "Queue and watch" is offered: not for a page the browser sent (a watch
+    /// reads the page's HTML, which misses what the browser's scripts built).
+    pub(crate) watchable: bool,
 }
 
 /// What the user did in the picker.
@@ -125,6 +128,7 @@ impl PagePicker {
             largest_only: true,
             largest: Vec::new(),
             watch_every: 1,
+            watchable: true,
         };
         picker.rank();
         picker
@@ -299,6 +303,12 @@ fn buttons_ui(ui: &mut egui::Ui, picker: &mut PagePicker) -> Option<PickerAction
                         watch: None,
                         shown: Vec::new(),
                     });
+                }
+                if !picker.watchable {
+                    if ui.button("Close").clicked() {
+                        action = Some(PickerAction::Close);
+                    }
+                    return;
                 }
                 let intervals = &super::watches::INTERVALS;
                 let watch = ui.button("Queue and watch").on_hover_text(

@@ -44,6 +44,9 @@ pub(crate) fn profiles(settings: &Settings, cookies: &[Cookie]) -> (Profiles, Ve
 pub(crate) struct Requests {
     /// Cookies loaded from the settings' cookies file.
     pub(crate) cookies: Vec<Cookie>,
+    /// Cookies the browser extension sent with its pages (kept apart, so loading a
+    /// cookies file does not drop them).
+    browser: Vec<Cookie>,
     /// Lines of the per-site headers that could not be read.
     pub(crate) problems: Vec<String>,
     /// Changes to `cookies` so far (the engines are told of each).
@@ -63,13 +66,22 @@ impl Requests {
     /// name.
     pub(crate) fn merge_cookies(&mut self, cookies: Vec<Cookie>) {
         for cookie in cookies {
-            let same = |c: &Cookie| {
-                c.domain == cookie.domain && c.path == cookie.path && c.name == cookie.name
-            };
-            self.cookies.retain(|c| !same(c));
-            self.cookies.push(cookie);
+            self.browser.retain(|c| !same_cookie(c, &cookie));
+            self.browser.push(cookie);
         }
         self.cookie_revision += 1;
+    }
+
+    /// The cookies file's and the browser's, the browser's winning where both have one.
+    pub(crate) fn all_cookies(&self) -> Vec<Cookie> {
+        let mut all: Vec<Cookie> = self
+            .cookies
+            .iter()
+            .filter(|c| !self.browser.iter().any(|b| same_cookie(b, c)))
+            .cloned()
+            .collect();
+        all.extend(self.browser.iter().cloned());
+        all
     }
 
     /// The request profiles of `settings`, when they changed since the last call.
@@ -84,11 +96,16 @@ impl Requests {
         if self.applied.as_ref() == Some(&signature) {
             return None;
         }
-        let (profiles, problems) = profiles(settings, &self.cookies);
+        let (profiles, problems) = profiles(settings, &self.all_cookies());
         self.problems = problems;
         self.applied = Some(signature);
         Some(profiles)
     }
+}
+
+/// One cookie replaces another of the same domain, path and name.
+fn same_cookie(a: &Cookie, b: &Cookie) -> bool {
+    a.domain == b.domain && a.path == b.path && a.name == b.name
 }
 
 /// What the request settings ask of the app.

@@ -478,6 +478,16 @@ impl EngineHandle {
         self.shared.http.guard.set_rule(rule);
     }
 
+    /// `page` was read by someone else (the browser), not by Pixgrab: the requests its
+    /// images cause count it private only when its address is a private literal or
+    /// `localhost`, never by what its name resolves to (a name that rebinds to a private
+    /// address cannot open the private network), as for a page gallery-dl listed. Cheap:
+    /// no lookup, no I/O. Kept for this run.
+    pub fn page_seen_elsewhere(&self, page: &Url) {
+        let private = crate::net::netguard::is_private_literal(page);
+        self.shared.http.guard.learn_page(page, private);
+    }
+
     /// Sets the overall bandwidth limit in bytes per second (0: unlimited).
     pub fn set_bandwidth(&self, bytes_per_sec: u64) {
         self.shared.pacer.set_rate(bytes_per_sec);
