@@ -280,3 +280,32 @@ fn a_restart_keeps_where_a_page_was_read_from() {
     all_refused("after the restart", &[failure(&events, ids[0])]);
     never_asked(&asked);
 }
+
+/// Issue 25: a page the browser read (Pixgrab never did) counts as private only by a
+/// private literal address. Its name resolving only to a private address now (the
+/// attacker's DNS after the browser read the page from a public one) opens no private
+/// address for the images it names.
+#[test]
+fn a_page_the_browser_read_is_private_only_by_its_literal_address() {
+    if !netns::inside(
+        "a_page_the_browser_read_is_private_only_by_its_literal_address",
+        "127.0.0.1 rebound.test",
+        &[],
+    ) {
+        return;
+    }
+    let (service, asked) = internal();
+    let port = service.addr().port();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let page = parse("http://rebound.test/gallery");
+    engine.page_seen_elsewhere(&page);
+    let image = parse(&format!("http://127.0.0.1:{port}/secret.png"));
+    let ids = engine
+        .run(Command::add_from(vec![image], &page))
+        .expect("add");
+    let events = until_idle(&rx, LIMIT);
+    engine.shutdown();
+    all_refused("download", &[failure(&events, ids[0])]);
+    never_asked(&asked);
+}
