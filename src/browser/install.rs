@@ -60,6 +60,15 @@ pub(crate) fn manifest(target: &Target, exe: &Path) -> String {
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
+/// Where the extension to load is: beside an installed binary
+/// (`/usr/share/pixgrab/extension` for `/usr/bin/pixgrab`, as the package puts it), else
+/// `None` (it is `extension/` in Pixgrab's sources).
+pub(crate) fn extension_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?.canonicalize().ok()?;
+    let dir = exe.parent()?.parent()?.join("share/pixgrab/extension");
+    dir.join("manifest.json").is_file().then_some(dir)
+}
+
 /// What installing or removing did, a line per browser.
 pub(crate) fn run(uninstall: bool) -> anyhow::Result<Vec<String>> {
     let home = std::env::var_os("HOME")

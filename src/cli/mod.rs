@@ -53,8 +53,12 @@ fn install_host(uninstall: bool) -> ExitCode {
                 println!("{line}");
             }
             if !uninstall {
+                let place = crate::browser::install::extension_dir().map_or_else(
+                    || "extension/ in Pixgrab's sources".to_string(),
+                    |d| d.display().to_string(),
+                );
                 println!(
-                    "Now load the extension (extension/ in Pixgrab's sources) in your browser; see extension/README.md."
+                    "Now load the extension in your browser: chrome://extensions → Developer mode → Load unpacked → {place} (Firefox: about:debugging → Load Temporary Add-on → its manifest.json)."
                 );
             }
             ExitCode::SUCCESS

@@ -17,6 +17,15 @@ use url::Url;
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// Defaults, with retries that back off in milliseconds instead of seconds.
+/// The tests whose assertions follow from timing (adaptive limits) run one at a time,
+/// so that the other tests of this file do not load the machine under them.
+static TIMED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds [`TIMED`] (a test that failed while holding it does not poison the others).
+fn timed() -> std::sync::MutexGuard<'static, ()> {
+    TIMED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn config(dir: &Path) -> Config {
     let mut config = Config::new(dir);
     config.retry_base = Duration::from_millis(5);
@@ -59,6 +68,7 @@ fn failures(events: &[Event]) -> HashMap<ItemId, String> {
 
 #[test]
 fn images_land_under_their_names_with_exact_bytes_and_thumbnails() {
+    let _timed = timed();
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(&tmp.path().join("out"))).expect("start");
@@ -184,6 +194,7 @@ fn every_failure_has_a_reason_and_leaves_no_file() {
 
 #[test]
 fn a_stalled_transfer_fails_but_a_slow_moving_one_finishes() {
+    let _timed = timed();
     let server = site();
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut config = config(tmp.path());
@@ -304,6 +315,7 @@ fn an_unusable_output_folder_is_a_clear_error() {
 /// refused twice, nothing fails.
 #[test]
 fn the_adaptive_limit_settles_where_the_server_refuses() {
+    let _timed = timed();
     use std::sync::Mutex;
     use std::sync::atomic::AtomicUsize;
     const ALLOWED: usize = 4;
@@ -366,6 +378,7 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
 /// never past the hard cap of 16 connections.
 #[test]
 fn the_adaptive_limit_grows_on_a_quick_host_up_to_the_cap() {
+    let _timed = timed();
     let server = Server::start(move |req| {
         std::thread::sleep(Duration::from_millis(20));
         Response::ok("image/png", support::numbered_png(&req.path))
