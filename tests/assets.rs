@@ -1,6 +1,6 @@
 //! What the package installs from `assets/` is current and valid: the man pages and
 //! shell completions in `assets/generated/` are what the binary's grammar makes now
-//! (`pixgrab generate-assets`), and the desktop entry names the icon and the binary the
+//! (`pixgrab package-assets`), and the desktop entry names the icon and the binary the
 //! package ships.
 
 use std::path::Path;
@@ -25,10 +25,10 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn the_man_pages_and_completions_in_assets_are_current() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let made = std::process::Command::new(env!("CARGO_BIN_EXE_pixgrab"))
-        .arg("generate-assets")
+        .arg("package-assets")
         .arg(tmp.path())
         .output()
-        .expect("pixgrab generate-assets");
+        .expect("pixgrab package-assets");
     assert!(made.status.success(), "{made:?}");
     let now = files(tmp.path());
     let committed = files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/generated"));
@@ -36,12 +36,12 @@ fn the_man_pages_and_completions_in_assets_are_current() {
     assert_eq!(
         names(&committed),
         names(&now),
-        "run: cargo run -- generate-assets assets/generated"
+        "run: cargo run -- package-assets assets/generated"
     );
     for ((name, old), (_, new)) in committed.iter().zip(&now) {
         assert!(
             old == new,
-            "assets/generated/{name} is stale: run `cargo run -- generate-assets assets/generated`"
+            "assets/generated/{name} is stale: run `cargo run -- package-assets assets/generated`"
         );
     }
     // Every subcommand a user can run has its page; bash completes `pixgrab g` to `get`.

@@ -84,7 +84,7 @@ pub(crate) enum Command {
     /// Write the man pages and shell completions (bash, zsh, fish) into DIR (for
     /// packagers; `assets/generated/` holds the current ones).
     #[command(hide = true)]
-    GenerateAssets {
+    PackageAssets {
         /// The folder to write into (made if missing).
         dir: PathBuf,
     },

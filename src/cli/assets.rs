@@ -1,4 +1,4 @@
-//! `pixgrab generate-assets DIR`: the man pages (`man/pixgrab.1` and one per subcommand,
+//! `pixgrab package-assets DIR`: the man pages (`man/pixgrab.1` and one per subcommand,
 //! `pixgrab-get.1`, …) and the shell completions (`completions/pixgrab.bash`,
 //! `completions/_pixgrab`, `completions/pixgrab.fish`), made from the clap grammar so they
 //! cannot say anything the binary does not do. The package ships the copies in

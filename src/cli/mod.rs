@@ -28,7 +28,7 @@ pub(crate) fn run(command: Command) -> ExitCode {
         Command::Find(args) => find::run(&args),
         Command::InstallBrowserHost(args) => install_host(args.uninstall),
         Command::NativeHost => native_host(),
-        Command::GenerateAssets { dir } => match assets::generate(&dir) {
+        Command::PackageAssets { dir } => match assets::generate(&dir) {
             Ok(written) => {
                 println!("wrote {written} files into {}", dir.display());
                 ExitCode::SUCCESS

@@ -22,9 +22,6 @@ _pixgrab() {
             pixgrab,find)
                 cmd="pixgrab__subcmd__find"
                 ;;
-            pixgrab,generate-assets)
-                cmd="pixgrab__subcmd__generate__subcmd__assets"
-                ;;
             pixgrab,get)
                 cmd="pixgrab__subcmd__get"
                 ;;
@@ -36,6 +33,9 @@ _pixgrab() {
                 ;;
             pixgrab,native-host)
                 cmd="pixgrab__subcmd__native__subcmd__host"
+                ;;
+            pixgrab,package-assets)
+                cmd="pixgrab__subcmd__package__subcmd__assets"
                 ;;
             pixgrab,similar)
                 cmd="pixgrab__subcmd__similar"
@@ -49,9 +49,6 @@ _pixgrab() {
             pixgrab__subcmd__help,find)
                 cmd="pixgrab__subcmd__help__subcmd__find"
                 ;;
-            pixgrab__subcmd__help,generate-assets)
-                cmd="pixgrab__subcmd__help__subcmd__generate__subcmd__assets"
-                ;;
             pixgrab__subcmd__help,get)
                 cmd="pixgrab__subcmd__help__subcmd__get"
                 ;;
@@ -63,6 +60,9 @@ _pixgrab() {
                 ;;
             pixgrab__subcmd__help,native-host)
                 cmd="pixgrab__subcmd__help__subcmd__native__subcmd__host"
+                ;;
+            pixgrab__subcmd__help,package-assets)
+                cmd="pixgrab__subcmd__help__subcmd__package__subcmd__assets"
                 ;;
             pixgrab__subcmd__help,similar)
                 cmd="pixgrab__subcmd__help__subcmd__similar"
@@ -77,7 +77,7 @@ _pixgrab() {
 
     case "${cmd}" in
         pixgrab)
-            opts="-o -h -V --demo --demo-count --out --page --from-clipboard --queue --autorun-screenshot --autorun-sort --help --version get thumbs export find similar install-browser-host native-host generate-assets help"
+            opts="-o -h -V --demo --demo-count --out --page --from-clipboard --queue --autorun-screenshot --autorun-sort --help --version get thumbs export find similar install-browser-host native-host package-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,20 +183,6 @@ _pixgrab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        pixgrab__subcmd__generate__subcmd__assets)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -311,7 +297,7 @@ _pixgrab() {
             return 0
             ;;
         pixgrab__subcmd__help)
-            opts="get thumbs export find similar install-browser-host native-host generate-assets help"
+            opts="get thumbs export find similar install-browser-host native-host package-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -339,20 +325,6 @@ _pixgrab() {
             return 0
             ;;
         pixgrab__subcmd__help__subcmd__find)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        pixgrab__subcmd__help__subcmd__generate__subcmd__assets)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -422,6 +394,20 @@ _pixgrab() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pixgrab__subcmd__help__subcmd__package__subcmd__assets)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pixgrab__subcmd__help__subcmd__similar)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -465,6 +451,20 @@ _pixgrab() {
             return 0
             ;;
         pixgrab__subcmd__native__subcmd__host)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pixgrab__subcmd__package__subcmd__assets)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
