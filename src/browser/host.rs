@@ -219,12 +219,7 @@ fn start_window() -> io::Result<(std::process::Child, tempfile::NamedTempFile)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn framed(body: &[u8]) -> Vec<u8> {
-        let mut out = (body.len() as u32).to_ne_bytes().to_vec();
-        out.extend_from_slice(body);
-        out
-    }
+    use crate::ipc::frame::framed;
 
     /// Every answer the host wrote.
     fn answers(mut out: &[u8]) -> Vec<serde_json::Value> {

@@ -106,15 +106,17 @@ pub(crate) fn write_json(
     Ok(())
 }
 
+/// `body` as one frame (for tests that write frames by hand).
+#[cfg(test)]
+pub(crate) fn framed(body: &[u8]) -> Vec<u8> {
+    let mut out = (body.len() as u32).to_ne_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn framed(body: &[u8]) -> Vec<u8> {
-        let mut out = (body.len() as u32).to_ne_bytes().to_vec();
-        out.extend_from_slice(body);
-        out
-    }
 
     #[test]
     fn frames_round_trip_and_a_clean_end_is_none() {

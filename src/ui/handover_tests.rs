@@ -6,13 +6,13 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pixgrab_engine::Stage;
 use pixgrab_testsite::loopback::{Response, Server};
 
+use super::tests::step_until;
 use super::{PixgrabApp, UiOptions};
 use crate::ipc::{Handover, HandoverCookie, Postman, inbox};
 
@@ -65,20 +65,6 @@ fn harness(out: &Path) -> (Harness<'static, PixgrabApp>, Postman) {
         });
     harness.step();
     (harness, postman)
-}
-
-fn step_until(
-    harness: &mut Harness<'_, PixgrabApp>,
-    what: &str,
-    done: impl Fn(&PixgrabApp) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-        harness.step();
-    }
-    harness.step();
 }
 
 #[test]

@@ -77,7 +77,7 @@ fn harness_sized(out: &Path, jobs: usize, size: [f32; 2]) -> Harness<'static, Pi
 
 /// Steps frames (with a short real-time pause, since workers run on real threads)
 /// until `done` holds; fails the test after 30 s.
-fn step_until(
+pub(super) fn step_until(
     harness: &mut Harness<'_, PixgrabApp>,
     what: &str,
     done: impl Fn(&PixgrabApp) -> bool,
