@@ -435,6 +435,20 @@ fn the_extension_hands_a_script_built_gallery_to_the_running_window() {
     );
 }
 
+/// True when there is a display for the window; false (skip) only when nothing
+/// requires one.
+fn has_display() -> bool {
+    if std::env::var_os("DISPLAY").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("PIXGRAB_REQUIRE_DISPLAY").is_none(),
+        "PIXGRAB_REQUIRE_DISPLAY is set but there is no display"
+    );
+    eprintln!("skipped: no display");
+    false
+}
+
 /// Ends every process whose environment holds `PIXGRAB_IPC_DIR=dir` (the window a
 /// host started for this test: it runs detached, in its own process group).
 fn end_windows_of(dir: &Path) {
@@ -454,12 +468,7 @@ fn end_windows_of(dir: &Path) {
 /// it the images: they land in the new window's folder.
 #[test]
 fn with_no_window_running_the_host_starts_one_that_takes_the_images() {
-    if std::env::var_os("DISPLAY").is_none() {
-        assert!(
-            std::env::var_os("PIXGRAB_REQUIRE_DISPLAY").is_none(),
-            "PIXGRAB_REQUIRE_DISPLAY is set but there is no display"
-        );
-        eprintln!("skipped: no display");
+    if !has_display() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -519,12 +528,7 @@ fn with_no_window_running_the_host_starts_one_that_takes_the_images() {
 /// (`--queue`: straight into its folder) and ends; a bare second `pixgrab` ends too.
 #[test]
 fn a_second_pixgrab_hands_its_urls_to_the_running_window() {
-    if std::env::var_os("DISPLAY").is_none() {
-        assert!(
-            std::env::var_os("PIXGRAB_REQUIRE_DISPLAY").is_none(),
-            "PIXGRAB_REQUIRE_DISPLAY is set but there is no display"
-        );
-        eprintln!("skipped: no display");
+    if !has_display() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
