@@ -30,7 +30,14 @@ pub(crate) struct InputPanel {
     pub(crate) download_when_read: bool,
     /// Woken when a background read finishes.
     pub(crate) waker: Option<egui::Context>,
+    /// Where each line of a text too long to edit starts (see [`BOX_EDIT_MAX`]).
+    line_starts: Vec<usize>,
 }
+
+/// Longer texts are shown read-only, a screenful of lines at a time: laying out a
+/// pasted list of 40,000 URLs (1.6 MB) as one editable text took over a second of a
+/// frame and held its glyphs in memory.
+const BOX_EDIT_MAX: usize = 128 * 1024;
 
 /// Texts longer than this are read off the UI thread (100,000 URLs are a few MB).
 const READ_INLINE_MAX: usize = 64 * 1024;
@@ -79,6 +86,17 @@ impl InputPanel {
         }
         if self.parsed == self.text || self.reading.as_ref().is_some_and(|r| r.text == self.text) {
             return;
+        }
+        self.line_starts.clear();
+        if self.text.len() > BOX_EDIT_MAX {
+            self.line_starts.push(0);
+            let len = self.text.len();
+            self.line_starts.extend(
+                self.text
+                    .match_indices('\n')
+                    .map(|(i, _)| i + 1)
+                    .filter(|&start| start < len),
+            );
         }
         if self.text.len() > READ_INLINE_MAX
             && let Some(reading) = self.read_in_background()
@@ -179,22 +197,27 @@ fn url_box_ui(ui: &mut egui::Ui, input: &mut InputPanel) -> Option<InputAction> 
     let mut action = None;
     ui.heading("Add images");
     let label = ui.label("URLs (paste any text: lines, HTML, CSV)");
-    // A fixed height, focused or not: a box that changed height when it lost focus
-    // moved the Download button under the pointer, and a click on it was lost.
-    egui::ScrollArea::vertical()
-        .id_salt("url box")
-        .max_height(URL_BOX_HEIGHT)
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            ui.add_sized(
-                [ui.available_width(), URL_BOX_HEIGHT],
-                egui::TextEdit::multiline(&mut input.text)
-                    .hint_text("https://example.org/photo.jpg\n…or Ctrl+V anywhere, or drop a .txt/.html file")
-                    .code_editor(),
-            )
-            .labelled_by(label.id);
-        });
     input.refresh();
+    if input.text.len() > BOX_EDIT_MAX {
+        long_text_ui(ui, input);
+    } else {
+        // A fixed height, focused or not: a box that changed height when it lost focus
+        // moved the Download button under the pointer, and a click on it was lost.
+        egui::ScrollArea::vertical()
+            .id_salt("url box")
+            .max_height(URL_BOX_HEIGHT)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.add_sized(
+                    [ui.available_width(), URL_BOX_HEIGHT],
+                    egui::TextEdit::multiline(&mut input.text)
+                        .hint_text("https://example.org/photo.jpg\n…or Ctrl+V anywhere, or drop a .txt/.html file")
+                        .code_editor(),
+                )
+                .labelled_by(label.id);
+            });
+        input.refresh();
+    }
 
     ui.horizontal(|ui| {
         if ui
@@ -215,6 +238,36 @@ fn url_box_ui(ui: &mut egui::Ui, input: &mut InputPanel) -> Option<InputAction> 
         }
     });
     action
+}
+
+/// A text too long to edit ([`BOX_EDIT_MAX`]): its lines, read-only, laid out only as
+/// far as they are on screen, in the URL box's place and height.
+fn long_text_ui(ui: &mut egui::Ui, input: &InputPanel) {
+    let text = &input.text;
+    let starts = &input.line_starts;
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_height(URL_BOX_HEIGHT - 16.0);
+        ui.label(
+            egui::RichText::new(format!(
+                "{} lines, {} of text: too long to edit here. Ctrl+V adds more; Clear starts over.",
+                starts.len(),
+                pixgrab_engine::Bytes(text.len() as u64)
+            ))
+            .weak(),
+        );
+        egui::ScrollArea::vertical()
+            .id_salt("url box lines")
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, starts.len(), |ui, rows| {
+                for row in rows {
+                    let start = starts.get(row).copied().unwrap_or(text.len());
+                    let end = starts.get(row + 1).copied().unwrap_or(text.len());
+                    let line = text.get(start..end).unwrap_or_default().trim_end();
+                    ui.label(egui::RichText::new(super::gallery::elide(line, 200)).monospace());
+                }
+            });
+    });
 }
 
 /// A list file or a page to read URLs from.

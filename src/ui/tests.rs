@@ -349,6 +349,50 @@ fn a_big_paste_is_read_off_the_ui_thread_and_download_waits_for_it() {
 }
 
 #[test]
+fn a_list_too_long_to_edit_is_shown_a_screenful_at_a_time_and_clear_brings_the_box_back() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    // 20,000 URLs, about 1 MB: laid out whole, such a text cost the demo a frame of
+    // over a second.
+    let big: String = (0..20_000)
+        .map(|n| format!("http://127.0.0.1:9/long/picture-number-{n:05}.jpg\n"))
+        .collect();
+    harness.event(egui::Event::Paste(big));
+    harness.step();
+    step_until(&mut harness, "the list is read", |app| {
+        !app.input.is_reading()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("too long to edit")
+            .is_some()
+            && harness.query_by_label_contains("20000 lines, ").is_some(),
+        "the box says it shows the text read-only"
+    );
+    let shown = harness
+        .query_all_by_label_contains("/long/picture-number-")
+        .count();
+    assert!(
+        (1..100).contains(&shown),
+        "only the lines on screen are laid out, not 20,000 ({shown})"
+    );
+    assert!(harness.query_by_label("20000 URLs ready").is_some());
+    harness.get_by_label("Clear").click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("too long to edit")
+            .is_none()
+    );
+    type_urls(&mut harness, "http://127.0.0.1:9/one.jpg");
+    assert!(
+        harness.query_by_label("1 URL ready").is_some(),
+        "the box edits again"
+    );
+}
+
+#[test]
 fn a_damaged_image_fails_with_its_reason_and_keep_anyway_puts_it_in_the_folder() {
     // A PNG cut in the middle of its image data.
     let img = image::RgbImage::from_fn(120, 90, |x, y| image::Rgb([x as u8, y as u8, 77]));
