@@ -98,6 +98,8 @@ pub(super) struct FrameStats {
     ui_times: Vec<Duration>,
     /// eframe's whole-frame CPU time (layout, tessellation, painting) per frame.
     cpu_times: Vec<f32>,
+    /// Time spent before drawing (events into the model, thumbnails to textures).
+    logic_times: Vec<Duration>,
 }
 
 impl FrameStats {
@@ -105,6 +107,11 @@ impl FrameStats {
     pub(super) fn record(&mut self, ui: Duration, cpu: Option<f32>) {
         self.ui_times.push(ui);
         self.cpu_times.extend(cpu);
+    }
+
+    /// Records the time spent before drawing a frame.
+    pub(super) fn record_logic(&mut self, logic: Duration) {
+        self.logic_times.push(logic);
     }
 
     /// One line: frame count, ui and whole-frame times, and `extra` (items, textures…).
@@ -119,9 +126,15 @@ impl FrameStats {
             .iter()
             .map(|s| f64::from(*s) * 1000.0)
             .collect();
+        let logic_ms: Vec<f64> = self
+            .logic_times
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
         format!(
-            "frames: {} · ui time {} · whole-frame CPU {} · {extra} · peak RSS {}",
+            "frames: {} · before drawing {} · ui time {} · whole-frame CPU {} · {extra} · peak RSS {}",
             ui_ms.len(),
+            summary(logic_ms),
             summary(ui_ms),
             summary(cpu_ms),
             crate::common::peak_rss_kib().map_or_else(

@@ -190,7 +190,9 @@ impl PixgrabApp {
 
 impl eframe::App for PixgrabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let started = std::time::Instant::now();
         self.before_frame(ctx);
+        self.stats.record_logic(started.elapsed());
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
