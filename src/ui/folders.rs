@@ -114,7 +114,7 @@ impl PixgrabApp {
                     .engines
                     .push(handle, events, folder, self.settings.limits());
                 // The restored library first, so the repeats among `pending` are known.
-                self.drain_engine(slot, Instant::now());
+                self.drain_engine(slot, Instant::now(), usize::MAX);
                 if let Some(page) = self.engines.find_after_open.take() {
                     self.tasks.find_images(finder, page);
                 }

@@ -349,6 +349,44 @@ fn a_big_paste_is_read_off_the_ui_thread_and_download_waits_for_it() {
 }
 
 #[test]
+fn a_frame_applies_a_bounded_share_of_a_flood_of_events_and_asks_for_the_next() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    let big: String = (0..5000)
+        .map(|n| format!("http://127.0.0.1:9/flood/{n}.jpg\n"))
+        .collect();
+    harness.state_mut().input.append(&big);
+    step_until(&mut harness, "the list is read", |app| {
+        !app.input.is_reading()
+    });
+    let ctx = harness.ctx.clone();
+    harness.state_mut().download(&ctx);
+    step_until(&mut harness, "the folder's engine is open", |app| {
+        !app.engines.is_empty()
+    });
+    // No frame runs while the engine queues the rest: they wait in the channel.
+    let waiting = |harness: &Harness<'_, PixgrabApp>| {
+        harness.state().engines.events(0).map_or(0, |e| e.len())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while waiting(&harness) < 3 * super::logic::EVENTS_PER_FRAME / 2 {
+        assert!(Instant::now() < deadline, "the engine never queued enough");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = harness.state().model.items.len();
+    harness.step();
+    let applied = harness.state().model.items.len() - before;
+    assert!(
+        applied <= super::logic::EVENTS_PER_FRAME,
+        "one frame applied {applied} queued items"
+    );
+    assert!(waiting(&harness) > 0, "the rest wait for the next frames");
+    step_until(&mut harness, "the rest in later frames", |app| {
+        app.model.items.len() == 5000
+    });
+}
+
+#[test]
 fn a_list_too_long_to_edit_is_shown_a_screenful_at_a_time_and_clear_brings_the_box_back() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut harness = harness(tmp.path(), 1);
