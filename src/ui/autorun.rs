@@ -116,26 +116,16 @@ impl FrameStats {
 
     /// One line: frame count, ui and whole-frame times, and `extra` (items, textures…).
     pub(super) fn report(&self, extra: &str) -> String {
-        let ui_ms: Vec<f64> = self
-            .ui_times
-            .iter()
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .collect();
         let cpu_ms: Vec<f64> = self
             .cpu_times
             .iter()
             .map(|s| f64::from(*s) * 1000.0)
             .collect();
-        let logic_ms: Vec<f64> = self
-            .logic_times
-            .iter()
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .collect();
         format!(
             "frames: {} · before drawing {} · ui time {} · whole-frame CPU {} · {extra} · peak RSS {}",
-            ui_ms.len(),
-            summary(logic_ms),
-            summary(ui_ms),
+            self.ui_times.len(),
+            summary(millis(&self.logic_times)),
+            summary(millis(&self.ui_times)),
             summary(cpu_ms),
             crate::common::peak_rss_kib().map_or_else(
                 || "unknown".to_string(),
@@ -143,6 +133,11 @@ impl FrameStats {
             ),
         )
     }
+}
+
+/// Durations in milliseconds.
+fn millis(times: &[Duration]) -> Vec<f64> {
+    times.iter().map(|d| d.as_secs_f64() * 1000.0).collect()
 }
 
 /// "median X ms, p99 Y ms, worst Z ms" of a list of milliseconds.
