@@ -174,10 +174,9 @@ impl Library {
 
     /// Records an item's perceptual hash.
     pub(crate) fn set_phash(&self, id: ItemId, phash: &str) -> Result<(), LibraryError> {
-        self.conn.execute(
-            "UPDATE items SET phash = ?2 WHERE id = ?1",
-            params![id.0 as i64, phash],
-        )?;
+        self.conn
+            .prepare_cached("UPDATE items SET phash = ?2 WHERE id = ?1")?
+            .execute(params![id.0 as i64, phash])?;
         Ok(())
     }
 
@@ -206,13 +205,14 @@ impl Library {
     /// Sets an item's state, clearing the error unless it is `Failed` (and forgetting
     /// the part when it is `Cancelled`).
     pub(crate) fn set_state(&self, id: ItemId, state: ItemState) -> Result<(), LibraryError> {
-        self.conn.execute(
-            "UPDATE items SET state = ?2,
+        self.conn
+            .prepare_cached(
+                "UPDATE items SET state = ?2,
                 error = CASE WHEN ?2 = 'failed' THEN error ELSE NULL END,
                 part_name = CASE WHEN ?2 = 'cancelled' THEN NULL ELSE part_name END
              WHERE id = ?1",
-            params![id.0 as i64, state.as_str()],
-        )?;
+            )?
+            .execute(params![id.0 as i64, state.as_str()])?;
         Ok(())
     }
 
@@ -244,31 +244,34 @@ impl Library {
         id: ItemId,
         part: Option<&PartRecord>,
     ) -> Result<(), LibraryError> {
-        self.conn.execute(
-            "UPDATE items SET part_name = ?2, part_stem = ?3, part_total = ?4,
+        self.conn
+            .prepare_cached(
+                "UPDATE items SET part_name = ?2, part_stem = ?3, part_total = ?4,
                 part_validator = ?5, part_content_type = ?6 WHERE id = ?1",
-            params![
+            )?
+            .execute(params![
                 id.0 as i64,
                 part.map(|p| p.name.as_str()),
                 part.map(|p| p.stem.as_str()),
                 part.and_then(|p| p.total).map(to_i64),
                 part.and_then(|p| p.validator.as_deref()),
                 part.and_then(|p| p.content_type.as_deref()),
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     /// Records a finished download (and forgets its part).
     pub(crate) fn set_done(&self, id: ItemId, done: &DoneRecord<'_>) -> Result<(), LibraryError> {
-        self.conn.execute(
-            "UPDATE items SET state = 'done', final_url = ?2, file = ?3, bytes = ?4,
+        self.conn
+            .prepare_cached(
+                "UPDATE items SET state = 'done', final_url = ?2, file = ?3, bytes = ?4,
                 sha256 = ?5, width = ?6, height = ?7, format = ?8, content_type = ?9,
                 duplicate_of = ?10, error = NULL, finished_at = ?11, phash = ?12, part_name = NULL,
                 part_stem = NULL, part_total = NULL, part_validator = NULL,
                 part_content_type = NULL
              WHERE id = ?1",
-            params![
+            )?
+            .execute(params![
                 id.0 as i64,
                 done.final_url,
                 done.file,
@@ -281,20 +284,20 @@ impl Library {
                 done.duplicate_of.map(|d| d.0 as i64),
                 unix_now(),
                 done.phash,
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     /// Records a failure with its reason (and forgets the part).
     pub(crate) fn set_failed(&self, id: ItemId, reason: &str) -> Result<(), LibraryError> {
-        self.conn.execute(
-            "UPDATE items SET state = 'failed', error = ?2, finished_at = ?3, part_name = NULL,
+        self.conn
+            .prepare_cached(
+                "UPDATE items SET state = 'failed', error = ?2, finished_at = ?3, part_name = NULL,
                 part_stem = NULL, part_total = NULL, part_validator = NULL,
                 part_content_type = NULL
              WHERE id = ?1",
-            params![id.0 as i64, reason, unix_now()],
-        )?;
+            )?
+            .execute(params![id.0 as i64, reason, unix_now()])?;
         Ok(())
     }
 
@@ -324,13 +327,14 @@ impl Library {
     ) -> Result<Option<(ItemId, String)>, LibraryError> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id, file FROM items
                  WHERE sha256 = ?1 AND state = 'done' AND id != ?2 AND file IS NOT NULL
                  AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-                params![sha256, except.0 as i64],
-                |r| Ok((ItemId(r.get::<_, i64>(0)? as u64), r.get(1)?)),
-            )
+            )?
+            .query_row(params![sha256, except.0 as i64], |r| {
+                Ok((ItemId(r.get::<_, i64>(0)? as u64), r.get(1)?))
+            })
             .optional()?)
     }
 }

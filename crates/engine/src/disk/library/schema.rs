@@ -66,12 +66,18 @@ CREATE TABLE IF NOT EXISTS watches (
 );
 ";
 
+/// Prepared statements kept per connection: more than the library has.
+const STATEMENT_CACHE: usize = 32;
+
 impl Library {
     /// Opens (creating if needed) the library in `data_dir` (`OUT/.pixgrab`). With
     /// `durable`, every commit is flushed to the device (survives power loss).
     pub(crate) fn open(data_dir: &Path, durable: bool) -> Result<Self, LibraryError> {
         let conn = Connection::open(data_dir.join(DB_NAME))?;
         conn.busy_timeout(Duration::from_millis(200))?;
+        // Every statement run per download is prepared once (`prepare_cached`): room for
+        // all of them, so none is parsed again per file.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Exclusive: one Pixgrab per folder. The lock is taken by the first write below.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
