@@ -26,8 +26,7 @@ impl PixgrabApp {
             self.input.say(too_many, true);
             return;
         }
-        let urls = self.input.intake.urls.clone();
-        if urls.is_empty() {
+        if self.input.intake.urls.is_empty() {
             return;
         }
         match self.settings.template() {
@@ -38,8 +37,7 @@ impl PixgrabApp {
                 return;
             }
         }
-        self.input.text.clear();
-        self.input.refresh();
+        let urls = self.input.take_urls();
         match self.current_engine() {
             Some(slot) => self.add_to(slot, urls),
             None => self.open_library(ctx, urls, false),

@@ -149,7 +149,7 @@ impl Gallery {
     pub(crate) fn reload_failed(&mut self, model: &mut Model, idx: usize, reason: String) {
         self.reloading.remove(&idx);
         if let Some(item) = model.items.get_mut(idx) {
-            item.thumb = ThumbSlot::Failed(reason);
+            item.thumb = ThumbSlot::Failed(reason.into());
         }
     }
 
@@ -214,8 +214,8 @@ impl Gallery {
         let width = ui.available_width();
         let columns = (((width + GAP) / (tile + GAP)).floor() as usize).max(1);
         let mut action = self.keys(ui, columns);
-        let shown = self.view.shown().to_vec();
-        let rows = shown.len().div_ceil(columns);
+        // Positions are looked up in the view as drawn: no copy of 100,000 indices a frame.
+        let rows = self.view.shown().len().div_ceil(columns);
         let row_height = tile + CAPTION + GAP;
         let cursor_row = self.view.cursor.map(|c| c / columns);
         let mut scroll = egui::ScrollArea::vertical()
@@ -245,7 +245,7 @@ impl Gallery {
                         ui.spacing_mut().item_spacing.x = GAP;
                         for col in 0..columns {
                             let pos = row * columns + col;
-                            let Some(&idx) = shown.get(pos) else {
+                            let Some(&idx) = self.view.shown().get(pos) else {
                                 break;
                             };
                             let marks = Marks {
@@ -338,7 +338,7 @@ impl Gallery {
         let Some(item) = model.items.get(idx) else {
             return false;
         };
-        let label = item.name.clone();
+        let label = item.name().into_owned();
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         if !ui.is_rect_visible(rect) {
             return false;
@@ -349,7 +349,7 @@ impl Gallery {
         painter.rect_filled(picture, CornerRadius::same(4), visuals.extreme_bg_color);
         let failed = match (&item.failure, &item.thumb) {
             (Some(failure), _) => Some(failure.reason.clone()),
-            (_, ThumbSlot::Failed(reason)) => Some(reason.clone()),
+            (_, ThumbSlot::Failed(reason)) => Some(reason.to_string()),
             _ => None,
         };
         // The picture, when there is one: a damaged image shows what could be read.
@@ -419,8 +419,8 @@ impl Gallery {
             && !self.reloading.contains(&idx)
             && tasks.reload_thumb(ThumbRequest {
                 idx,
-                cached: cached.clone(),
-                original: path.clone(),
+                cached: cached.as_deref().map(std::path::Path::to_path_buf),
+                original: path.to_path_buf(),
                 format,
                 side: self.thumb_side,
             })

@@ -138,7 +138,7 @@ fn a_browser_page_opens_the_picker_and_a_direct_one_queues_with_its_referer() {
         app.model
             .items
             .iter()
-            .any(|i| i.name.starts_with('c') && i.state == Stage::Done)
+            .any(|i| i.name().starts_with('c') && i.state == Stage::Done)
     });
     assert!(tmp.path().join("c.png").is_file());
     let seen = referers.lock().map(|r| r.clone()).unwrap_or_default();

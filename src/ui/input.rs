@@ -129,6 +129,26 @@ impl InputPanel {
         })
     }
 
+    /// The box's URLs, taken for a download: the box is emptied, and what it held (the
+    /// text, its parsed copy, the set that folded repeats: megabytes for a list of
+    /// 100,000) is freed, not kept as spare capacity.
+    pub(crate) fn take_urls(&mut self) -> Vec<Url> {
+        let urls = std::mem::take(&mut self.intake).into_urls();
+        self.text = String::new();
+        self.parsed = String::new();
+        self.line_starts = Vec::new();
+        self.reading = None;
+        urls
+    }
+
+    /// Bytes the box holds in its texts and line index (their capacity).
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.parsed.capacity()
+            + self.line_starts.capacity() * std::mem::size_of::<usize>()
+    }
+
     /// True while a big text is being read.
     pub(crate) fn is_reading(&self) -> bool {
         self.reading.is_some()

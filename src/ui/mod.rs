@@ -24,6 +24,8 @@ mod picker;
 mod queue;
 mod requests;
 mod results;
+#[cfg(test)]
+mod scale_tests;
 mod settings;
 mod shortcuts;
 mod similar;
@@ -192,7 +194,7 @@ impl eframe::App for PixgrabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let started = std::time::Instant::now();
         self.before_frame(ctx);
-        self.stats.record_logic(started.elapsed());
+        self.stats.record_logic(started, started.elapsed());
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {

@@ -1,8 +1,9 @@
 //! What the window knows about every item: built from engine events, drawn by the
 //! panels. No drawing and no I/O here, so it is cheap to test.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,15 +14,12 @@ use pixgrab_engine::{Event, ItemId, Stage};
 use url::Url;
 
 /// A short name for a URL: its last path segment, percent-decoded (else its host).
-pub(crate) fn display_name(url: &Url) -> String {
+/// Borrowed from the URL unless decoding changed it.
+pub(crate) fn display_name(url: &Url) -> Cow<'_, str> {
     url.path_segments()
         .and_then(|mut s| s.rfind(|p| !p.is_empty()))
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .unwrap_or_else(|| url.host_str().unwrap_or("?").to_string())
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
+        .unwrap_or_else(|| Cow::Borrowed(url.host_str().unwrap_or("?")))
 }
 
 /// Why an item failed, kept from its `Failed` event.
@@ -40,36 +38,55 @@ pub(crate) enum ThumbSlot {
     Pending,
     /// Fresh pixels from the engine, waiting to become a texture, and the cache file
     /// they can be reloaded from.
-    Pixels(Arc<Thumbnail>, Option<PathBuf>),
+    Pixels(Arc<Thumbnail>, Option<Box<Path>>),
     /// Uploaded (or evicted); reloadable from this cache file if evicted.
-    Stored(Option<PathBuf>),
+    Stored(Option<Box<Path>>),
     /// No thumbnail: the reason is shown on an error tile.
-    Failed(String),
+    Failed(Box<str>),
 }
 
-/// One row of the queue / one tile of the gallery.
+/// One row of the queue / one tile of the gallery: one per item, 100,000 of them for a
+/// big list, so only what a row or tile shows is kept, compactly (`Box<str>` and
+/// `Box<Path>`, no spare capacity; the name is the URL's until the file has one; what
+/// few items have is boxed; the speed of a running download is in [`Model`]).
 #[derive(Debug, Clone)]
 pub(crate) struct ItemView {
     /// Which engine and which item in it.
     pub(crate) key: (usize, ItemId),
     /// The requested URL (shared with the engine's queue).
     pub(crate) url: Arc<Url>,
-    /// A display name: the file name once known, else the URL's last segment.
-    pub(crate) name: String,
+    /// The file's name once known (see [`ItemView::name`]).
+    file_name: Option<Box<str>>,
     pub(crate) state: Stage,
+    pub(crate) format: Option<ImageFormat>,
     /// Set while `state` is [`Stage::Failed`].
-    pub(crate) failure: Option<Failure>,
+    pub(crate) failure: Option<Box<Failure>>,
     pub(crate) bytes: u64,
     pub(crate) total: Option<u64>,
-    /// Smoothed bytes per second while downloading.
-    pub(crate) speed: f64,
-    last_sample: Option<(Instant, u64)>,
-    pub(crate) path: Option<PathBuf>,
-    pub(crate) format: Option<ImageFormat>,
+    pub(crate) path: Option<Box<Path>>,
     pub(crate) dimensions: Option<(u32, u32)>,
     pub(crate) thumb: ThumbSlot,
     /// Why the item is waiting again ("HTTP 503; attempt 2 in 1 s").
-    pub(crate) note: Option<String>,
+    pub(crate) note: Option<Box<str>>,
+}
+
+impl ItemView {
+    /// A display name: the file name once known, else the URL's last segment.
+    pub(crate) fn name(&self) -> Cow<'_, str> {
+        match &self.file_name {
+            Some(name) => Cow::Borrowed(&**name),
+            None => display_name(&self.url),
+        }
+    }
+}
+
+/// The last progress sample of a running download, for its speed.
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    /// Smoothed bytes per second.
+    speed: f64,
+    /// When the last sample was taken, and the bytes then.
+    sample: (Instant, u64),
 }
 
 /// Counts by state, kept up to date on every transition.
@@ -95,8 +112,13 @@ pub(crate) struct Model {
     pub(crate) gallery: Vec<usize>,
     /// Raised on every change of `gallery` (the gallery view rebuilds from it).
     pub(crate) gallery_version: u64,
+    /// Raised each time items leave the gallery (a view that saw the same count knows
+    /// the gallery only grew since).
+    pub(crate) gallery_removals: u64,
     /// Items whose thumbnail pixels arrived and wait for upload.
     fresh: VecDeque<usize>,
+    /// Running downloads' speed (by item index): only the few running have one.
+    rates: HashMap<usize, Rate>,
     pub(crate) counts: Counts,
     /// Bytes of finished files.
     pub(crate) done_bytes: u64,
@@ -126,18 +148,17 @@ impl Model {
             self.progress(idx, info.bytes, Some(info.bytes), now);
         }
         self.done_bytes += info.bytes;
+        self.rates.remove(&idx);
         let item = &mut self.items[idx];
         item.note = info
             .duplicate_of
-            .map(|_| "same file as an earlier download: not stored twice".to_string());
-        item.name = info
-            .path
-            .file_name()
-            .map_or_else(|| item.name.clone(), |n| n.to_string_lossy().into_owned());
-        item.path = Some(info.path);
+            .map(|_| "same file as an earlier download: not stored twice".into());
+        if let Some(name) = info.path.file_name() {
+            item.file_name = Some(name.to_string_lossy().into());
+        }
+        item.path = Some(info.path.into_boxed_path());
         item.format = Some(info.format);
         item.dimensions = info.dimensions;
-        item.speed = 0.0;
         self.set_state(idx, Stage::Decoding);
         self.gallery.push(idx);
         self.gallery_version += 1;
@@ -150,13 +171,13 @@ impl Model {
             self.items[idx].thumb = ThumbSlot::Pixels(preview.clone(), None);
             self.fresh.push_back(idx);
         } else {
-            self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
+            self.items[idx].thumb = ThumbSlot::Failed(reason.to_string().into());
         }
-        self.items[idx].speed = 0.0;
-        self.items[idx].failure = Some(Failure {
+        self.rates.remove(&idx);
+        self.items[idx].failure = Some(Box::new(Failure {
             reason: reason.to_string(),
             keepable: matches!(reason, pixgrab_engine::FetchError::Damaged { .. }),
-        });
+        }));
         self.set_state(idx, Stage::Failed);
         self.gallery.push(idx);
         self.gallery_version += 1;
@@ -165,8 +186,7 @@ impl Model {
     /// Back in the queue: tried again from scratch, its error tile leaves the gallery.
     fn requeued(&mut self, idx: usize, now: Instant) {
         if self.items[idx].state.is_retryable() {
-            self.gallery.retain(|&i| i != idx);
-            self.gallery_version += 1;
+            self.leave_gallery(idx);
             let item = &mut self.items[idx];
             item.bytes = 0;
             item.total = None;
@@ -226,17 +246,18 @@ impl Model {
             Event::Progress { bytes, total, .. } => self.progress(idx, bytes, total, now),
             Event::Done { info, .. } => self.done(idx, *info, now),
             Event::Thumbnail { thumb, cached, .. } => {
-                self.items[idx].thumb = ThumbSlot::Pixels(thumb, cached);
+                self.items[idx].thumb =
+                    ThumbSlot::Pixels(thumb, cached.map(std::path::PathBuf::into_boxed_path));
                 self.fresh.push_back(idx);
                 self.set_state(idx, Stage::Done);
             }
             Event::ThumbnailFailed { reason, .. } => {
-                self.items[idx].thumb = ThumbSlot::Failed(reason.to_string());
+                self.items[idx].thumb = ThumbSlot::Failed(reason.to_string().into());
                 self.set_state(idx, Stage::Done);
             }
             Event::Failed { reason, .. } => self.failed(idx, &reason),
             Event::Cancelled { .. } => {
-                self.items[idx].speed = 0.0;
+                self.rates.remove(&idx);
                 self.set_state(idx, Stage::Cancelled);
             }
             Event::Retrying {
@@ -245,27 +266,27 @@ impl Model {
                 reason,
                 ..
             } => {
-                let item = &mut self.items[idx];
-                item.speed = 0.0;
-                item.note = Some(format!(
-                    "{reason}; attempt {attempt} in {}",
-                    pixgrab_engine::Secs(Duration::from_secs(delay.as_secs().max(1)))
-                ));
+                self.rates.remove(&idx);
+                self.items[idx].note = Some(
+                    format!(
+                        "{reason}; attempt {attempt} in {}",
+                        pixgrab_engine::Secs(Duration::from_secs(delay.as_secs().max(1)))
+                    )
+                    .into(),
+                );
                 self.set_state(idx, Stage::Queued);
             }
             Event::ItemPaused { bytes, .. } => {
+                self.rates.remove(&idx);
                 let item = &mut self.items[idx];
-                item.speed = 0.0;
                 item.bytes = bytes;
                 item.note = None;
-                item.last_sample = None;
                 self.set_state(idx, Stage::Paused);
             }
             Event::Requeued { .. } => self.requeued(idx, now),
             Event::Removed { .. } => {
                 // In the trash: out of the gallery; its row says so.
-                self.gallery.retain(|&i| i != idx);
-                self.gallery_version += 1;
+                self.leave_gallery(idx);
                 let item = &mut self.items[idx];
                 item.path = None;
                 item.thumb = ThumbSlot::Pending;
@@ -297,21 +318,18 @@ impl Model {
         if self.counts.queued + self.counts.active == 0 {
             self.start_batch(now);
         }
-        let name = display_name(&url);
         self.index.insert((engine, id), self.items.len());
         self.order.push(self.items.len());
         self.items.push(ItemView {
             key: (engine, id),
             url,
-            name,
+            file_name: None,
             state: Stage::Queued,
+            format: None,
             failure: None,
             bytes: 0,
             total: None,
-            speed: 0.0,
-            last_sample: None,
             path: None,
-            format: None,
             dimensions: None,
             thumb: ThumbSlot::Pending,
             note: None,
@@ -322,22 +340,39 @@ impl Model {
     fn progress(&mut self, idx: usize, bytes: u64, total: Option<u64>, now: Instant) {
         let item = &mut self.items[idx];
         self.batch_bytes += bytes.saturating_sub(item.bytes);
-        if let Some((then, before)) = item.last_sample {
-            let secs = now.duration_since(then).as_secs_f64();
-            if secs > 0.05 {
-                let rate = bytes.saturating_sub(before) as f64 / secs;
-                item.speed = if item.speed == 0.0 {
-                    rate
-                } else {
-                    0.6 * item.speed + 0.4 * rate
-                };
-                item.last_sample = Some((now, bytes));
+        match self.rates.get_mut(&idx) {
+            Some(rate) => {
+                let (then, before) = rate.sample;
+                let secs = now.duration_since(then).as_secs_f64();
+                if secs > 0.05 {
+                    let fresh = bytes.saturating_sub(before) as f64 / secs;
+                    rate.speed = if rate.speed == 0.0 {
+                        fresh
+                    } else {
+                        0.6 * rate.speed + 0.4 * fresh
+                    };
+                    rate.sample = (now, bytes);
+                }
             }
-        } else {
-            item.last_sample = Some((now, bytes));
+            None => {
+                let sample = (now, bytes);
+                self.rates.insert(idx, Rate { speed: 0.0, sample });
+            }
         }
         item.bytes = bytes;
         item.total = total.or(item.total);
+    }
+
+    /// Smoothed bytes per second of item `idx` while it downloads (else 0).
+    pub(crate) fn speed(&self, idx: usize) -> f64 {
+        self.rates.get(&idx).map_or(0.0, |r| r.speed)
+    }
+
+    /// Item `idx` leaves the gallery (tried again, or in the trash).
+    fn leave_gallery(&mut self, idx: usize) {
+        self.gallery.retain(|&i| i != idx);
+        self.gallery_version += 1;
+        self.gallery_removals += 1;
     }
 
     fn set_state(&mut self, idx: usize, state: Stage) {
@@ -375,7 +410,9 @@ impl Model {
             .iter()
             .filter_map(|k| self.index.get(k).copied())
             .collect();
-        self.order.retain(|i| !rows.contains(i));
+        // A set, so moving thousands of rows of 100,000 is not thousands of scans.
+        let moved: std::collections::HashSet<usize> = rows.iter().copied().collect();
+        self.order.retain(|i| !moved.contains(i));
         self.order.splice(0..0, rows);
     }
 

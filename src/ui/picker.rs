@@ -105,7 +105,7 @@ impl PagePicker {
                 PickItem {
                     host: c.url.host_str().unwrap_or("").to_string(),
                     url: c.url.clone(),
-                    name,
+                    name: name.into_owned(),
                     ext,
                     source: c.source.label(),
                     picture: c.picture,

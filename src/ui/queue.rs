@@ -269,7 +269,7 @@ pub(crate) fn queue_ui(
                 ui.push_id(idx, |ui| {
                     ui.set_height(ROW_HEIGHT - ui.spacing().item_spacing.y);
                     ui.horizontal(|ui| {
-                        let name = super::gallery::elide(&item.name, 40);
+                        let name = super::gallery::elide(&item.name(), 40);
                         let selected = selection.rows.contains(&idx);
                         let response = ui
                             .selectable_label(selected, egui::RichText::new(name).strong())
@@ -292,7 +292,7 @@ pub(crate) fn queue_ui(
                             ui.weak(item.state.label());
                         });
                     });
-                    row_status_ui(ui, item);
+                    row_status_ui(ui, item, model.speed(idx));
                 });
             }
         });
@@ -358,7 +358,8 @@ fn row_menu_ui(ui: &mut egui::Ui, model: &Model, idx: usize) -> Option<QueueActi
     action
 }
 
-fn row_status_ui(ui: &mut egui::Ui, item: &ItemView) {
+/// The line under a row's name; `speed` is the download's (bytes per second).
+fn row_status_ui(ui: &mut egui::Ui, item: &ItemView, speed: f64) {
     match item.state {
         Stage::Failed => {
             let reason = item
@@ -407,8 +408,8 @@ fn row_status_ui(ui: &mut egui::Ui, item: &ItemView) {
                 ),
                 None => format!("{}", Bytes(item.bytes)),
             };
-            if state == Stage::Downloading && item.speed > 0.0 {
-                text.push_str(&format!(" · {}/s", Bytes(item.speed as u64)));
+            if state == Stage::Downloading && speed > 0.0 {
+                text.push_str(&format!(" · {}/s", Bytes(speed as u64)));
             }
             if let (Stage::Done, Some((w, h))) = (state, item.dimensions) {
                 text.push_str(&format!(" · {w}×{h}"));

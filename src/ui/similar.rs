@@ -88,7 +88,7 @@ pub(crate) fn similar_ui(
                                 .map_or_else(String::new, |(w, h)| format!(" · {w}×{h}"));
                             let label = format!(
                                 "{}{dims} · {}",
-                                item.name,
+                                item.name(),
                                 pixgrab_engine::Bytes(item.total.unwrap_or(item.bytes))
                             );
                             if ui.checkbox(&mut kept, label).changed() {

@@ -176,7 +176,11 @@ fn typing_urls_and_pressing_download_fills_queue_and_gallery() {
             .iter()
             .position(|x| std::ptr::eq(x, item))
             .expect("index");
-        assert!(app.gallery.has_texture(idx), "{} has no texture", item.name);
+        assert!(
+            app.gallery.has_texture(idx),
+            "{} has no texture",
+            item.name()
+        );
         assert!(item.path.as_ref().is_some_and(|p| p.is_file()));
     }
     // The queue shows the reason next to the failed item, and the totals line says so.
@@ -346,6 +350,11 @@ fn a_big_paste_is_read_off_the_ui_thread_and_download_waits_for_it() {
         app.model.items.len() == 5000
     });
     assert!(harness.state().input.text.is_empty(), "the box was taken");
+    assert_eq!(
+        harness.state().input.held_bytes(),
+        0,
+        "and what it held is freed, not kept as spare capacity"
+    );
 }
 
 #[test]
@@ -1275,7 +1284,7 @@ fn shown_names(app: &PixgrabApp) -> Vec<String> {
         .view
         .shown()
         .iter()
-        .map(|&i| app.model.items[i].name.clone())
+        .map(|&i| app.model.items[i].name().into_owned())
         .collect()
 }
 

@@ -58,7 +58,7 @@ impl Viewer {
         match item {
             Some(item) => match (&item.path, item.format) {
                 (Some(path), Some(format)) => {
-                    tasks.load_full(generation, path.clone(), format, max_side)
+                    tasks.load_full(generation, path.to_path_buf(), format, max_side)
                 }
                 _ => {
                     viewer.error = Some(match &item.failure {
@@ -114,7 +114,7 @@ pub(crate) fn viewer_ui(
     let item = shown.get(viewer.pos).and_then(|&idx| model.items.get(idx));
     let mut action = toolbar_ui(ui, viewer, item, count);
     if let Some(item) = item {
-        ui.label(format!("{} ({} of {count})", item.name, viewer.pos + 1));
+        ui.label(format!("{} ({} of {count})", item.name(), viewer.pos + 1));
         let mut facts: Vec<String> = Vec::new();
         if let Some((w, h)) = item.dimensions {
             facts.push(format!("{w}×{h}"));

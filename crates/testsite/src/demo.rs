@@ -12,6 +12,11 @@ use crate::loopback::{Link, Response, Server};
 /// Default number of pictures the demo serves.
 pub const DEFAULT_COUNT: usize = 48;
 
+/// Most URLs the demo's list holds: what one input of the window may hold (the engine's
+/// `MAX_INPUT_URLS`). A demo of this many pictures or more lists the first ones and the
+/// two broken links, `MAX_LIST` URLs in all, so `--demo-count 100000` is accepted.
+pub const MAX_LIST: usize = 100_000;
+
 /// Distinct pictures generated; larger demos reuse them with different bytes.
 const DISTINCT_PICTURES: usize = 48;
 
@@ -75,14 +80,16 @@ impl DemoSite {
     }
 
     /// The demo's URL list, one per line: every picture, one missing file and one
-    /// HTML page served as a JPEG.
+    /// HTML page served as a JPEG; at most [`MAX_LIST`] lines (the last pictures make
+    /// room for the two broken links).
     pub fn url_list(&self) -> String {
-        let mut lines: Vec<String> = (0..self.count)
+        let pictures = self.count.min(MAX_LIST.saturating_sub(2));
+        let mut lines: Vec<String> = (0..pictures)
             .map(|n| self.server.url(&format!("/gallery/picture-{n:02}.jpg")))
             .collect();
-        lines.insert(self.count.min(5), self.server.url("/gallery/missing.jpg"));
+        lines.insert(pictures.min(5), self.server.url("/gallery/missing.jpg"));
         lines.insert(
-            self.count.min(11),
+            pictures.min(11),
             self.server.url("/gallery/login-required.jpg"),
         );
         lines.join("\n")
@@ -210,6 +217,20 @@ fn hsv(h: f64, s: f64, v: f64) -> image::Rgb<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_demo_of_100000_lists_100000_urls_with_both_broken_links() {
+        let site = DemoSite::start(100_000).expect("demo site");
+        let list = site.url_list();
+        let lines: Vec<&str> = list.lines().collect();
+        assert_eq!(lines.len(), MAX_LIST);
+        assert!(lines[5].ends_with("/gallery/missing.jpg"), "{}", lines[5]);
+        assert!(lines[11].ends_with("/gallery/login-required.jpg"));
+        assert!(lines[MAX_LIST - 1].ends_with("/gallery/picture-99997.jpg"));
+        // A small demo keeps every picture.
+        let small = DemoSite::start(48).expect("demo site").url_list();
+        assert_eq!(small.lines().count(), 50);
+    }
 
     #[test]
     fn pictures_are_real_distinct_jpegs() {
