@@ -1,24 +1,34 @@
-//! HTTP/2 (issue #14): over TLS Pixgrab negotiates HTTP/2, sends its requests to a host
-//! as streams on one connection, and lets that host's adaptive limit run past the
-//! HTTP/1.1 cap of 16. The server is a real HTTP/2 server (the `h2` crate over rustls,
-//! with a test CA given to the binary through `SSL_CERT_FILE`) that counts connections,
-//! streams, and the most streams open at once.
+//! HTTP/2 (issues #14, #27): over TLS Pixgrab negotiates HTTP/2, sends its requests to a
+//! host as streams on a few connections (one for a short list, at most four while a
+//! long one ramps), and lets that host's adaptive limit run past the HTTP/1.1 cap of 16.
+//! The server is a real HTTP/2 server (the `h2` crate over rustls, with a test CA given
+//! to the binary through `SSL_CERT_FILE`) that counts connections, streams, and the most
+//! streams open at once, and can refuse (429) streams past a number open at once.
 
-use std::process::Command;
-use std::sync::Arc;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[path = "../crates/engine/tests/support/mod.rs"]
 mod support;
 
-/// What the server saw.
+/// The most connections Pixgrab opens to one HTTP/2 host (`adapt::H2_CONNS`).
+const H2_CONNS: usize = 4;
+
+/// What the server saw, and what it refuses.
 #[derive(Default)]
 struct Counts {
     connections: AtomicUsize,
     streams: AtomicUsize,
     open: AtomicUsize,
     most_open: AtomicUsize,
+    /// The connection (numbered from 0 in accept order) of each stream, in order.
+    stream_connections: Mutex<Vec<usize>>,
+    /// Streams past this many open at once get 429 (0: none refused).
+    refuse_above: usize,
+    refused: AtomicUsize,
 }
 
 /// Starts an HTTP/2-only TLS server for `localhost` on 127.0.0.1; every stream waits
@@ -59,7 +69,7 @@ fn h2_server(counts: Arc<Counts>, delay: Duration) -> (u16, String, tokio::runti
             let Ok((socket, _)) = listener.accept().await else {
                 continue;
             };
-            counts.connections.fetch_add(1, Ordering::SeqCst);
+            let connection = counts.connections.fetch_add(1, Ordering::SeqCst);
             let (acceptor, counts) = (acceptor.clone(), counts.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(socket).await else {
@@ -69,6 +79,9 @@ fn h2_server(counts: Arc<Counts>, delay: Duration) -> (u16, String, tokio::runti
                     return;
                 };
                 while let Some(Ok((request, respond))) = conn.accept().await {
+                    if let Ok(mut order) = counts.stream_connections.lock() {
+                        order.push(connection);
+                    }
                     tokio::spawn(serve_stream(request, respond, counts.clone(), delay));
                 }
             });
@@ -86,6 +99,18 @@ async fn serve_stream(
     counts.streams.fetch_add(1, Ordering::SeqCst);
     let open = counts.open.fetch_add(1, Ordering::SeqCst) + 1;
     counts.most_open.fetch_max(open, Ordering::SeqCst);
+    if counts.refuse_above > 0 && open > counts.refuse_above {
+        counts.refused.fetch_add(1, Ordering::SeqCst);
+        let head = http::Response::builder()
+            .status(429)
+            .header("retry-after", "1")
+            .body(());
+        if let Ok(head) = head {
+            let _ = respond.send_response(head, true);
+        }
+        counts.open.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
     tokio::time::sleep(delay).await;
     let png = support::numbered_png(request.uri().path());
     let head = http::Response::builder()
@@ -101,46 +126,115 @@ async fn serve_stream(
     counts.open.fetch_sub(1, Ordering::SeqCst);
 }
 
+/// Runs `pixgrab get --json` on `files` images `/p0.png`… of the server at `port`, into
+/// `dir/out`; returns its output.
+fn get(dir: &Path, port: u16, ca_pem: &str, files: usize) -> Output {
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca_pem).expect("ca");
+    let list: Vec<String> = (0..files)
+        .map(|i| format!("https://localhost:{port}/p{i}.png"))
+        .collect();
+    let list_file = dir.join("list.txt");
+    std::fs::write(&list_file, list.join("\n")).expect("list");
+    Command::new(env!("CARGO_BIN_EXE_pixgrab"))
+        .args(["get", "--json", "-i"])
+        .arg(&list_file)
+        .arg("-o")
+        .arg(dir.join("out"))
+        .env("SSL_CERT_FILE", &ca_file)
+        .output()
+        .expect("run")
+}
+
+/// Asserts that the run succeeded and that every file arrived byte for byte.
+fn assert_all_arrived(dir: &Path, output: &Output, files: usize) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for i in 0..files {
+        let path = dir.join("out").join(format!("p{i}.png"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            bytes == support::numbered_png(&format!("/p{i}.png")),
+            "{} differs from what was served",
+            path.display()
+        );
+    }
+}
+
 #[test]
-fn over_http2_one_connection_carries_many_streams_at_once() {
+fn over_http2_a_long_list_spreads_many_streams_over_a_few_connections() {
     const FILES: usize = 300;
     let counts = Arc::new(Counts::default());
     let (port, ca_pem, _runtime) = h2_server(counts.clone(), Duration::from_millis(40));
     let tmp = tempfile::tempdir().expect("tempdir");
-    let ca_file = tmp.path().join("ca.pem");
-    std::fs::write(&ca_file, ca_pem).expect("ca");
-    let list: Vec<String> = (0..FILES)
-        .map(|i| format!("https://localhost:{port}/p{i}.png"))
-        .collect();
-    let list_file = tmp.path().join("list.txt");
-    std::fs::write(&list_file, list.join("\n")).expect("list");
-    let out = tmp.path().join("out");
-    let output = Command::new(env!("CARGO_BIN_EXE_pixgrab"))
-        .args(["get", "--json", "-i"])
-        .arg(&list_file)
-        .arg("-o")
-        .arg(&out)
-        .env("SSL_CERT_FILE", &ca_file)
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    let saved = std::fs::read_dir(&out)
-        .expect("out")
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
-        .count();
-    assert_eq!(saved, FILES);
+    let output = get(tmp.path(), port, &ca_pem, FILES);
+    assert_all_arrived(tmp.path(), &output, FILES);
     assert_eq!(counts.streams.load(Ordering::SeqCst), FILES);
-    // One connection (a second may race the first at start-up).
     let connections = counts.connections.load(Ordering::SeqCst);
     let most = counts.most_open.load(Ordering::SeqCst);
     eprintln!("{FILES} files: {connections} connection(s), at most {most} streams open at once");
-    assert!(connections <= 2, "{connections} connections");
+    // Each connection ramps its own window while the list is long; never more than the cap.
+    assert!(
+        (2..=H2_CONNS).contains(&connections),
+        "{connections} connections"
+    );
     // Past the HTTP/1.1 cap of 16: streams are cheap and the server allows them.
     assert!(most > 16, "at most {most} streams open at once");
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("\"event\":\"host_limit\""),
         "the limit was reported: {stdout}"
+    );
+}
+
+#[test]
+fn over_http2_a_handful_of_images_share_one_connection() {
+    const FILES: usize = 12;
+    let counts = Arc::new(Counts::default());
+    let (port, ca_pem, _runtime) = h2_server(counts.clone(), Duration::from_millis(40));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let output = get(tmp.path(), port, &ca_pem, FILES);
+    assert_all_arrived(tmp.path(), &output, FILES);
+    assert_eq!(counts.streams.load(Ordering::SeqCst), FILES);
+    assert_eq!(counts.connections.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn over_http2_a_refusing_host_shrinks_and_folds_onto_one_connection() {
+    const FILES: usize = 300;
+    const ALLOWED: usize = 6;
+    let counts = Arc::new(Counts {
+        refuse_above: ALLOWED,
+        ..Counts::default()
+    });
+    let (port, ca_pem, _runtime) = h2_server(counts.clone(), Duration::from_millis(40));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let output = get(tmp.path(), port, &ca_pem, FILES);
+    assert_all_arrived(tmp.path(), &output, FILES);
+    let refused = counts.refused.load(Ordering::SeqCst);
+    let connections = counts.connections.load(Ordering::SeqCst);
+    assert!(refused > 0, "the limit never probed past {ALLOWED}");
+    assert!(connections <= H2_CONNS, "{connections} connections");
+    // The limit came down to what the server allows.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last_limit = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "host_limit")
+        .filter_map(|e| e["limit"].as_u64())
+        .last();
+    assert!(
+        last_limit.is_some_and(|l| l as usize <= ALLOWED),
+        "the last limit: {last_limit:?}"
+    );
+    // Refusals come early (the limit passes 6 within its first round trips); from then
+    // on every new stream goes over one connection, long before the list's end.
+    let order = counts.stream_connections.lock().expect("order").clone();
+    let middle = &order[FILES / 3..FILES / 2];
+    assert!(
+        middle.iter().all(|c| *c == middle[0]),
+        "{refused} refused; connections of streams {}..{}: {middle:?}",
+        FILES / 3,
+        FILES / 2
     );
 }

@@ -180,6 +180,7 @@ pub(super) fn build_client(config: &Config) -> Result<Http, EngineError> {
         proxy: config.proxy.as_deref(),
         resolve: &config.resolve,
         rule: config.private,
+        lanes: adapt::H2_CONNS,
     })
     .map_err(EngineError::Client)
 }

@@ -93,6 +93,7 @@ fn run_download(
         profiles: &profiles,
         page: page.as_deref(),
         first: None,
+        lane: lease.lane(),
     };
     // The second damaged copy in a row is kept aside (the user may want it anyway).
     let keep_if_damaged = lease.job.damaged;

@@ -2,9 +2,14 @@
 //! that what the guard decides is what the connections do. Requests the user asked for
 //! go through the open client; requests a public page (or a public redirect) caused go
 //! through the public-only client, whose lookups refuse private addresses.
+//!
+//! Each of the two is a set of clients (lanes): a reqwest client keeps one HTTP/2
+//! connection per host, so a host whose streams should spread over several connections
+//! gets them through lanes 1.. of the set, built alike (the same lookups, so the same
+//! guard) when first asked for.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::blocking::Client;
@@ -27,12 +32,66 @@ pub(crate) struct ClientSettings<'a> {
     pub resolve: &'a [(String, SocketAddr)],
     /// The private-address rule to start with.
     pub rule: PrivateRule,
+    /// Clients per set: how many connections one host can have at once over HTTP/2
+    /// (at least 1).
+    pub lanes: usize,
+}
+
+/// An idle connection of lane 1 or more closes after this long: those lanes only serve a
+/// host while its list is long, and lane 0 carries what comes later.
+const EXTRA_LANE_IDLE: Duration = Duration::from_secs(15);
+
+/// What a lane's client is built from, kept to build lanes when first asked for (no
+/// `Debug`: the proxy's address may hold a password).
+#[derive(Clone)]
+struct Recipe {
+    connect_timeout: Duration,
+    stall_timeout: Duration,
+    idle_per_host: usize,
+    proxy: Option<String>,
+}
+
+/// One kind of client (open or public-only) in lanes: lane 0 built at once, the others
+/// on first use, each with its own connections and the same lookups.
+struct Lanes {
+    first: Client,
+    more: Vec<OnceLock<Client>>,
+    recipe: Recipe,
+    dns: ClientDns,
+}
+
+impl Lanes {
+    fn build(recipe: &Recipe, dns: ClientDns, lanes: usize) -> Result<Self, String> {
+        Ok(Self {
+            first: client(recipe, dns.clone(), None)?,
+            more: (1..lanes.max(1)).map(|_| OnceLock::new()).collect(),
+            recipe: recipe.clone(),
+            dns,
+        })
+    }
+
+    /// Lane `lane`'s client (the last one for a lane past the end). A lane is built on
+    /// the calling thread (a download worker, whose priority its runtime thread takes,
+    /// as lane 0's takes the priority of the thread that built it); if that fails (it
+    /// did not for lane 0, with the same settings), the lane shares lane 0's client.
+    fn get(&self, lane: usize) -> &Client {
+        let Some(slot) = lane
+            .checked_sub(1)
+            .and_then(|i| self.more.get(i).or(self.more.last()))
+        else {
+            return &self.first;
+        };
+        slot.get_or_init(|| {
+            client(&self.recipe, self.dns.clone(), Some(EXTRA_LANE_IDLE))
+                .unwrap_or_else(|_| self.first.clone())
+        })
+    }
 }
 
 /// The two HTTP clients and the guard that chooses between them.
 pub(crate) struct Http {
-    open: Client,
-    public_only: Client,
+    open: Lanes,
+    public_only: Lanes,
     /// The private-address rule, and where pages came from.
     pub guard: Guard,
 }
@@ -50,10 +109,17 @@ impl Http {
     pub(crate) fn build(settings: &ClientSettings<'_>) -> Result<Self, String> {
         let resolver = Arc::new(Resolver::new(settings.resolve));
         let route = Route::new(settings.proxy);
-        let open = client(settings, ClientDns::open(resolver.clone()))?;
-        let public_only = client(
-            settings,
+        let recipe = Recipe {
+            connect_timeout: settings.connect_timeout,
+            stall_timeout: settings.stall_timeout,
+            idle_per_host: settings.idle_per_host,
+            proxy: settings.proxy.map(str::to_string),
+        };
+        let open = Lanes::build(&recipe, ClientDns::open(resolver.clone()), settings.lanes)?;
+        let public_only = Lanes::build(
+            &recipe,
             ClientDns::public_only(resolver.clone(), route.hosts().clone()),
+            settings.lanes,
         )?;
         Ok(Self {
             open,
@@ -63,17 +129,19 @@ impl Http {
     }
 
     /// The client for a request that may (`restricted == false`) or may not reach
-    /// private addresses.
-    pub(crate) fn client(&self, restricted: bool) -> &Client {
+    /// private addresses, over connection `lane` of its host (0 for every request but
+    /// the downloads the scheduler spreads; see `adapt::HostLimit::lanes`).
+    pub(crate) fn client(&self, restricted: bool, lane: usize) -> &Client {
         if restricted {
-            &self.public_only
+            self.public_only.get(lane)
         } else {
-            &self.open
+            self.open.get(lane)
         }
     }
 }
 
-fn client(settings: &ClientSettings<'_>, dns: ClientDns) -> Result<Client, String> {
+/// One client: `idle` closes its idle connections sooner than reqwest's default.
+fn client(settings: &Recipe, dns: ClientDns, idle: Option<Duration>) -> Result<Client, String> {
     let mut builder = Client::builder()
         .user_agent(concat!("Pixgrab/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(settings.connect_timeout)
@@ -85,7 +153,15 @@ fn client(settings: &ClientSettings<'_>, dns: ClientDns) -> Result<Client, Strin
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .dns_resolver(Arc::new(dns));
-    if let Some(proxy) = settings.proxy.map(str::trim).filter(|p| !p.is_empty()) {
+    if let Some(idle) = idle {
+        builder = builder.pool_idle_timeout(idle);
+    }
+    if let Some(proxy) = settings
+        .proxy
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let proxy = reqwest::Proxy::all(proxy).map_err(|e| {
             format!(
                 "bad proxy {:?}: {}",

@@ -56,6 +56,7 @@ pub(crate) struct PrivateName {
 /// The lookups of an HTTP client: every address of a name, or (for the client of
 /// page-caused requests) only names none of whose addresses is private. The proxies'
 /// own names are always looked up plainly: the user chose them.
+#[derive(Clone)]
 pub(crate) struct ClientDns {
     resolver: Arc<Resolver>,
     public_only: bool,

@@ -219,6 +219,7 @@ fn read_html(
         first: watched.then(|| crate::net::netguard::Cause::Page {
             private: shared.http.guard.page_is_private(page),
         }),
+        lane: 0,
     };
     // Whatever the server does (a byte every few seconds never stalls), a page read
     // ends within its deadline.

@@ -120,6 +120,7 @@ pub(in crate::engine) fn probe(
         profiles: &profiles,
         page,
         first: None,
+        lane: 0,
     };
     let count = urls.len().min(MAX_PROBES);
     let plain: Vec<Url> = urls.iter().map(|(u, _)| u.clone()).collect();

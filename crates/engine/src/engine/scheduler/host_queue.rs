@@ -1,10 +1,22 @@
-//! One host's queued jobs, in rank order, and when the host may be asked next.
+//! One host's queued jobs, in rank order, when the host may be asked next, and which of
+//! its connections (lanes) its running downloads use.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::Job;
+use crate::engine::adapt::H2_CONNS;
 use crate::item::ItemId;
+
+/// One of a host's connections, as the scheduler sees it.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Lane {
+    /// Downloads running over it.
+    pub(super) running: usize,
+    /// It answered once (its connection is up): more streams may share it. Until then
+    /// it carries one request, so that two never race to open two connections.
+    pub(super) up: bool,
+}
 
 #[derive(Default)]
 pub(super) struct HostQueue {
@@ -17,6 +29,8 @@ pub(super) struct HostQueue {
     pub(super) cool_until: Option<Instant>,
     /// When the last request to this host started.
     pub(super) last_start: Option<Instant>,
+    /// Its connections (lane 0 is the one every host has).
+    pub(super) lanes: [Lane; H2_CONNS],
 }
 
 impl HostQueue {
@@ -66,6 +80,17 @@ impl HostQueue {
             Some(open) => Some(open),
             None => self.delayed.iter().filter_map(|j| j.not_before).min(),
         }
+    }
+
+    /// The lane for a download starting now when `spread` lanes are in use: the least
+    /// busy of them (the lowest on a tie, lane 0 first), leaving out a lane not yet up
+    /// that already carries its one request.
+    pub(super) fn pick_lane(&self, spread: usize) -> usize {
+        let spread = spread.clamp(1, H2_CONNS);
+        (0..spread)
+            .filter(|&i| i == 0 || self.lanes[i].up || self.lanes[i].running == 0)
+            .min_by_key(|&i| (self.lanes[i].running, i))
+            .unwrap_or(0)
     }
 
     pub(super) fn take(&mut self, id: ItemId) -> Option<Job> {

@@ -5,6 +5,9 @@
 //!
 //! Per-host limits are fixed (`per_host` given) or adaptive ([`super::adapt`]): each host's
 //! limit moves with how it answers, and a change is returned to the caller to report.
+//! Each lease also names its lane: which of its host's connections it goes over
+//! ([`super::adapt::HostLimit::lanes`] says over how many an adaptive HTTP/2 host's
+//! downloads spread; a fixed limit and HTTP/1.1 use lane 0).
 //!
 //! Invariants: at most the host's limit requests run on one host, downloads (leases)
 //! and a Find's probes ([`ProbeSlot`]) counted together, and at most `jobs` leases in all
@@ -70,6 +73,20 @@ impl State {
         limit.min(self.jobs).max(1)
     }
 
+    /// Over how many connections `host`'s next downloads spread (never more than its
+    /// limit; one under a fixed limit).
+    fn lanes(&self, host: &str) -> usize {
+        if self.per_host.is_some() {
+            return 1;
+        }
+        let waiting = self
+            .hosts
+            .get(host)
+            .map_or(0, |h| h.queue.len() + h.delayed.len());
+        let lanes = self.adaptive.get(host).map_or(1, |l| l.lanes(waiting));
+        lanes.min(self.host_limit(host)).max(1)
+    }
+
     /// Whether `attempt` may confirm its host's level: it ran with every slot of the
     /// host taken (it took the last one, or all are taken now), more of the host's items
     /// wait, and the global limit leaves room.
@@ -97,6 +114,8 @@ pub(crate) struct Lease<'a> {
     level: usize,
     /// The host's limit when this one started.
     limit: usize,
+    /// Which of the host's connections it goes over.
+    lane: usize,
     /// When it started.
     started: Instant,
     scheduler: &'a Scheduler,
@@ -109,7 +128,7 @@ impl Lease<'_> {
     /// cancel, pause or shutdown) and hands back the job and its host key.
     fn give_back(mut self, state: &mut State) -> (Job, String) {
         if !self.returned {
-            Scheduler::release(state, &self.host, self.job.id);
+            Scheduler::release(state, &self.host, self.job.id, self.lane);
         }
         self.returned = true;
         let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
@@ -126,6 +145,8 @@ pub(crate) struct Attempt {
     started: Instant,
     /// It started with every slot of its host taken (level = limit).
     at_limit: bool,
+    /// Which of the host's connections it went over.
+    lane: usize,
 }
 
 impl Attempt {
@@ -148,7 +169,14 @@ impl Lease<'_> {
             host: self.host.clone(),
             started: self.started,
             at_limit: self.level >= self.limit,
+            lane: self.lane,
         }
+    }
+
+    /// Which of its host's connections this download goes over (see
+    /// [`crate::net::client::Http::client`]).
+    pub(crate) fn lane(&self) -> usize {
+        self.lane
     }
 }
 
@@ -162,7 +190,7 @@ impl Lease<'_> {
         }
         self.returned = true;
         let mut state = self.scheduler.lock();
-        Scheduler::release(&mut state, &self.host, self.job.id);
+        Scheduler::release(&mut state, &self.host, self.job.id, self.lane);
         drop(state);
         self.scheduler.ready.notify_all();
     }
@@ -185,7 +213,7 @@ impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if !self.returned {
             let mut state = self.scheduler.lock();
-            Scheduler::release(&mut state, &self.host, self.job.id);
+            Scheduler::release(&mut state, &self.host, self.job.id, self.lane);
             drop(state);
             self.scheduler.ready.notify_all();
         }
@@ -298,10 +326,13 @@ impl Scheduler {
             }
             if let Some(((_, id), host)) = best {
                 let limit = state.host_limit(&host);
+                let spread = state.lanes(&host);
                 let state = &mut *state;
                 if let Some(h) = state.hosts.get_mut(&host)
                     && let Some(mut job) = h.take(id)
                 {
+                    let lane = h.pick_lane(spread);
+                    h.lanes[lane].running += 1;
                     h.active += 1;
                     h.last_start = Some(now);
                     let level = h.active;
@@ -313,6 +344,7 @@ impl Scheduler {
                         host,
                         level,
                         limit,
+                        lane,
                         started: now,
                         scheduler: self,
                         returned: false,
@@ -352,6 +384,13 @@ impl Scheduler {
         report: impl FnOnce(&str, usize),
     ) {
         let mut state = self.lock();
+        if let Some(lane) = state
+            .hosts
+            .get_mut(&attempt.host)
+            .and_then(|h| h.lanes.get_mut(attempt.lane))
+        {
+            lane.up = true;
+        }
         if state.per_host.is_some() {
             return;
         }
@@ -501,12 +540,15 @@ impl Scheduler {
         returned
     }
 
-    fn release(state: &mut State, host: &str, id: ItemId) {
+    fn release(state: &mut State, host: &str, id: ItemId, lane: usize) {
         state.running.remove(&id);
         state.active = state.active.saturating_sub(1);
         let min_interval = state.min_interval;
         if let Some(h) = state.hosts.get_mut(host) {
             h.active = h.active.saturating_sub(1);
+            if let Some(lane) = h.lanes.get_mut(lane) {
+                lane.running = lane.running.saturating_sub(1);
+            }
             let now = Instant::now();
             if h.active == 0 && h.is_empty() && h.open_at(min_interval).is_none_or(|t| t <= now) {
                 state.hosts.remove(host);

@@ -238,3 +238,81 @@ fn a_minimum_interval_spaces_requests_to_one_host() {
     let _second = s.next().expect("lease");
     assert!(start.elapsed() >= Duration::from_millis(120));
 }
+
+/// Takes the next lease and says which lane it got.
+fn lane_of_next(s: &Scheduler) -> (Lease<'_>, usize) {
+    let lease = s.next().expect("lease");
+    let lane = lease.lane();
+    (lease, lane)
+}
+
+/// The host of `lease` answered over HTTP/2 with a small body.
+fn answer_h2(s: &Scheduler, lease: &Lease<'_>) {
+    s.answered(
+        &lease.attempt(),
+        Duration::from_millis(5),
+        true,
+        Some(1000),
+        |_, _| {},
+    );
+}
+
+#[test]
+fn a_long_http2_list_spreads_over_lanes_each_opened_by_one_request() {
+    let s = Scheduler::new(64, None);
+    s.push((1..=300).map(|i| job(i, &format!("https://a/{i}"))));
+    // One request alone until the host says it speaks HTTP/2.
+    let (first, lane) = lane_of_next(&s);
+    assert_eq!(lane, 0);
+    answer_h2(&s, &first);
+    // Limit 4 with 299 waiting: the other three go over three new connections.
+    let mut leases: Vec<(Lease<'_>, usize)> = (0..3).map(|_| lane_of_next(&s)).collect();
+    let lanes: Vec<usize> = leases.iter().map(|(_, l)| *l).collect();
+    assert_eq!(lanes, [1, 2, 3]);
+    // Lane 1 answers (its connection is up); lanes 2 and 3 have not yet.
+    answer_h2(&s, &leases[0].0);
+    s.finish(first);
+    for _ in 0..6 {
+        let (lease, lane) = lane_of_next(&s);
+        assert!(
+            lane < 2,
+            "lanes 2 and 3 carry one request until up (got {lane})"
+        );
+        answer_h2(&s, &lease);
+        leases.push((lease, lane));
+    }
+    let state = s.lock();
+    let host = state.hosts.get("a:443").expect("host");
+    assert_eq!(host.lanes.map(|l| l.running)[2..], [1, 1]);
+    assert!(host.lanes[0].running >= 2 && host.lanes[1].running >= 2);
+    assert_eq!(
+        host.lanes.iter().map(|l| l.running).sum::<usize>(),
+        host.active
+    );
+}
+
+#[test]
+fn a_short_http2_list_and_a_refused_one_stay_on_one_connection() {
+    let s = Scheduler::new(64, None);
+    // A handful: one connection is enough.
+    s.push((1..=10).map(|i| job(i, &format!("https://few/{i}"))));
+    let (first, _) = lane_of_next(&s);
+    answer_h2(&s, &first);
+    for _ in 0..3 {
+        assert_eq!(lane_of_next(&s).1, 0);
+    }
+    // A long list spreads, until the host refuses: then it folds onto lane 0.
+    let s = Scheduler::new(64, None);
+    s.push((100..400).map(|i| job(i, &format!("https://many/{i}"))));
+    let (first, _) = lane_of_next(&s);
+    answer_h2(&s, &first);
+    let refused = lane_of_next(&s);
+    assert_eq!(refused.1, 1);
+    s.congestion(&refused.0, Congestion::Refused, |_, _| {});
+    drop((first, refused));
+    for _ in 0..3 {
+        let (lease, lane) = lane_of_next(&s);
+        assert_eq!(lane, 0, "after a refusal every new stream goes over lane 0");
+        drop(lease);
+    }
+}

@@ -150,6 +150,9 @@ pub(crate) struct Asker<'a> {
     /// The first hop's cause when it is not what `page` says (a watched page read again
     /// is not the user's own request).
     pub first: Option<Cause>,
+    /// Which of the host's connections to use ([`Http::client`]); hops to another
+    /// host go over its lane 0.
+    pub lane: usize,
 }
 
 /// Sends a GET for `url`, following redirects itself (at most [`MAX_REDIRECTS`], to
@@ -189,8 +192,13 @@ pub(crate) fn send(
         guard
             .check(restricted, &current)
             .map_err(FetchError::Private)?;
+        let lane = if same_origin(&current, url) {
+            asker.lane
+        } else {
+            0
+        };
         let mut request = http
-            .client(restricted)
+            .client(restricted, lane)
             .request(method.clone(), current.clone());
         if let Some(deadline) = limits.deadline {
             let left = deadline.left();
@@ -229,6 +237,13 @@ pub(crate) fn send(
     Err(FetchError::Redirect(format!(
         "more than {MAX_REDIRECTS} redirects"
     )))
+}
+
+/// Whether `a` and `b` are on one scheme, host and port (one connection pool).
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Downloads `url` into a part file in `out` and hands it up whole, neither checked
