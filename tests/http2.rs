@@ -222,7 +222,7 @@ fn over_http2_a_refusing_host_shrinks_and_folds_onto_one_connection() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|e| e["event"] == "host_limit")
         .filter_map(|e| e["limit"].as_u64())
-        .last();
+        .next_back();
     assert!(
         last_limit.is_some_and(|l| l as usize <= ALLOWED),
         "the last limit: {last_limit:?}"
