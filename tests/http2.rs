@@ -161,14 +161,22 @@ fn assert_all_arrived(dir: &Path, output: &Output, files: usize) {
     }
 }
 
+/// Starts an HTTP/2 server with `counts` (every stream waits 40 ms), has the binary
+/// download `files` images from it, checks they all arrived byte for byte, and returns
+/// what the server counted and the binary's output.
+fn fetch_all(counts: Counts, files: usize) -> (Arc<Counts>, Output) {
+    let counts = Arc::new(counts);
+    let (port, ca_pem, _runtime) = h2_server(counts.clone(), Duration::from_millis(40));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let output = get(tmp.path(), port, &ca_pem, files);
+    assert_all_arrived(tmp.path(), &output, files);
+    (counts, output)
+}
+
 #[test]
 fn over_http2_a_long_list_spreads_many_streams_over_a_few_connections() {
     const FILES: usize = 300;
-    let counts = Arc::new(Counts::default());
-    let (port, ca_pem, _runtime) = h2_server(counts.clone(), Duration::from_millis(40));
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let output = get(tmp.path(), port, &ca_pem, FILES);
-    assert_all_arrived(tmp.path(), &output, FILES);
+    let (counts, output) = fetch_all(Counts::default(), FILES);
     assert_eq!(counts.streams.load(Ordering::SeqCst), FILES);
     let connections = counts.connections.load(Ordering::SeqCst);
     let most = counts.most_open.load(Ordering::SeqCst);
@@ -190,11 +198,7 @@ fn over_http2_a_long_list_spreads_many_streams_over_a_few_connections() {
 #[test]
 fn over_http2_a_handful_of_images_share_one_connection() {
     const FILES: usize = 12;
-    let counts = Arc::new(Counts::default());
-    let (port, ca_pem, _runtime) = h2_server(counts.clone(), Duration::from_millis(40));
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let output = get(tmp.path(), port, &ca_pem, FILES);
-    assert_all_arrived(tmp.path(), &output, FILES);
+    let (counts, _output) = fetch_all(Counts::default(), FILES);
     assert_eq!(counts.streams.load(Ordering::SeqCst), FILES);
     assert_eq!(counts.connections.load(Ordering::SeqCst), 1);
 }
@@ -203,14 +207,11 @@ fn over_http2_a_handful_of_images_share_one_connection() {
 fn over_http2_a_refusing_host_shrinks_and_folds_onto_one_connection() {
     const FILES: usize = 300;
     const ALLOWED: usize = 6;
-    let counts = Arc::new(Counts {
+    let counts = Counts {
         refuse_above: ALLOWED,
         ..Counts::default()
-    });
-    let (port, ca_pem, _runtime) = h2_server(counts.clone(), Duration::from_millis(40));
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let output = get(tmp.path(), port, &ca_pem, FILES);
-    assert_all_arrived(tmp.path(), &output, FILES);
+    };
+    let (counts, output) = fetch_all(counts, FILES);
     let refused = counts.refused.load(Ordering::SeqCst);
     let connections = counts.connections.load(Ordering::SeqCst);
     assert!(refused > 0, "the limit never probed past {ALLOWED}");
