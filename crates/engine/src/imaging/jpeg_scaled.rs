@@ -13,7 +13,7 @@ use std::path::Path;
 use image::DynamicImage;
 use image::metadata::Orientation;
 
-use crate::imaging::jpeg_dc::{Decline, Defect};
+use crate::imaging::jpeg_dc::{Decline, Defect, Want};
 use crate::imaging::limits::{MAX_DECODE_BYTES, MAX_SIDE};
 
 /// The outcome of a scaled decode.
@@ -23,15 +23,15 @@ pub(crate) enum Scaled {
     /// The image is larger than the decode limits allow.
     TooLarge(u32, u32),
     /// The image is damaged (cut, or corrupt data): what is wrong, and what could be
-    /// read of it at 1/8 scale (grey where data is missing) when the DC walk got that far.
+    /// read of it at the walk's scale (grey where data is missing) when it got that far.
     Damaged(Defect, Option<(DynamicImage, Option<Orientation>)>),
     /// Not for this path: use the full decoder.
     Unsupported,
 }
 
 /// Decodes `path` at the smallest DCT scale whose result still covers `max_side`
-/// on its long side: the DC-only decoder when 1/8 is enough, else jpeg-decoder's
-/// scaled IDCT.
+/// on its long side: the walk when 1/8 is enough, or (sequential JPEGs) 1/4 or 1/2,
+/// else jpeg-decoder's scaled IDCT.
 ///
 /// Also decides whether the image is whole, by decoding rather than guessing: a
 /// sequential JPEG is whole when its entropy-coded data covers every block (whatever
@@ -43,7 +43,13 @@ pub(crate) enum Scaled {
 /// scaled decoder's output may take (the decode's share of the budget).
 pub(crate) fn decode(path: &Path, data: Option<&[u8]>, max_side: u32, max_bytes: u64) -> Scaled {
     // Walked whatever the size: the walk is what tells a whole image from a damaged one.
-    let dc = match data.map(|d| crate::imaging::jpeg_dc::decode(d, 0)) {
+    // A sequential JPEG whose 1/8 image is too small is decoded at 1/4 or 1/2 in the
+    // same walk, so its entropy-coded data is read once, not twice.
+    let want = Want {
+        long_side: max_side,
+        max_bytes: max_bytes.min(MAX_DECODE_BYTES),
+    };
+    let dc = match data.map(|d| crate::imaging::jpeg_dc::decode_for(d, want)) {
         Some(Ok(image)) => Some(image),
         // Full decoders paint such files grey without a word; libjpeg refuses them.
         Some(Err(Decline::Broken)) => return Scaled::Damaged(Defect::Broken, None),

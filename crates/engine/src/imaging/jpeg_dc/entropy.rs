@@ -1,0 +1,441 @@
+//! The entropy-coded data of a JPEG scan: Huffman tables (with the lookahead tables
+//! the walk's hot loop uses) and the bit reader, which unstuffs `FF 00`, stops at
+//! markers and resynchronises on restart markers.
+
+use super::LowBand;
+
+/// A Huffman table as canonical code ranges per length (ITU T.81 F.2.2.3), with a
+/// 9-bit lookahead table for the common short codes.
+#[derive(Clone)]
+pub(super) struct Huffman {
+    lookup: Box<[u16; 1 << FAST_BITS]>, // (length << 8) | symbol, 0 = not in the fast table
+    /// For AC tables: up to two coefficients to skip per lookup of the next
+    /// [`PAIR_BITS`] bits (see [`Huffman::pairs`]); made on first use.
+    ac_pairs: std::cell::OnceCell<Box<[u32; 1 << PAIR_BITS]>>,
+    maxcode: [i32; 18],
+    valptr: [i32; 17],
+    mincode: [i32; 17],
+    values: Vec<u8>,
+}
+
+pub(super) const FAST_BITS: usize = 10;
+
+/// Zero bytes of padding after which a scan's walk stops: the data ended long before.
+pub(super) const MAX_PADDING: u32 = 1024;
+
+/// Bits looked at per step of the AC-skipping loop.
+pub(super) const PAIR_BITS: usize = 12;
+
+/// In a [`Huffman::pairs`] entry: the advance that means end-of-block.
+pub(super) const PAIR_EOB: u32 = 63;
+/// In a [`Huffman::pairs`] entry: a second coefficient is there.
+pub(super) const PAIR_TWO: u32 = 1 << 23;
+
+impl Huffman {
+    pub(super) fn new(counts: &[u8; 16], values: Vec<u8>) -> Option<Self> {
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        if total > 256 || total != values.len() {
+            return None;
+        }
+        let mut maxcode = [-1i32; 18];
+        let mut valptr = [0i32; 17];
+        let mut mincode = [0i32; 17];
+        let mut lookup = Box::new([0u16; 1 << FAST_BITS]);
+        let mut code: i32 = 0;
+        let mut k: i32 = 0;
+        for len in 1..=16usize {
+            let n = i32::from(counts[len - 1]);
+            // Validate before filling the table: `counts[0] = 3` (three 1-bit codes)
+            // would index past it.
+            if code + n > (1 << len) {
+                return None; // over-subscribed: not a valid prefix code
+            }
+            if n > 0 {
+                valptr[len] = k;
+                mincode[len] = code;
+                for i in 0..n {
+                    let symbol = values[(k + i) as usize];
+                    if len <= FAST_BITS {
+                        let c = (code + i) as usize;
+                        let shift = FAST_BITS - len;
+                        for fill in 0..(1usize << shift) {
+                            lookup[(c << shift) | fill] = ((len as u16) << 8) | u16::from(symbol);
+                        }
+                    }
+                }
+                code += n;
+                k += n;
+                maxcode[len] = code - 1;
+            }
+            code <<= 1;
+        }
+        maxcode[17] = i32::MAX;
+        Some(Self {
+            ac_pairs: std::cell::OnceCell::new(),
+            lookup,
+            maxcode,
+            valptr,
+            mincode,
+            values,
+        })
+    }
+}
+
+impl Huffman {
+    /// The code at the top of `avail` bits of `bits` (length, symbol), if one of at most
+    /// `avail` bits is there.
+    pub(super) fn prefix(&self, bits: u32, avail: usize) -> Option<(usize, u8)> {
+        (1..=avail.min(16)).find_map(|len| {
+            let code = (bits >> (avail - len)) as i32;
+            (code <= self.maxcode[len]).then(|| {
+                let idx = usize::try_from(self.valptr[len] + code - self.mincode[len]).ok()?;
+                self.values.get(idx).map(|&symbol| (len, symbol))
+            })?
+        })
+    }
+
+    /// The AC-skipping table: for every value of the next [`PAIR_BITS`] bits, the first
+    /// coefficient's advance (1-16, or [`PAIR_EOB`]) in bits 0-5 and its bits (code and
+    /// magnitude) in bits 6-10; when a second coefficient's code also lies within those
+    /// bits, [`PAIR_TWO`], its advance in bits 11-16, and both coefficients' bits in
+    /// bits 17-22. 0: the first code is longer than [`PAIR_BITS`] (the slow path).
+    pub(super) fn pairs(&self) -> &[u32; 1 << PAIR_BITS] {
+        self.ac_pairs.get_or_init(|| {
+            // A coefficient: (code + magnitude bits, advance).
+            let step = |len: usize, rs: u8| -> (u32, u32) {
+                let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+                let advance = match (run, size) {
+                    (15, 0) => 16,
+                    (_, 0) => PAIR_EOB,
+                    (run, _) => run + 1,
+                };
+                (len as u32 + size, advance)
+            };
+            let mut table = Box::new([0u32; 1 << PAIR_BITS]);
+            for (window, slot) in (0u32..).zip(table.iter_mut()) {
+                let Some((len1, rs1)) = self.prefix(window, PAIR_BITS) else {
+                    continue;
+                };
+                let (n1, adv1) = step(len1, rs1);
+                *slot = adv1 | (n1 << 6);
+                let used = n1 as usize;
+                if adv1 == PAIR_EOB || used >= PAIR_BITS {
+                    continue;
+                }
+                let rest = window & ((1 << (PAIR_BITS - used)) - 1);
+                if let Some((len2, rs2)) = self.prefix(rest, PAIR_BITS - used) {
+                    let (n2, adv2) = step(len2, rs2);
+                    *slot |= PAIR_TWO | (adv2 << 11) | ((n1 + n2) << 17);
+                }
+            }
+            table
+        })
+    }
+}
+
+/// Bits of one entropy-coded segment, with `FF 00` unstuffed. Stops at any marker.
+/// What [`Bits::resync`] found.
+pub(super) struct Resync {
+    /// Intervals with no data before the marker found; `None`: no restart marker
+    /// follows, the scan's data is over.
+    pub(super) missing: Option<u32>,
+    /// Bytes that are no valid part of a scan were skipped on the way.
+    pub(super) junk: bool,
+    /// The number of the restart marker expected after the one found.
+    pub(super) next: u8,
+}
+
+pub(super) struct Bits<'a> {
+    pub(super) data: &'a [u8],
+    pub(super) pos: usize,
+    pub(super) acc: u64,
+    pub(super) count: u32,
+    /// A marker (`FF xx`, xx != 0) was reached at `pos`.
+    pub(super) at_marker: bool,
+    /// Zero bytes fed in after the data of this segment ended (at a marker or the end
+    /// of the file).
+    pub(super) padding: u32,
+}
+
+impl<'a> Bits<'a> {
+    pub(super) fn new(data: &'a [u8], pos: usize) -> Self {
+        Self {
+            data,
+            pos,
+            acc: 0,
+            count: 0,
+            at_marker: false,
+            padding: 0,
+        }
+    }
+
+    /// True when more than a byte's worth of the fed-in padding has been consumed as
+    /// if it were data (a whole segment never needs any).
+    pub(super) fn overran(&self) -> bool {
+        (self.padding * 8).saturating_sub(self.count) > 7
+    }
+
+    pub(super) fn fill(&mut self) {
+        // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no marker), so take as
+        // many whole bytes as fit in one go.
+        if !self.at_marker
+            && let Some(next) = self.data.get(self.pos..self.pos + 8)
+            && let Ok(next) = <[u8; 8]>::try_from(next)
+        {
+            let x = u64::from_be_bytes(next);
+            let y = !x; // a 0xFF byte in x is a zero byte in y
+            let has_ff = y.wrapping_sub(0x0101_0101_0101_0101) & !y & 0x8080_8080_8080_8080 != 0;
+            let take = (64u32.saturating_sub(self.count) / 8).min(8);
+            if !has_ff && take > 0 {
+                let v = if take == 8 { x } else { x >> (64 - 8 * take) };
+                self.acc |= v << (64 - self.count - 8 * take);
+                self.count += 8 * take;
+                self.pos += take as usize;
+                return;
+            }
+        }
+        while self.count <= 56 {
+            let mut byte = 0u8;
+            if !self.at_marker {
+                match self.data.get(self.pos) {
+                    Some(0xFF) => match self.data.get(self.pos + 1) {
+                        Some(0x00) => {
+                            byte = 0xFF;
+                            self.pos += 2;
+                        }
+                        _ => self.at_marker = true,
+                    },
+                    Some(&b) => {
+                        byte = b;
+                        self.pos += 1;
+                    }
+                    None => self.at_marker = true,
+                }
+            }
+            if self.at_marker {
+                self.padding = self.padding.saturating_add(1);
+            }
+            self.acc |= u64::from(byte) << (56 - self.count);
+            self.count += 8;
+        }
+    }
+
+    pub(super) fn peek(&mut self, n: u32) -> u32 {
+        if self.count < n {
+            self.fill();
+        }
+        (self.acc >> (64 - n)) as u32
+    }
+
+    pub(super) fn skip(&mut self, n: u32) {
+        self.acc <<= n;
+        self.count = self.count.saturating_sub(n);
+    }
+
+    pub(super) fn bits(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        let v = self.peek(n);
+        self.skip(n);
+        v
+    }
+
+    /// Decodes one Huffman symbol; `None` for a code not in the table.
+    pub(super) fn symbol(&mut self, table: &Huffman) -> Option<u8> {
+        let window = self.peek(16) as i32;
+        let fast = table.lookup[(window >> (16 - FAST_BITS)) as usize];
+        if fast != 0 {
+            self.skip(u32::from(fast >> 8));
+            return Some((fast & 0xFF) as u8);
+        }
+        for len in FAST_BITS + 1..=16 {
+            let code = window >> (16 - len);
+            if code <= table.maxcode[len] {
+                self.skip(len as u32);
+                let idx = table.valptr[len] + code - table.mincode[len];
+                return table.values.get(usize::try_from(idx).ok()?).copied();
+            }
+        }
+        None
+    }
+
+    /// A `size`-bit magnitude category value, sign-extended (T.81 F.2.2.1 EXTEND).
+    pub(super) fn receive_extend(&mut self, size: u8) -> i32 {
+        if size == 0 || size > 16 {
+            return 0;
+        }
+        let v = self.bits(u32::from(size)) as i32;
+        if v < (1 << (size - 1)) {
+            v - (1 << size) + 1
+        } else {
+            v
+        }
+    }
+
+    /// At a restart boundary: finds restart marker `expected` (0-7) the way libjpeg's
+    /// `jpeg_resync_to_restart` does, and resumes reading just after it. Returns how
+    /// many intervals have no data (0 when the marker is the expected one), or `None`
+    /// when a real marker or the end of the file comes first (the scan's data ended).
+    pub(super) fn resync(&mut self, expected: u8) -> Resync {
+        self.acc = 0;
+        self.count = 0;
+        self.at_marker = false;
+        self.padding = 0;
+        let mut junk = false;
+        let over = |junk| Resync {
+            missing: None,
+            junk,
+            next: expected,
+        };
+        loop {
+            let Some(at) = next_marker(self.data, self.pos, |_| true) else {
+                self.pos = self.data.len();
+                return over(junk);
+            };
+            let marker = self.data[at + 1];
+            self.pos = at + 2;
+            match marker {
+                0xD0..=0xD7 => {
+                    let found = marker - 0xD0;
+                    let next = (found + 1) & 7;
+                    let missing = match found.wrapping_sub(expected) & 7 {
+                        0 => 0,
+                        // One of the next two: the intervals before it have no data.
+                        ahead @ (1 | 2) => u32::from(ahead),
+                        // An earlier one (a stray copy): look further.
+                        6 | 7 => {
+                            junk = true;
+                            continue;
+                        }
+                        // Too far off to place: taken as the expected one.
+                        _ => 0,
+                    };
+                    let junk = junk || found != expected;
+                    return Resync {
+                        missing: Some(missing),
+                        junk,
+                        next,
+                    };
+                }
+                // A real marker: the scan's data is over.
+                0xC0..=0xFE => {
+                    self.pos = at;
+                    return over(junk);
+                }
+                // Not a marker at all (FF 9F, FF 01...): corrupt data.
+                _ => junk = true,
+            }
+        }
+    }
+
+    /// The byte position after the scan's data: the next marker that is not RST.
+    pub(super) fn end_of_scan(&self) -> usize {
+        let from = self.pos.saturating_sub(2);
+        next_marker(self.data, from, |m| !(0xD0..=0xD7).contains(&m)).unwrap_or(self.data.len())
+    }
+}
+
+/// The position of the first marker at or after `from` (`FF` then a byte other than
+/// `00`, a stuffed data byte, or `FF`, a fill byte) whose code `wanted` accepts.
+/// memchr: a progressive file's AC scans are skipped at memory speed.
+pub(super) fn next_marker(data: &[u8], from: usize, wanted: impl Fn(u8) -> bool) -> Option<usize> {
+    let from = from.min(data.len());
+    memchr::memchr_iter(0xFF, &data[from..])
+        .map(|i| from + i)
+        .find(|&p| {
+            data.get(p + 1)
+                .is_some_and(|&b| b != 0x00 && b != 0xFF && wanted(b))
+        })
+}
+
+/// Why a block could not be decoded.
+pub(super) enum Fault {
+    /// A code that is in no table: the data is damaged.
+    Data,
+    /// Something this decoder does not handle: the caller falls back.
+    Decline,
+}
+
+/// Skips one block's AC coefficients from zigzag index `from` (1: all 63). Hot loop: one refill check per step, then up
+/// to two coefficients (codes and magnitude bits) skipped with one lookup of
+/// [`Huffman::pairs`] (a refill leaves more than 56 bits; a step takes at most 12 bits
+/// of codes plus 15 of magnitude). The second coefficient of a pair is taken only when
+/// the first leaves the block unfinished, so a step never runs into the next block.
+#[inline(always)]
+pub(super) fn skip_ac(bits: &mut Bits<'_>, act: &Huffman, from: u32) -> Result<(), Fault> {
+    let pairs = act.pairs();
+    let mut i = from;
+    while i < 64 {
+        if bits.count < 32 {
+            bits.fill();
+        }
+        let entry = pairs[(bits.acc >> (64 - PAIR_BITS)) as usize];
+        if entry != 0 {
+            let adv1 = entry & 63;
+            if entry & PAIR_TWO != 0 && adv1 != PAIR_EOB && i + adv1 < 64 {
+                let n = (entry >> 17) & 63;
+                bits.acc <<= n;
+                bits.count -= n;
+                match (entry >> 11) & 63 {
+                    PAIR_EOB => break,
+                    adv2 => i += adv1 + adv2,
+                }
+            } else {
+                let n = (entry >> 6) & 31;
+                bits.acc <<= n;
+                bits.count -= n;
+                match adv1 {
+                    PAIR_EOB => break,
+                    adv => i += adv,
+                }
+            }
+            continue;
+        }
+        let rs = bits.symbol(act).ok_or(Fault::Data)?;
+        let (run, size) = (rs >> 4, rs & 15);
+        if size == 0 {
+            if run != 15 {
+                break;
+            }
+            i += 16;
+        } else {
+            i += u32::from(run) + 1;
+            bits.skip(u32::from(size));
+        }
+    }
+    Ok(())
+}
+
+/// Reads one block's AC coefficients up to zigzag index `low.last`, putting those of
+/// the kept corner in their places in `out`; returns the index to skip on from (past
+/// 63 after the end of the block). Values are as coded (not dequantised).
+#[inline(always)]
+pub(super) fn read_low(
+    bits: &mut Bits<'_>,
+    act: &Huffman,
+    out: &mut [i32],
+    low: &LowBand,
+) -> Result<u32, Fault> {
+    let mut i = 1u32;
+    while i <= low.last {
+        let rs = bits.symbol(act).ok_or(Fault::Data)?;
+        let (run, size) = (u32::from(rs >> 4), rs & 15);
+        if size == 0 {
+            if run != 15 {
+                return Ok(64);
+            }
+            i += 16;
+            continue;
+        }
+        i += run;
+        let value = bits.receive_extend(size);
+        if let Some(&place) = low.slot.get(i as usize)
+            && let Some(slot) = out.get_mut(usize::from(place))
+        {
+            *slot = value;
+        }
+        i += 1;
+    }
+    Ok(i)
+}

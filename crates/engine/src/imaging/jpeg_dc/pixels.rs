@@ -1,0 +1,345 @@
+//! Pixels from the walk's coefficients: the DC image (each block's average colour),
+//! and for a sequential JPEG whose blocks' low 2x2 or 4x4 coefficients were kept, the
+//! 1/4 or 1/2-scale image: that corner's inverse DCT (jpeg-decoder's and stb_image's
+//! reduced IDCT), then chroma upsampled (a triangle filter, as libjpeg's "fancy"
+//! upsampling) and colour converted at the reduced size.
+
+use std::num::Wrapping as W;
+
+use super::{Component, DcImage, max_sampling};
+
+/// Turns per-component DC values into pixels: level shift, dequantise, /8, colour.
+pub(super) fn compose(
+    w: usize,
+    h: usize,
+    comps: &[Component],
+    dc: &[Vec<i32>],
+    quant: &[[u16; 64]; 4],
+    rgb: bool,
+) -> DcImage {
+    let (hmax, vmax) = max_sampling(comps);
+    let mcux = w.div_ceil(8 * hmax);
+    let (ow, oh) = (w.div_ceil(8), h.div_ceil(8));
+    // Fixed point, 16 fractional bits: value = DC * q / 8 + 128.
+    let sample = |ci: usize, x: usize, y: usize| -> i64 {
+        let c = comps[ci];
+        let bx = x * c.h / hmax;
+        let by = y * c.v / vmax;
+        let q = i64::from(quant[c.tq][0]);
+        let coef = i64::from(dc[ci].get(by * mcux * c.h + bx).copied().unwrap_or(0));
+        // Real DC values are within ±2^15; clamping keeps mangled ones from overflowing.
+        ((coef * q).clamp(-(1 << 24), 1 << 24) << 13) + (128 << 16)
+    };
+    if comps.len() == 4 {
+        // CMYK or YCCK: walked to judge the data, but not turned into colours here.
+        return DcImage {
+            width: ow as u32,
+            height: oh as u32,
+            eighths: 1,
+            channels: 0,
+            pixels: Vec::new(),
+            defect: None,
+            progressive: false,
+        };
+    }
+    let channels = if comps.len() == 3 { 3 } else { 1 };
+    let mut pixels = Vec::with_capacity(ow * oh * channels);
+    let clamp = |v: i64| ((v + (1 << 15)) >> 16).clamp(0, 255) as u8;
+    // JFIF YCbCr -> RGB coefficients in 16.16 fixed point.
+    const CR_R: i64 = 91_881; // 1.402
+    const CB_G: i64 = 22_554; // 0.344136
+    const CR_G: i64 = 46_802; // 0.714136
+    const CB_B: i64 = 116_130; // 1.772
+    if rgb && channels == 3 {
+        for y in 0..oh {
+            for x in 0..ow {
+                pixels.extend([
+                    clamp(sample(0, x, y)),
+                    clamp(sample(1, x, y)),
+                    clamp(sample(2, x, y)),
+                ]);
+            }
+        }
+    }
+    for y in 0..if rgb && channels == 3 { 0 } else { oh } {
+        for x in 0..ow {
+            let yy = sample(0, x, y);
+            if channels == 1 {
+                pixels.push(clamp(yy));
+            } else {
+                // Samples are clamped to ±2^37, so these products stay inside i64.
+                let cb = sample(1, x, y) - (128 << 16);
+                let cr = sample(2, x, y) - (128 << 16);
+                pixels.push(clamp(yy + ((CR_R * cr) >> 16)));
+                pixels.push(clamp(yy - ((CB_G * cb + CR_G * cr) >> 16)));
+                pixels.push(clamp(yy + ((CB_B * cb) >> 16)));
+            }
+        }
+    }
+    DcImage {
+        width: ow as u32,
+        height: oh as u32,
+        eighths: 1,
+        channels: channels as u8,
+        pixels,
+        defect: None,
+        progressive: false,
+    }
+}
+
+/// The image at `k`/8 scale (k = 2 or 4) from each block's low `k` x `k` coefficients,
+/// kept row by row after the DC value (as [`super::decode_for`] keeps them).
+pub(super) fn compose_scaled(
+    w: usize,
+    h: usize,
+    comps: &[Component],
+    coefs: &[Vec<i32>],
+    quant: &[[u16; 64]; 4],
+    rgb: bool,
+    k: usize,
+) -> DcImage {
+    let (hmax, vmax) = max_sampling(comps);
+    let (mcux, mcuy) = (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax));
+    let (ow, oh) = ((w * k).div_ceil(8), (h * k).div_ceil(8));
+    let planes: Vec<Plane> = comps
+        .iter()
+        .zip(coefs)
+        .map(|(c, coefs)| {
+            let blocks = (mcux * c.h, mcuy * c.v);
+            Plane::new(coefs, &quant[c.tq], blocks, k)
+        })
+        .collect();
+    // How each component's plane is stretched to the output: `None` when it is not.
+    let stretch: Vec<Option<Stretch>> = comps
+        .iter()
+        .zip(&planes)
+        .map(|(c, p)| {
+            (c.h != hmax || c.v != vmax).then(|| Stretch::new(p, (ow, oh), c, (hmax, vmax)))
+        })
+        .collect();
+    let channels = if comps.len() == 3 { 3 } else { 1 };
+    let mut pixels = vec![0u8; ow * oh * channels];
+    let mut rows = vec![vec![0u8; ow]; comps.len()];
+    let mut scratch = Vec::new();
+    for (y, out) in pixels.chunks_exact_mut(ow * channels).enumerate() {
+        for ((row, plane), stretch) in rows.iter_mut().zip(&planes).zip(&stretch) {
+            match stretch {
+                None => row.copy_from_slice(&plane.px[y * plane.w..y * plane.w + ow]),
+                Some(stretch) => stretch.row(plane, y, &mut scratch, row),
+            }
+        }
+        match &rows[..] {
+            [r, g, b] if rgb => {
+                for (o, ((&r, &g), &b)) in out.chunks_exact_mut(3).zip(r.iter().zip(g).zip(b)) {
+                    o.copy_from_slice(&[r, g, b]);
+                }
+            }
+            [luma, cb, cr] => {
+                for (o, ((&luma, &cb), &cr)) in
+                    out.chunks_exact_mut(3).zip(luma.iter().zip(cb).zip(cr))
+                {
+                    o.copy_from_slice(&ycbcr_to_rgb(luma, cb, cr));
+                }
+            }
+            [grey, ..] => out.copy_from_slice(grey),
+            [] => {}
+        }
+    }
+    DcImage {
+        width: ow as u32,
+        height: oh as u32,
+        eighths: k as u8,
+        channels: channels as u8,
+        pixels,
+        defect: None,
+        progressive: false,
+    }
+}
+
+/// One component's samples at the reduced scale, padding blocks included.
+struct Plane {
+    w: usize,
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Plane {
+    /// The inverse DCT of every block of a component `blocks` (across, down) wide.
+    fn new(coefs: &[i32], quant: &[u16; 64], (bw, bh): (usize, usize), k: usize) -> Self {
+        let (w, h) = (bw * k, bh * k);
+        let mut px = vec![0u8; w * h];
+        let mut q = [0i32; 16];
+        for r in 0..k {
+            for c in 0..k {
+                q[r * k + c] = i32::from(quant[r * 8 + c]);
+            }
+        }
+        let stride = k * k;
+        for (b, block) in coefs.chunks_exact(stride).take(bw * bh).enumerate() {
+            let (bx, by) = (b % bw, b / bw);
+            let out = &mut px[by * k * w + bx * k..];
+            if k == 2 {
+                idct_2x2(block, &q, out, w);
+            } else {
+                idct_4x4(block, &q, out, w);
+            }
+        }
+        Self { w, h, px }
+    }
+}
+
+/// Two neighbouring samples and the second's weight in 1/256.
+type Tap = (u32, u32, u32);
+
+/// How a subsampled component's plane is stretched to the output size: sample centres
+/// line up, and each output sample weighs its two nearest plane samples across and
+/// down (a 2x stretch weighs the nearer 3/4 and the farther 1/4, as libjpeg's "fancy"
+/// upsampling does).
+struct Stretch {
+    /// Per output row: the plane rows and the second's weight.
+    down: Vec<Tap>,
+    /// Across: `None` for twice the plane's width (the common 4:2:x case, done without
+    /// a table), else per output column.
+    across: Option<Vec<Tap>>,
+}
+
+impl Stretch {
+    fn new(
+        plane: &Plane,
+        (ow, oh): (usize, usize),
+        c: &Component,
+        (hmax, vmax): (usize, usize),
+    ) -> Self {
+        let across = (c.h * 2 != hmax).then(|| taps(ow, plane.w, c.h, hmax));
+        Self {
+            down: taps(oh, plane.h, c.v, vmax),
+            across,
+        }
+    }
+
+    /// Output row `y` of `plane` into `out`; `blend` is working room.
+    fn row(&self, plane: &Plane, y: usize, blend: &mut Vec<u32>, out: &mut [u8]) {
+        let (y0, y1, wy) = self.down[y];
+        let line = |y: u32| &plane.px[y as usize * plane.w..(y as usize + 1) * plane.w];
+        // Down first, over the plane's whole row: 8 fractional bits.
+        blend.clear();
+        blend.extend(
+            line(y0)
+                .iter()
+                .zip(line(y1))
+                .map(|(&a, &b)| u32::from(a) * (256 - wy) + u32::from(b) * wy),
+        );
+        let to_u8 = |v: u32| ((v + (1 << 9)) >> 10) as u8;
+        match &self.across {
+            None => {
+                // Output 2i and 2i+1 both lie nearest plane sample i.
+                let last = blend.len().saturating_sub(1);
+                for (i, pair) in out.chunks_mut(2).enumerate() {
+                    let here = 3 * blend[i.min(last)];
+                    pair[0] = to_u8(here + blend[i.saturating_sub(1)]);
+                    if let Some(right) = pair.get_mut(1) {
+                        *right = to_u8(here + blend[(i + 1).min(last)]);
+                    }
+                }
+            }
+            Some(across) => {
+                for (o, &(a, b, wx)) in out.iter_mut().zip(across) {
+                    let v = blend[a as usize] * (256 - wx) + blend[b as usize] * wx;
+                    *o = ((v + (1 << 15)) >> 16) as u8;
+                }
+            }
+        }
+    }
+}
+
+/// For each of `out_len` output samples, where it falls in a plane of `plane_len`
+/// samples that is sampled `factor`/`max` as densely.
+fn taps(out_len: usize, plane_len: usize, factor: usize, max: usize) -> Vec<Tap> {
+    let last = plane_len.saturating_sub(1);
+    (0..out_len)
+        .map(|i| {
+            let pos = ((2 * i + 1) * factor * 256 / (2 * max)).saturating_sub(128);
+            let a = (pos >> 8).min(last);
+            let b = (a + 1).min(last);
+            (a as u32, b as u32, (pos & 255) as u32)
+        })
+        .collect()
+}
+
+/// JFIF YCbCr to RGB, in 16.16 fixed point.
+fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    const CR_R: i32 = 91_881; // 1.402
+    const CB_G: i32 = 22_554; // 0.344136
+    const CR_G: i32 = 46_802; // 0.714136
+    const CB_B: i32 = 116_130; // 1.772
+    const HALF: i32 = 1 << 15;
+    let (y, cb, cr) = (
+        (i32::from(y) << 16) + HALF,
+        i32::from(cb) - 128,
+        i32::from(cr) - 128,
+    );
+    let clamp = |v: i32| (v >> 16).clamp(0, 255) as u8;
+    [
+        clamp(y + CR_R * cr),
+        clamp(y - CB_G * cb - CR_G * cr),
+        clamp(y + CB_B * cb),
+    ]
+}
+
+/// `x` rounded to 8 bits, level-shifted samples clamped to 0-255.
+fn clamp(x: W<i32>) -> u8 {
+    x.0.clamp(0, 255) as u8
+}
+
+/// The 2x2 inverse DCT of a block's low corner (row by row in `block`, dequantised by
+/// `q`), written to `out` at rows `line` apart.
+fn idct_2x2(block: &[i32], q: &[i32; 16], out: &mut [u8], line: usize) {
+    let c = |i: usize| W(block[i]) * W(q[i]);
+    let (x0, x2) = (c(0) + c(2), c(0) - c(2));
+    let (x1, x3) = (c(1) + c(3), c(1) - c(3));
+    let bias = W(1 << 2) + W(128 << 3);
+    let (x0, x2) = (x0 + bias, x2 + bias);
+    out[0] = clamp((x0 + x1) >> 3usize);
+    out[1] = clamp((x0 - x1) >> 3usize);
+    out[line] = clamp((x2 + x3) >> 3usize);
+    out[line + 1] = clamp((x2 - x3) >> 3usize);
+}
+
+/// The 4x4 inverse DCT of a block's low corner (as [`idct_2x2`]), in fixed point with
+/// 12 fractional bits.
+fn idct_4x4(block: &[i32], q: &[i32; 16], out: &mut [u8], line: usize) {
+    const CONST_BITS: usize = 12;
+    const PASS1_BITS: usize = 2;
+    const FINAL_BITS: usize = CONST_BITS + PASS1_BITS + 3;
+    // 0.541196100, -1.847759065 and 0.765366865 in 1/4096.
+    const C1: W<i32> = W(2217);
+    const C2: W<i32> = W(-7567);
+    const C3: W<i32> = W(3135);
+    let c = |i: usize| W(block[i]) * W(q[i]);
+    let mut temp = [W(0i32); 16];
+    for i in 0..4 {
+        let (s0, s1, s2, s3) = (c(i), c(4 + i), c(8 + i), c(12 + i));
+        let x0 = (s0 + s2) << PASS1_BITS;
+        let x2 = (s0 - s2) << PASS1_BITS;
+        let p1 = (s1 + s3) * C1;
+        let t0 = (p1 + s3 * C2 + W(512)) >> (CONST_BITS - PASS1_BITS);
+        let t2 = (p1 + s1 * C3 + W(512)) >> (CONST_BITS - PASS1_BITS);
+        temp[i] = x0 + t2;
+        temp[12 + i] = x0 - t2;
+        temp[4 + i] = x2 + t0;
+        temp[8 + i] = x2 - t0;
+    }
+    let bias = W(1 << (FINAL_BITS - 1)) + W(128 << FINAL_BITS);
+    for (i, t) in temp.chunks_exact(4).enumerate() {
+        let x0 = ((t[0] + t[2]) << CONST_BITS) + bias;
+        let x2 = ((t[0] - t[2]) << CONST_BITS) + bias;
+        let p1 = (t[1] + t[3]) * C1;
+        let t0 = p1 + t[3] * C2;
+        let t2 = p1 + t[1] * C3;
+        let row = &mut out[i * line..i * line + 4];
+        row[0] = clamp((x0 + t2) >> FINAL_BITS);
+        row[3] = clamp((x0 - t2) >> FINAL_BITS);
+        row[1] = clamp((x2 + t0) >> FINAL_BITS);
+        row[2] = clamp((x2 - t0) >> FINAL_BITS);
+    }
+}
