@@ -19,6 +19,8 @@ mod pixels;
 #[cfg(test)]
 mod tests;
 
+use std::rc::Rc;
+
 use entropy::{Bits, Fault, Huffman, MAX_PADDING, read_low, skip_ac};
 
 /// The payload of the first `APP1` Exif segment (after `Exif\0\0`), if any.
@@ -238,8 +240,8 @@ fn walk(data: &[u8], min_long_side: u32, want: Want, why: &mut Decline) -> Optio
 struct WalkState {
     /// The quantisation tables, in natural (row-major) order.
     quant: Quant,
-    dc_tables: [Option<Huffman>; 4],
-    ac_tables: [Option<Huffman>; 4],
+    dc_tables: [Option<Rc<Huffman>>; 4],
+    ac_tables: [Option<Rc<Huffman>>; 4],
     frame: Option<Frame>,
     /// Per component, per block: the quantised DC value << Al, then (when `keep` > 1)
     /// the rest of the block's low `keep` x `keep` corner, row by row.
@@ -442,16 +444,15 @@ fn frame_header(
 /// over-subscribed table, a class other than DC or AC, a slot past 3).
 fn huffman_tables(
     seg: &[u8],
-    dc_tables: &mut [Option<Huffman>; 4],
-    ac_tables: &mut [Option<Huffman>; 4],
+    dc_tables: &mut [Option<Rc<Huffman>>; 4],
+    ac_tables: &mut [Option<Rc<Huffman>>; 4],
 ) -> Option<()> {
     let mut p = 0;
     while p < seg.len() {
         let tc_th = seg[p];
         let counts: [u8; 16] = seg.get(p + 1..p + 17)?.try_into().ok()?;
         let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
-        let values = seg.get(p + 17..p + 17 + total)?.to_vec();
-        let table = Huffman::new(&counts, values)?;
+        let table = Huffman::shared(seg.get(p + 1..p + 17 + total)?)?;
         let slot = usize::from(tc_th & 15);
         match tc_th >> 4 {
             0 => *dc_tables.get_mut(slot)? = Some(table),
@@ -538,8 +539,8 @@ struct ScanHeader {
 fn scan_header(
     seg: &[u8],
     frame: &Frame,
-    dc_tables: &[Option<Huffman>; 4],
-    ac_tables: &[Option<Huffman>; 4],
+    dc_tables: &[Option<Rc<Huffman>>; 4],
+    ac_tables: &[Option<Rc<Huffman>>; 4],
 ) -> Option<ScanHeader> {
     let ns = usize::from(*seg.first()?);
     let mut comps = Vec::with_capacity(ns);
@@ -570,7 +571,7 @@ fn scan_header(
     let needs_dc = ss == 0 && ah == 0;
     let needs_ac = if frame.progressive { ss > 0 } else { se > 0 };
     let defined =
-        |tables: &[Option<Huffman>; 4], t: usize| tables.get(t).is_some_and(Option::is_some);
+        |tables: &[Option<Rc<Huffman>>; 4], t: usize| tables.get(t).is_some_and(Option::is_some);
     for &(_, td, ta) in &comps {
         if (needs_dc && !defined(dc_tables, td)) || (needs_ac && !defined(ac_tables, ta)) {
             return None;
@@ -644,7 +645,7 @@ fn decode_scan(
     comps: &[Component],
     size: (usize, usize),
     scan: &[(usize, usize, usize)],
-    (dc_tables, ac_tables): (&[Option<Huffman>; 4], &[Option<Huffman>; 4]),
+    (dc_tables, ac_tables): (&[Option<Rc<Huffman>>; 4], &[Option<Rc<Huffman>>; 4]),
     skip_ac: bool,
     al: u32,
     restart_interval: usize,
@@ -654,8 +655,8 @@ fn decode_scan(
     let tables: Vec<(&Huffman, Option<&Huffman>)> = scan
         .iter()
         .map(|&(_, td, ta)| {
-            let dct = dc_tables.get(td)?.as_ref()?;
-            let act = if skip_ac {
+            let dct: &Huffman = dc_tables.get(td)?.as_ref()?;
+            let act: Option<&Huffman> = if skip_ac {
                 Some(ac_tables.get(ta)?.as_ref()?)
             } else {
                 None

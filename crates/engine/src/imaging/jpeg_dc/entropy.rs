@@ -2,6 +2,9 @@
 //! the walk's hot loop uses) and the bit reader, which unstuffs `FF 00`, stops at
 //! markers and resynchronises on restart markers.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use super::LowBand;
 
 /// A Huffman table as canonical code ranges per length (ITU T.81 F.2.2.3), with a
@@ -12,6 +15,9 @@ pub(super) struct Huffman {
     /// For AC tables: up to two coefficients to skip per lookup of the next
     /// [`PAIR_BITS`] bits (see [`Huffman::pairs`]); made on first use.
     ac_pairs: std::cell::OnceCell<Box<[u32; 1 << PAIR_BITS]>>,
+    /// For AC tables: each coefficient whose code and magnitude fit in the next
+    /// [`FAST_BITS`] bits, decoded (see [`Huffman::values`]); made on first use.
+    ac_values: std::cell::OnceCell<Box<[i32; 1 << FAST_BITS]>>,
     maxcode: [i32; 18],
     valptr: [i32; 17],
     mincode: [i32; 17],
@@ -19,6 +25,18 @@ pub(super) struct Huffman {
 }
 
 pub(super) const FAST_BITS: usize = 10;
+
+/// In a [`Huffman::values`] entry: end of block.
+pub(super) const VALUE_EOB: i32 = 1 << 9;
+
+/// A `size`-bit magnitude category value `v`, sign-extended (T.81 F.2.2.1 EXTEND).
+fn extend(v: i32, size: u32) -> i32 {
+    if v < (1 << (size - 1)) {
+        v - (1 << size) + 1
+    } else {
+        v
+    }
+}
 
 /// Zero bytes of padding after which a scan's walk stops: the data ended long before.
 pub(super) const MAX_PADDING: u32 = 1024;
@@ -31,7 +49,35 @@ pub(super) const PAIR_EOB: u32 = 63;
 /// In a [`Huffman::pairs`] entry: a second coefficient is there.
 pub(super) const PAIR_TWO: u32 = 1 << 23;
 
+thread_local! {
+    /// The Huffman tables last built on this thread, by their DHT bytes: most files
+    /// carry their encoder's standard tables, whose lookahead tables are then built
+    /// once, not for every file.
+    static RECENT: RefCell<Vec<(Box<[u8]>, Rc<Huffman>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Tables kept in [`RECENT`].
+const RECENT_TABLES: usize = 8;
+
 impl Huffman {
+    /// The table a DHT entry (`spec`: 16 code counts, then the symbols) defines, shared
+    /// with earlier files that had the same one; `None` for one no encoder can write.
+    pub(super) fn shared(spec: &[u8]) -> Option<Rc<Self>> {
+        RECENT.with_borrow_mut(|recent| {
+            if let Some(at) = recent.iter().position(|(known, _)| **known == *spec) {
+                let hit = recent.remove(at);
+                let table = Rc::clone(&hit.1);
+                recent.insert(0, hit);
+                return Some(table);
+            }
+            let counts: &[u8; 16] = spec.get(..16)?.try_into().ok()?;
+            let table = Rc::new(Self::new(counts, spec.get(16..)?.to_vec())?);
+            recent.insert(0, (spec.into(), Rc::clone(&table)));
+            recent.truncate(RECENT_TABLES);
+            Some(table)
+        })
+    }
+
     pub(super) fn new(counts: &[u8; 16], values: Vec<u8>) -> Option<Self> {
         let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
         if total > 256 || total != values.len() {
@@ -72,6 +118,7 @@ impl Huffman {
         maxcode[17] = i32::MAX;
         Some(Self {
             ac_pairs: std::cell::OnceCell::new(),
+            ac_values: std::cell::OnceCell::new(),
             lookup,
             maxcode,
             valptr,
@@ -99,6 +146,33 @@ impl Huffman {
     /// magnitude) in bits 6-10; when a second coefficient's code also lies within those
     /// bits, [`PAIR_TWO`], its advance in bits 11-16, and both coefficients' bits in
     /// bits 17-22. 0: the first code is longer than [`PAIR_BITS`] (the slow path).
+    /// The AC value table: for every value of the next [`FAST_BITS`] bits whose
+    /// coefficient (code and magnitude bits) lies within them, the bits it takes in
+    /// bits 0-4, its zero run in bits 5-8, [`VALUE_EOB`] for end-of-block, and its
+    /// value in bits 16-31. 0: the slow path.
+    pub(super) fn values(&self) -> &[i32; 1 << FAST_BITS] {
+        self.ac_values.get_or_init(|| {
+            let mut table = Box::new([0i32; 1 << FAST_BITS]);
+            for (window, (slot, &fast)) in table.iter_mut().zip(self.lookup.iter()).enumerate() {
+                if fast == 0 {
+                    continue;
+                }
+                let len = usize::from(fast >> 8);
+                let (run, size) = (i32::from((fast >> 4) & 15), usize::from(fast & 15));
+                if size == 0 {
+                    // End of block, or a run of 16 zeros (ZRL: 15, then a zero).
+                    let eob = if run == 0 { VALUE_EOB } else { 0 };
+                    *slot = len as i32 | (run << 5) | eob;
+                } else if len + size <= FAST_BITS {
+                    let bits = (window >> (FAST_BITS - len - size)) & ((1 << size) - 1);
+                    let value = extend(bits as i32, size as u32);
+                    *slot = (len + size) as i32 | (run << 5) | (value << 16);
+                }
+            }
+            table
+        })
+    }
+
     pub(super) fn pairs(&self) -> &[u32; 1 << PAIR_BITS] {
         self.ac_pairs.get_or_init(|| {
             // A coefficient: (code + magnitude bits, advance).
@@ -265,12 +339,7 @@ impl<'a> Bits<'a> {
         if size == 0 || size > 16 {
             return 0;
         }
-        let v = self.bits(u32::from(size)) as i32;
-        if v < (1 << (size - 1)) {
-            v - (1 << size) + 1
-        } else {
-            v
-        }
+        extend(self.bits(u32::from(size)) as i32, u32::from(size))
     }
 
     /// At a restart boundary: finds restart marker `expected` (0-7) the way libjpeg's
@@ -417,8 +486,29 @@ pub(super) fn read_low(
     out: &mut [i32],
     low: &LowBand,
 ) -> Result<u32, Fault> {
+    let values = act.values();
     let mut i = 1u32;
     while i <= low.last {
+        if bits.count < 16 {
+            bits.fill();
+        }
+        let entry = values[(bits.acc >> (64 - FAST_BITS)) as usize];
+        if entry != 0 {
+            let n = (entry & 31) as u32;
+            bits.acc <<= n;
+            bits.count -= n;
+            if entry & VALUE_EOB != 0 {
+                return Ok(64);
+            }
+            i += ((entry >> 5) & 15) as u32;
+            if let Some(&place) = low.slot.get(i as usize)
+                && let Some(slot) = out.get_mut(usize::from(place))
+            {
+                *slot = entry >> 16;
+            }
+            i += 1;
+            continue;
+        }
         let rs = bits.symbol(act).ok_or(Fault::Data)?;
         let (run, size) = (u32::from(rs >> 4), rs & 15);
         if size == 0 {

@@ -121,6 +121,7 @@ pub(super) fn compose_scaled(
     let mut pixels = vec![0u8; ow * oh * channels];
     let mut rows = vec![vec![0u8; ow]; comps.len()];
     let mut scratch = Vec::new();
+    let mut planar = [vec![0u8; ow], vec![0u8; ow], vec![0u8; ow]];
     for (y, out) in pixels.chunks_exact_mut(ow * channels).enumerate() {
         for ((row, plane), stretch) in rows.iter_mut().zip(&planes).zip(&stretch) {
             match stretch {
@@ -135,10 +136,10 @@ pub(super) fn compose_scaled(
                 }
             }
             [luma, cb, cr] => {
-                for (o, ((&luma, &cb), &cr)) in
-                    out.chunks_exact_mut(3).zip(luma.iter().zip(cb).zip(cr))
-                {
-                    o.copy_from_slice(&ycbcr_to_rgb(luma, cb, cr));
+                ycbcr_to_rgb(luma, cb, cr, &mut planar);
+                let [r, g, b] = &planar;
+                for (o, ((&r, &g), &b)) in out.chunks_exact_mut(3).zip(r.iter().zip(g).zip(b)) {
+                    o.copy_from_slice(&[r, g, b]);
                 }
             }
             [grey, ..] => out.copy_from_slice(grey),
@@ -232,12 +233,24 @@ impl Stretch {
         let to_u8 = |v: u32| ((v + (1 << 9)) >> 10) as u8;
         match &self.across {
             None => {
-                // Output 2i and 2i+1 both lie nearest plane sample i.
+                // Output 2i and 2i+1 both lie nearest plane sample i: the pairs whose
+                // neighbours are inside the row go in one straight loop, the edges
+                // with their neighbours clamped.
                 let last = blend.len().saturating_sub(1);
-                for (i, pair) in out.chunks_mut(2).enumerate() {
+                let pairs = out.len().div_ceil(2);
+                let inner = (out.len() / 2).min(last).max(1);
+                let middle = out.get_mut(2..2 * inner).unwrap_or_default();
+                for (pair, near) in middle.chunks_exact_mut(2).zip(blend.windows(3)) {
+                    let here = 3 * near[1];
+                    pair[0] = to_u8(here + near[0]);
+                    pair[1] = to_u8(here + near[2]);
+                }
+                for i in std::iter::once(0).chain(inner..pairs) {
                     let here = 3 * blend[i.min(last)];
-                    pair[0] = to_u8(here + blend[i.saturating_sub(1)]);
-                    if let Some(right) = pair.get_mut(1) {
+                    if let Some(left) = out.get_mut(2 * i) {
+                        *left = to_u8(here + blend[i.saturating_sub(1).min(last)]);
+                    }
+                    if let Some(right) = out.get_mut(2 * i + 1) {
                         *right = to_u8(here + blend[(i + 1).min(last)]);
                     }
                 }
@@ -266,24 +279,28 @@ fn taps(out_len: usize, plane_len: usize, factor: usize, max: usize) -> Vec<Tap>
         .collect()
 }
 
-/// JFIF YCbCr to RGB, in 16.16 fixed point.
-fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+/// A row of JFIF YCbCr to RGB planes, in 16.16 fixed point (a loop the compiler
+/// vectorises).
+fn ycbcr_to_rgb(luma: &[u8], cb: &[u8], cr: &[u8], [r, g, b]: &mut [Vec<u8>; 3]) {
     const CR_R: i32 = 91_881; // 1.402
     const CB_G: i32 = 22_554; // 0.344136
     const CR_G: i32 = 46_802; // 0.714136
     const CB_B: i32 = 116_130; // 1.772
     const HALF: i32 = 1 << 15;
-    let (y, cb, cr) = (
-        (i32::from(y) << 16) + HALF,
-        i32::from(cb) - 128,
-        i32::from(cr) - 128,
-    );
     let clamp = |v: i32| (v >> 16).clamp(0, 255) as u8;
-    [
-        clamp(y + CR_R * cr),
-        clamp(y - CB_G * cb - CR_G * cr),
-        clamp(y + CB_B * cb),
-    ]
+    let pixels = luma.iter().zip(cb).zip(cr);
+    for ((((&y, &cb), &cr), r), (g, b)) in
+        pixels.zip(r.iter_mut()).zip(g.iter_mut().zip(b.iter_mut()))
+    {
+        let (y, cb, cr) = (
+            (i32::from(y) << 16) + HALF,
+            i32::from(cb) - 128,
+            i32::from(cr) - 128,
+        );
+        *r = clamp(y + CR_R * cr);
+        *g = clamp(y - CB_G * cb - CR_G * cr);
+        *b = clamp(y + CB_B * cb);
+    }
 }
 
 /// `x` rounded to 8 bits, level-shifted samples clamped to 0-255.

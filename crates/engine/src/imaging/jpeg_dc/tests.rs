@@ -584,3 +584,24 @@ fn a_scaled_walk_judges_damage_as_the_dc_walk_does() {
         "{off} pixels differ from the whole image"
     );
 }
+
+#[test]
+fn files_with_the_same_huffman_tables_share_them_built_once() {
+    // The standard luminance DC table (T.81 K.3): counts, then symbols.
+    let mut spec = vec![0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+    spec.extend(0..12u8);
+    let first = Huffman::shared(&spec).expect("a valid table");
+    let again = Huffman::shared(&spec).expect("a valid table");
+    assert!(Rc::ptr_eq(&first, &again), "built again for the same table");
+    let mut other = spec.clone();
+    other[16..].reverse();
+    let different = Huffman::shared(&other).expect("a valid table");
+    assert!(!Rc::ptr_eq(&first, &different));
+    // An over-subscribed table is refused, every time.
+    let mut bogus = vec![3u8];
+    bogus.extend([0; 15]);
+    bogus.extend([1, 2, 3]);
+    assert!(Huffman::shared(&bogus).is_none());
+    assert!(Huffman::shared(&bogus).is_none());
+    assert!(Huffman::shared(&spec[..10]).is_none(), "cut short");
+}
