@@ -240,8 +240,8 @@ fn walk(data: &[u8], min_long_side: u32, want: Want, why: &mut Decline) -> Optio
 struct WalkState {
     /// The quantisation tables, in natural (row-major) order.
     quant: Quant,
-    dc_tables: [Option<Rc<Huffman>>; 4],
-    ac_tables: [Option<Rc<Huffman>>; 4],
+    dc_tables: Tables,
+    ac_tables: Tables,
     frame: Option<Frame>,
     /// Per component, per block: the quantised DC value << Al, then (when `keep` > 1)
     /// the rest of the block's low `keep` x `keep` corner, row by row.
@@ -257,6 +257,9 @@ struct WalkState {
     /// Three components are RGB, not YCbCr (Adobe APP14).
     rgb: bool,
 }
+
+/// The four Huffman table slots of a class (DC or AC).
+type Tables = [Option<Rc<Huffman>>; 4];
 
 /// Four quantisation tables, in natural (row-major) order.
 struct Quant([[u16; 64]; 4]);
@@ -442,11 +445,7 @@ fn frame_header(
 
 /// Reads a DHT segment into the table slots; `None` for a broken one (an
 /// over-subscribed table, a class other than DC or AC, a slot past 3).
-fn huffman_tables(
-    seg: &[u8],
-    dc_tables: &mut [Option<Rc<Huffman>>; 4],
-    ac_tables: &mut [Option<Rc<Huffman>>; 4],
-) -> Option<()> {
+fn huffman_tables(seg: &[u8], dc_tables: &mut Tables, ac_tables: &mut Tables) -> Option<()> {
     let mut p = 0;
     while p < seg.len() {
         let tc_th = seg[p];
@@ -539,8 +538,8 @@ struct ScanHeader {
 fn scan_header(
     seg: &[u8],
     frame: &Frame,
-    dc_tables: &[Option<Rc<Huffman>>; 4],
-    ac_tables: &[Option<Rc<Huffman>>; 4],
+    dc_tables: &Tables,
+    ac_tables: &Tables,
 ) -> Option<ScanHeader> {
     let ns = usize::from(*seg.first()?);
     let mut comps = Vec::with_capacity(ns);
@@ -570,8 +569,7 @@ fn scan_header(
     }
     let needs_dc = ss == 0 && ah == 0;
     let needs_ac = if frame.progressive { ss > 0 } else { se > 0 };
-    let defined =
-        |tables: &[Option<Rc<Huffman>>; 4], t: usize| tables.get(t).is_some_and(Option::is_some);
+    let defined = |tables: &Tables, t: usize| tables.get(t).is_some_and(Option::is_some);
     for &(_, td, ta) in &comps {
         if (needs_dc && !defined(dc_tables, td)) || (needs_ac && !defined(ac_tables, ta)) {
             return None;
@@ -645,7 +643,7 @@ fn decode_scan(
     comps: &[Component],
     size: (usize, usize),
     scan: &[(usize, usize, usize)],
-    (dc_tables, ac_tables): (&[Option<Rc<Huffman>>; 4], &[Option<Rc<Huffman>>; 4]),
+    (dc_tables, ac_tables): (&Tables, &Tables),
     skip_ac: bool,
     al: u32,
     restart_interval: usize,

@@ -53,8 +53,11 @@ thread_local! {
     /// The Huffman tables last built on this thread, by their DHT bytes: most files
     /// carry their encoder's standard tables, whose lookahead tables are then built
     /// once, not for every file.
-    static RECENT: RefCell<Vec<(Box<[u8]>, Rc<Huffman>)>> = const { RefCell::new(Vec::new()) };
+    static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
 }
+
+/// Tables by the DHT bytes that define them, the last used first.
+type Recent = Vec<(Box<[u8]>, Rc<Huffman>)>;
 
 /// Tables kept in [`RECENT`].
 const RECENT_TABLES: usize = 8;

@@ -179,7 +179,14 @@ impl Plane {
         for (b, block) in coefs.chunks_exact(stride).take(bw * bh).enumerate() {
             let (bx, by) = (b % bw, b / bw);
             let out = &mut px[by * k * w + bx * k..];
-            if k == 2 {
+            if block[1..].iter().all(|&c| c == 0) {
+                // No detail (most blocks of a photo's sky or wall): one value, the
+                // same as the transform below gives.
+                let value = flat(W(block[0]) * W(q[0]), k);
+                for row in out.chunks_mut(w).take(k) {
+                    row[..k].fill(value);
+                }
+            } else if k == 2 {
                 idct_2x2(block, &q, out, w);
             } else {
                 idct_4x4(block, &q, out, w);
@@ -308,6 +315,16 @@ fn clamp(x: W<i32>) -> u8 {
     x.0.clamp(0, 255) as u8
 }
 
+/// What [`idct_2x2`] and [`idct_4x4`] give for every sample of a block whose only
+/// coefficient is its dequantised DC value `dc`.
+fn flat(dc: W<i32>, k: usize) -> u8 {
+    if k == 2 {
+        clamp((dc + W(1 << 2) + W(128 << 3)) >> 3usize)
+    } else {
+        clamp(((dc << 14) + W(1 << 16) + W(128 << 17)) >> 17usize)
+    }
+}
+
 /// The 2x2 inverse DCT of a block's low corner (row by row in `block`, dequantised by
 /// `q`), written to `out` at rows `line` apart.
 fn idct_2x2(block: &[i32], q: &[i32; 16], out: &mut [u8], line: usize) {
@@ -358,5 +375,33 @@ fn idct_4x4(block: &[i32], q: &[i32; 16], out: &mut [u8], line: usize) {
         row[3] = clamp((x0 - t2) >> FINAL_BITS);
         row[1] = clamp((x2 + t0) >> FINAL_BITS);
         row[2] = clamp((x2 - t0) >> FINAL_BITS);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_without_detail_is_one_value_the_transform_agrees_with() {
+        for k in [2, 4] {
+            for dc in (-3000..3000).step_by(7).chain([i32::MIN, i32::MAX]) {
+                let mut block = vec![0; k * k];
+                block[0] = dc;
+                let q = [3i32; 16];
+                let mut out = vec![0u8; 4 * k];
+                if k == 2 {
+                    idct_2x2(&block, &q, &mut out, 4);
+                } else {
+                    idct_4x4(&block, &q, &mut out, 4);
+                }
+                let want = flat(W(dc) * W(3), k);
+                let got: Vec<u8> = out.chunks(4).flat_map(|r| r[..k].to_vec()).collect();
+                assert!(
+                    got.iter().all(|&v| v == want),
+                    "k {k}, dc {dc}: {got:?} vs {want}"
+                );
+            }
+        }
     }
 }
