@@ -89,6 +89,7 @@ impl<'a> ScanLayout<'a> {
 
     /// Gives the blocks of unit (ux, uy) the predictors' values and no detail (a bad
     /// interval).
+    #[inline]
     pub(super) fn fill_unit(
         &self,
         dc: &mut [Vec<i32>],
@@ -151,6 +152,7 @@ impl Restarts {
     }
 
     /// Intervals in a scan of `units` units.
+    #[inline]
     pub(super) fn intervals(&self, units: usize) -> u32 {
         if self.ri > 0 {
             u32::try_from(units.div_ceil(self.ri)).unwrap_or(u32::MAX)
@@ -161,6 +163,7 @@ impl Restarts {
 
     /// Before unit `u`: at an interval boundary, finds the restart marker, counts the
     /// interval that ended if it was bad, and resets the predictors.
+    #[inline]
     pub(super) fn at_unit(
         &mut self,
         bits: &mut Bits<'_>,
