@@ -205,10 +205,9 @@ fn differing_pixels(ours: &DcImage, theirs: &[u8]) -> usize {
         .count()
 }
 
-#[test]
-fn a_bad_restart_interval_costs_that_interval_only() {
-    // 640x480 4:2:0, a restart marker every 10 MCUs: 1200 MCUs, 120 intervals.
-    let good = encode(
+/// 640x480 4:2:0, a restart marker every 10 MCUs: 1200 MCUs, 120 intervals.
+fn with_restarts() -> Vec<u8> {
+    encode(
         640,
         480,
         |e| {
@@ -216,7 +215,22 @@ fn a_bad_restart_interval_costs_that_interval_only() {
             e.set_restart_interval(10);
         },
         ColorType::Rgb,
-    );
+    )
+}
+
+/// `good` with two bytes of its 41st interval's data turned into `FF AE`, which is no
+/// marker at all (as in jpeg-decoder's imagetestsuite/7997b….jpg).
+fn with_stray_marker(good: &[u8], rst: &[usize]) -> Vec<u8> {
+    let mut stray = good.to_vec();
+    let at = (rst[40] + rst[41]) / 2;
+    stray[at] = 0xFF;
+    stray[at + 1] = 0xAE;
+    stray
+}
+
+#[test]
+fn a_bad_restart_interval_costs_that_interval_only() {
+    let good = with_restarts();
     let (_, _, theirs) = reference(&good);
     let rst = restart_markers(&good);
     assert_eq!(rst.len(), 119);
@@ -226,10 +240,7 @@ fn a_bad_restart_interval_costs_that_interval_only() {
     // As in jpeg-decoder's imagetestsuite/7997b….jpg: two bytes of an interval's
     // data became `FF AE`, which is no marker at all. libjpeg skips to the next
     // restart marker; so does the walk.
-    let mut stray = good.clone();
-    let at = (rst[40] + rst[41]) / 2;
-    stray[at] = 0xFF;
-    stray[at + 1] = 0xAE;
+    let stray = with_stray_marker(&good, &rst);
     let walked = decode(&stray, 1).expect("decoded");
     assert_eq!(
         walked.defect,
@@ -533,20 +544,9 @@ fn a_scaled_walk_keeps_the_dc_only_where_it_cannot_or_may_not_do_more() {
 
 #[test]
 fn a_scaled_walk_judges_damage_as_the_dc_walk_does() {
-    let good = encode(
-        640,
-        480,
-        |e| {
-            e.set_sampling_factor(SamplingFactor::R_4_2_0);
-            e.set_restart_interval(10);
-        },
-        ColorType::Rgb,
-    );
+    let good = with_restarts();
     let rst = restart_markers(&good);
-    let mut stray = good.clone();
-    let at = (rst[40] + rst[41]) / 2;
-    stray[at] = 0xFF;
-    stray[at + 1] = 0xAE;
+    let stray = with_stray_marker(&good, &rst);
     let mut lost = good.clone();
     lost.drain(rst[60] - 5..rst[61] + 7);
     let mut bad = encode(640, 480, |_| {}, ColorType::Rgb);
@@ -573,12 +573,7 @@ fn a_scaled_walk_judges_damage_as_the_dc_walk_does() {
     // 10 MCUs of 16x16, 10 x 8 x 8 of the 320x240 half-size pixels.
     let walked = decode_for(&stray, want).expect("walked");
     let (_, _, theirs) = reference_at(&good, 4);
-    let off = walked
-        .pixels
-        .chunks(3)
-        .zip(theirs.chunks(3))
-        .filter(|(a, b)| a.iter().zip(*b).any(|(x, y)| x.abs_diff(*y) > 24))
-        .count();
+    let off = differing_pixels(&walked, &theirs);
     assert!(
         off <= 10 * 8 * 8,
         "{off} pixels differ from the whole image"
