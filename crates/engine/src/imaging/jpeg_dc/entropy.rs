@@ -496,33 +496,25 @@ pub(super) fn read_low(
             bits.fill();
         }
         let entry = values[(bits.acc >> (64 - FAST_BITS)) as usize];
-        if entry != 0 {
+        // The zero run before the coefficient, and its value (a run of 16 zeros is 15
+        // and a zero).
+        let (run, value) = if entry != 0 {
             let n = (entry & 31) as u32;
             bits.acc <<= n;
             bits.count -= n;
             if entry & VALUE_EOB != 0 {
                 return Ok(64);
             }
-            i += ((entry >> 5) & 15) as u32;
-            if let Some(&place) = low.slot.get(i as usize)
-                && let Some(slot) = out.get_mut(usize::from(place))
-            {
-                *slot = entry >> 16;
+            (((entry >> 5) & 15) as u32, entry >> 16)
+        } else {
+            let rs = bits.symbol(act).ok_or(Fault::Data)?;
+            match (u32::from(rs >> 4), rs & 15) {
+                (15, 0) => (15, 0),
+                (_, 0) => return Ok(64),
+                (run, size) => (run, bits.receive_extend(size)),
             }
-            i += 1;
-            continue;
-        }
-        let rs = bits.symbol(act).ok_or(Fault::Data)?;
-        let (run, size) = (u32::from(rs >> 4), rs & 15);
-        if size == 0 {
-            if run != 15 {
-                return Ok(64);
-            }
-            i += 16;
-            continue;
-        }
+        };
         i += run;
-        let value = bits.receive_extend(size);
         if let Some(&place) = low.slot.get(i as usize)
             && let Some(slot) = out.get_mut(usize::from(place))
         {
