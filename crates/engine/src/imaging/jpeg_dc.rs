@@ -360,11 +360,7 @@ impl WalkState {
         if self.defect.is_none() && !self.have_dc.iter().all(|&d| d) {
             return not_handled(why);
         }
-        let mut image = if self.keep > 1 {
-            pixels::compose_scaled(w, h, &comps, &self.dc, &self.quant.0, self.rgb, self.keep)
-        } else {
-            pixels::compose(w, h, &comps, &self.dc, &self.quant.0, self.rgb)
-        };
+        let mut image = pixels::compose(w, h, &comps, &self.dc, &self.quant.0, self.rgb, self.keep);
         image.defect = self.defect;
         image.progressive = progressive;
         Some(image)

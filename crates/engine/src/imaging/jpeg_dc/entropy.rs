@@ -47,7 +47,7 @@ pub(super) const PAIR_BITS: usize = 12;
 /// In a [`Huffman::pairs`] entry: the advance that means end-of-block.
 pub(super) const PAIR_EOB: u32 = 63;
 /// In a [`Huffman::pairs`] entry: a second coefficient is there.
-pub(super) const PAIR_TWO: u32 = 1 << 23;
+pub(super) const PAIR_TWO: u32 = 1 << 13;
 
 thread_local! {
     /// The Huffman tables last built on this thread, by their DHT bytes: most files
@@ -144,11 +144,6 @@ impl Huffman {
         })
     }
 
-    /// The AC-skipping table: for every value of the next [`PAIR_BITS`] bits, the first
-    /// coefficient's advance (1-16, or [`PAIR_EOB`]) in bits 0-5 and its bits (code and
-    /// magnitude) in bits 6-10; when a second coefficient's code also lies within those
-    /// bits, [`PAIR_TWO`], its advance in bits 11-16, and both coefficients' bits in
-    /// bits 17-22. 0: the first code is longer than [`PAIR_BITS`] (the slow path).
     /// The AC value table: for every value of the next [`FAST_BITS`] bits whose
     /// coefficient (code and magnitude bits) lies within them, the bits it takes in
     /// bits 0-4, its zero run in bits 5-8, [`VALUE_EOB`] for end-of-block, and its
@@ -176,6 +171,13 @@ impl Huffman {
         })
     }
 
+    /// The AC-skipping table: for every value of the next [`PAIR_BITS`] bits, the first
+    /// coefficient's bits (code and magnitude) in bits 0-5 and its advance in the block
+    /// (1-16, or [`PAIR_EOB`]) in bits 6-12; when a second coefficient's code also lies
+    /// within those bits, [`PAIR_TWO`], its advance in bits 14-20, and both
+    /// coefficients' bits in bits 26-31. 0: the first code is longer than
+    /// [`PAIR_BITS`] (the slow path). The bits to shift out sit at the ends of the
+    /// entry, where they take no masking on the hot loop's chain.
     pub(super) fn pairs(&self) -> &[u32; 1 << PAIR_BITS] {
         self.ac_pairs.get_or_init(|| {
             // A coefficient: (code + magnitude bits, advance).
@@ -194,7 +196,7 @@ impl Huffman {
                     continue;
                 };
                 let (n1, adv1) = step(len1, rs1);
-                *slot = adv1 | (n1 << 6);
+                *slot = n1 | (adv1 << 6);
                 let used = n1 as usize;
                 if adv1 == PAIR_EOB || used >= PAIR_BITS {
                     continue;
@@ -202,7 +204,7 @@ impl Huffman {
                 let rest = window & ((1 << (PAIR_BITS - used)) - 1);
                 if let Some((len2, rs2)) = self.prefix(rest, PAIR_BITS - used) {
                     let (n2, adv2) = step(len2, rs2);
-                    *slot |= PAIR_TWO | (adv2 << 11) | ((n1 + n2) << 17);
+                    *slot |= PAIR_TWO | (adv2 << 14) | ((n1 + n2) << 26);
                 }
             }
             table
@@ -252,9 +254,19 @@ impl<'a> Bits<'a> {
         (self.padding * 8).saturating_sub(self.count) > 7
     }
 
+    /// Tops the bit buffer up to more than 56 bits (zeros past the segment's end).
+    #[inline(always)]
     pub(super) fn fill(&mut self) {
-        // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no marker), so take as
-        // many whole bytes as fit in one go.
+        if !self.fill_fast() {
+            self.fill_bytes();
+        }
+    }
+
+    /// The common case of [`Bits::fill`], inlined into the hot loops: the next 8 bytes
+    /// hold no 0xFF (no stuffing, no marker), so take as many whole bytes as fit in one
+    /// go. False when it could not.
+    #[inline(always)]
+    fn fill_fast(&mut self) -> bool {
         if !self.at_marker
             && let Some(next) = self.data.get(self.pos..self.pos + 8)
             && let Ok(next) = <[u8; 8]>::try_from(next)
@@ -268,9 +280,15 @@ impl<'a> Bits<'a> {
                 self.acc |= v << (64 - self.count - 8 * take);
                 self.count += 8 * take;
                 self.pos += take as usize;
-                return;
+                return true;
             }
         }
+        false
+    }
+
+    /// [`Bits::fill`] a byte at a time: stuffed bytes, markers, the end of the data.
+    #[inline(never)]
+    fn fill_bytes(&mut self) {
         while self.count <= 56 {
             let mut byte = 0u8;
             if !self.at_marker {
@@ -297,6 +315,7 @@ impl<'a> Bits<'a> {
         }
     }
 
+    #[inline]
     pub(super) fn peek(&mut self, n: u32) -> u32 {
         if self.count < n {
             self.fill();
@@ -304,11 +323,13 @@ impl<'a> Bits<'a> {
         (self.acc >> (64 - n)) as u32
     }
 
+    #[inline]
     pub(super) fn skip(&mut self, n: u32) {
         self.acc <<= n;
         self.count = self.count.saturating_sub(n);
     }
 
+    #[inline]
     pub(super) fn bits(&mut self, n: u32) -> u32 {
         if n == 0 {
             return 0;
@@ -319,6 +340,7 @@ impl<'a> Bits<'a> {
     }
 
     /// Decodes one Huffman symbol; `None` for a code not in the table.
+    #[inline]
     pub(super) fn symbol(&mut self, table: &Huffman) -> Option<u8> {
         let window = self.peek(16) as i32;
         let fast = table.lookup[(window >> (16 - FAST_BITS)) as usize];
@@ -326,6 +348,12 @@ impl<'a> Bits<'a> {
             self.skip(u32::from(fast >> 8));
             return Some((fast & 0xFF) as u8);
         }
+        self.long_symbol(table, window)
+    }
+
+    /// [`Bits::symbol`] for a code longer than [`FAST_BITS`].
+    #[inline(never)]
+    fn long_symbol(&mut self, table: &Huffman, window: i32) -> Option<u8> {
         for len in FAST_BITS + 1..=16 {
             let code = window >> (16 - len);
             if code <= table.maxcode[len] {
@@ -338,6 +366,7 @@ impl<'a> Bits<'a> {
     }
 
     /// A `size`-bit magnitude category value, sign-extended (T.81 F.2.2.1 EXTEND).
+    #[inline]
     pub(super) fn receive_extend(&mut self, size: u8) -> i32 {
         if size == 0 || size > 16 {
             return 0;
@@ -438,44 +467,45 @@ pub(super) enum Fault {
 pub(super) fn skip_ac(bits: &mut Bits<'_>, act: &Huffman, from: u32) -> Result<(), Fault> {
     let pairs = act.pairs();
     let mut i = from;
+    // The buffer lives in registers for the loop (written back around the calls that
+    // need it), not in `bits`'s memory.
+    let (mut acc, mut count) = (bits.acc, bits.count);
     while i < 64 {
-        if bits.count < 32 {
+        if count < 32 {
+            (bits.acc, bits.count) = (acc, count);
             bits.fill();
+            (acc, count) = (bits.acc, bits.count);
         }
-        let entry = pairs[(bits.acc >> (64 - PAIR_BITS)) as usize];
-        if entry != 0 {
-            let adv1 = entry & 63;
-            if entry & PAIR_TWO != 0 && adv1 != PAIR_EOB && i + adv1 < 64 {
-                let n = (entry >> 17) & 63;
-                bits.acc <<= n;
-                bits.count -= n;
-                match (entry >> 11) & 63 {
-                    PAIR_EOB => break,
-                    adv2 => i += adv1 + adv2,
+        let entry = pairs[(acc >> (64 - PAIR_BITS)) as usize];
+        if entry == 0 {
+            (bits.acc, bits.count) = (acc, count);
+            let rs = bits.symbol(act).ok_or(Fault::Data)?;
+            let (run, size) = (rs >> 4, rs & 15);
+            if size == 0 {
+                if run != 15 {
+                    return Ok(());
                 }
+                i += 16;
             } else {
-                let n = (entry >> 6) & 31;
-                bits.acc <<= n;
-                bits.count -= n;
-                match adv1 {
-                    PAIR_EOB => break,
-                    adv => i += adv,
-                }
+                i += u32::from(run) + 1;
+                bits.skip(u32::from(size));
             }
+            (acc, count) = (bits.acc, bits.count);
             continue;
         }
-        let rs = bits.symbol(act).ok_or(Fault::Data)?;
-        let (run, size) = (rs >> 4, rs & 15);
-        if size == 0 {
-            if run != 15 {
-                break;
-            }
-            i += 16;
+        // Both coefficients when the entry holds two and the first leaves the block
+        // open, else the first. An end of block's advance (63) ends the loop.
+        let adv1 = (entry >> 6) & 127;
+        let (n, adv) = if entry & PAIR_TWO != 0 && i + adv1 < 64 {
+            (entry >> 26, adv1 + ((entry >> 14) & 127))
         } else {
-            i += u32::from(run) + 1;
-            bits.skip(u32::from(size));
-        }
+            (entry & 63, adv1)
+        };
+        acc <<= n;
+        count -= n;
+        i += adv;
     }
+    (bits.acc, bits.count) = (acc, count);
     Ok(())
 }
 

@@ -1,95 +1,17 @@
 //! Pixels from the walk's coefficients: the DC image (each block's average colour),
 //! and for a sequential JPEG whose blocks' low 2x2 or 4x4 coefficients were kept, the
 //! 1/4 or 1/2-scale image: that corner's inverse DCT (jpeg-decoder's and stb_image's
-//! reduced IDCT), then chroma upsampled (a triangle filter, as libjpeg's "fancy"
-//! upsampling) and colour converted at the reduced size.
+//! reduced IDCT). Then, at any scale, chroma upsampled (a triangle filter, as
+//! libjpeg's "fancy" upsampling) and colour converted at the reduced size.
 
 use std::num::Wrapping as W;
 
 use super::{Component, DcImage, max_sampling};
 
-/// Turns per-component DC values into pixels: level shift, dequantise, /8, colour.
+/// The image at `k`/8 scale (k = 1, 2 or 4) from each block's low `k` x `k`
+/// coefficients, kept row by row after the DC value (as [`super::decode_for`] keeps
+/// them); at 1/8 each block's DC value is its one sample.
 pub(super) fn compose(
-    w: usize,
-    h: usize,
-    comps: &[Component],
-    dc: &[Vec<i32>],
-    quant: &[[u16; 64]; 4],
-    rgb: bool,
-) -> DcImage {
-    let (hmax, vmax) = max_sampling(comps);
-    let mcux = w.div_ceil(8 * hmax);
-    let (ow, oh) = (w.div_ceil(8), h.div_ceil(8));
-    // Fixed point, 16 fractional bits: value = DC * q / 8 + 128.
-    let sample = |ci: usize, x: usize, y: usize| -> i64 {
-        let c = comps[ci];
-        let bx = x * c.h / hmax;
-        let by = y * c.v / vmax;
-        let q = i64::from(quant[c.tq][0]);
-        let coef = i64::from(dc[ci].get(by * mcux * c.h + bx).copied().unwrap_or(0));
-        // Real DC values are within ±2^15; clamping keeps mangled ones from overflowing.
-        ((coef * q).clamp(-(1 << 24), 1 << 24) << 13) + (128 << 16)
-    };
-    if comps.len() == 4 {
-        // CMYK or YCCK: walked to judge the data, but not turned into colours here.
-        return DcImage {
-            width: ow as u32,
-            height: oh as u32,
-            eighths: 1,
-            channels: 0,
-            pixels: Vec::new(),
-            defect: None,
-            progressive: false,
-        };
-    }
-    let channels = if comps.len() == 3 { 3 } else { 1 };
-    let mut pixels = Vec::with_capacity(ow * oh * channels);
-    let clamp = |v: i64| ((v + (1 << 15)) >> 16).clamp(0, 255) as u8;
-    // JFIF YCbCr -> RGB coefficients in 16.16 fixed point.
-    const CR_R: i64 = 91_881; // 1.402
-    const CB_G: i64 = 22_554; // 0.344136
-    const CR_G: i64 = 46_802; // 0.714136
-    const CB_B: i64 = 116_130; // 1.772
-    if rgb && channels == 3 {
-        for y in 0..oh {
-            for x in 0..ow {
-                pixels.extend([
-                    clamp(sample(0, x, y)),
-                    clamp(sample(1, x, y)),
-                    clamp(sample(2, x, y)),
-                ]);
-            }
-        }
-    }
-    for y in 0..if rgb && channels == 3 { 0 } else { oh } {
-        for x in 0..ow {
-            let yy = sample(0, x, y);
-            if channels == 1 {
-                pixels.push(clamp(yy));
-            } else {
-                // Samples are clamped to ±2^37, so these products stay inside i64.
-                let cb = sample(1, x, y) - (128 << 16);
-                let cr = sample(2, x, y) - (128 << 16);
-                pixels.push(clamp(yy + ((CR_R * cr) >> 16)));
-                pixels.push(clamp(yy - ((CB_G * cb + CR_G * cr) >> 16)));
-                pixels.push(clamp(yy + ((CB_B * cb) >> 16)));
-            }
-        }
-    }
-    DcImage {
-        width: ow as u32,
-        height: oh as u32,
-        eighths: 1,
-        channels: channels as u8,
-        pixels,
-        defect: None,
-        progressive: false,
-    }
-}
-
-/// The image at `k`/8 scale (k = 2 or 4) from each block's low `k` x `k` coefficients,
-/// kept row by row after the DC value (as [`super::decode_for`] keeps them).
-pub(super) fn compose_scaled(
     w: usize,
     h: usize,
     comps: &[Component],
@@ -101,6 +23,18 @@ pub(super) fn compose_scaled(
     let (hmax, vmax) = max_sampling(comps);
     let (mcux, mcuy) = (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax));
     let (ow, oh) = ((w * k).div_ceil(8), (h * k).div_ceil(8));
+    if comps.len() == 4 {
+        // CMYK or YCCK: walked to judge the data, but not turned into colours here.
+        return DcImage {
+            width: ow as u32,
+            height: oh as u32,
+            eighths: k as u8,
+            channels: 0,
+            pixels: Vec::new(),
+            defect: None,
+            progressive: false,
+        };
+    }
     let planes: Vec<Plane> = comps
         .iter()
         .zip(coefs)
@@ -168,6 +102,14 @@ impl Plane {
     /// The inverse DCT of every block of a component `blocks` (across, down) wide.
     fn new(coefs: &[i32], quant: &[u16; 64], (bw, bh): (usize, usize), k: usize) -> Self {
         let (w, h) = (bw * k, bh * k);
+        if k == 1 {
+            // The DC image: one sample per block, in the blocks' order.
+            let q = W(i32::from(quant[0]));
+            let px = coefs.iter().take(bw * bh).map(|&dc| flat(W(dc) * q, 1));
+            let mut px: Vec<u8> = px.collect();
+            px.resize(w * h, flat(W(0), 1));
+            return Self { w, h, px };
+        }
         let mut px = vec![0u8; w * h];
         let mut q = [0i32; 16];
         for r in 0..k {
@@ -316,9 +258,9 @@ fn clamp(x: W<i32>) -> u8 {
 }
 
 /// What [`idct_2x2`] and [`idct_4x4`] give for every sample of a block whose only
-/// coefficient is its dequantised DC value `dc`.
+/// coefficient is its dequantised DC value `dc` (at 1/8 scale, the block's sample).
 fn flat(dc: W<i32>, k: usize) -> u8 {
-    if k == 2 {
+    if k <= 2 {
         clamp((dc + W(1 << 2) + W(128 << 3)) >> 3usize)
     } else {
         clamp(((dc << 14) + W(1 << 16) + W(128 << 17)) >> 17usize)
