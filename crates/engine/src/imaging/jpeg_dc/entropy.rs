@@ -46,8 +46,9 @@ pub(super) const PAIR_BITS: usize = 12;
 
 /// In a [`Huffman::pairs`] entry: the advance that means end-of-block.
 pub(super) const PAIR_EOB: u32 = 63;
-/// In a [`Huffman::pairs`] entry: a second coefficient is there.
-pub(super) const PAIR_TWO: u32 = 1 << 13;
+/// The most coefficients one [`Huffman::pairs`] entry skips (their advances must fit
+/// its 7 bits: 3 x 16 + [`PAIR_EOB`]).
+const SKIP_MAX: usize = 4;
 
 thread_local! {
     /// The Huffman tables last built on this thread, by their DHT bytes: most files
@@ -132,18 +133,6 @@ impl Huffman {
 }
 
 impl Huffman {
-    /// The code at the top of `avail` bits of `bits` (length, symbol), if one of at most
-    /// `avail` bits is there.
-    pub(super) fn prefix(&self, bits: u32, avail: usize) -> Option<(usize, u8)> {
-        (1..=avail.min(16)).find_map(|len| {
-            let code = (bits >> (avail - len)) as i32;
-            (code <= self.maxcode[len]).then(|| {
-                let idx = usize::try_from(self.valptr[len] + code - self.mincode[len]).ok()?;
-                self.values.get(idx).map(|&symbol| (len, symbol))
-            })?
-        })
-    }
-
     /// The AC value table: for every value of the next [`FAST_BITS`] bits whose
     /// coefficient (code and magnitude bits) lies within them, the bits it takes in
     /// bits 0-4, its zero run in bits 5-8, [`VALUE_EOB`] for end-of-block, and its
@@ -171,44 +160,74 @@ impl Huffman {
         })
     }
 
-    /// The AC-skipping table: for every value of the next [`PAIR_BITS`] bits, the first
-    /// coefficient's bits (code and magnitude) in bits 0-5 and its advance in the block
-    /// (1-16, or [`PAIR_EOB`]) in bits 6-12; when a second coefficient's code also lies
-    /// within those bits, [`PAIR_TWO`], its advance in bits 14-20, and both
-    /// coefficients' bits in bits 26-31. 0: the first code is longer than
-    /// [`PAIR_BITS`] (the slow path). The bits to shift out sit at the ends of the
-    /// entry, where they take no masking on the hot loop's chain.
+    /// The AC-skipping table: for every value of the next [`PAIR_BITS`] bits, the
+    /// coefficients (codes and magnitude bits) that lie within them, up to
+    /// [`SKIP_MAX`] (the first one's magnitude bits may reach past them), in one entry:
+    /// - bits 0-5: the bits they all take; bits 6-12: their advance in the block (an
+    ///   end of block counts [`PAIR_EOB`]);
+    /// - bits 13-19: the advance of all but the last (0 for one coefficient): they may
+    ///   all be taken while that leaves the block open;
+    /// - bits 20-25 and 26-31: the first coefficient's bits and advance alone.
+    ///
+    /// 0: the first code is longer than [`PAIR_BITS`] (the slow path). The bits to
+    /// shift out sit at the bottom, where they need no masking on the hot loop's chain.
     pub(super) fn pairs(&self) -> &[u32; 1 << PAIR_BITS] {
         self.ac_pairs.get_or_init(|| {
-            // A coefficient: (code + magnitude bits, advance).
-            let step = |len: usize, rs: u8| -> (u32, u32) {
+            let single = self.single_steps();
+            let mut table = Box::new([0u32; 1 << PAIR_BITS]);
+            let mask = (1u32 << PAIR_BITS) - 1;
+            for (window, slot) in (0u32..).zip(table.iter_mut()) {
+                let (n1, adv1) = single[window as usize];
+                if n1 == 0 {
+                    continue;
+                }
+                let (mut used, mut advance, mut before_last) = (n1, adv1, 0);
+                for _ in 1..SKIP_MAX {
+                    if advance >= PAIR_EOB || used >= PAIR_BITS as u32 {
+                        break;
+                    }
+                    let (n, adv) = single[((window << used) & mask) as usize];
+                    if n == 0 || used + n > PAIR_BITS as u32 {
+                        break;
+                    }
+                    before_last = advance;
+                    used += n;
+                    advance += adv;
+                }
+                *slot = used | (advance << 6) | (before_last << 13) | (n1 << 20) | (adv1 << 26);
+            }
+            table
+        })
+    }
+
+    /// For every value of the next [`PAIR_BITS`] bits, the first AC coefficient's bits
+    /// (code and magnitude) and advance in the block (1-16, or [`PAIR_EOB`]); (0, 0)
+    /// when its code is longer. Filled code by code, a range of windows each.
+    fn single_steps(&self) -> Vec<(u32, u32)> {
+        let mut single = vec![(0u32, 0u32); 1 << PAIR_BITS];
+        for len in 1..=PAIR_BITS {
+            let (first, last) = (self.mincode[len], self.maxcode[len]);
+            for code in first..=last {
+                let Some(&rs) = usize::try_from(self.valptr[len] + code - first)
+                    .ok()
+                    .and_then(|at| self.values.get(at))
+                else {
+                    continue;
+                };
                 let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
                 let advance = match (run, size) {
                     (15, 0) => 16,
                     (_, 0) => PAIR_EOB,
                     (run, _) => run + 1,
                 };
-                (len as u32 + size, advance)
-            };
-            let mut table = Box::new([0u32; 1 << PAIR_BITS]);
-            for (window, slot) in (0u32..).zip(table.iter_mut()) {
-                let Some((len1, rs1)) = self.prefix(window, PAIR_BITS) else {
-                    continue;
-                };
-                let (n1, adv1) = step(len1, rs1);
-                *slot = n1 | (adv1 << 6);
-                let used = n1 as usize;
-                if adv1 == PAIR_EOB || used >= PAIR_BITS {
-                    continue;
-                }
-                let rest = window & ((1 << (PAIR_BITS - used)) - 1);
-                if let Some((len2, rs2)) = self.prefix(rest, PAIR_BITS - used) {
-                    let (n2, adv2) = step(len2, rs2);
-                    *slot |= PAIR_TWO | (adv2 << 14) | ((n1 + n2) << 26);
+                let shift = PAIR_BITS - len;
+                let start = usize::try_from(code).unwrap_or(0) << shift;
+                if let Some(windows) = single.get_mut(start..start + (1 << shift)) {
+                    windows.fill((len as u32 + size, advance));
                 }
             }
-            table
-        })
+        }
+        single
     }
 }
 
@@ -458,11 +477,12 @@ pub(super) enum Fault {
     Decline,
 }
 
-/// Skips one block's AC coefficients from zigzag index `from` (1: all 63). Hot loop: one refill check per step, then up
-/// to two coefficients (codes and magnitude bits) skipped with one lookup of
-/// [`Huffman::pairs`] (a refill leaves more than 56 bits; a step takes at most 12 bits
-/// of codes plus 15 of magnitude). The second coefficient of a pair is taken only when
-/// the first leaves the block unfinished, so a step never runs into the next block.
+/// Skips one block's AC coefficients from zigzag index `from` (1: all 63). Hot loop:
+/// one refill check per step, then up to [`SKIP_MAX`] coefficients (codes and
+/// magnitude bits) skipped with one lookup of [`Huffman::pairs`] (a refill leaves more
+/// than 56 bits; a step takes at most 12 bits of codes plus 15 of magnitude). Several
+/// are taken only when all but the last leave the block open, so a step never runs
+/// into the next block.
 #[inline(always)]
 pub(super) fn skip_ac(bits: &mut Bits<'_>, act: &Huffman, from: u32) -> Result<(), Fault> {
     let pairs = act.pairs();
@@ -493,13 +513,13 @@ pub(super) fn skip_ac(bits: &mut Bits<'_>, act: &Huffman, from: u32) -> Result<(
             (acc, count) = (bits.acc, bits.count);
             continue;
         }
-        // Both coefficients when the entry holds two and the first leaves the block
-        // open, else the first. An end of block's advance (63) ends the loop.
-        let adv1 = (entry >> 6) & 127;
-        let (n, adv) = if entry & PAIR_TWO != 0 && i + adv1 < 64 {
-            (entry >> 26, adv1 + ((entry >> 14) & 127))
+        // All the entry's coefficients while those before the last leave the block
+        // open (nearly always), else the first alone. An end of block's advance (63)
+        // ends the loop.
+        let (n, adv) = if i + ((entry >> 13) & 127) < 64 {
+            (entry & 63, (entry >> 6) & 127)
         } else {
-            (entry & 63, adv1)
+            ((entry >> 20) & 63, entry >> 26)
         };
         acc <<= n;
         count -= n;

@@ -572,3 +572,72 @@ fn files_with_the_same_huffman_tables_share_them_built_once() {
     assert!(Huffman::shared(&bogus).is_none());
     assert!(Huffman::shared(&spec[..10]).is_none(), "cut short");
 }
+
+/// Skips one block's AC codes from `from` one code at a time: the reference for
+/// [`skip_ac`]'s table.
+fn skip_ac_by_code(bits: &mut Bits<'_>, table: &Huffman, from: u32) -> Option<()> {
+    let mut i = from;
+    while i < 64 {
+        let rs = bits.symbol(table)?;
+        let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+        match (run, size) {
+            (15, 0) => i += 16,
+            (_, 0) => break,
+            _ => {
+                i += run + 1;
+                bits.skip(size);
+            }
+        }
+    }
+    Some(())
+}
+
+#[test]
+fn the_skipping_table_ends_each_block_where_code_by_code_decoding_does() {
+    // The standard AC table's code lengths (T.81 K.5) over the same 162 symbols in
+    // another order; 1-bit codes (six coefficients in one step, blocks that end at
+    // 63 without an end of block); zero runs and runs of 16.
+    let mut full = vec![0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d];
+    full.extend([0x01, 0x02, 0x00, 0x03, 0x11, 0x04]);
+    full.extend(
+        (0..16u8)
+            .flat_map(|run| (1..=10u8).map(move |size| run << 4 | size))
+            .filter(|s| ![0x01, 0x02, 0x03, 0x11, 0x04].contains(s)),
+    );
+    full.push(0xF0);
+    let mut ones = vec![2u8];
+    ones.extend([0; 15]);
+    ones.extend([0x01, 0x00]);
+    let mut runs = vec![0, 3];
+    runs.extend([0; 14]);
+    runs.extend([0xF0, 0x31, 0x00]);
+    let mut rng = fastrand::Rng::with_seed(27);
+    for spec in [&full, &ones, &runs] {
+        let table = Huffman::shared(spec).expect("a valid table");
+        for from in [1, 5, 17, 63] {
+            // Random data, without 0xFF (no stuffing or markers to mind here).
+            let data: Vec<u8> = (0..4096).map(|_| rng.u8(..0xFF)).collect();
+            let (mut ours, mut theirs) = (Bits::new(&data, 0), Bits::new(&data, 0));
+            for block in 0..300 {
+                let got = skip_ac(&mut ours, &table, from).ok();
+                let want = skip_ac_by_code(&mut theirs, &table, from);
+                assert_eq!(
+                    got,
+                    want,
+                    "table {:?}, from {from}, block {block}",
+                    &spec[..16]
+                );
+                if want.is_none() {
+                    break;
+                }
+                let at = |b: &Bits<'_>| b.pos * 8 - b.count as usize;
+                assert_eq!(
+                    at(&ours),
+                    at(&theirs),
+                    "table {:?}, from {from}, block {block}",
+                    &spec[..16]
+                );
+            }
+        }
+    }
+}
