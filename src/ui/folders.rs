@@ -148,6 +148,7 @@ impl PixgrabApp {
         self.input
             .say(format!("Queueing {} URLs…", urls.len()), false);
         if let Some(handle) = self.engines.handle(slot) {
+            self.model.reserve(urls.len());
             handle.send(Command::Add { urls, page: None });
         }
     }

@@ -436,6 +436,15 @@ impl Model {
             .collect()
     }
 
+    /// Makes room for `n` more items at once (an add of `n` URLs was sent), so a list
+    /// of 100,000 is held in vectors allocated at their final size, not grown by
+    /// doubling (each doubling held the old and the new copy: 34 MB for 100,000).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.items.reserve(n);
+        self.index.reserve(n);
+        self.order.reserve(n);
+    }
+
     /// True when nothing is queued or running.
     pub(crate) fn is_idle(&self) -> bool {
         self.counts.queued == 0 && self.counts.active == 0

@@ -21,6 +21,22 @@ fn an_item_of_the_model_is_at_most_176_bytes_besides_its_strings() {
 }
 
 #[test]
+fn an_add_of_10000_urls_is_held_in_vectors_of_their_final_size() {
+    // Grown one item at a time, the items' vector was doubled to 16,384 places (and at
+    // 100,000 items held its old and new copies at once while it moved).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = super::tests::harness(tmp.path(), 1);
+    super::tests::type_urls(&mut harness, "http://127.0.0.1:9/img[00001-10000].jpg");
+    super::tests::press_download(&mut harness);
+    super::tests::step_until(&mut harness, "all 10,000 queued", |app| {
+        app.model.items.len() == 10_000
+    });
+    let model = &harness.state().model;
+    assert_eq!(model.items.capacity(), 10_000);
+    assert_eq!(model.order.capacity(), 10_000);
+}
+
+#[test]
 fn the_window_takes_the_list_of_a_demo_of_100000_whole() {
     let site = pixgrab_testsite::demo::DemoSite::start(100_000).expect("demo site");
     let intake = pixgrab_engine::read_urls(&site.url_list());

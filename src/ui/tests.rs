@@ -53,7 +53,7 @@ fn url_list(server: &Server) -> String {
     lines.join("\n")
 }
 
-fn harness(out: &Path, jobs: usize) -> Harness<'static, PixgrabApp> {
+pub(super) fn harness(out: &Path, jobs: usize) -> Harness<'static, PixgrabApp> {
     harness_sized(out, jobs, [1100.0, 700.0])
 }
 
@@ -92,7 +92,7 @@ pub(super) fn step_until(
 }
 
 /// Types `text` into the URL box (found by its label).
-fn type_urls(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
+pub(super) fn type_urls(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
     harness.get_by_label(URL_BOX).focus();
     harness.step();
     harness.get_by_label(URL_BOX).type_text(text);
@@ -100,7 +100,7 @@ fn type_urls(harness: &mut Harness<'_, PixgrabApp>, text: &str) {
 }
 
 /// Clicks Download.
-fn press_download(harness: &mut Harness<'_, PixgrabApp>) {
+pub(super) fn press_download(harness: &mut Harness<'_, PixgrabApp>) {
     harness.get_by_label("Download").click();
     harness.step();
 }

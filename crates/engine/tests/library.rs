@@ -408,3 +408,34 @@ fn a_bandwidth_limit_holds_the_overall_rate() {
         &site.big[..]
     );
 }
+
+#[test]
+fn an_add_the_library_cannot_write_hands_every_url_back_as_given() {
+    // The add fails inside the library (a trigger refuses every new item): the engine
+    // names the URLs in its `CommandFailed`, in order, an inline image as the `data:`
+    // URL it was given (not the short form the library would have kept): none is lost.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, _rx) = Engine::start(config(tmp.path())).expect("start");
+    engine.shutdown();
+    let db = rusqlite::Connection::open(tmp.path().join(".pixgrab").join("library.db"))
+        .expect("library");
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON items BEGIN SELECT RAISE(ABORT, 'no room for items'); END",
+    )
+    .expect("trigger");
+    drop(db);
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start again");
+    let png = support::png(4, 4, 7);
+    let given = vec![
+        Url::parse("http://127.0.0.1:9/a.jpg").expect("url"),
+        Url::parse(&format!("data:image/png;base64,{}", support::base64(&png))).expect("url"),
+        Url::parse("http://127.0.0.1:9/b.jpg").expect("url"),
+    ];
+    engine.send(Command::add(given.clone()));
+    let (reason, urls) = wait_for(&rx, |e| match e {
+        Event::CommandFailed { reason, urls } => Some((reason.clone(), urls.clone())),
+        _ => None,
+    });
+    assert!(reason.contains("items"), "{reason}");
+    assert_eq!(urls, given);
+}

@@ -181,10 +181,19 @@ impl EngineHandle {
     /// [`EngineHandle::run`], also saying how many of the items are new (only an
     /// [`Command::Add`] makes new items).
     fn apply(&self, command: Command) -> Result<(Vec<ItemId>, usize), EngineError> {
+        match command {
+            Command::Add { urls, page } => self.add_counting(urls, page.as_ref()).map_err(|e| e.0),
+            other => self.apply_other(other),
+        }
+    }
+
+    /// [`EngineHandle::apply`] of any command but [`Command::Add`].
+    fn apply_other(&self, command: Command) -> Result<(Vec<ItemId>, usize), EngineError> {
         let none = Ok((Vec::new(), 0));
         let queued = |ids: Vec<ItemId>| Ok((ids, 0));
         match command {
-            Command::Add { urls, page } => self.add_counting(urls, page.as_ref()),
+            // Carried out by `apply`.
+            Command::Add { .. } => none,
             Command::Retry(ids) => queued(self.requeue(&ids)?),
             Command::RetryFailed => queued(self.retry_failed()?),
             Command::Pause(ids) => {
@@ -218,19 +227,24 @@ impl EngineHandle {
 
     /// Carries out one command as [`EngineHandle::run`] does, turning what came of it
     /// into events: an [`Command::Add`] is answered with [`Event::Added`], any command
-    /// that fails with [`Event::CommandFailed`] (naming an Add's URLs).
+    /// that fails with [`Event::CommandFailed`] (naming an Add's URLs that were not
+    /// queued: the add hands them back, so no copy of its list is kept meanwhile).
     fn carry_out(&self, command: Command) {
-        let (asked, urls) = match &command {
-            Command::Add { urls, .. } => (Some(urls.len()), urls.clone()),
-            _ => (None, Vec::new()),
-        };
-        match self.apply(command) {
-            Ok((_, new)) => {
-                if let Some(asked) = asked {
-                    self.shared.events.send(Event::Added { asked, new });
-                }
+        let result = match command {
+            Command::Add { urls, page } => {
+                let asked = urls.len();
+                self.add_counting(urls, page.as_ref())
+                    .map(|(_, new)| Some(Event::Added { asked, new }))
             }
-            Err(e) => self.shared.events.send(Event::CommandFailed {
+            other => self
+                .apply_other(other)
+                .map(|_| None)
+                .map_err(|e| (e, Vec::new())),
+        };
+        match result {
+            Ok(Some(added)) => self.shared.events.send(added),
+            Ok(None) => {}
+            Err((e, urls)) => self.shared.events.send(Event::CommandFailed {
                 reason: e.to_string(),
                 urls,
             }),

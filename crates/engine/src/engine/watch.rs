@@ -445,7 +445,7 @@ fn check(engine: &EngineHandle, mut watch: Watch) -> Option<i64> {
                     plan.new.into_iter().chain(plan.again).collect(),
                     Some(&found.page),
                 )
-                .map_err(|e| crate::error::FetchError::Disk(e.to_string()))?;
+                .map_err(|e| crate::error::FetchError::Disk(e.0.to_string()))?;
             shared
                 .library()
                 .mark_seen(&watch.page, &plan.seen)

@@ -37,7 +37,7 @@ mod watches;
 pub use export::{import_urls, to_csv, to_json};
 pub(crate) use normal_form::normalise;
 pub use records::Record;
-pub(crate) use records::{DoneRecord, PartRecord};
+pub(crate) use records::{Added, DoneRecord, PartRecord};
 pub use watches::Watch;
 
 /// File name of the database inside `OUT/.pixgrab/`.

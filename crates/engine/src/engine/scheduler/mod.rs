@@ -260,7 +260,12 @@ impl Scheduler {
 
     /// Queues jobs by rank.
     pub(crate) fn push(&self, jobs: impl IntoIterator<Item = Job>) {
+        let jobs: Vec<Job> = jobs.into_iter().collect();
         let mut state = self.lock();
+        // Each host's queue grows once, to its final size (100,000 jobs are megabytes).
+        for (host, n) in host_queue::counts(&jobs) {
+            state.hosts.entry(host).or_default().queue.reserve(n);
+        }
         for job in jobs {
             let host = host_key(&job.url);
             if !state.adaptive.contains_key(&host) {

@@ -17,6 +17,21 @@ fn job(id: u64, url: &str) -> Job {
 }
 
 #[test]
+fn a_push_of_10000_jobs_grows_each_hosts_queue_once_to_its_final_size() {
+    // One job at a time, a host's queue was doubled to 16,384 places, holding its old
+    // and new copies at once while it moved.
+    let s = Scheduler::new(8, Some(2));
+    s.push((0..10_001).map(|i| {
+        let host = if i == 5_000 { "b" } else { "a" };
+        job(i, &format!("http://{host}/{i}"))
+    }));
+    let state = s.lock();
+    assert_eq!(state.hosts["a:80"].queue.capacity(), 10_000);
+    assert_eq!(state.hosts["a:80"].queue.len(), 10_000);
+    assert_eq!(state.hosts["b:80"].queue.len(), 1);
+}
+
+#[test]
 fn per_host_limit_lets_other_hosts_through_in_order() {
     let s = Scheduler::new(8, Some(2));
     s.push([
