@@ -94,6 +94,7 @@ impl PixgrabApp {
                         pixgrab_engine::Span(interval)
                     ));
                 }
+                self.adds_in_flight += 1;
                 self.input.say(format!("{note}…"), false);
                 self.picker = None;
             }

@@ -63,6 +63,12 @@ impl Autorun {
         }
     }
 
+    /// True once everything settled and the screenshot was asked for.
+    #[cfg(test)]
+    pub(super) fn screenshot_requested(&self) -> bool {
+        self.requested
+    }
+
     /// Advances the autorun by one frame; `idle` says whether all work is settled.
     pub(super) fn step(&mut self, ctx: &egui::Context, idle: bool) -> Step {
         if !self.started {

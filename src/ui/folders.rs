@@ -149,6 +149,7 @@ impl PixgrabApp {
             .say(format!("Queueing {} URLs…", urls.len()), false);
         if let Some(handle) = self.engines.handle(slot) {
             self.model.reserve(urls.len());
+            self.adds_in_flight += 1;
             handle.send(Command::Add { urls, page: None });
         }
     }

@@ -101,6 +101,7 @@ impl PixgrabApp {
                         urls: handover.urls,
                         page: page.clone(),
                     });
+                    self.adds_in_flight += 1;
                 }
                 let from = page.map_or_else(String::new, |p| format!(" from {p}"));
                 self.input.say(

@@ -61,6 +61,8 @@ impl PixgrabApp {
 
     /// What came of a command sent to an engine.
     fn command_answer_ui(&mut self, event: &Event) {
+        // A failed command need not be an add: at worst the count reaches 0 early.
+        self.adds_in_flight = self.adds_in_flight.saturating_sub(1);
         match event {
             Event::Added { asked, new } => {
                 let known = asked - new;
@@ -141,7 +143,7 @@ impl PixgrabApp {
             view.state = view::ShowState::Done;
             eprintln!("autorun: sorted by {} at {half} done", view.sort.label());
         }
-        let idle = self.model.is_idle() && !self.engines.is_empty();
+        let idle = self.model.is_idle() && !self.engines.is_empty() && self.adds_in_flight == 0;
         match run.step(ctx, idle) {
             autorun::Step::Download => self.download(ctx),
             autorun::Step::Report => eprintln!(

@@ -103,6 +103,9 @@ pub(crate) struct PixgrabApp {
     error: Option<String>,
     _demo: Option<DemoSite>,
     autorun: Option<Autorun>,
+    /// Adds sent to an engine and not yet answered ([`pixgrab_engine::Event::Added`]
+    /// or `CommandFailed`): work the model does not show yet.
+    adds_in_flight: usize,
     stats: FrameStats,
     /// What other programs hand to this window (`crate::ipc`), and those handovers
     /// that wait for the folder's engine to open.
@@ -173,6 +176,7 @@ impl PixgrabApp {
             error: None,
             _demo: demo,
             autorun,
+            adds_in_flight: 0,
             stats: FrameStats::default(),
             inbox: options.inbox,
             handed_waiting: Vec::new(),

@@ -552,6 +552,36 @@ fn the_window_keeps_drawing_while_a_slow_library_takes_10000_urls() {
 }
 
 #[test]
+fn an_autorun_waits_for_an_add_the_library_is_still_taking() {
+    // The frame bench at 100,000 ended after a few seconds with "items 0": the engine
+    // existed and the model was empty (idle) while the library still took the add.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(tmp.path(), 1);
+    harness.state_mut().library_delay = Some(Duration::from_secs(2));
+    type_urls(&mut harness, "http://127.0.0.1:9/warm-up.jpg");
+    press_download(&mut harness);
+    step_until(&mut harness, "the warm-up settled", |app| {
+        app.model.items.len() == 1 && app.model.is_idle()
+    });
+    type_urls(&mut harness, "http://127.0.0.1:9/img[001-100].jpg");
+    let shot = tmp.path().join("shot.png");
+    harness.state_mut().autorun = Some(super::Autorun::new(shot, None));
+    for _ in 0..20 {
+        harness.step();
+    }
+    let app = harness.state();
+    assert_eq!(app.model.items.len(), 1, "the add is still under way");
+    let run = app.autorun.as_ref().expect("autorun");
+    assert!(
+        !run.screenshot_requested(),
+        "the autorun settled before the add was answered"
+    );
+    step_until(&mut harness, "the add's answer", |app| {
+        app.model.items.len() == 101
+    });
+}
+
+#[test]
 fn the_window_icon_is_the_bundled_png() {
     let icon = super::icon().expect("assets/pixgrab.png decodes");
     assert_eq!((icon.width, icon.height), (256, 256));
