@@ -251,6 +251,11 @@ impl Model {
                 self.fresh.push_back(idx);
                 self.set_state(idx, Stage::Done);
             }
+            Event::ThumbnailCached { cached, .. } => {
+                // Shown from the cache file when its tile comes into view.
+                self.items[idx].thumb = ThumbSlot::Stored(Some(cached.into_boxed_path()));
+                self.set_state(idx, Stage::Done);
+            }
             Event::ThumbnailFailed { reason, .. } => {
                 self.items[idx].thumb = ThumbSlot::Failed(reason.to_string().into());
                 self.set_state(idx, Stage::Done);

@@ -451,3 +451,55 @@ fn a_trashed_item_is_gone_and_never_fetched_again() {
         "a removed item is not fetched again"
     );
 }
+
+/// A receiver that falls behind (a window busy taking 100,000 new rows) does not make
+/// thumbnails pile up in the channel: once more than 256 events wait, a thumbnail
+/// comes as its cache file and size only, so at most 256 pictures' pixels ever wait.
+#[test]
+fn thumbnails_for_a_receiver_that_is_behind_wait_in_the_cache_not_in_the_channel() {
+    let server = Server::start(|req| Response::ok("image/png", support::numbered_png(&req.path)))
+        .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
+    let list: Vec<String> = (0..600).map(|i| format!("/p{i}.png")).collect();
+    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+    engine.run(Command::add(urls(&server, &refs))).expect("add");
+    // Nobody reads while the work goes on.
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !engine.is_idle() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not idle in {LIMIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let events = until_idle(&rx, LIMIT);
+    assert!(failures(&events).is_empty(), "{:?}", failures(&events));
+    let with_pixels = events
+        .iter()
+        .filter(|e| matches!(e, Event::Thumbnail { .. }))
+        .count();
+    let cached: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ThumbnailCached {
+                width,
+                height,
+                cached,
+                ..
+            } => Some(((*width, *height), cached.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(with_pixels + cached.len(), 600, "a thumbnail each");
+    assert!(
+        with_pixels <= 256,
+        "{with_pixels} thumbnails waited with their pixels"
+    );
+    assert!(!cached.is_empty());
+    for ((width, height), path) in &cached {
+        assert!(path.is_file(), "{} is no file", path.display());
+        // numbered_png: 8 pixels wide, 8 and up high.
+        assert!(*width == 8 && *height >= 8, "{width}x{height}");
+    }
+}

@@ -265,6 +265,9 @@ fn event_json(event: &Event, url: &str) -> Option<serde_json::Value> {
         Event::Thumbnail { id, thumb, .. } => {
             json!({"event": "thumbnail", "id": id.0, "width": thumb.width, "height": thumb.height})
         }
+        Event::ThumbnailCached {
+            id, width, height, ..
+        } => json!({"event": "thumbnail", "id": id.0, "width": width, "height": height}),
         Event::ThumbnailFailed { id, reason } => {
             json!({"event": "thumbnail_failed", "id": id.0, "reason": reason.to_string()})
         }

@@ -97,6 +97,20 @@ pub enum Event {
         /// The cache file holding the same thumbnail, if it could be written.
         cached: Option<PathBuf>,
     },
+    /// A thumbnail for a done item, left in its cache file: sent instead of
+    /// [`Event::Thumbnail`] when the receiver is behind (more than 256 events wait),
+    /// so pixels do not pile up in the channel; a front end loads the file when it
+    /// shows the picture.
+    ThumbnailCached {
+        /// The item.
+        id: ItemId,
+        /// The thumbnail's width in pixels.
+        width: u32,
+        /// The thumbnail's height in pixels.
+        height: u32,
+        /// The cache file holding it.
+        cached: PathBuf,
+    },
     /// No thumbnail could be made; the file is kept.
     ThumbnailFailed {
         /// The item.
@@ -199,6 +213,7 @@ impl Event {
             | Self::Progress { id, .. }
             | Self::Done { id, .. }
             | Self::Thumbnail { id, .. }
+            | Self::ThumbnailCached { id, .. }
             | Self::ThumbnailFailed { id, .. }
             | Self::Failed { id, .. }
             | Self::Retrying { id, .. }
@@ -218,6 +233,11 @@ impl Event {
     }
 }
 
+/// Events waiting in the channel past which a made thumbnail is sent as
+/// [`Event::ThumbnailCached`]: at most this many pictures' pixels wait for a receiver
+/// that is behind (256 thumbnails of 256 x 192: 50 MB).
+pub(super) const PIXELS_BACKLOG: usize = 256;
+
 /// Sends events, wakes the receiver, and notices when all work is settled.
 pub(super) struct Events {
     pub(super) tx: Sender<Event>,
@@ -227,6 +247,11 @@ pub(super) struct Events {
 }
 
 impl Events {
+    /// True when more than [`PIXELS_BACKLOG`] events wait for the receiver.
+    pub(super) fn behind(&self) -> bool {
+        self.tx.len() > PIXELS_BACKLOG
+    }
+
     pub(super) fn send(&self, event: Event) {
         // A closed channel only means nobody listens any more; the work goes on.
         let _ = self.tx.send(event);

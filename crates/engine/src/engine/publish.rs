@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use super::events::Events;
 use super::worker::panic_text;
 use super::{DoneInfo, Event, ItemId, Shared};
 use crate::disk::hash::sha256_file;
@@ -291,24 +292,38 @@ pub(super) fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo, made
         id,
         info: Box::new(info),
     });
-    let thumbnail_event = move |made: Made| match made {
+    // Made already by the check before publishing: no second decode.
+    if let Some(made) = made {
+        shared
+            .events
+            .settle(thumbnail_event(&shared.events, id, made));
+        return;
+    }
+    let pool_shared = shared.clone();
+    shared.thumbs.spawn_fifo(move || {
+        let made = guarded_thumbnail(&pool_shared, &path, format, &hash);
+        let events = &pool_shared.events;
+        events.settle(thumbnail_event(events, id, made));
+    });
+}
+
+/// The event for item `id`'s thumbnail: its pixels, or only its cache file when the
+/// receiver is behind (the pixels would wait in the channel until it caught up).
+fn thumbnail_event(events: &Events, id: ItemId, made: Made) -> Event {
+    match made {
+        Ok((thumb, Some(cached))) if events.behind() => Event::ThumbnailCached {
+            id,
+            width: thumb.width,
+            height: thumb.height,
+            cached,
+        },
         Ok((thumb, cached)) => Event::Thumbnail {
             id,
             thumb: Arc::new(thumb),
             cached,
         },
         Err(reason) => Event::ThumbnailFailed { id, reason },
-    };
-    // Made already by the check before publishing: no second decode.
-    if let Some(made) = made {
-        shared.events.settle(thumbnail_event(made));
-        return;
     }
-    let pool_shared = shared.clone();
-    shared.thumbs.spawn_fifo(move || {
-        let made = guarded_thumbnail(&pool_shared, &path, format, &hash);
-        pool_shared.events.settle(thumbnail_event(made));
-    });
 }
 
 /// [`thumbnail`] on the pool: a panic in a decoder must not abort the process (rayon's
