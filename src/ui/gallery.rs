@@ -106,6 +106,16 @@ impl Gallery {
     /// long: with 10,000 images arriving, textures are made only for what is seen.
     pub(crate) fn ingest(&mut self, ctx: &egui::Context, model: &mut Model) {
         for idx in model.take_fresh() {
+            if model
+                .items
+                .get(idx)
+                .is_some_and(|item| matches!(item.thumb, ThumbSlot::Stored(_)))
+            {
+                // Sent without pixels: loaded when shown, and no older texture (a
+                // damaged download's preview) stands in for it meanwhile.
+                self.textures.remove(&idx);
+                continue;
+            }
             let near = self
                 .view
                 .position_of(idx, model)

@@ -252,8 +252,11 @@ impl Model {
                 self.set_state(idx, Stage::Done);
             }
             Event::ThumbnailCached { cached, .. } => {
-                // Shown from the cache file when its tile comes into view.
-                self.items[idx].thumb = ThumbSlot::Stored(Some(cached.into_boxed_path()));
+                // Loaded when its tile comes into view (the gallery drops any older
+                // texture of the item then).
+                self.items[idx].thumb =
+                    ThumbSlot::Stored(cached.map(std::path::PathBuf::into_boxed_path));
+                self.fresh.push_back(idx);
                 self.set_state(idx, Stage::Done);
             }
             Event::ThumbnailFailed { reason, .. } => {

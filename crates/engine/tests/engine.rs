@@ -498,6 +498,7 @@ fn thumbnails_for_a_receiver_that_is_behind_wait_in_the_cache_not_in_the_channel
     );
     assert!(!cached.is_empty());
     for ((width, height), path) in &cached {
+        let path = path.as_ref().expect("a cache file");
         assert!(path.is_file(), "{} is no file", path.display());
         // numbered_png: 8 pixels wide, 8 and up high.
         assert!(*width == 8 && *height >= 8, "{width}x{height}");

@@ -97,10 +97,10 @@ pub enum Event {
         /// The cache file holding the same thumbnail, if it could be written.
         cached: Option<PathBuf>,
     },
-    /// A thumbnail for a done item, left in its cache file: sent instead of
-    /// [`Event::Thumbnail`] when the receiver is behind (more than 256 events wait),
-    /// so pixels do not pile up in the channel; a front end loads the file when it
-    /// shows the picture.
+    /// A thumbnail for a done item, without its pixels: sent instead of
+    /// [`Event::Thumbnail`] when the receiver is behind (more than about 256 events
+    /// wait), so pixels do not pile up in the channel; a front end loads the cache
+    /// file (or makes the thumbnail again from the file) when it shows the picture.
     ThumbnailCached {
         /// The item.
         id: ItemId,
@@ -108,8 +108,8 @@ pub enum Event {
         width: u32,
         /// The thumbnail's height in pixels.
         height: u32,
-        /// The cache file holding it.
-        cached: PathBuf,
+        /// The cache file holding it, if it could be written.
+        cached: Option<PathBuf>,
     },
     /// No thumbnail could be made; the file is kept.
     ThumbnailFailed {
@@ -234,8 +234,9 @@ impl Event {
 }
 
 /// Events waiting in the channel past which a made thumbnail is sent as
-/// [`Event::ThumbnailCached`]: at most this many pictures' pixels wait for a receiver
-/// that is behind (256 thumbnails of 256 x 192: 50 MB).
+/// [`Event::ThumbnailCached`]: about this many pictures' pixels at most wait for a
+/// receiver that is behind (256 thumbnails of 256 x 192: 50 MB; the thumbnail threads
+/// check and send apart, so each may add one).
 pub(super) const PIXELS_BACKLOG: usize = 256;
 
 /// Sends events, wakes the receiver, and notices when all work is settled.

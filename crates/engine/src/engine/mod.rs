@@ -268,7 +268,8 @@ impl EngineHandle {
             std::thread::sleep(delay);
         }
         // Inline images are decoded and kept aside; the library gets their short forms
-        // (the few given forms are kept until the library took them).
+        // (the few given forms are kept, to hand back as given if the add fails). The
+        // kept images stay on failure: an earlier add may have queued the same one.
         let max_bytes = self.shared.config.max_bytes;
         let mut given: Vec<(usize, Url)> = Vec::new();
         for (i, url) in urls.iter_mut().enumerate() {
@@ -281,17 +282,23 @@ impl EngineHandle {
             Ok(added) => added,
             Err(e) => {
                 for (i, url) in given {
-                    self.shared.inline.forget(&urls[i]);
                     urls[i] = url;
                 }
                 return Err((e.into(), urls));
             }
         };
-        drop(given);
+        let mut given: std::collections::HashMap<Url, Url> = given
+            .into_iter()
+            .filter_map(|(i, url)| Some((urls.get(i)?.clone(), url)))
+            .collect();
         let (new_jobs, again) = self.queue_added(&added, urls, page);
         let queued_again = self.requeue(&again.iter().map(|a| a.0).collect::<Vec<_>>());
-        let queued_again =
-            queued_again.map_err(|e| (e, again.into_iter().map(|a| a.1).collect()))?;
+        let queued_again = queued_again.map_err(|e| {
+            let urls = again
+                .into_iter()
+                .map(|(_, url)| given.remove(&url).unwrap_or(url));
+            (e, urls.collect())
+        })?;
         let events = &self.shared.events;
         // Nothing queued (everything was done already) and nothing else running: say so,
         // or a caller waiting for `Idle` would wait forever. When something was queued,

@@ -307,11 +307,12 @@ pub(super) fn report_done(shared: &Arc<Shared>, id: ItemId, info: DoneInfo, made
     });
 }
 
-/// The event for item `id`'s thumbnail: its pixels, or only its cache file when the
-/// receiver is behind (the pixels would wait in the channel until it caught up).
+/// The event for item `id`'s thumbnail: its pixels, or only its size and cache file
+/// when the receiver is behind (the pixels would wait in the channel until it caught
+/// up).
 fn thumbnail_event(events: &Events, id: ItemId, made: Made) -> Event {
     match made {
-        Ok((thumb, Some(cached))) if events.behind() => Event::ThumbnailCached {
+        Ok((thumb, cached)) if events.behind() => Event::ThumbnailCached {
             id,
             width: thumb.width,
             height: thumb.height,

@@ -515,10 +515,13 @@ pub(super) fn skip_ac(bits: &mut Bits<'_>, act: &Huffman, from: u32) -> Result<(
         }
         // All the entry's coefficients while those before the last leave the block
         // open (nearly always), else the first alone. An end of block's advance (63)
-        // ends the loop.
+        // ends the loop. Marked cold so that it stays a branch, which is predicted,
+        // not a conditional move, which would add to the chain from one step's table
+        // look-up to the next.
         let (n, adv) = if i + ((entry >> 13) & 127) < 64 {
             (entry & 63, (entry >> 6) & 127)
         } else {
+            std::hint::cold_path();
             ((entry >> 20) & 63, entry >> 26)
         };
         acc <<= n;
