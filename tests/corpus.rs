@@ -155,7 +155,7 @@ fn every_real_image_is_kept_and_the_pure_rust_formats_preview() {
                         .unwrap_or_default(),
                 );
             }
-            Event::Thumbnail { id, .. } => {
+            Event::Thumbnail { id, .. } | Event::ThumbnailCached { id, .. } => {
                 outcome.insert(*id, "preview".into());
             }
             Event::ThumbnailFailed { id, reason } => {
