@@ -544,28 +544,36 @@ pub(super) fn read_low(
 ) -> Result<u32, Fault> {
     let values = act.values();
     let mut i = 1u32;
+    // The buffer lives in registers for the loop, as in `skip_ac`.
+    let (mut acc, mut count) = (bits.acc, bits.count);
     while i <= low.last {
-        if bits.count < 16 {
+        if count < 16 {
+            (bits.acc, bits.count) = (acc, count);
             bits.fill();
+            (acc, count) = (bits.acc, bits.count);
         }
-        let entry = values[(bits.acc >> (64 - FAST_BITS)) as usize];
+        let entry = values[(acc >> (64 - FAST_BITS)) as usize];
         // The zero run before the coefficient, and its value (a run of 16 zeros is 15
         // and a zero).
         let (run, value) = if entry != 0 {
             let n = (entry & 31) as u32;
-            bits.acc <<= n;
-            bits.count -= n;
+            acc <<= n;
+            count -= n;
             if entry & VALUE_EOB != 0 {
+                (bits.acc, bits.count) = (acc, count);
                 return Ok(64);
             }
             (((entry >> 5) & 15) as u32, entry >> 16)
         } else {
+            (bits.acc, bits.count) = (acc, count);
             let rs = bits.symbol(act).ok_or(Fault::Data)?;
-            match (u32::from(rs >> 4), rs & 15) {
+            let step = match (u32::from(rs >> 4), rs & 15) {
                 (15, 0) => (15, 0),
                 (_, 0) => return Ok(64),
                 (run, size) => (run, bits.receive_extend(size)),
-            }
+            };
+            (acc, count) = (bits.acc, bits.count);
+            step
         };
         i += run;
         if let Some(&place) = low.slot.get(i as usize)
@@ -575,5 +583,6 @@ pub(super) fn read_low(
         }
         i += 1;
     }
+    (bits.acc, bits.count) = (acc, count);
     Ok(i)
 }
