@@ -1,10 +1,10 @@
 //! One host's queued jobs, in rank order, when the host may be asked next, and which of
 //! its connections (lanes) its running downloads use.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::{Job, host_key};
+use super::Job;
 use crate::engine::adapt::H2_CONNS;
 use crate::item::ItemId;
 
@@ -100,13 +100,4 @@ impl HostQueue {
         let pos = self.queue.iter().position(|j| j.id == id)?;
         self.queue.remove(pos)
     }
-}
-
-/// How many of `jobs` go to each host (the room to make in its queue).
-pub(super) fn counts(jobs: &[Job]) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for job in jobs {
-        *counts.entry(host_key(&job.url)).or_insert(0) += 1;
-    }
-    counts
 }

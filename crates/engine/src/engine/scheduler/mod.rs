@@ -260,14 +260,25 @@ impl Scheduler {
 
     /// Queues jobs by rank.
     pub(crate) fn push(&self, jobs: impl IntoIterator<Item = Job>) {
-        let jobs: Vec<Job> = jobs.into_iter().collect();
-        let mut state = self.lock();
+        let jobs: Vec<(String, Job)> = jobs
+            .into_iter()
+            .map(|job| (host_key(&job.url), job))
+            .collect();
         // Each host's queue grows once, to its final size (100,000 jobs are megabytes).
-        for (host, n) in host_queue::counts(&jobs) {
-            state.hosts.entry(host).or_default().queue.reserve(n);
+        let mut room: HashMap<&str, usize> = HashMap::new();
+        for (host, _) in &jobs {
+            *room.entry(host).or_default() += 1;
         }
-        for job in jobs {
-            let host = host_key(&job.url);
+        let mut state = self.lock();
+        for (host, n) in room {
+            state
+                .hosts
+                .entry(host.to_owned())
+                .or_default()
+                .queue
+                .reserve(n);
+        }
+        for (host, job) in jobs {
             if !state.adaptive.contains_key(&host) {
                 let tls = job.url.scheme() == "https";
                 state.adaptive.insert(host.clone(), HostLimit::new(tls));
