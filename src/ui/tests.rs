@@ -507,20 +507,27 @@ fn a_damaged_jpeg_shows_what_could_be_read_on_its_red_tile() {
     );
 }
 
+/// A window whose engines write their library `delay` late, with its folder opened by
+/// a warm-up add (of a URL refused at once) that has settled.
+fn slow_library_harness(out: &Path, delay: Duration) -> Harness<'static, PixgrabApp> {
+    let mut harness = harness(out, 1);
+    harness.state_mut().library_delay = Some(delay);
+    // The folder's engine starts on a task thread.
+    type_urls(&mut harness, "http://127.0.0.1:9/warm-up.jpg");
+    press_download(&mut harness);
+    step_until(&mut harness, "the warm-up settled", |app| {
+        app.model.items.len() == 1 && app.model.is_idle()
+    });
+    harness
+}
+
 #[test]
 fn the_window_keeps_drawing_while_a_slow_library_takes_10000_urls() {
     // Every add waits 2 s before it writes the library (a slow disk). Commands go to
     // the engine's own thread, so the frame that presses Download returns at once and
     // frames go on being drawn; the engine's answer arrives later.
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut harness = harness(tmp.path(), 1);
-    harness.state_mut().library_delay = Some(Duration::from_secs(2));
-    // First open the folder (its engine starts on a task thread).
-    type_urls(&mut harness, "http://127.0.0.1:9/warm-up.jpg");
-    press_download(&mut harness);
-    step_until(&mut harness, "the first URL is queued", |app| {
-        app.model.items.len() == 1
-    });
+    let mut harness = slow_library_harness(tmp.path(), Duration::from_secs(2));
     type_urls(&mut harness, "http://127.0.0.1:9/img[00001-10000].jpg");
     press_download(&mut harness);
     // The library is still being written: nothing new is queued yet, but frames run.
@@ -556,13 +563,7 @@ fn an_autorun_waits_for_an_add_the_library_is_still_taking() {
     // The frame bench at 100,000 ended after a few seconds with "items 0": the engine
     // existed and the model was empty (idle) while the library still took the add.
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut harness = harness(tmp.path(), 1);
-    harness.state_mut().library_delay = Some(Duration::from_secs(2));
-    type_urls(&mut harness, "http://127.0.0.1:9/warm-up.jpg");
-    press_download(&mut harness);
-    step_until(&mut harness, "the warm-up settled", |app| {
-        app.model.items.len() == 1 && app.model.is_idle()
-    });
+    let mut harness = slow_library_harness(tmp.path(), Duration::from_secs(2));
     type_urls(&mut harness, "http://127.0.0.1:9/img[001-100].jpg");
     let shot = tmp.path().join("shot.png");
     harness.state_mut().autorun = Some(super::Autorun::new(shot, None));

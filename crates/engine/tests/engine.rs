@@ -39,6 +39,13 @@ fn urls(server: &Server, paths: &[&str]) -> Vec<Url> {
         .collect()
 }
 
+/// The URLs of `/p0.png` to `/p{n-1}.png` on `server`.
+fn numbered(server: &Server, n: usize) -> Vec<Url> {
+    let list: Vec<String> = (0..n).map(|i| format!("/p{i}.png")).collect();
+    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+    urls(server, &refs)
+}
+
 /// Files in the output folder (not Pixgrab's own data), by name.
 fn files(dir: &Path) -> HashMap<String, Vec<u8>> {
     fs::read_dir(dir)
@@ -255,9 +262,7 @@ fn per_host_limit_caps_parallel_requests() {
     config.jobs = 8;
     config.per_host = Some(2);
     let (engine, rx) = Engine::start(config).expect("start");
-    let list: Vec<String> = (0..8).map(|i| format!("/p{i}.png")).collect();
-    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.run(Command::add(urls(&server, &refs))).expect("add");
+    engine.run(Command::add(numbered(&server, 8))).expect("add");
     let events = until_idle(&rx, LIMIT);
     assert!(failures(&events).is_empty());
     assert_eq!(server.stats().max_in_flight.load(Ordering::SeqCst), 2);
@@ -341,9 +346,9 @@ fn the_adaptive_limit_settles_where_the_server_refuses() {
     let config = config(tmp.path());
     assert_eq!(config.per_host, None, "adaptive by default");
     let (engine, rx) = Engine::start(config).expect("start");
-    let list: Vec<String> = (0..80).map(|i| format!("/p{i}.png")).collect();
-    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.run(Command::add(urls(&server, &refs))).expect("add");
+    engine
+        .run(Command::add(numbered(&server, 80)))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     assert!(failures(&events).is_empty(), "{:?}", failures(&events));
     assert_eq!(files(engine.out_dir()).len(), 80);
@@ -386,9 +391,9 @@ fn the_adaptive_limit_grows_on_a_quick_host_up_to_the_cap() {
     .expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let list: Vec<String> = (0..300).map(|i| format!("/p{i}.png")).collect();
-    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.run(Command::add(urls(&server, &refs))).expect("add");
+    engine
+        .run(Command::add(numbered(&server, 300)))
+        .expect("add");
     let events = until_idle(&rx, LIMIT);
     assert!(failures(&events).is_empty());
     assert_eq!(files(engine.out_dir()).len(), 300);
@@ -461,9 +466,9 @@ fn thumbnails_for_a_receiver_that_is_behind_wait_in_the_cache_not_in_the_channel
         .expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");
     let (engine, rx) = Engine::start(config(tmp.path())).expect("start");
-    let list: Vec<String> = (0..600).map(|i| format!("/p{i}.png")).collect();
-    let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    engine.run(Command::add(urls(&server, &refs))).expect("add");
+    engine
+        .run(Command::add(numbered(&server, 600)))
+        .expect("add");
     // Nobody reads while the work goes on.
     let deadline = std::time::Instant::now() + LIMIT;
     while !engine.is_idle() {
