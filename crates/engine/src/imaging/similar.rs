@@ -3,10 +3,10 @@
 //! cropped). Identical bytes are a different matter: the library stores those once
 //! already.
 //!
-//! A signature (version 3) has three parts. Its structure is three of image_hasher's
-//! 64-bit hashes of the brightness side by side (192 bits): the median of the DCT's
-//! low frequencies (pHash), the horizontal and the vertical gradient (dHash), each of
-//! a 64 px copy of the thumbnail; their distances add up. Its colour is the mean colour
+//! A signature (version 4) has three parts, all read from a 64 px copy of the thumbnail
+//! (`similar/copies.rs`). Its structure is three 64-bit hashes of the brightness side by
+//! side (192 bits): the low frequencies of the DCT against their median (pHash), the
+//! horizontal and the vertical gradient (dHash); their distances add up. Its colour is the mean colour
 //! of each cell of a 4×4 grid. Its shape is a 32×32 brightness copy, compared by the
 //! correlation of its detail (what is left once the overall ramp of light is taken
 //! away), the best over the light crops one could be of the other. Two pictures are
@@ -20,41 +20,36 @@
 //! the same picture as anything outside the group. Look-alikes that do not form such a
 //! set (a texture, a sky, a chain of near matches) are left out and counted.
 //!
-//! Measured (`tests/similar.rs`): 14 real photos, each resized to 50 %, recompressed at
-//! quality 60 and cropped by 5 %: variants of one photo at most 50 bits and colour 24
-//! apart with a likeness of at least 951, different photos at least 67 bits and colour
-//! 44 apart; precision and recall 1. 400 clouds of one texture and one palette (a sky):
+//! Measured (`imaging/similar/tests.rs`, version 4): 14 real photos, each resized to 50 %,
+//! recompressed at quality 60 and cropped by 5 %: variants of one photo at most 46 bits
+//! and colour 26 apart with a likeness of at least 948, different photos at least 66
+//! bits and colour 44 apart; precision and recall 1 (version 3: 50, 24, 951; 67, 44). 400 clouds of one texture and one palette (a sky):
 //! likeness up to 959 for a few smooth pairs, so at most groups of 2 (before, single
 //! linkage of the hashes alone: a group of 11 of clouds in any colours); with only small features, likeness at most 710 and no group. Hashing costs
 //! 2 % of a 4000×3000 photo's thumbnail time (`cargo bench --bench thumbs`).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-use image::{RgbImage, imageops};
-use image_hasher::{HashAlg, Hasher, HasherConfig};
 
 use super::thumbs::Thumbnail;
 
-/// Structures at most this many bits apart (of 192) can be the same picture: between
-/// the measured 50 and 67.
-pub(crate) const SAME_PICTURE: u32 = 58;
+mod copies;
+
+/// Structures at most this many bits apart (of 192) can be the same picture: midway
+/// between the measured 46 and 66.
+pub(crate) const SAME_PICTURE: u32 = 56;
 
 /// Colours at most this far apart (the mean over the 4×4 cells of the distance between
 /// their RGB means, 0-441) can be the same picture.
 pub(crate) const SAME_COLOUR: u32 = 34;
 
-/// Shapes less alike than this (the correlation of their 16×16 brightness copies, in
+/// Shapes less alike than this (the correlation of their 32×32 brightness copies, in
 /// thousandths) are different pictures.
 pub(crate) const SAME_SHAPE: u32 = 925;
 
-/// The side the thumbnail is shrunk to before hashing.
-const SMALL: u32 = 64;
-
 /// A thumbnail with a side shorter than this is too small to say.
-const MIN_SIDE: u32 = 32;
+const MIN_SIDE: usize = 32;
 
-/// The least detail (root mean square, in grey levels 0-255, of a 16×16 brightness
+/// The least detail (root mean square, in grey levels 0-255, of a 32×32 brightness
 /// copy's departure from its best flat ramp) of a picture that can be compared.
 const MIN_DETAIL: f32 = 4.0;
 
@@ -70,31 +65,10 @@ const MAX_NEIGHBOURS: usize = 32;
 
 /// The version prefix of stored signatures; a stored text without it (an older hash)
 /// is stale and made again.
-const VERSION: &str = "3:";
+const VERSION: &str = "4:";
 
 /// The stored text of a picture that cannot be compared.
-const UNKNOWN: &str = "3:-";
-
-fn hashers() -> &'static [Hasher; 3] {
-    static HASHERS: OnceLock<[Hasher; 3]> = OnceLock::new();
-    HASHERS.get_or_init(|| {
-        [
-            HasherConfig::new()
-                .hash_alg(HashAlg::Median)
-                .preproc_dct()
-                .hash_size(8, 8)
-                .to_hasher(),
-            HasherConfig::new()
-                .hash_alg(HashAlg::Gradient)
-                .hash_size(8, 8)
-                .to_hasher(),
-            HasherConfig::new()
-                .hash_alg(HashAlg::VertGradient)
-                .hash_size(8, 8)
-                .to_hasher(),
-        ]
-    })
-}
+const UNKNOWN: &str = "4:-";
 
 /// A picture's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +86,7 @@ pub(crate) struct Known {
     structure: [u64; 3],
     /// Mean R, G, B of each grid cell, row by row.
     colour: [u8; CELLS * CELLS * 3],
-    /// A 16×16 brightness copy, row by row.
+    /// A 32×32 brightness copy, row by row.
     shape: [u8; SHAPE * SHAPE],
 }
 
@@ -236,34 +210,23 @@ pub(crate) fn is_current(text: &str) -> bool {
 
 /// The signature of a thumbnail; `None` only if its buffer is not the size it says.
 pub(crate) fn signature(thumb: &Thumbnail) -> Option<Signature> {
-    let rgba = image::ImageBuffer::<image::Rgba<u8>, &[u8]>::from_raw(
-        thumb.width,
-        thumb.height,
-        thumb.rgba.as_slice(),
-    )?;
-    if thumb.width.min(thumb.height) < MIN_SIDE {
+    let (w, h) = (thumb.width as usize, thumb.height as usize);
+    if thumb.rgba.len() != w.checked_mul(h)?.checked_mul(4)? {
+        return None;
+    }
+    if w.min(h) < MIN_SIDE {
         return Some(Signature::Unknown);
     }
-    // Each hasher shrinks the picture to a few pixels with Lanczos3; from a 64 px copy
-    // (a fast area average) instead of the 256 px thumbnail that costs a tenth.
-    let small = imageops::thumbnail(&rgba, SMALL.min(rgba.width()), SMALL.min(rgba.height()));
-    // Over white, as a viewer shows it: transparent pixels' colours mean nothing.
-    let small = RgbImage::from_fn(small.width(), small.height(), |x, y| {
-        let [r, g, b, a] = small.get_pixel(x, y).0;
-        let over = |c: u8| ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255) as u8;
-        image::Rgb([over(r), over(g), over(b)])
-    });
-    let shape = brightness(&small);
+    // Everything below reads a 64 px copy, not the 256 px thumbnail.
+    let small = copies::shrunk_over_white(&thumb.rgba, w, h);
+    let size = (small.width, small.height);
+    let grey = copies::grey(&small.rgb);
+    let shape = brightness(&grey, size);
     if detail(&shape) < MIN_DETAIL {
         return Some(Signature::Unknown);
     }
-    let mut structure = [0u64; 3];
-    for (word, hasher) in structure.iter_mut().zip(hashers()) {
-        let hash = hasher.hash_image(&small);
-        *word = u64::from_be_bytes(hash.as_bytes().try_into().ok()?);
-    }
     Some(Signature::Known(Box::new(Known {
-        structure,
+        structure: copies::structure(&grey, size),
         colour: colour_grid(&small),
         shape,
     })))
@@ -281,18 +244,14 @@ pub(crate) fn difference(a: &str, b: &str) -> Option<Difference> {
     Some(a.known()?.difference(b.known()?))
 }
 
-/// A 16×16 brightness copy of the picture, row by row.
-fn brightness(small: &RgbImage) -> [u8; SHAPE * SHAPE] {
-    let grey = imageops::grayscale(small);
-    let grey = imageops::resize(
-        &grey,
-        SHAPE as u32,
-        SHAPE as u32,
-        imageops::FilterType::Triangle,
-    );
+/// A 32×32 brightness copy of a `size` grey copy, row by row.
+fn brightness(grey: &[u8], size: (usize, usize)) -> [u8; SHAPE * SHAPE] {
     let mut shape = [0u8; SHAPE * SHAPE];
-    for (value, pixel) in shape.iter_mut().zip(grey.pixels()) {
-        *value = pixel.0[0];
+    for (value, v) in shape
+        .iter_mut()
+        .zip(copies::resized(grey, size, (SHAPE, SHAPE)))
+    {
+        *value = v.round().clamp(0.0, 255.0) as u8;
     }
     shape
 }
@@ -380,16 +339,19 @@ fn correlation(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// The mean colour of each cell of a 4×4 grid over the picture.
-fn colour_grid(small: &RgbImage) -> [u8; CELLS * CELLS * 3] {
-    let (w, h) = (small.width() as usize, small.height() as usize);
+fn colour_grid(small: &copies::Small) -> [u8; CELLS * CELLS * 3] {
+    let (w, h) = (small.width, small.height);
     let mut sums = [[0u64; 4]; CELLS * CELLS];
-    for (x, y, p) in small.enumerate_pixels() {
-        let cell = (y as usize * CELLS / h) * CELLS + x as usize * CELLS / w;
-        let sum = &mut sums[cell];
-        for (total, &value) in sum.iter_mut().zip(&p.0) {
-            *total += u64::from(value);
+    let columns: Vec<usize> = (0..w).map(|x| x * CELLS / w).collect();
+    for (y, row) in small.rgb.chunks_exact(w * 3).enumerate() {
+        let cells = &mut sums[(y * CELLS / h) * CELLS..][..CELLS];
+        for (p, &column) in row.chunks_exact(3).zip(&columns) {
+            let sum = &mut cells[column];
+            for (total, &value) in sum.iter_mut().zip(p) {
+                *total += u64::from(value);
+            }
+            sum[3] += 1;
         }
-        sum[3] += 1;
     }
     let mut grid = [0u8; CELLS * CELLS * 3];
     for (cell, sum) in sums.iter().enumerate() {

@@ -265,24 +265,25 @@ impl Scheduler {
             .map(|job| (host_key(&job.url), job))
             .collect();
         // Each host's queue grows once, to its final size (100,000 jobs are megabytes).
-        let mut room: HashMap<&str, usize> = HashMap::new();
-        for (host, _) in &jobs {
-            *room.entry(host).or_default() += 1;
+        // Per host: its jobs here, and whether the first is over TLS.
+        let mut room: HashMap<&str, (usize, bool)> = HashMap::new();
+        for (host, job) in &jobs {
+            room.entry(host)
+                .or_insert((0, job.url.scheme() == "https"))
+                .0 += 1;
         }
         let mut state = self.lock();
-        for (host, n) in room {
-            state
-                .hosts
-                .entry(host.to_owned())
-                .or_default()
-                .queue
-                .reserve(n);
+        for (host, (n, tls)) in room {
+            let queue = &mut state.hosts.entry(host.to_owned()).or_default().queue;
+            queue.reserve(n);
+            let waiting = queue.len() + n;
+            if !state.adaptive.contains_key(host) {
+                state
+                    .adaptive
+                    .insert(host.to_owned(), HostLimit::new(tls, waiting));
+            }
         }
         for (host, job) in jobs {
-            if !state.adaptive.contains_key(&host) {
-                let tls = job.url.scheme() == "https";
-                state.adaptive.insert(host.clone(), HostLimit::new(tls));
-            }
             state.hosts.entry(host).or_default().insert(job);
         }
         drop(state);

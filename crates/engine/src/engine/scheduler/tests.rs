@@ -331,3 +331,15 @@ fn a_short_http2_list_and_a_refused_one_stay_on_one_connection() {
         drop(lease);
     }
 }
+
+#[test]
+fn a_long_list_starts_one_doubling_higher_than_a_short_one() {
+    let s = Scheduler::new(48, None);
+    s.push((1..=10).map(|i| job(i, &format!("http://short/{i}"))));
+    s.push((1..=100).map(|i| job(100 + i, &format!("http://long/{i}"))));
+    // A host first seen with a short list keeps its start when more come later.
+    s.push((1..=100).map(|i| job(200 + i, &format!("http://short/more-{i}"))));
+    let state = s.lock();
+    assert_eq!(state.host_limit("short:80"), adapt::START);
+    assert_eq!(state.host_limit("long:80"), adapt::LONG_START);
+}
