@@ -464,6 +464,20 @@ fn shrink_image(image: DynamicImage, max_side: u32) -> DynamicImage {
 }
 
 fn to_thumbnail(image: DynamicImage) -> Thumbnail {
+    if let DynamicImage::ImageRgb8(rgb) = &image {
+        // The common case (every JPEG in colour), by hand: `into_rgba8` goes through
+        // the `image` crate's colour-space conversion, 1.4 % of a small download.
+        let rgba = rgb
+            .as_raw()
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        return Thumbnail {
+            width: rgb.width(),
+            height: rgb.height(),
+            rgba,
+        };
+    }
     let rgba = image.into_rgba8();
     Thumbnail {
         width: rgba.width(),
