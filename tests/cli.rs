@@ -374,7 +374,7 @@ fn similar_groups_a_photo_s_resized_recompressed_and_cropped_copies() {
     let rehashed: i64 = rusqlite::Connection::open(&db)
         .and_then(|c| {
             c.query_row(
-                "SELECT COUNT(*) FROM items WHERE phash LIKE '3:%'",
+                "SELECT COUNT(*) FROM items WHERE phash LIKE '4:%'",
                 [],
                 |r| r.get(0),
             )

@@ -426,7 +426,10 @@ fn decode_with_orientation<R: std::io::BufRead + std::io::Seek>(
 type Rebuild = fn(u32, u32, Vec<u8>) -> Option<DynamicImage>;
 
 /// Shrinks `image` to fit a `max_side` box, keeping its aspect ratio, with a SIMD
-/// Lanczos3 resize (fast_image_resize). Smaller images are returned as they are.
+/// Catmull-Rom (bicubic) resize (fast_image_resize), the filter of Pillow's
+/// `thumbnail`: 5 taps a sample at list B's 1.25x shrink where Lanczos3 took 8, and no
+/// `sin` per weight (3 % of a small picture's thumbnail CPU). Smaller images are
+/// returned as they are.
 fn shrink_image(image: DynamicImage, max_side: u32) -> DynamicImage {
     use fast_image_resize::{
         FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image,
@@ -455,7 +458,7 @@ fn shrink_image(image: DynamicImage, max_side: u32) -> DynamicImage {
         .and_then(|src| {
             let mut dst = Image::new(tw, th, pixel_type);
             let options =
-                ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+                ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
             Resizer::new().resize(&src, &mut dst, &options).ok()?;
             rebuild(tw, th, dst.into_vec())
         });
