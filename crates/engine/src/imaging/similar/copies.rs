@@ -239,4 +239,34 @@ mod tests {
         let [_, across, down] = structure(&turned, (64, 64));
         assert_eq!((across, down), (0, u64::MAX));
     }
+
+    #[test]
+    fn copies_of_any_size_and_shape_are_made_whole() {
+        let mut rng = fastrand::Rng::with_seed(15);
+        for (w, h) in [
+            (32, 32),
+            (33, 1000),
+            (1000, 33),
+            (63, 65),
+            (64, 64),
+            (256, 192),
+            (257, 31),
+        ] {
+            let rgba: Vec<u8> = (0..w * h * 4).map(|_| rng.u8(..)).collect();
+            let small = shrunk_over_white(&rgba, w, h);
+            assert_eq!((small.width, small.height), (w.min(SMALL), h.min(SMALL)));
+            assert_eq!(small.rgb.len(), small.width * small.height * 3);
+            let grey = grey(&small.rgb);
+            let size = (small.width, small.height);
+            for out in [(9, 8), (8, 9), (16, 16), (32, 32)] {
+                let copy = resized(&grey, size, out);
+                assert_eq!(copy.len(), out.0 * out.1);
+                assert!(
+                    copy.iter().all(|v| (0.0..=255.0).contains(v)),
+                    "{w}x{h} -> {out:?}"
+                );
+            }
+            structure(&grey, size);
+        }
+    }
 }
