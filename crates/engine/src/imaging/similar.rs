@@ -218,7 +218,7 @@ pub(crate) fn signature(thumb: &Thumbnail) -> Option<Signature> {
         return Some(Signature::Unknown);
     }
     // Everything below reads a 64 px copy, not the 256 px thumbnail.
-    let small = copies::shrunk_over_white(&thumb.rgba, w, h);
+    let small = copies::shrunk_over_white(&thumb.rgba, w, h, thumb.is_opaque());
     let size = (small.width, small.height);
     let grey = copies::grey(&small.rgb);
     let shape = brightness(&grey, size);

@@ -302,7 +302,7 @@ const SMALL_THUMB_SIDE: u32 = 128;
 /// small picture, shown enlarged in the gallery, is kept at a higher quality.
 pub(crate) fn encode_for_cache(thumb: &Thumbnail) -> Result<(&'static str, Vec<u8>), ThumbError> {
     let wrong_size = || ThumbError::Corrupt("thumbnail buffer has the wrong size".into());
-    let opaque = thumb.rgba.chunks_exact(4).all(|p| p[3] == 255);
+    let opaque = thumb.is_opaque();
     if opaque {
         // jpeg-encoder (SIMD, straight from RGBA): about four times quicker than the
         // `image` crate's encoder, which was a quarter of a small photo's thumbnail time.
