@@ -470,11 +470,11 @@ fn to_thumbnail(image: DynamicImage) -> Thumbnail {
     if let DynamicImage::ImageRgb8(rgb) = &image {
         // The common case (every JPEG in colour), by hand: `into_rgba8` goes through
         // the `image` crate's colour-space conversion, 1.4 % of a small download.
-        let rgba = rgb
-            .as_raw()
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect();
+        let pixels = rgb.width() as usize * rgb.height() as usize;
+        let mut rgba = Vec::with_capacity(pixels * 4);
+        for p in rgb.as_raw().chunks_exact(3).take(pixels) {
+            rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
+        }
         return Thumbnail {
             width: rgb.width(),
             height: rgb.height(),
