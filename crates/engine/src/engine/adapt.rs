@@ -2,9 +2,9 @@
 //! user has not fixed it. A pure state machine (time comes in as arguments), driven by
 //! the scheduler.
 //!
-//! Start polite ([`START`]; over TLS with one request alone until the first answer says
-//! whether the host speaks HTTP/2, so that its requests share one connection instead of
-//! racing to open several). Grow only on confirmation: an answer to a request that ran
+//! Start polite ([`START`], or [`LONG_START`] for a long list; over TLS with one request
+//! alone until the first answer says whether the host speaks HTTP/2, so that its
+//! requests share one connection instead of racing to open several). Grow only on confirmation: an answer to a request that ran
 //! with every slot of its host taken, while more of the host's items wait, and that came
 //! quickly. A small body ([`SMALL_BODY`] or less announced) confirms with its response
 //! headers, as its time is all round trips; a larger one confirms once it arrived whole

@@ -1,9 +1,9 @@
 //! The small copies a signature is read from: the 64 px colour copy (over white), its
 //! grey copy, and what the structure hashes and the shape take from that (a triangle
 //! filter, as the `image` crate's), made by hand in integer and `f32` loops over a few
-//! thousand pixels. Before (version 3) the `image`
-//! crate's shrinking (per-pixel weights with `sin`, colour conversion through its
-//! colour-space code) and image_hasher's copies cost a tenth of a small download's time.
+//! thousand pixels. Before (version 3) the `image` crate's shrinking (per-pixel weights
+//! with `sin`, colour conversion through its colour-space code) and image_hasher's
+//! copies cost a tenth of a small download's time.
 
 /// The longest side of the colour copy.
 pub(super) const SMALL: usize = 64;
@@ -150,12 +150,11 @@ pub(super) fn structure(grey: &[u8], size: (usize, usize)) -> [u64; 3] {
             .flat_map(|r| r.windows(2).map(|p| p[0] < p[1])),
     );
     let down = resized(grey, size, (8, 9));
+    let rows: Vec<&[f32]> = down.chunks_exact(8).collect();
     let down = bits(
-        &mut down
-            .windows(16)
-            .step_by(8)
-            .take(8)
-            .flat_map(|p| (0..8).map(move |x| p[x] < p[8 + x])),
+        &mut rows
+            .windows(2)
+            .flat_map(|pair| pair[0].iter().zip(pair[1]).map(|(a, b)| a < b)),
     );
     let low = low_frequencies(&resized(grey, size, (16, 16)));
     let mut sorted = low;
