@@ -1,6 +1,6 @@
 //! HTTP/2 (issues #14, #27): over TLS Pixgrab negotiates HTTP/2, sends its requests to a
 //! host as streams on a few connections (one for a short list, at most four while a
-//! long one ramps), and lets that host's adaptive limit run past the HTTP/1.1 cap of 16.
+//! long one ramps, opened together by its first requests), and lets that host's adaptive limit run past the HTTP/1.1 cap of 16.
 //! The server is a real HTTP/2 server (the `h2` crate over rustls, with a test CA given
 //! to the binary through `SSL_CERT_FILE`) that counts connections, streams, and the most
 //! streams open at once, and can refuse (429) streams past a number open at once.
@@ -29,6 +29,13 @@ struct Counts {
     /// Streams past this many open at once get 429 (0: none refused).
     refuse_above: usize,
     refused: AtomicUsize,
+    /// Every stream waits (up to 3 s) until this many have arrived before it is
+    /// answered (0: none waits).
+    hold_until: usize,
+    /// Responses sent so far.
+    answered: AtomicUsize,
+    /// Streams that arrived before the first response was sent.
+    early: AtomicUsize,
 }
 
 /// Starts an HTTP/2-only TLS server for `localhost` on 127.0.0.1; every stream waits
@@ -97,6 +104,9 @@ async fn serve_stream(
     delay: Duration,
 ) {
     counts.streams.fetch_add(1, Ordering::SeqCst);
+    if counts.answered.load(Ordering::SeqCst) == 0 {
+        counts.early.fetch_add(1, Ordering::SeqCst);
+    }
     let open = counts.open.fetch_add(1, Ordering::SeqCst) + 1;
     counts.most_open.fetch_max(open, Ordering::SeqCst);
     if counts.refuse_above > 0 && open > counts.refuse_above {
@@ -111,7 +121,14 @@ async fn serve_stream(
         counts.open.fetch_sub(1, Ordering::SeqCst);
         return;
     }
+    for _ in 0..600 {
+        if counts.streams.load(Ordering::SeqCst) >= counts.hold_until {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     tokio::time::sleep(delay).await;
+    counts.answered.fetch_add(1, Ordering::SeqCst);
     let png = support::numbered_png(request.uri().path());
     let head = http::Response::builder()
         .status(200)
@@ -193,6 +210,25 @@ fn over_http2_a_long_list_spreads_many_streams_over_a_few_connections() {
         stdout.contains("\"event\":\"host_limit\""),
         "the limit was reported: {stdout}"
     );
+}
+
+/// A long list over TLS sends its first requests one to each lane at once (issue #27):
+/// every connection's handshakes and first congestion window start together, not a
+/// round trip later, after the first answer. The server holds its answers until that
+/// many streams are open (or 3 s pass), so the count does not depend on timing.
+#[test]
+fn over_http2_a_long_list_opens_its_connections_before_the_first_answer() {
+    let counts = Counts {
+        hold_until: H2_CONNS,
+        ..Counts::default()
+    };
+    let (counts, _) = fetch_all(counts, 100);
+    assert_eq!(
+        counts.early.load(Ordering::SeqCst),
+        H2_CONNS,
+        "requests out before the first answer"
+    );
+    assert_eq!(counts.connections.load(Ordering::SeqCst), H2_CONNS);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //!
 //! Start polite ([`START`], or [`LONG_START`] for a long list; over TLS with one request
 //! alone until the first answer says whether the host speaks HTTP/2, so that its
-//! requests share one connection instead of racing to open several). Grow only on confirmation: an answer to a request that ran
+//! requests share one connection instead of racing to open several, or for a long list
+//! with one request on each of [`H2_CONNS`] connections, the lanes it would spread over
+//! anyway). Grow only on confirmation: an answer to a request that ran
 //! with every slot of its host taken, while more of the host's items wait, and that came
 //! quickly. A small body ([`SMALL_BODY`] or less announced) confirms with its response
 //! headers, as its time is all round trips; a larger one confirms once it arrived whole
@@ -92,6 +94,8 @@ pub(crate) struct HostLimit {
     probing: bool,
     /// Where the limit starts once the host is known ([`START`] or [`LONG_START`]).
     start: usize,
+    /// A long list over TLS: its first requests went one to each lane.
+    lanes_at_start: bool,
 }
 
 /// Raises remembered in [`HostLimit::raises`].
@@ -109,6 +113,7 @@ impl Default for HostLimit {
             raises: VecDeque::new(),
             probing: false,
             start: START,
+            lanes_at_start: false,
         }
     }
 }
@@ -117,17 +122,23 @@ impl HostLimit {
     /// A host with `waiting` items queued when first seen. Reached over TLS (`tls`) it
     /// starts with one request, until its first answer tells whether it speaks HTTP/2;
     /// then, and any other host at once, at [`START`], or [`LONG_START`] for a long list
-    /// ([`LONG_LIST`]).
+    /// ([`LONG_LIST`]). A long list over TLS starts with one request on each of its
+    /// [`H2_CONNS`] lanes instead of one alone: an HTTP/2 host would be spread over them
+    /// as soon as it answered, so they open at once, each its handshakes and its own
+    /// congestion window a round trip or two earlier (the first answer was that late);
+    /// an HTTP/1.1 host gets no more at once than [`START`].
     pub(crate) fn new(tls: bool, waiting: usize) -> Self {
-        let start = if waiting >= LONG_LIST {
-            LONG_START
-        } else {
-            START
-        };
+        let long = waiting >= LONG_LIST;
+        let start = if long { LONG_START } else { START };
         Self {
-            limit: if tls { 1 } else { start },
+            limit: match (tls, long) {
+                (false, _) => start,
+                (true, false) => 1,
+                (true, true) => H2_CONNS,
+            },
             probing: tls,
             start,
+            lanes_at_start: tls && long,
             ..Self::default()
         }
     }
@@ -140,11 +151,18 @@ impl HostLimit {
     /// Over how many connections (lanes) the host's next requests spread, with `waiting`
     /// of its items queued: up to [`H2_CONNS`] (never more than its limit) while it
     /// speaks HTTP/2, is still in slow start and more items wait than one connection
-    /// has streams ([`H2_CAP`]); one otherwise (HTTP/1.1 has a connection per slot
-    /// already; after trouble or a refusal, or near the end of a host's list, the extra
-    /// connections are left to go idle and expire).
+    /// has streams ([`H2_CAP`]); one otherwise (after trouble or a refusal, or near the
+    /// end of a host's list, the extra connections are left to go idle and expire).
+    /// A long list over TLS starts on every lane; if the host turns out to speak
+    /// HTTP/1.1 (a connection per request either way), its requests keep spreading over
+    /// the lanes, so the connections those first requests opened are used again.
     pub(crate) fn lanes(&self, waiting: usize) -> usize {
-        if self.http2 && self.slow_start && waiting > H2_CAP {
+        let spread = if self.http2 {
+            self.slow_start && waiting > H2_CAP
+        } else {
+            self.lanes_at_start
+        };
+        if spread {
             H2_CONNS.min(self.limit).max(1)
         } else {
             1
@@ -405,10 +423,22 @@ mod tests {
         let now = Instant::now();
         assert_eq!(HostLimit::new(false, LONG_LIST - 1).limit(), START);
         assert_eq!(HostLimit::new(false, LONG_LIST).limit(), LONG_START);
-        // Over TLS still one request first, then the long list's start.
+        // Over TLS, one request on each lane first, then the long list's start, still
+        // spread over the lanes: over HTTP/1.1 to the end of the list (their
+        // connections are used again)...
         let mut host = HostLimit::new(true, 400);
-        assert_eq!(host.limit(), 1);
+        assert_eq!((host.limit(), host.lanes(400)), (H2_CONNS, H2_CONNS));
         assert_eq!(answer(&mut host, FAST, false, false, now), Some(LONG_START));
+        assert_eq!((host.lanes(399), host.lanes(1)), (H2_CONNS, H2_CONNS));
+        // ...over HTTP/2 until few are left.
+        let mut host = HostLimit::new(true, 400);
+        assert_eq!(answer(&mut host, FAST, true, false, now), Some(LONG_START));
+        assert_eq!((host.lanes(399), host.lanes(H2_CAP)), (H2_CONNS, 1));
+        // A long list over plain HTTP: one lane (a connection per slot already).
+        assert_eq!(HostLimit::new(false, 400).lanes(400), 1);
+        // A short list over TLS: one request alone, on one connection.
+        let host = HostLimit::new(true, LONG_LIST - 1);
+        assert_eq!((host.limit(), host.lanes(LONG_LIST - 1)), (1, 1));
         // A refusal in the first round settles at the level a short list starts at.
         let mut host = HostLimit::new(false, 400);
         host.ended(Congestion::Refused, LONG_START, now, now);

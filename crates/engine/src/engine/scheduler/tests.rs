@@ -276,14 +276,21 @@ fn answer_h2(s: &Scheduler, lease: &Lease<'_>) {
 fn a_long_http2_list_spreads_over_lanes_each_opened_by_one_request() {
     let s = Scheduler::new(64, None);
     s.push((1..=300).map(|i| job(i, &format!("https://a/{i}"))));
-    // One request alone until the host says it speaks HTTP/2.
+    // Before any answer, one request on each lane (each opens its connection), and
+    // no more.
     let (first, lane) = lane_of_next(&s);
     assert_eq!(lane, 0);
-    answer_h2(&s, &first);
-    // Limit 4 with 299 waiting: the other three go over three new connections.
     let mut leases: Vec<(Lease<'_>, usize)> = (0..3).map(|_| lane_of_next(&s)).collect();
     let lanes: Vec<usize> = leases.iter().map(|(_, l)| *l).collect();
     assert_eq!(lanes, [1, 2, 3]);
+    {
+        let state = s.lock();
+        assert_eq!(state.host_busy("a:443"), state.host_limit("a:443"));
+    }
+    // The host says it speaks HTTP/2: the long list's start, and one more (the answer
+    // came to a request that ran with every slot taken), over the lanes that are up.
+    answer_h2(&s, &first);
+    assert_eq!(s.lock().host_limit("a:443"), adapt::LONG_START + 1);
     // Lane 1 answers (its connection is up); lanes 2 and 3 have not yet.
     answer_h2(&s, &leases[0].0);
     s.finish(first);
