@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 mod host_queue;
 mod job;
+mod lease;
 mod shared_slots;
 #[cfg(test)]
 mod tests;
@@ -36,6 +37,7 @@ use crate::net::fetch::{Resume, STOP_CANCEL, STOP_PAUSE};
 
 use host_queue::HostQueue;
 pub(crate) use job::{Job, host_key};
+pub(crate) use lease::{Attempt, Lease};
 pub(crate) use shared_slots::ProbeSlot;
 
 struct State {
@@ -104,98 +106,6 @@ pub(crate) struct Scheduler {
     ready: Condvar,
 }
 
-/// A job handed to a worker; give it back with [`Scheduler::finish`],
-/// [`Scheduler::retry`] or [`Scheduler::park`]. A lease that is dropped any other way
-/// (a worker that panicked mid-job) frees its slots all the same.
-pub(crate) struct Lease<'a> {
-    pub(crate) job: Job,
-    host: String,
-    /// The host's downloads when this one started, itself included.
-    level: usize,
-    /// The host's limit when this one started.
-    limit: usize,
-    /// Which of the host's connections it goes over.
-    lane: usize,
-    /// When it started.
-    started: Instant,
-    scheduler: &'a Scheduler,
-    /// The slots were freed already (the job was given back).
-    returned: bool,
-}
-
-impl Lease<'_> {
-    /// Frees the slots (under the caller's lock, so the job is never out of sight of
-    /// cancel, pause or shutdown) and hands back the job and its host key.
-    fn give_back(mut self, state: &mut State) -> (Job, String) {
-        if !self.returned {
-            Scheduler::release(state, &self.host, self.job.id, self.lane);
-        }
-        self.returned = true;
-        let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
-        let job = std::mem::replace(&mut self.job, placeholder);
-        (job, std::mem::take(&mut self.host))
-    }
-}
-
-/// What [`Scheduler::answered`] needs of a lease, copied so a progress callback can
-/// hold it while the lease itself is borrowed elsewhere.
-#[derive(Debug, Clone)]
-pub(crate) struct Attempt {
-    host: String,
-    started: Instant,
-    /// It started with every slot of its host taken (level = limit).
-    at_limit: bool,
-    /// Which of the host's connections it went over.
-    lane: usize,
-}
-
-impl Attempt {
-    /// A body announced this big confirms its host's level with its answer (see
-    /// [`adapt::SMALL_BODY`]).
-    fn small(size: Option<u64>) -> bool {
-        size.is_some_and(|s| s <= adapt::SMALL_BODY)
-    }
-
-    /// When the attempt started.
-    pub(crate) fn started(&self) -> Instant {
-        self.started
-    }
-}
-
-impl Lease<'_> {
-    /// This attempt's host and start, for [`Scheduler::answered`].
-    pub(crate) fn attempt(&self) -> Attempt {
-        Attempt {
-            host: self.host.clone(),
-            started: self.started,
-            at_limit: self.level >= self.limit,
-            lane: self.lane,
-        }
-    }
-
-    /// Which of its host's connections this download goes over (see
-    /// [`crate::net::client::Http::client`]).
-    pub(crate) fn lane(&self) -> usize {
-        self.lane
-    }
-}
-
-impl Lease<'_> {
-    /// Frees the lease's slots now, while the worker goes on with the job: the network
-    /// part of it is over (a complete file being checked needs no connection). Giving
-    /// the lease back later frees nothing twice.
-    pub(crate) fn free_slots(&mut self) {
-        if self.returned {
-            return;
-        }
-        self.returned = true;
-        let mut state = self.scheduler.lock();
-        Scheduler::release(&mut state, &self.host, self.job.id, self.lane);
-        drop(state);
-        self.scheduler.ready.notify_all();
-    }
-}
-
 /// What became of a job given back with [`Scheduler::retry`],
 /// [`Scheduler::requeue_on_hold`] or [`Scheduler::park`].
 pub(crate) enum Returned {
@@ -207,17 +117,6 @@ pub(crate) enum Returned {
     Held(ItemId, u64),
     /// The scheduler shut down: the caller keeps the job's part for the next run.
     ShutDown(Job),
-}
-
-impl Drop for Lease<'_> {
-    fn drop(&mut self) {
-        if !self.returned {
-            let mut state = self.scheduler.lock();
-            Scheduler::release(&mut state, &self.host, self.job.id, self.lane);
-            drop(state);
-            self.scheduler.ready.notify_all();
-        }
-    }
 }
 
 /// What [`Scheduler::pause`] did with an item.
@@ -440,7 +339,7 @@ impl Scheduler {
             return;
         }
         let now = Instant::now();
-        let total = now.saturating_duration_since(attempt.started);
+        let total = now.saturating_duration_since(attempt.started());
         let mut state = self.lock();
         if state.per_host.is_some() {
             return;
