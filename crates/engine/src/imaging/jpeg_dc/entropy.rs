@@ -13,8 +13,8 @@ use super::LowBand;
 pub(super) struct Huffman {
     lookup: Box<[u16; 1 << FAST_BITS]>, // (length << 8) | symbol, 0 = not in the fast table
     /// For AC tables: up to two coefficients to skip per lookup of the next
-    /// [`PAIR_BITS`] bits (see [`Huffman::pairs`]); made on first use.
-    ac_pairs: std::cell::OnceCell<Box<[u32; 1 << PAIR_BITS]>>,
+    /// [`SKIP_BITS`] bits (see [`Huffman::skips`]); made on first use.
+    ac_skips: std::cell::OnceCell<Box<[u32; 1 << SKIP_BITS]>>,
     /// For AC tables: each coefficient whose code and magnitude fit in the next
     /// [`FAST_BITS`] bits, decoded (see [`Huffman::values`]); made on first use.
     ac_values: std::cell::OnceCell<Box<[i32; 1 << FAST_BITS]>>,
@@ -42,12 +42,12 @@ fn extend(v: i32, size: u32) -> i32 {
 pub(super) const MAX_PADDING: u32 = 1024;
 
 /// Bits looked at per step of the AC-skipping loop.
-pub(super) const PAIR_BITS: usize = 12;
+pub(super) const SKIP_BITS: usize = 12;
 
-/// In a [`Huffman::pairs`] entry: the advance that means end-of-block.
-pub(super) const PAIR_EOB: u32 = 63;
-/// The most coefficients one [`Huffman::pairs`] entry skips (their advances must fit
-/// its 7 bits: 3 x 16 + [`PAIR_EOB`]).
+/// In a [`Huffman::skips`] entry: the advance that means end-of-block.
+pub(super) const SKIP_EOB: u32 = 63;
+/// The most coefficients one [`Huffman::skips`] entry skips (their advances must fit
+/// its 7 bits: 3 x 16 + [`SKIP_EOB`]).
 const SKIP_MAX: usize = 4;
 
 thread_local! {
@@ -121,7 +121,7 @@ impl Huffman {
         }
         maxcode[17] = i32::MAX;
         Some(Self {
-            ac_pairs: std::cell::OnceCell::new(),
+            ac_skips: std::cell::OnceCell::new(),
             ac_values: std::cell::OnceCell::new(),
             lookup,
             maxcode,
@@ -160,22 +160,22 @@ impl Huffman {
         })
     }
 
-    /// The AC-skipping table: for every value of the next [`PAIR_BITS`] bits, the
+    /// The AC-skipping table: for every value of the next [`SKIP_BITS`] bits, the
     /// coefficients (codes and magnitude bits) that lie within them, up to
     /// [`SKIP_MAX`] (the first one's magnitude bits may reach past them), in one entry:
     /// - bits 0-5: the bits they all take; bits 6-12: their advance in the block (an
-    ///   end of block counts [`PAIR_EOB`]);
+    ///   end of block counts [`SKIP_EOB`]);
     /// - bits 13-19: the advance of all but the last (0 for one coefficient): they may
     ///   all be taken while that leaves the block open;
     /// - bits 20-25 and 26-31: the first coefficient's bits and advance alone.
     ///
-    /// 0: the first code is longer than [`PAIR_BITS`] (the slow path). The bits to
+    /// 0: the first code is longer than [`SKIP_BITS`] (the slow path). The bits to
     /// shift out sit at the bottom, where they need no masking on the hot loop's chain.
-    pub(super) fn pairs(&self) -> &[u32; 1 << PAIR_BITS] {
-        self.ac_pairs.get_or_init(|| {
+    pub(super) fn skips(&self) -> &[u32; 1 << SKIP_BITS] {
+        self.ac_skips.get_or_init(|| {
             let single = self.single_steps();
-            let mut table = Box::new([0u32; 1 << PAIR_BITS]);
-            let mask = (1u32 << PAIR_BITS) - 1;
+            let mut table = Box::new([0u32; 1 << SKIP_BITS]);
+            let mask = (1u32 << SKIP_BITS) - 1;
             for (window, slot) in (0u32..).zip(table.iter_mut()) {
                 let (n1, adv1) = single[window as usize];
                 if n1 == 0 {
@@ -183,11 +183,11 @@ impl Huffman {
                 }
                 let (mut used, mut advance, mut before_last) = (n1, adv1, 0);
                 for _ in 1..SKIP_MAX {
-                    if advance >= PAIR_EOB || used >= PAIR_BITS as u32 {
+                    if advance >= SKIP_EOB || used >= SKIP_BITS as u32 {
                         break;
                     }
                     let (n, adv) = single[((window << used) & mask) as usize];
-                    if n == 0 || used + n > PAIR_BITS as u32 {
+                    if n == 0 || used + n > SKIP_BITS as u32 {
                         break;
                     }
                     before_last = advance;
@@ -200,12 +200,12 @@ impl Huffman {
         })
     }
 
-    /// For every value of the next [`PAIR_BITS`] bits, the first AC coefficient's bits
-    /// (code and magnitude) and advance in the block (1-16, or [`PAIR_EOB`]); (0, 0)
+    /// For every value of the next [`SKIP_BITS`] bits, the first AC coefficient's bits
+    /// (code and magnitude) and advance in the block (1-16, or [`SKIP_EOB`]); (0, 0)
     /// when its code is longer. Filled code by code, a range of windows each.
     fn single_steps(&self) -> Vec<(u32, u32)> {
-        let mut single = vec![(0u32, 0u32); 1 << PAIR_BITS];
-        for len in 1..=PAIR_BITS {
+        let mut single = vec![(0u32, 0u32); 1 << SKIP_BITS];
+        for len in 1..=SKIP_BITS {
             let (first, last) = (self.mincode[len], self.maxcode[len]);
             for code in first..=last {
                 let Some(&rs) = usize::try_from(self.valptr[len] + code - first)
@@ -217,10 +217,10 @@ impl Huffman {
                 let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
                 let advance = match (run, size) {
                     (15, 0) => 16,
-                    (_, 0) => PAIR_EOB,
+                    (_, 0) => SKIP_EOB,
                     (run, _) => run + 1,
                 };
-                let shift = PAIR_BITS - len;
+                let shift = SKIP_BITS - len;
                 let start = usize::try_from(code).unwrap_or(0) << shift;
                 if let Some(windows) = single.get_mut(start..start + (1 << shift)) {
                     windows.fill((len as u32 + size, advance));
@@ -479,13 +479,13 @@ pub(super) enum Fault {
 
 /// Skips one block's AC coefficients from zigzag index `from` (1: all 63). Hot loop:
 /// one refill check per step, then up to [`SKIP_MAX`] coefficients (codes and
-/// magnitude bits) skipped with one lookup of [`Huffman::pairs`] (a refill leaves more
+/// magnitude bits) skipped with one lookup of [`Huffman::skips`] (a refill leaves more
 /// than 56 bits; a step takes at most 12 bits of codes plus 15 of magnitude). Several
 /// are taken only when all but the last leave the block open, so a step never runs
 /// into the next block.
 #[inline(always)]
 pub(super) fn skip_ac(bits: &mut Bits<'_>, act: &Huffman, from: u32) -> Result<(), Fault> {
-    let pairs = act.pairs();
+    let skips = act.skips();
     let mut i = from;
     // The buffer lives in registers for the loop (written back around the calls that
     // need it), not in `bits`'s memory.
@@ -496,7 +496,7 @@ pub(super) fn skip_ac(bits: &mut Bits<'_>, act: &Huffman, from: u32) -> Result<(
             bits.fill();
             (acc, count) = (bits.acc, bits.count);
         }
-        let entry = pairs[(acc >> (64 - PAIR_BITS)) as usize];
+        let entry = skips[(acc >> (64 - SKIP_BITS)) as usize];
         if entry == 0 {
             (bits.acc, bits.count) = (acc, count);
             let rs = bits.symbol(act).ok_or(Fault::Data)?;
