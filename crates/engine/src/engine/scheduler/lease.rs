@@ -81,9 +81,7 @@ impl Lease<'_> {
     pub(crate) fn lane(&self) -> usize {
         self.lane
     }
-}
 
-impl Lease<'_> {
     /// Frees the lease's slots now, while the worker goes on with the job: the network
     /// part of it is over (a complete file being checked needs no connection). Giving
     /// the lease back later frees nothing twice.
@@ -101,11 +99,6 @@ impl Lease<'_> {
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        if !self.returned {
-            let mut state = self.scheduler.lock();
-            Scheduler::release(&mut state, &self.host, self.job.id, self.lane);
-            drop(state);
-            self.scheduler.ready.notify_all();
-        }
+        self.free_slots();
     }
 }
