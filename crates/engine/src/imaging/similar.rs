@@ -7,8 +7,8 @@
 //! (`similar/copies.rs`). Its structure is three 64-bit hashes of the brightness side by
 //! side (192 bits): the low frequencies of the DCT against their median (pHash), the
 //! horizontal and the vertical gradient (dHash); their distances add up. Its colour is
-//! the mean colour of each cell of a 4×4 grid. Its shape is a 32×32 brightness copy, compared by the
-//! correlation of its detail (what is left once the overall ramp of light is taken
+//! the mean colour of each cell of a 4×4 grid. Its shape is a 32×32 brightness copy,
+//! compared by the correlation of its detail (what is left once the overall ramp of light is taken
 //! away), the best over the light crops one could be of the other. Two pictures are
 //! the same picture only when all three are close; the hashes are the quick test, the
 //! shape the exact one. A picture too small (under 32 px a side) or too plain (its

@@ -12,7 +12,7 @@ use super::LowBand;
 #[derive(Clone)]
 pub(super) struct Huffman {
     lookup: Box<[u16; 1 << FAST_BITS]>, // (length << 8) | symbol, 0 = not in the fast table
-    /// For AC tables: up to two coefficients to skip per lookup of the next
+    /// For AC tables: up to [`SKIP_MAX`] coefficients to skip per lookup of the next
     /// [`SKIP_BITS`] bits (see [`Huffman::skips`]); made on first use.
     ac_skips: std::cell::OnceCell<Box<[u32; 1 << SKIP_BITS]>>,
     /// For AC tables: each coefficient whose code and magnitude fit in the next
