@@ -21,11 +21,12 @@
 //! server's own stream limit is the ceiling).
 //!
 //! An HTTP/2 host's streams spread over up to [`H2_CONNS`] connections ("lanes",
-//! [`HostLimit::lanes`]) while its limit is still in slow start and more of its items
-//! wait than one connection has streams ([`H2_CAP`]): each connection ramps its own
+//! [`HostLimit::lanes`]) once more of its items wait than one connection has streams
+//! ([`H2_CAP`]), while its limit is still in slow start: each connection ramps its own
 //! congestion window, as a browser's or aria2c's several HTTP/1.1 connections do, instead
-//! of one window carrying every stream. At the first trouble or refusal, or once few
-//! items are left, new streams fold back onto one connection (lane 0).
+//! of one window carrying every stream. Spread, the host gets at most
+//! [`H2_SPREAD_CAP`] streams, and keeps its lanes to the end of its list. At the first
+//! trouble or refusal new streams fold back onto one connection (lane 0).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -44,16 +45,26 @@ pub(crate) const LONG_LIST: usize = 64;
 pub(crate) const LONG_START: usize = 8;
 /// The most one host gets over HTTP/1.1 (each slot is a connection).
 pub(crate) const H1_CAP: usize = 16;
-/// The most one host gets over HTTP/2 (each slot is a stream on one connection).
+/// The most one host gets over HTTP/2 on one connection (each slot is a stream).
 pub(crate) const H2_CAP: usize = 48;
+/// The most one HTTP/2 host gets while spread over its lanes (three streams a lane).
+/// Eight windows in slow start ramp eight times as fast as one, and every stream's
+/// body is asked for at once: at 48 streams of 100 KB (4.8 MB, with a 1 MB
+/// bandwidth-delay product) the link's queue overflowed and the server resent 38-97
+/// segments in 6 of 7 runs on the bench. Medians of 7 alternated runs (8 lanes):
+/// 48 streams 2.005 s, 32 1.999 s, 24 1.982 s (runs 1.966-1.989, no segment
+/// resent), 16 1.988 s; aria2c 2.010 s.
+pub(crate) const H2_SPREAD_CAP: usize = 24;
 /// The most connections one HTTP/2 host gets at once (lanes; see [`HostLimit::lanes`]).
-/// Four: each connection starts its own congestion window, so four open a host's
-/// first round trips with four windows, while the host still sees fewer connections
-/// than a browser opens to an HTTP/1.1 host (6) and far fewer than aria2c's 16. On the
-/// bench (40 ms, 200 Mbit/s, 400 files of 100 KB over h2) four lanes and one gave the
-/// same time (3.35 s against 3.28 s, medians of 3): there Pixgrab was bound by its own
-/// CPU (4.5 s of it in a 3.3 s run on 2 cores), not by one window.
-pub(crate) const H2_CONNS: usize = 4;
+/// Eight: each connection starts its own congestion window, so eight open a host's
+/// first round trips with eight windows. A long list sends one request on each before
+/// the first answer: as many as a long plain-HTTP list's [`LONG_START`], half of
+/// aria2c's 16 connections. On the bench (40 ms, 200 Mbit/s, 400 files of 100 KB over
+/// h2) the link's first 0.2 s carried 13 and 55 Mbit/s with 4 lanes, 26 and 104 with
+/// 8 (aria2c 44 and 98). Medians of 7 alternated runs, the lanes kept to the list's
+/// end and at most 48 streams: 4 lanes 2.091 s, 6 lanes 2.034 s, 8 lanes 2.055 s, and
+/// 8 lanes at most 32 streams 2.011 s; aria2c 2.005 s.
+pub(crate) const H2_CONNS: usize = 8;
 /// A body announced at most this big confirms a level with its response headers: on
 /// any link worth adapting for it arrives within a few round trips, so waiting for it
 /// would only slow the start (measured: 400 files of 100 KB over a 40 ms link took
@@ -94,8 +105,10 @@ pub(crate) struct HostLimit {
     probing: bool,
     /// Where the limit starts once the host is known ([`START`] or [`LONG_START`]).
     start: usize,
-    /// A long list over TLS: its first requests went one to each lane.
-    lanes_at_start: bool,
+    /// Spread over the lanes: a long list over TLS from the start, an HTTP/2 host once
+    /// more of its items waited than one connection carries. An HTTP/2 host stays
+    /// spread until slow start ends (see [`HostLimit::lanes`]).
+    spread: bool,
 }
 
 /// Raises remembered in [`HostLimit::raises`].
@@ -113,7 +126,7 @@ impl Default for HostLimit {
             raises: VecDeque::new(),
             probing: false,
             start: START,
-            lanes_at_start: false,
+            spread: false,
         }
     }
 }
@@ -138,7 +151,7 @@ impl HostLimit {
             },
             probing: tls,
             start,
-            lanes_at_start: tls && long,
+            spread: tls && long,
             ..Self::default()
         }
     }
@@ -149,18 +162,22 @@ impl HostLimit {
     }
 
     /// Over how many connections (lanes) the host's next requests spread, with `waiting`
-    /// of its items queued: up to [`H2_CONNS`] (never more than its limit) while it
-    /// speaks HTTP/2, is still in slow start and more items wait than one connection
-    /// has streams ([`H2_CAP`]); one otherwise (after trouble or a refusal, or near the
-    /// end of a host's list, the extra connections are left to go idle and expire).
+    /// of its items queued: up to [`H2_CONNS`] (never more than its limit) once an
+    /// HTTP/2 host has had more items waiting than one connection has streams
+    /// ([`H2_CAP`]), and while it is still in slow start; one otherwise (after trouble
+    /// or a refusal the extra connections are left to go idle and expire). A spread
+    /// host keeps its lanes to the end of its list: folding onto one connection when
+    /// few are left handed the last files to a window grown for a share of the link
+    /// (on the bench, the last 0.3-1 s of a 2 s list ran at 40-130 Mbit/s of 200).
     /// A long list over TLS starts on every lane; if the host turns out to speak
     /// HTTP/1.1 (a connection per request either way), its requests keep spreading over
     /// the lanes, so the connections those first requests opened are used again.
-    pub(crate) fn lanes(&self, waiting: usize) -> usize {
+    pub(crate) fn lanes(&mut self, waiting: usize) -> usize {
         let spread = if self.http2 {
-            self.slow_start && waiting > H2_CAP
+            self.spread |= waiting > H2_CAP;
+            self.slow_start && self.spread
         } else {
-            self.lanes_at_start
+            self.spread
         };
         if spread {
             H2_CONNS.min(self.limit).max(1)
@@ -170,7 +187,11 @@ impl HostLimit {
     }
 
     fn cap(&self, now: Instant) -> usize {
-        let hard = if self.http2 { H2_CAP } else { H1_CAP };
+        let hard = match (self.http2, self.spread && self.slow_start) {
+            (false, _) => H1_CAP,
+            (true, true) => H2_SPREAD_CAP,
+            (true, false) => H2_CAP,
+        };
         match self.ceiling {
             Some((ceiling, at)) => {
                 // A refusal long ago says less: let the limit probe one higher per period.
@@ -347,20 +368,34 @@ mod tests {
     }
 
     #[test]
-    fn an_http2_host_spreads_over_lanes_only_while_it_ramps_with_much_left() {
+    fn an_http2_host_spreads_over_lanes_once_much_waits_and_until_trouble() {
         let now = Instant::now();
         let mut host = HostLimit::new(true, 10);
         assert_eq!(host.lanes(1000), 1, "not known to speak HTTP/2 yet");
         host.answered(FAST, true, false, now);
         assert_eq!(host.limit(), START);
+        assert_eq!(host.lanes(H2_CAP), 1, "a list one connection carries");
         assert_eq!(host.lanes(1000), H2_CONNS.min(START));
-        assert_eq!(host.lanes(H2_CAP), 1, "few left: one connection");
         for _ in 0..100 {
             answer(&mut host, FAST, true, true, now);
         }
-        assert_eq!(host.lanes(1000), H2_CONNS);
-        // A refusal ends slow start: back onto one connection.
-        host.ended(Congestion::Refused, H2_CAP, now, now);
+        // Spread, the limit stops where the lanes' windows carry it without queueing...
+        assert_eq!(host.limit(), H2_SPREAD_CAP);
+        // ...and the lanes carry the list to its end (folding onto one connection
+        // near the end left the last files to a window grown for a share of the link).
+        assert_eq!((host.lanes(1000), host.lanes(1)), (H2_CONNS, H2_CONNS));
+        // Trouble ends slow start: back onto one connection, under the one-connection
+        // cap.
+        let spread = host.clone();
+        host.ended(Congestion::Trouble, H2_SPREAD_CAP, now, now);
+        assert_eq!(host.lanes(1000), 1);
+        for _ in 0..10_000 {
+            answer(&mut host, FAST, true, true, now);
+        }
+        assert_eq!(host.limit(), H2_CAP);
+        // So does a refusal.
+        let mut host = spread;
+        host.ended(Congestion::Refused, H2_SPREAD_CAP, now, now);
         assert_eq!(host.lanes(1000), 1);
         // HTTP/1.1 hosts have a connection per slot already.
         let mut h1 = HostLimit::new(true, 10);
@@ -428,16 +463,18 @@ mod tests {
         // connections are used again)...
         let mut host = HostLimit::new(true, 400);
         assert_eq!((host.limit(), host.lanes(400)), (H2_CONNS, H2_CONNS));
-        assert_eq!(answer(&mut host, FAST, false, false, now), Some(LONG_START));
+        answer(&mut host, FAST, false, false, now);
+        assert_eq!(host.limit(), LONG_START);
         assert_eq!((host.lanes(399), host.lanes(1)), (H2_CONNS, H2_CONNS));
-        // ...over HTTP/2 until few are left.
+        // ...over HTTP/2 too, to the end of the list, while it ramps.
         let mut host = HostLimit::new(true, 400);
-        assert_eq!(answer(&mut host, FAST, true, false, now), Some(LONG_START));
-        assert_eq!((host.lanes(399), host.lanes(H2_CAP)), (H2_CONNS, 1));
+        answer(&mut host, FAST, true, false, now);
+        assert_eq!(host.limit(), LONG_START);
+        assert_eq!((host.lanes(399), host.lanes(1)), (H2_CONNS, H2_CONNS));
         // A long list over plain HTTP: one lane (a connection per slot already).
         assert_eq!(HostLimit::new(false, 400).lanes(400), 1);
         // A short list over TLS: one request alone, on one connection.
-        let host = HostLimit::new(true, LONG_LIST - 1);
+        let mut host = HostLimit::new(true, LONG_LIST - 1);
         assert_eq!((host.limit(), host.lanes(LONG_LIST - 1)), (1, 1));
         // A refusal in the first round settles at the level a short list starts at.
         let mut host = HostLimit::new(false, 400);

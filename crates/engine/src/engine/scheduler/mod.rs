@@ -77,7 +77,7 @@ impl State {
 
     /// Over how many connections `host`'s next downloads spread (never more than its
     /// limit; one under a fixed limit).
-    fn lanes(&self, host: &str) -> usize {
+    fn lanes(&mut self, host: &str) -> usize {
         if self.per_host.is_some() {
             return 1;
         }
@@ -85,7 +85,7 @@ impl State {
             .hosts
             .get(host)
             .map_or(0, |h| h.queue.len() + h.delayed.len());
-        let lanes = self.adaptive.get(host).map_or(1, |l| l.lanes(waiting));
+        let lanes = self.adaptive.get_mut(host).map_or(1, |l| l.lanes(waiting));
         lanes.min(self.host_limit(host)).max(1)
     }
 
