@@ -482,6 +482,13 @@ mod tests {
         assert_eq!(host.limit(), START);
     }
 
+    /// `Config::per_host`'s docs and the CLI's `--per-host` help give these numbers in
+    /// words (public docs cannot link these private constants).
+    #[test]
+    fn the_numbers_the_public_docs_give_are_the_constants() {
+        assert_eq!((START, H1_CAP, H2_CAP), (4, 16, 48));
+    }
+
     #[test]
     fn an_idle_host_does_not_grow() {
         let now = Instant::now();

@@ -24,8 +24,8 @@ pub struct Config {
     /// Concurrent downloads in all (download worker threads).
     pub jobs: usize,
     /// Concurrent downloads per `host:port`, fixed; `None` (the default): adaptive per
-    /// host, from [`adapt::START`] up to [`adapt::H1_CAP`] ([`adapt::H2_CAP`] over
-    /// HTTP/2) as the host answers, and never above `jobs`.
+    /// host (the engine's `adapt` module), from 4 at once up to 16 connections (48
+    /// streams over HTTP/2) as the host answers, and never above `jobs`.
     pub per_host: Option<usize>,
     /// Longest side of thumbnails, in pixels.
     pub thumb_side: u32,
@@ -39,12 +39,15 @@ pub struct Config {
     pub progress_interval: Duration,
     /// Threads for thumbnails; 0 means one per core.
     pub thumb_threads: usize,
-    /// How finished files are named (`{name}.{ext}` by default; see
-    /// [`crate::disk::template`]); [`EngineHandle::set_name_template`] changes it.
+    /// How finished files are named (`{name}.{ext}` by default; see the
+    /// `disk::template` module); [`EngineHandle::set_name_template`] changes it.
+    ///
+    /// [`EngineHandle::set_name_template`]: crate::EngineHandle::set_name_template
     pub name_template: NameTemplate,
-    /// Where [`commands::Command::Trash`] moves files: `None`, the desktop's trash (the `trash`
-    /// crate: the freedesktop.org trash on Linux, the Recycle Bin, the macOS Trash); a
-    /// folder, there (tests use one so they never touch the user's trash).
+    /// Where [`Command::Trash`](crate::Command::Trash) moves files: `None`, the
+    /// desktop's trash (the `trash` crate: the freedesktop.org trash on Linux, the
+    /// Recycle Bin, the macOS Trash); a folder, there (tests use one so they never
+    /// touch the user's trash).
     pub trash_dir: Option<PathBuf>,
     /// Run the engine's threads (downloads, checks, thumbnails, commands) at a lower
     /// priority than the process's others, so a window on the same cores stays smooth.
@@ -96,7 +99,8 @@ pub struct Config {
     /// tests: one that panics proves a bug in a job cannot hang the run.
     pub fault_hook: Option<FaultHook>,
     /// For tests: every `add` waits this long before it writes the library (a slow
-    /// disk), to show that a front end using [`EngineHandle::send`] never waits on it.
+    /// disk), to show that a front end using
+    /// [`EngineHandle::send`](crate::EngineHandle::send) never waits on it.
     pub library_delay: Option<Duration>,
 }
 
@@ -162,7 +166,7 @@ pub const MAX_JOBS: usize = 256;
 pub const MAX_PER_HOST: usize = 64;
 
 /// Download worker threads by default: enough for an HTTP/2 host's streams
-/// ([`adapt::H2_CAP`]) or several HTTP/1.1 hosts at their cap.
+/// (48, `adapt::H2_CAP`) or several HTTP/1.1 hosts at their cap.
 pub const DEFAULT_JOBS: usize = adapt::H2_CAP;
 
 /// Installs the process-wide rustls crypto provider (`ring`, which builds without cmake

@@ -155,7 +155,7 @@ pub(super) fn templated_name(
     }))
 }
 
-/// See [`EngineHandle::keeper`].
+/// See [`EngineHandle::keeper`](crate::EngineHandle::keeper).
 pub(super) fn keep_damaged(shared: &Arc<Shared>, id: ItemId) -> Result<PathBuf, String> {
     let record = shared
         .library()

@@ -355,9 +355,8 @@ pub(super) fn pause_reason(problem: String) -> String {
     }
 }
 
-/// Finishes what [`Scheduler::retry`], [`Scheduler::requeue_on_hold`] or
-/// [`Scheduler::park`] did not queue: an item held (paused), cancelled while its attempt
-/// ended, or left at shutdown.
+/// Finishes what `Scheduler::retry`, `requeue_on_hold` or `park` did not queue: an item
+/// held (paused), cancelled while its attempt ended, or left at shutdown.
 fn settle_returned(shared: &Shared, id: ItemId, returned: Returned) {
     match returned {
         Returned::Queued => {}

@@ -49,7 +49,7 @@ pub enum ImageFormat {
     Dds,
     /// An image with no magic number of its own (TGA, camera raw, ...), kept because the
     /// server's Content-Type or the URL's extension says image: its lower-case
-    /// extension, one of [`OTHER_IMAGE_EXTENSIONS`].
+    /// extension, one of `OTHER_IMAGE_EXTENSIONS`.
     Other(&'static str),
 }
 

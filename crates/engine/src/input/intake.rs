@@ -24,7 +24,7 @@ pub struct Intake {
     pub duplicates: usize,
     /// How many patterns (`[001-120]`, `{a,b}`) were expanded into several URLs.
     pub expanded: usize,
-    /// Set when one input held more than [`MAX_INPUT_URLS`] URLs (patterns expanded):
+    /// Set when one input held more than `MAX_INPUT_URLS` (100,000) URLs (patterns expanded):
     /// how many it held. Such an input is refused whole (see [`Intake::check_limit`]).
     pub over_limit: Option<u64>,
     /// URLs seen in the current input (repeats and expansions included).
@@ -62,7 +62,7 @@ impl Intake {
     }
 
     /// Reads `text` and appends what it finds. `text` counts as one input for
-    /// [`MAX_INPUT_URLS`].
+    /// `MAX_INPUT_URLS` (100,000).
     pub fn add_text(&mut self, text: &str) {
         self.input_count = 0;
         for candidate in candidates(text) {

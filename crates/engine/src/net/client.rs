@@ -189,10 +189,10 @@ fn tls_config() -> Result<rustls::ClientConfig, String> {
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+        .map_err(|e| format!("cannot set up TLS: cannot check certificates: {e}"))?;
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(rustls::ALL_VERSIONS)
-        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .map_err(|e| format!("cannot set up TLS: no TLS version to offer: {e}"))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();

@@ -314,7 +314,7 @@ impl Finder {
     /// The images of a web page, with the page's final URL (after redirects): listed by
     /// gallery-dl when it knows the site (see
     /// [`Config::gallery_dl`](super::Config::gallery_dl)), else read from the page's HTML
-    /// (see [`crate::input::page`]). Blocks: call it off the UI thread.
+    /// (see the `input::page` module). Blocks: call it off the UI thread.
     pub fn find_images(&self, page: &Url) -> Result<PageImages, FetchError> {
         guarded(|| find_images(&self.shared, page))
     }

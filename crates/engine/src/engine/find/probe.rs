@@ -22,8 +22,8 @@ use crate::net::fetch::{self, FetchLimits};
 /// Most candidates of one Find that are probed; the rest show no size.
 pub const MAX_PROBES: usize = 1000;
 
-/// Bytes a probe asks for: enough for any header [`pixel_size`] reads (a JPEG's frame
-/// header comes after its EXIF segment, which is at most 64 KiB).
+/// Bytes a probe asks for: enough for any header `imaging::header::pixel_size` reads
+/// (a JPEG's frame header comes after its EXIF segment, which is at most 64 KiB).
 pub const PROBE_BYTES: u64 = 64 * 1024;
 
 /// How far a probe reads for a header that lies past [`PROBE_BYTES`].
@@ -52,7 +52,7 @@ pub enum Want {
     /// file, or a photo's EXIF thumbnail).
     Preview,
     /// The same, fetching the file whole for its preview when it is at most
-    /// [`PREVIEW_BYTES`] (the smallest variant of a picture).
+    /// 512 KiB (`PREVIEW_BYTES`; the smallest variant of a picture).
     WholePreview,
 }
 
@@ -94,7 +94,7 @@ pub struct Probe {
     pub pixels: Option<(u32, u32)>,
     /// The format its first bytes show.
     pub format: Option<ImageFormat>,
-    /// A small preview (at most [`PREVIEW_SIDE`] a side), when one was asked for and
+    /// A small preview (at most 128 pixels a side, `PREVIEW_SIDE`), when one was asked for and
     /// the bytes fetched held one.
     pub preview: Option<Thumbnail>,
     /// Why nothing (or not the pixel size) could be learned: `HTTP 404 Not Found`,

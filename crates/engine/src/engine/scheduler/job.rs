@@ -16,7 +16,8 @@ pub(crate) struct Job {
     pub(crate) id: ItemId,
     /// Shared with the events and front ends that name the item: stored once.
     pub(crate) url: Arc<Url>,
-    /// Raised to [`STOP_CANCEL`] or [`STOP_PAUSE`] to stop a running transfer; made when
+    /// Raised to [`STOP_CANCEL`](crate::net::fetch::STOP_CANCEL) or
+    /// [`STOP_PAUSE`](crate::net::fetch::STOP_PAUSE) to stop a running transfer; made when
     /// the job first starts (a waiting job needs none).
     pub(crate) stop: Option<Arc<AtomicU8>>,
     /// Queue order: lower goes first.

@@ -445,7 +445,7 @@ impl Scheduler {
     }
 
     /// Returns the lease of an item that stopped because it was paused: it is held
-    /// (with its part) until [`Scheduler::resume`], unless a cancel came meanwhile or
+    /// (with its part) until [`Scheduler::take_held`], unless a cancel came meanwhile or
     /// the scheduler shut down (then the job comes back, for the caller to finish).
     pub(crate) fn park(&self, lease: Lease<'_>) -> Returned {
         let mut state = self.lock();

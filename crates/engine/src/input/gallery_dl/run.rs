@@ -30,7 +30,7 @@ impl GalleryDl {
     /// `timeout`. Blocks; run it off the UI thread.
     ///
     /// A page gallery-dl failed on gives [`GalleryDlError::Failed`] only when nothing was
-    /// found; a partial result comes back with the failure in [`Listing::errors`].
+    /// found; a partial result comes back with the failure in `Listing::errors`.
     pub fn list(
         &self,
         page: &Url,

@@ -52,7 +52,7 @@ pub enum Source {
     JsonLd,
     /// A `url(...)` of an inline `style="background…"`.
     Style,
-    /// Listed by gallery-dl, which knows the site (see [`crate::input::gallery_dl`]).
+    /// Listed by gallery-dl, which knows the site (see the `input::gallery_dl` module).
     GalleryDl,
     /// Found by the browser extension in the page as the browser rendered it.
     Browser,
