@@ -18,7 +18,8 @@
 //! resets, timeouts and stalls halve the limit; answers that come far slower than the
 //! host's best halve it too. Never above the hard cap ([`H1_CAP`],
 //! or [`H2_CAP`] on an HTTP/2 connection, where streams share one connection and the
-//! server's own stream limit is the ceiling).
+//! server's own stream limit is the ceiling; [`H2_SPREAD_CAP`] while spread over lanes
+//! in slow start).
 //!
 //! An HTTP/2 host's streams spread over up to [`H2_CONNS`] connections ("lanes",
 //! [`HostLimit::lanes`]) once more of its items wait than one connection has streams
@@ -109,6 +110,9 @@ pub(crate) struct HostLimit {
     /// more of its items waited than one connection carries. An HTTP/2 host stays
     /// spread until slow start ends (see [`HostLimit::lanes`]).
     spread: bool,
+    /// The limit last returned as changed (a change made where nothing can report it,
+    /// in [`HostLimit::lanes`], is returned by the next answer or end).
+    reported: usize,
 }
 
 /// Raises remembered in [`HostLimit::raises`].
@@ -127,6 +131,7 @@ impl Default for HostLimit {
             probing: false,
             start: START,
             spread: false,
+            reported: START,
         }
     }
 }
@@ -139,19 +144,22 @@ impl HostLimit {
     /// [`H2_CONNS`] lanes instead of one alone: an HTTP/2 host would be spread over them
     /// as soon as it answered, so they open at once, each its handshakes and its own
     /// congestion window a round trip or two earlier (the first answer was that late);
-    /// an HTTP/1.1 host gets no more at once than [`START`].
+    /// an HTTP/1.1 host gets no more at once than [`LONG_START`], where it would start
+    /// anyway (so its first answer leaves the limit as it is).
     pub(crate) fn new(tls: bool, waiting: usize) -> Self {
         let long = waiting >= LONG_LIST;
         let start = if long { LONG_START } else { START };
+        let limit = match (tls, long) {
+            (false, _) => start,
+            (true, false) => 1,
+            (true, true) => H2_CONNS,
+        };
         Self {
-            limit: match (tls, long) {
-                (false, _) => start,
-                (true, false) => 1,
-                (true, true) => H2_CONNS,
-            },
+            limit,
             probing: tls,
             start,
             spread: tls && long,
+            reported: limit,
             ..Self::default()
         }
     }
@@ -175,6 +183,10 @@ impl HostLimit {
     pub(crate) fn lanes(&mut self, waiting: usize) -> usize {
         let spread = if self.http2 {
             self.spread |= waiting > H2_CAP;
+            if self.spread && self.slow_start {
+                // A host that ramped on one connection may be past the spread cap.
+                self.limit = self.limit.min(H2_SPREAD_CAP);
+            }
             self.slow_start && self.spread
         } else {
             self.spread
@@ -217,7 +229,6 @@ impl HostLimit {
         small_busy: bool,
         now: Instant,
     ) -> Option<usize> {
-        let before = self.limit;
         self.http2 |= http2;
         if std::mem::take(&mut self.probing) {
             self.limit = self.limit.max(self.start);
@@ -231,7 +242,15 @@ impl HostLimit {
             self.confirm(now);
         }
         self.limit = self.limit.min(self.cap(now)).max(1);
-        (self.limit != before).then_some(self.limit)
+        self.report()
+    }
+
+    /// The limit, if it changed since it was last returned.
+    fn report(&mut self) -> Option<usize> {
+        (self.limit != self.reported).then(|| {
+            self.reported = self.limit;
+            self.limit
+        })
     }
 
     /// An answer this quick shows the host copes with the current level.
@@ -273,12 +292,11 @@ impl HostLimit {
         busy: bool,
         now: Instant,
     ) -> Option<usize> {
-        let before = self.limit;
         let latency_bound = ttfb * 4 >= total;
         if busy && self.quick(ttfb) && latency_bound {
             self.confirm(now);
         }
-        (self.limit != before).then_some(self.limit)
+        self.report()
     }
 
     /// An attempt that started at `started` under limit `limit` ended this way.
@@ -290,7 +308,6 @@ impl HostLimit {
         started: Instant,
         now: Instant,
     ) -> Option<usize> {
-        let before = self.limit;
         match how {
             Congestion::Refused => {
                 // The host refused while the request was out: under `limit`, or under
@@ -317,7 +334,7 @@ impl HostLimit {
             Congestion::Trouble => self.shrink(),
             Congestion::None => {}
         }
-        (self.limit != before).then_some(self.limit)
+        self.report()
     }
 
     fn shrink(&mut self) {
@@ -393,10 +410,29 @@ mod tests {
             answer(&mut host, FAST, true, true, now);
         }
         assert_eq!(host.limit(), H2_CAP);
-        // So does a refusal.
+        // So does a refusal: the ceiling goes back to the level before the round, and
+        // relaxes, once folded, towards the one-connection cap.
         let mut host = spread;
         host.ended(Congestion::Refused, H2_SPREAD_CAP, now, now);
         assert_eq!(host.lanes(1000), 1);
+        assert_eq!(host.limit(), H2_SPREAD_CAP / 2);
+        let later = now + Duration::from_secs(3600);
+        for _ in 0..10_000 {
+            answer(&mut host, FAST, true, true, later);
+        }
+        assert_eq!(host.limit(), H2_CAP);
+        // A host that ramped on one connection past the spread cap, then got a long
+        // list: spread, it comes down to the cap at once (not at its next answer), and
+        // the change is reported with the next answer.
+        let mut host = HostLimit::new(true, 40);
+        for _ in 0..40 {
+            answer(&mut host, FAST, true, true, now);
+        }
+        assert!(host.limit() > H2_SPREAD_CAP, "{}", host.limit());
+        assert_eq!(host.lanes(40), 1);
+        assert_eq!(host.lanes(300), H2_CONNS);
+        assert_eq!(host.limit(), H2_SPREAD_CAP);
+        assert_eq!(host.answered(FAST, true, false, now), Some(H2_SPREAD_CAP));
         // HTTP/1.1 hosts have a connection per slot already.
         let mut h1 = HostLimit::new(true, 10);
         h1.answered(FAST, false, false, now);
@@ -466,7 +502,8 @@ mod tests {
         answer(&mut host, FAST, false, false, now);
         assert_eq!(host.limit(), LONG_START);
         assert_eq!((host.lanes(399), host.lanes(1)), (H2_CONNS, H2_CONNS));
-        // ...over HTTP/2 too, to the end of the list, while it ramps.
+        // ...over HTTP/2 too, to the end of the list, while it ramps. (Both start on
+        // the lanes at LONG_START already: the first answer changes no limit.)
         let mut host = HostLimit::new(true, 400);
         answer(&mut host, FAST, true, false, now);
         assert_eq!(host.limit(), LONG_START);

@@ -37,8 +37,9 @@ pub(crate) struct ClientSettings<'a> {
     pub lanes: usize,
 }
 
-/// An idle connection of lane 1 or more closes after this long: those lanes only serve a
-/// host while its list is long, and lane 0 carries what comes later.
+/// An idle connection of lane 1 or more closes after this long: those lanes serve a host
+/// spread over them (to its list's end); once it folds onto lane 0, or between lists,
+/// they expire.
 const EXTRA_LANE_IDLE: Duration = Duration::from_secs(15);
 
 /// What a lane's client is built from, kept to build lanes when first asked for (no
