@@ -183,10 +183,8 @@ impl HostLimit {
     pub(crate) fn lanes(&mut self, waiting: usize) -> usize {
         let spread = if self.http2 {
             self.spread |= waiting > H2_CAP;
-            if self.spread && self.slow_start {
-                // A host that ramped on one connection may be past the spread cap.
-                self.limit = self.limit.min(H2_SPREAD_CAP);
-            }
+            // A host that ramped on one connection may be past the spread cap.
+            self.limit = self.limit.min(self.hard_cap());
             self.slow_start && self.spread
         } else {
             self.spread
@@ -198,12 +196,18 @@ impl HostLimit {
         }
     }
 
-    fn cap(&self, now: Instant) -> usize {
-        let hard = match (self.http2, self.spread && self.slow_start) {
+    /// The most the host may have at once, whatever it refused: [`H1_CAP`], or over
+    /// HTTP/2 [`H2_SPREAD_CAP`] while spread in slow start, else [`H2_CAP`].
+    fn hard_cap(&self) -> usize {
+        match (self.http2, self.spread && self.slow_start) {
             (false, _) => H1_CAP,
             (true, true) => H2_SPREAD_CAP,
             (true, false) => H2_CAP,
-        };
+        }
+    }
+
+    fn cap(&self, now: Instant) -> usize {
+        let hard = self.hard_cap();
         match self.ceiling {
             Some((ceiling, at)) => {
                 // A refusal long ago says less: let the limit probe one higher per period.
