@@ -26,20 +26,6 @@ pub(crate) struct Lease<'a> {
     pub(super) returned: bool,
 }
 
-impl Lease<'_> {
-    /// Frees the slots (under the caller's lock, so the job is never out of sight of
-    /// cancel, pause or shutdown) and hands back the job and its host key.
-    pub(super) fn give_back(mut self, state: &mut State) -> (Job, String) {
-        if !self.returned {
-            Scheduler::release(state, &self.host, self.job.id, self.lane);
-        }
-        self.returned = true;
-        let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
-        let job = std::mem::replace(&mut self.job, placeholder);
-        (job, std::mem::take(&mut self.host))
-    }
-}
-
 /// What [`Scheduler::answered`] needs of a lease, copied so a progress callback can
 /// hold it while the lease itself is borrowed elsewhere.
 #[derive(Debug, Clone)]
@@ -66,6 +52,23 @@ impl Attempt {
 }
 
 impl Lease<'_> {
+    /// Frees the slots (under the caller's lock, so the job is never out of sight of
+    /// cancel, pause or shutdown) and hands back the job and its host key.
+    pub(super) fn give_back(mut self, state: &mut State) -> (Job, String) {
+        self.release_once(state);
+        let placeholder = Job::new(self.job.id, self.job.url.clone(), self.job.rank);
+        let job = std::mem::replace(&mut self.job, placeholder);
+        (job, std::mem::take(&mut self.host))
+    }
+
+    /// Frees the slots under `state`'s lock, unless they were freed already.
+    fn release_once(&mut self, state: &mut State) {
+        if !self.returned {
+            self.returned = true;
+            Scheduler::release(state, &self.host, self.job.id, self.lane);
+        }
+    }
+
     /// This attempt's host and start, for [`Scheduler::answered`].
     pub(crate) fn attempt(&self) -> Attempt {
         Attempt {
@@ -89,9 +92,8 @@ impl Lease<'_> {
         if self.returned {
             return;
         }
-        self.returned = true;
         let mut state = self.scheduler.lock();
-        Scheduler::release(&mut state, &self.host, self.job.id, self.lane);
+        self.release_once(&mut state);
         drop(state);
         self.scheduler.ready.notify_all();
     }
